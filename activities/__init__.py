@@ -1,0 +1,13 @@
+"""Activities registered on the export task queue, built around the worker's pool and settings."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from entrygo.settings import Settings
+
+
+def build_activities(pool: asyncpg.Pool, settings: Settings) -> Sequence[Any]:
+    """Every activity callable, bound to its clients."""
+    return []

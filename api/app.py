@@ -1,0 +1,59 @@
+"""The FastAPI application: lifespan owns the pool and the Temporal gate; routers per noun."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.gateway import Gateway
+from api.openapi import error_responses, install_openapi
+from api.ratelimit import RateLimiter
+from api.routes import orders, products, system
+from api.temporal_gate import TemporalGate
+from entrygo import __version__
+from entrygo.settings import Settings
+from store.pool import create_pool
+
+log = logging.getLogger("entrygo.api")
+
+DESCRIPTION = (
+    "EntryGo Export Protocol v1: sync orders, plan an export, execute the approved batch, "
+    "inspect its state. Authenticate with `Authorization: Bearer <key>`."
+)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app for the given settings."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.database_url is None:
+            raise RuntimeError("database_url is not set")
+        app.state.pool = await create_pool(
+            settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        )
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    app = FastAPI(
+        title="EntryGo",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/docs/api/openapi",
+        docs_url="/docs/api",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.temporal = TemporalGate(settings)
+    install_error_handlers(app)
+    for router in (system.router, products.router, orders.router):
+        app.include_router(router, responses=error_responses())
+    install_openapi(app)
+    limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_enabled else None
+    app.add_middleware(Gateway, body_limit=settings.body_limit_bytes, limiter=limiter)
+    return app

@@ -1,0 +1,27 @@
+"""Which exceptions mean "a dependency is down" (503) rather than a bug (500)."""
+
+import asyncpg
+from temporalio.service import RPCError, RPCStatusCode
+
+_DB_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.ConnectionFailureError,
+    ConnectionError,
+    OSError,
+)
+
+_TEMPORAL_DOWN = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
+
+
+def unavailable_dependency(exc: BaseException) -> str | None:
+    """'database' or 'workflow engine' when `exc` says that dependency is unreachable."""
+    if isinstance(exc, RPCError):
+        return "workflow engine" if exc.status in _TEMPORAL_DOWN else None
+    if isinstance(exc, _DB_ERRORS):
+        return "database"
+    if isinstance(exc, TimeoutError):
+        return "database"
+    return None

@@ -1,0 +1,158 @@
+"""Outermost layer of every request: request id, size, media type, key, rate, last-resort errors.
+
+A pure ASGI middleware so that it sees every request before routing and every exception that
+nothing else handled, and can answer in the contract's body with `x-request-id` in all cases.
+"""
+
+import logging
+import re
+import uuid
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import ApiError, error_response, service_unavailable
+from api.failures import unavailable_dependency
+from api.ratelimit import RateLimiter
+from store.accounts import Principal, authenticate
+
+log = logging.getLogger("entrygo.api")
+
+_REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
+_PUBLIC = re.compile(r"^/api/system/(live|ready)$|^/api/brokers/[^/]+/callbacks$")
+_OPTIONAL_KEY = re.compile(r"^/api/system/health$")
+_WRITE_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class BodyTooLarge(Exception):
+    """The request body grew past the limit while it was read."""
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+class Gateway:
+    """Wraps the FastAPI app; see the module docstring."""
+
+    def __init__(self, app: ASGIApp, *, body_limit: int, limiter: RateLimiter | None) -> None:
+        self.app = app
+        self.body_limit = body_limit
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        sent_id = headers.get("x-request-id")
+        request_id = sent_id if sent_id and _REQUEST_ID.match(sent_id) else uuid.uuid4().hex
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                raw = list(message.get("headers", []))
+                raw.append((b"x-request-id", request_id.encode()))
+                message["headers"] = raw
+            await send(message)
+
+        try:
+            self._check_body(scope["method"], headers)
+            receive_body = receive
+            if scope["method"] in _WRITE_METHODS and "content-length" not in headers:
+                receive_body = await self._buffered(receive)
+            principal = await self._authenticate(scope, headers)
+            state["principal"] = principal
+            if principal is not None and self.limiter is not None:
+                self.limiter.check(principal.account_id)
+            await self.app(scope, receive_body, send_with_id)
+        except Exception as exc:  # the last resort: everything becomes the contract's body
+            if started:
+                log.exception("error after the response started request_id=%s", request_id)
+                return
+            await error_response(self._translate(exc, request_id))(scope, receive, send_with_id)
+
+    async def _buffered(self, receive: Receive) -> Receive:
+        """Read a body sent without Content-Length up to the limit, then hand it on whole."""
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.body_limit:
+                raise BodyTooLarge
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        return replay
+
+    def _check_body(self, method: str, headers: Headers) -> None:
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.body_limit:
+            raise BodyTooLarge
+        if method in _WRITE_METHODS:
+            has_body = (length is not None and length != "0") or "transfer-encoding" in headers
+            content_type = headers.get("content-type")
+            if (has_body or content_type) and not _is_json(content_type or ""):
+                raise ApiError(
+                    415,
+                    "UNSUPPORTED_MEDIA_TYPE",
+                    "Send the body as application/json.",
+                    details={"contentType": content_type},
+                )
+
+    async def _authenticate(self, scope: Scope, headers: Headers) -> Principal | None:
+        path: str = scope["path"]
+        if not path.startswith("/api/") or _PUBLIC.match(path):
+            return None
+        authorization = headers.get("authorization")
+        if authorization is None and _OPTIONAL_KEY.match(path):
+            return None
+        scheme, _, token = (authorization or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(401, "INVALID_API_KEY", "Missing API key.")
+        pool = scope["app"].state.pool
+        async with pool.acquire() as conn:
+            principal = await authenticate(conn, token)
+        if principal is None:
+            raise ApiError(401, "INVALID_API_KEY", "Invalid API key.")
+        return principal
+
+    @staticmethod
+    def _translate(exc: Exception, request_id: str) -> ApiError:
+        if isinstance(exc, ApiError):
+            return exc
+        if isinstance(exc, BodyTooLarge):
+            return ApiError(413, "PAYLOAD_TOO_LARGE", "Request body exceeds the 5 MiB limit.")
+        dependency = unavailable_dependency(exc)
+        if dependency is not None:
+            log.warning("%s unavailable request_id=%s: %r", dependency, request_id, exc)
+            return service_unavailable(dependency)
+        log.exception("unexpected error request_id=%s", request_id)
+        return ApiError(
+            500,
+            "INTERNAL_ERROR",
+            "An unexpected error occurred.",
+            details={"requestId": request_id},
+        )

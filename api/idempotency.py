@@ -1,0 +1,158 @@
+"""Idempotent writes (CONTRACT §4), one mechanism for every writing POST.
+
+Every write runs in one transaction that also claims its idempotency key. A transaction-scoped
+advisory lock on (account, key) tells a concurrent duplicate that the first is still running
+(409 IDEMPOTENCY_IN_PROGRESS) without making it wait; the stored response is written in the same
+transaction as the business rows, so a key is either unused or tied to a committed success.
+"""
+
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+from fastapi import Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from api.errors import ApiError
+from domain.canonical import canonical_json
+from store.accounts import Principal
+
+MAX_KEY_LENGTH = 255
+
+
+def resolve_key(request: Request, body: BaseModel | None) -> str | None:
+    """The header `Idempotency-Key` wins over the body's `idempotencyKey`; validated."""
+    key = request.headers.get("idempotency-key")
+    if key is None and body is not None:
+        key = getattr(body, "idempotencyKey", None)
+    if key is None:
+        return None
+    if not key or len(key) > MAX_KEY_LENGTH or not all(0x21 <= ord(c) <= 0x7E for c in key):
+        raise ApiError(
+            400,
+            "IDEMPOTENCY_KEY_INVALID",
+            "Idempotency key must be 1-255 visible ASCII characters.",
+            field="idempotencyKey",
+        )
+    return key
+
+
+def fingerprint(request: Request, body: BaseModel | None) -> bytes:
+    """SHA-256 of method, route template, path parameters and the validated body (sans key)."""
+    route = request.scope.get("route")
+    payload = body.model_dump(mode="json", exclude={"idempotencyKey"}) if body else None
+    material = {
+        "method": request.method,
+        "route": getattr(route, "path", request.url.path),
+        "params": dict(request.path_params),
+        "body": payload,
+    }
+    return hashlib.sha256(canonical_json(material)).digest()
+
+
+def _json_bytes(payload: Any) -> bytes:
+    if isinstance(payload, BaseModel):
+        return payload.model_dump_json().encode()
+    return json.dumps(payload, separators=(",", ":"), default=str).encode()
+
+
+@dataclass
+class Write:
+    """One write request's transaction; `replayed` is set when a stored response answers it."""
+
+    conn: asyncpg.Connection
+    principal: Principal
+    key: str | None
+    replayed: Response | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    async def respond(self, status: int, payload: Any) -> Response:
+        """The response; with a key and a 2xx status it is stored for replays."""
+        body = _json_bytes(payload)
+        if self.key is not None and 200 <= status < 300:
+            await self.conn.execute(
+                """UPDATE idempotency_keys SET status_code = $3, response_body = $4
+                   WHERE account_id = $1 AND key = $2""",
+                self.principal.account_id,
+                self.key,
+                status,
+                body,
+            )
+        return Response(body, status, headers=self.headers, media_type="application/json")
+
+
+def _replay(status: int, body: bytes) -> Response:
+    return Response(
+        body, status, headers={"Idempotent-Replayed": "true"}, media_type="application/json"
+    )
+
+
+@asynccontextmanager
+async def begin_write(
+    request: Request, principal: Principal, body: BaseModel | None
+) -> AsyncIterator[Write]:
+    """Open the request's transaction and claim its idempotency key (if it has one)."""
+    key = resolve_key(request, body)
+    pool: asyncpg.Pool = request.app.state.pool
+    ttl = timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
+    async with pool.acquire() as conn, conn.transaction():
+        write = Write(conn, principal, key)
+        if key is not None:
+            write.replayed = await _claim(
+                conn, principal.account_id, key, fingerprint(request, body), ttl
+            )
+        yield write
+
+
+async def _claim(
+    conn: asyncpg.Connection, account_id: str, key: str, digest: bytes, ttl: timedelta
+) -> Response | None:
+    locked = await conn.fetchval(
+        "SELECT pg_try_advisory_xact_lock(hashtext($1), hashtext($2))", account_id, key
+    )
+    if not locked:
+        raise ApiError(
+            409,
+            "IDEMPOTENCY_IN_PROGRESS",
+            "A request with this idempotency key is still being processed.",
+            headers={"Retry-After": "1"},
+        )
+    row = await conn.fetchrow(
+        """SELECT fingerprint, status_code, response_body, expires_at > now() AS live
+           FROM idempotency_keys WHERE account_id = $1 AND key = $2""",
+        account_id,
+        key,
+    )
+    if row is not None and row["live"] and row["status_code"] is not None:
+        if row["fingerprint"] != digest:
+            raise ApiError(
+                409,
+                "IDEMPOTENCY_CONFLICT",
+                "This idempotency key was used with a different request.",
+                field="idempotencyKey",
+            )
+        return _replay(row["status_code"], row["response_body"])
+    await conn.execute(
+        """INSERT INTO idempotency_keys (account_id, key, fingerprint, expires_at)
+           VALUES ($1, $2, $3, now() + $4)
+           ON CONFLICT (account_id, key) DO UPDATE
+             SET fingerprint = EXCLUDED.fingerprint, status_code = NULL, response_body = NULL,
+                 created_at = now(), expires_at = EXCLUDED.expires_at""",
+        account_id,
+        key,
+        digest,
+        ttl,
+    )
+    return None
+
+
+async def purge_expired(pool: asyncpg.Pool) -> int:
+    """Delete expired records; returns how many."""
+    result: str = await pool.execute("DELETE FROM idempotency_keys WHERE expires_at <= now()")
+    return int(result.rsplit(maxsplit=1)[-1])

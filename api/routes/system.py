@@ -1,0 +1,97 @@
+"""System endpoints: health (optionally authenticated), liveness, readiness."""
+
+import asyncio
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from api.deps import PoolDep, TemporalDep
+from entrygo import __version__
+
+router = APIRouter(prefix="/api/system", tags=["system"])
+
+PROTOCOL_VERSION = "EntryGo Export Protocol v1"
+
+
+class AccountRef(BaseModel):
+    """The account of the key that called."""
+
+    id: str
+    name: str
+
+
+class HealthChecks(BaseModel):
+    """Each dependency: ok or down."""
+
+    database: Literal["ok", "down"]
+    temporal: Literal["ok", "down"]
+
+
+class Health(BaseModel):
+    """The health answer."""
+
+    status: Literal["ok", "degraded"]
+    protocolVersion: str
+    version: str
+    checks: HealthChecks
+    account: AccountRef | None = None
+
+
+class Live(BaseModel):
+    """The process is up."""
+
+    status: Literal["ok"]
+
+
+async def _database_ok(pool: PoolDep) -> bool:
+    try:
+        async with asyncio.timeout(2.0):
+            async with pool.acquire() as conn:
+                return bool(await conn.fetchval("SELECT 1"))
+    except Exception:
+        return False
+
+
+async def _checks(pool: PoolDep, temporal: TemporalDep) -> HealthChecks:
+    db, tmp = await asyncio.gather(_database_ok(pool), temporal.healthy())
+    return HealthChecks(database="ok" if db else "down", temporal="ok" if tmp else "down")
+
+
+@router.get("/health", response_model=Health, responses={503: {"model": Health}})
+async def get_health(request: Request, pool: PoolDep, temporal: TemporalDep) -> JSONResponse:
+    """Health of the service and its dependencies; with a key, also the key's account."""
+    checks = await _checks(pool, temporal)
+    ok = checks.database == "ok" and checks.temporal == "ok"
+    principal = getattr(request.state, "principal", None)
+    body = Health(
+        status="ok" if ok else "degraded",
+        protocolVersion=PROTOCOL_VERSION,
+        version=__version__,
+        checks=checks,
+        account=AccountRef(id=principal.account_id, name=principal.account_name)
+        if principal
+        else None,
+    )
+    return JSONResponse(body.model_dump(mode="json", exclude_none=True), 200 if ok else 503)
+
+
+@router.get("/live", response_model=Live)
+async def get_live() -> Live:
+    """The process is up (no dependency checked)."""
+    return Live(status="ok")
+
+
+@router.get("/ready", response_model=Health, responses={503: {"model": Health}})
+async def get_ready(pool: PoolDep, temporal: TemporalDep) -> JSONResponse:
+    """Ready to serve: database and workflow engine reachable."""
+    checks = await _checks(pool, temporal)
+    ok = checks.database == "ok" and checks.temporal == "ok"
+    body = Health(
+        status="ok" if ok else "degraded",
+        protocolVersion=PROTOCOL_VERSION,
+        version=__version__,
+        checks=checks,
+    )
+    return JSONResponse(body.model_dump(mode="json", exclude_none=True), 200 if ok else 503)

@@ -1,0 +1,25 @@
+"""Canonical JSON: one byte string per logical value (sorted keys, no spaces, UTF-8)."""
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # normalize() makes 12.5 and 12.50 one value; format keeps it out of exponent notation
+        return format(value.normalize(), "f")
+    raise TypeError(f"not canonical-JSON serialisable: {type(value).__name__}")
+
+
+def canonical_json(value: Any) -> bytes:
+    """Serialize deterministically."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
+    ).encode("utf-8")
+
+
+def sha256_of(value: Any) -> bytes:
+    """SHA-256 digest of the canonical JSON of `value`."""
+    return hashlib.sha256(canonical_json(value)).digest()

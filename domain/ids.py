@@ -1,0 +1,31 @@
+"""Opaque, type-prefixed, time-sortable ids (`exp_01J...`): 48-bit ms time + 80 random bits."""
+
+import secrets
+import time
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: sorts like the number
+
+PREFIXES = frozenset(
+    {"acc", "key", "wh", "br", "prod", "ord", "exp", "cp", "art", "ntf", "bsub", "evt"}
+)
+
+
+def _encode(value: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        value, rem = divmod(value, 32)
+        chars.append(_ALPHABET[rem])
+    return "".join(reversed(chars))
+
+
+def new_id(prefix: str, *, now_ms: int | None = None) -> str:
+    """Mint an id with the given type prefix."""
+    if prefix not in PREFIXES:
+        raise ValueError(f"unknown id prefix {prefix!r}")
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    return f"{prefix}_{_encode(ms, 10)}{_encode(secrets.randbits(80), 16)}"
+
+
+def has_prefix(value: str, prefix: str) -> bool:
+    """True when `value` looks like an id of the given type."""
+    return value.startswith(prefix + "_") and len(value) == len(prefix) + 27

@@ -1,0 +1,90 @@
+"""Warehouses and brokers as the API shows them (secrets are write-only and never in these)."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from domain.countries import is_alpha2
+
+ShipmentMode = Literal["PARCEL_DTC", "BULK_TO_US_WAREHOUSE", "POSTAL"]
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+Url = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^https?://[^\s]+$")]
+Email = Annotated[str, Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Secret = Annotated[str, Field(min_length=16, max_length=500)]
+
+
+class Address(BaseModel):
+    """A postal address; country is ISO 3166-1 alpha-2."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    line1: Text
+    line2: Text | None = None
+    city: Text
+    region: Text | None = None
+    postalCode: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    country: Annotated[str, Field(min_length=2, max_length=2)]
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        if not is_alpha2(value):
+            raise ValueError("must be an ISO 3166-1 alpha-2 country code")
+        return value
+
+
+class Warehouse(BaseModel):
+    """A warehouse of the account."""
+
+    id: str
+    name: str
+    address: Address
+    shipmentMode: ShipmentMode
+    notificationUrl: str | None
+    hasNotificationSecret: bool
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class EmailTransport(BaseModel):
+    """The broker takes submissions by email."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["email"]
+    recipientEmail: Email
+
+
+class WebhookTransportIn(BaseModel):
+    """The broker takes submissions as signed webhooks (secret is write-only)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["webhook"]
+    url: Url
+    secret: Secret
+
+
+class WebhookTransport(BaseModel):
+    """A webhook transport as shown (without its secret)."""
+
+    type: Literal["webhook"]
+    url: str
+
+
+TransportIn = Annotated[EmailTransport | WebhookTransportIn, Field(discriminator="type")]
+TransportOut = Annotated[EmailTransport | WebhookTransport, Field(discriminator="type")]
+
+
+class Broker(BaseModel):
+    """A customs broker of the account."""
+
+    id: str
+    name: str
+    filerCode: str | None
+    transport: TransportOut
+    classifiesGoods: bool
+    supportedDestinations: list[str]
+    createdAt: datetime
+    updatedAt: datetime

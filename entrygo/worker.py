@@ -1,0 +1,50 @@
+"""Worker main: one process polling the export task queue, with graceful shutdown on SIGTERM."""
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities import build_activities
+from entrygo.settings import Settings
+from entrygo.temporal import connect_temporal
+from store.pool import create_pool
+from workflows import WORKFLOWS
+
+log = logging.getLogger("entrygo.worker")
+
+GRACEFUL_SHUTDOWN_SECONDS = 30
+
+
+def build_worker(client: Client, task_queue: str, activities: Sequence[Any]) -> Worker:
+    """The export worker: ExportWorkflow and the given activity callables."""
+
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS),
+        activities=list(activities),
+        graceful_shutdown_timeout=timedelta(seconds=GRACEFUL_SHUTDOWN_SECONDS),
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM."""
+    client = await connect_temporal(settings, attempts=60, delay=0.5)
+    if settings.database_url is None:
+        raise RuntimeError("database_url is not set")
+    pool = await create_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    worker = build_worker(client, settings.task_queue, build_activities(pool, settings))
+    async with worker:
+        log.info("worker polling %s", settings.task_queue)
+        await stop.wait()
+    await pool.close()

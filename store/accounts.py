@@ -1,0 +1,115 @@
+"""Accounts and API keys."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from domain.ids import new_id
+from domain.keys import display_prefix, generate_key, hash_key
+from store.errors import NotFound
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller a valid key stands for."""
+
+    account_id: str
+    account_name: str
+    key_id: str
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A key as listed (never its secret)."""
+
+    id: str
+    account_id: str
+    name: str
+    prefix: str
+    roles: list[str]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def _key_from_row(row: asyncpg.Record) -> ApiKey:
+    return ApiKey(
+        id=row["id"],
+        account_id=row["account_id"],
+        name=row["name"],
+        prefix=row["key_prefix"],
+        roles=list(row["roles"]),
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+async def create_account(conn: Any, name: str, account_id: str | None = None) -> str:
+    """Create an account; returns its id."""
+    account_id = account_id or new_id("acc")
+    await conn.execute("INSERT INTO accounts (id, name) VALUES ($1, $2)", account_id, name)
+    return account_id
+
+
+async def account_exists(conn: Any, account_id: str) -> bool:
+    """True when the account exists."""
+    return bool(await conn.fetchval("SELECT 1 FROM accounts WHERE id = $1", account_id))
+
+
+async def create_key(
+    conn: Any, account_id: str, name: str, roles: list[str], *, secret: str | None = None
+) -> tuple[ApiKey, str]:
+    """Create a key; returns it with its secret (shown once, stored only as a hash)."""
+    if not await account_exists(conn, account_id):
+        raise NotFound("account")
+    secret = secret or generate_key()
+    row = await conn.fetchrow(
+        """INSERT INTO api_keys (id, account_id, name, key_hash, key_prefix, roles)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING *""",
+        new_id("key"),
+        account_id,
+        name,
+        hash_key(secret),
+        display_prefix(secret),
+        sorted(set(roles)),
+    )
+    return _key_from_row(row), secret
+
+
+async def list_keys(conn: Any, account_id: str) -> list[ApiKey]:
+    """Every key of the account, revoked ones included."""
+    rows = await conn.fetch("SELECT * FROM api_keys WHERE account_id = $1 ORDER BY id", account_id)
+    return [_key_from_row(r) for r in rows]
+
+
+async def revoke_key(conn: Any, key_id: str, account_id: str | None = None) -> ApiKey:
+    """Revoke a key (idempotent); `account_id` scopes the lookup when given."""
+    row = await conn.fetchrow(
+        """UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
+           WHERE id = $1 AND ($2::text IS NULL OR account_id = $2) RETURNING *""",
+        key_id,
+        account_id,
+    )
+    if row is None:
+        raise NotFound("apiKey")
+    return _key_from_row(row)
+
+
+async def authenticate(conn: Any, secret: str) -> Principal | None:
+    """The principal of a valid, unrevoked key, else None."""
+    row = await conn.fetchrow(
+        """SELECT k.id, k.account_id, k.roles, a.name AS account_name
+           FROM api_keys k JOIN accounts a ON a.id = k.account_id
+           WHERE k.key_hash = $1 AND k.revoked_at IS NULL""",
+        hash_key(secret),
+    )
+    if row is None:
+        return None
+    return Principal(
+        account_id=row["account_id"],
+        account_name=row["account_name"],
+        key_id=row["id"],
+        roles=frozenset(row["roles"]),
+    )

@@ -1,0 +1,187 @@
+"""Orders: bulk upsert by externalId; lines replaced only when the order's content changed."""
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from domain.canonical import sha256_of
+from domain.catalog import Order, OrderIn, OrderLine
+from domain.ids import new_id
+from domain.money import round_usd
+from store.errors import NotFound
+
+_UPSERT = """
+INSERT INTO orders AS o (id, account_id, external_id, destination_country, destination_region,
+                         destination_postal_code, consignee, metadata, order_value_usd,
+                         content_hash)
+SELECT i.id, $1, i.external_id, i.country, i.region, i.postal, i.consignee::jsonb,
+       i.metadata::jsonb, i.value, i.content_hash
+FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+            $9::numeric[], $10::bytea[])
+     AS i(id, external_id, country, region, postal, consignee, metadata, value, content_hash)
+ON CONFLICT (account_id, external_id) DO UPDATE SET
+    destination_country = EXCLUDED.destination_country,
+    destination_region = EXCLUDED.destination_region,
+    destination_postal_code = EXCLUDED.destination_postal_code,
+    consignee = EXCLUDED.consignee, metadata = EXCLUDED.metadata,
+    order_value_usd = EXCLUDED.order_value_usd, content_hash = EXCLUDED.content_hash,
+    version = o.version + 1, updated_at = now()
+WHERE o.content_hash <> EXCLUDED.content_hash
+RETURNING o.id, o.external_id
+"""
+
+_INSERT_LINES = """
+INSERT INTO order_lines (order_id, line_no, product_id, quantity, unit_value_usd, line_value_usd)
+SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::numeric[], $6::numeric[])
+"""
+
+
+def resolve_lines(order: OrderIn, product_values: dict[str, Decimal | None]) -> list[OrderLine]:
+    """Lines with the unit value defaulted from the product and the line value computed."""
+    lines = []
+    for item in order.items:
+        unit = (
+            item.unitValueUsd if item.unitValueUsd is not None else product_values[item.productId]
+        )
+        lines.append(
+            OrderLine(
+                productId=item.productId,
+                quantity=item.quantity,
+                unitValueUsd=unit,
+                lineValueUsd=None if unit is None else round_usd(unit * item.quantity),
+            )
+        )
+    return lines
+
+
+def _content(order: OrderIn, lines: list[OrderLine]) -> dict[str, Any]:
+    body = order.model_dump(mode="python", exclude={"items"})
+    body["items"] = [line.model_dump(mode="python") for line in lines]
+    return body
+
+
+def _dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"))
+
+
+async def upsert_orders(
+    conn: Any, account_id: str, orders: list[OrderIn], product_values: dict[str, Decimal | None]
+) -> list[Order]:
+    """Upsert orders whose products were checked to be the account's; returns request order."""
+    resolved = [resolve_lines(o, product_values) for o in orders]
+    values = [
+        round_usd(sum((ln.lineValueUsd or Decimal(0) for ln in lines), Decimal(0)))
+        for lines in resolved
+    ]
+    changed = await conn.fetch(
+        _UPSERT,
+        account_id,
+        [new_id("ord") for _ in orders],
+        [o.externalId for o in orders],
+        [o.destinationCountry for o in orders],
+        [o.destinationRegion for o in orders],
+        [o.destinationPostalCode for o in orders],
+        [_dumps(o.consignee.model_dump() if o.consignee else None) for o in orders],
+        [_dumps(o.metadata) for o in orders],
+        values,
+        [sha256_of(_content(o, lines)) for o, lines in zip(orders, resolved, strict=True)],
+    )
+    if changed:
+        await _replace_lines(conn, orders, resolved, {r["external_id"]: r["id"] for r in changed})
+    rows = await conn.fetch(
+        "SELECT * FROM orders WHERE account_id = $1 AND external_id = any($2::text[])",
+        account_id,
+        [o.externalId for o in orders],
+    )
+    by_external = {r["external_id"]: r for r in rows}
+    return [
+        order_from_row(by_external[o.externalId], lines)
+        for o, lines in zip(orders, resolved, strict=True)
+    ]
+
+
+async def _replace_lines(
+    conn: Any, orders: list[OrderIn], resolved: list[list[OrderLine]], ids: dict[str, str]
+) -> None:
+    await conn.execute(
+        "DELETE FROM order_lines WHERE order_id = any($1::text[])", list(ids.values())
+    )
+    cols: tuple[list[Any], ...] = ([], [], [], [], [], [])
+    for order, lines in zip(orders, resolved, strict=True):
+        order_id = ids.get(order.externalId)
+        if order_id is None:
+            continue
+        for n, line in enumerate(lines, start=1):
+            for col, value in zip(
+                cols,
+                (order_id, n, line.productId, line.quantity, line.unitValueUsd, line.lineValueUsd),
+                strict=True,
+            ):
+                col.append(value)
+    await conn.execute(_INSERT_LINES, *cols)
+
+
+def order_from_row(row: asyncpg.Record, lines: list[OrderLine]) -> Order:
+    """Row and its lines → model."""
+    return Order(
+        id=row["id"],
+        externalId=row["external_id"],
+        accountId=row["account_id"],
+        destinationCountry=row["destination_country"],
+        destinationRegion=row["destination_region"],
+        destinationPostalCode=row["destination_postal_code"],
+        consignee=row["consignee"],
+        items=lines,
+        orderValueUsd=row["order_value_usd"],
+        metadata=row["metadata"],
+        version=row["version"],
+        createdAt=row["created_at"],
+        updatedAt=row["updated_at"],
+    )
+
+
+async def _lines_of(conn: Any, order_ids: list[str]) -> dict[str, list[OrderLine]]:
+    rows = await conn.fetch(
+        "SELECT * FROM order_lines WHERE order_id = any($1::text[]) ORDER BY order_id, line_no",
+        order_ids,
+    )
+    out: dict[str, list[OrderLine]] = {i: [] for i in order_ids}
+    for r in rows:
+        out[r["order_id"]].append(
+            OrderLine(
+                productId=r["product_id"],
+                quantity=r["quantity"],
+                unitValueUsd=r["unit_value_usd"],
+                lineValueUsd=r["line_value_usd"],
+            )
+        )
+    return out
+
+
+async def get_order(conn: Any, account_id: str, order_id: str) -> Order:
+    """One order of the account with its lines."""
+    row = await conn.fetchrow(
+        "SELECT * FROM orders WHERE id = $1 AND account_id = $2", order_id, account_id
+    )
+    if row is None:
+        raise NotFound("order")
+    return order_from_row(row, (await _lines_of(conn, [order_id]))[order_id])
+
+
+async def list_orders(
+    conn: Any, account_id: str, external_id: str | None, after: str | None, limit: int
+) -> list[Order]:
+    """A page of orders ordered by id, optionally filtered by externalId."""
+    rows = await conn.fetch(
+        """SELECT * FROM orders WHERE account_id = $1
+             AND ($2::text IS NULL OR external_id = $2) AND ($3::text IS NULL OR id > $3)
+           ORDER BY id LIMIT $4""",
+        account_id,
+        external_id,
+        after,
+        limit,
+    )
+    lines = await _lines_of(conn, [r["id"] for r in rows])
+    return [order_from_row(r, lines[r["id"]]) for r in rows]

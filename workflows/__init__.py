@@ -1,0 +1,3 @@
+"""Workflows registered on the export task queue."""
+
+WORKFLOWS: list[type] = []
