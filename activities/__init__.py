@@ -5,9 +5,13 @@ from typing import Any
 
 import asyncpg
 
+from activities.ledger import LedgerActivities
+from activities.planning import PlanningActivities
 from entrygo.settings import Settings
 
 
 def build_activities(pool: asyncpg.Pool, settings: Settings) -> Sequence[Any]:
     """Every activity callable, bound to its clients."""
-    return []
+    ledger = LedgerActivities(pool)
+    planning = PlanningActivities(pool)
+    return [ledger.record_transition, planning.plan_export]

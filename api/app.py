@@ -10,7 +10,7 @@ from api.errors import install_error_handlers
 from api.gateway import Gateway
 from api.openapi import error_responses, install_openapi
 from api.ratelimit import RateLimiter
-from api.routes import orders, products, system
+from api.routes import exports, orders, products, review, system
 from api.temporal_gate import TemporalGate
 from entrygo import __version__
 from entrygo.settings import Settings
@@ -51,7 +51,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.temporal = TemporalGate(settings)
     install_error_handlers(app)
-    for router in (system.router, products.router, orders.router):
+    for router in (
+        system.router,
+        products.router,
+        orders.router,
+        exports.router,
+        review.router,
+    ):
         app.include_router(router, responses=error_responses())
     install_openapi(app)
     limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_enabled else None

@@ -30,6 +30,14 @@ class TemporalGate:
                     raise service_unavailable("workflow engine") from exc
         return self._client
 
+    async def client_or_none(self, limit_s: float = 1.0) -> Client | None:
+        """The client if it can be had quickly, else None (for reads that can do without)."""
+        try:
+            async with asyncio.timeout(limit_s):
+                return await self.client()
+        except Exception:
+            return None
+
     async def healthy(self, limit_s: float = 2.0) -> bool:
         """True when the server answers its health check."""
         try:

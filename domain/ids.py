@@ -1,5 +1,6 @@
 """Opaque, type-prefixed, time-sortable ids (`exp_01J...`): 48-bit ms time + 80 random bits."""
 
+import hashlib
 import secrets
 import time
 
@@ -29,3 +30,11 @@ def new_id(prefix: str, *, now_ms: int | None = None) -> str:
 def has_prefix(value: str, prefix: str) -> bool:
     """True when `value` looks like an id of the given type."""
     return value.startswith(prefix + "_") and len(value) == len(prefix) + 27
+
+
+def derived_id(prefix: str, *parts: str) -> str:
+    """A stable id of the given type for a business key (same parts → same id)."""
+    if prefix not in PREFIXES:
+        raise ValueError(f"unknown id prefix {prefix!r}")
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).digest()
+    return f"{prefix}_{_encode(int.from_bytes(digest[:17], 'big') >> 6, 26)}"

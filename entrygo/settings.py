@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     execute_wait_seconds: float = 10.0
     plan_ttl_seconds: float = 7 * 24 * 3600
     ack_window_seconds: float = 7 * 24 * 3600
+    retry_budget_seconds: float = 900.0
 
     rate_limit_per_minute: int = 6000
     rate_limit_enabled: bool = True

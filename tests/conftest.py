@@ -160,3 +160,117 @@ async def eventually(check: Any, attempts: int = 200, delay: float = 0.05) -> An
             return value
         await asyncio.sleep(delay)
     raise AssertionError("condition not reached")
+
+
+@pytest_asyncio.fixture(scope="session")
+async def worker(
+    temporal_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings
+) -> AsyncIterator[Any]:
+    """The real export worker (real activities) on the session's task queue."""
+    from activities import build_activities
+    from entrygo.worker import build_worker
+
+    w = build_worker(temporal_env.client, settings.task_queue, build_activities(pool, settings))
+    async with w:
+        yield w
+
+
+GOOD_PRODUCT = {
+    "externalId": "SKU-SCARF",
+    "description": "Knitted scarf of merino wool",
+    "hsCode": "6117.10.6010",
+    "countryOfOrigin": "SE",
+    "unitValueUsd": 40,
+    "weightKg": 0.2,
+    "manufacturer": {
+        "name": "Atelier Nord",
+        "address": "Gatan 1",
+        "city": "Malmo",
+        "country": "SE",
+    },
+    "attributes": {"fiberComposition": "100% wool"},
+}
+REVIEW_PRODUCT = {**GOOD_PRODUCT, "externalId": "SKU-SCARF-8", "hsCode": "6117.10"}
+BLOCKED_PRODUCT = {**GOOD_PRODUCT, "externalId": "SKU-NOHS", "hsCode": None}
+
+
+@dataclass
+class World:
+    """A tenant with a warehouse, a broker and products ready to plan with."""
+
+    tenant: Tenant
+    warehouse_id: str
+    broker_id: str
+    products: dict[str, str]
+
+    async def orders(self, http: httpx.AsyncClient, *skus: str, prefix: str = "O") -> list[str]:
+        """Sync one US order per sku; returns the order ids."""
+        items = [
+            {
+                "externalId": f"{prefix}-{uuid.uuid4().hex[:8]}",
+                "destinationCountry": "US",
+                "destinationRegion": "NY",
+                "destinationPostalCode": "10001",
+                "consignee": {"name": "Ada Buyer", "address": "1 Main St, New York"},
+                "items": [{"productId": self.products[sku], "quantity": 2}],
+            }
+            for sku in skus
+        ]
+        r = await http.post(
+            "/api/orders/sync",
+            json={"accountId": self.tenant.account_id, "items": items},
+            headers=self.tenant.auth(),
+        )
+        assert r.status_code == 200, r.text
+        return [o["id"] for o in r.json()["data"]]
+
+    def plan_body(self, order_ids: list[str], **extra: Any) -> dict[str, Any]:
+        """A plan request for these orders."""
+        return {
+            "accountId": self.tenant.account_id,
+            "warehouseId": self.warehouse_id,
+            "brokerId": self.broker_id,
+            "orderIds": order_ids,
+            **extra,
+        }
+
+
+async def make_world(
+    pool: asyncpg.Pool,
+    tenant: Tenant,
+    *,
+    transport: dict[str, Any] | None = None,
+    warehouse: dict[str, Any] | None = None,
+) -> World:
+    """Create references and the three test products for `tenant`."""
+    from store.products import upsert_products
+    from store.reference import create_broker, create_warehouse
+
+    async with pool.acquire() as conn:
+        wh = await create_warehouse(
+            conn,
+            tenant.account_id,
+            warehouse
+            or {
+                "name": "EU hub",
+                "address": {"line1": "Hamnv 1", "city": "Goteborg", "country": "SE"},
+            },
+        )
+        br = await create_broker(
+            conn,
+            tenant.account_id,
+            {
+                "name": "Broker",
+                "transport": transport or {"type": "email", "recipientEmail": "b@example.com"},
+            },
+        )
+        rows = await upsert_products(
+            conn, tenant.account_id, [GOOD_PRODUCT, REVIEW_PRODUCT, BLOCKED_PRODUCT]
+        )
+    return World(tenant, wh.id, br.id, {r.externalId: r.id for r in rows})
+
+
+@pytest_asyncio.fixture
+async def world(pool: asyncpg.Pool, tenant: Tenant) -> World:
+    """A fresh tenant ready to plan."""
+    return await make_world(pool, tenant)

@@ -1,3 +1,5 @@
 """Workflows registered on the export task queue."""
 
-WORKFLOWS: list[type] = []
+from workflows.export import ExportWorkflow
+
+WORKFLOWS: list[type] = [ExportWorkflow]

@@ -1,0 +1,99 @@
+"""Planning: load the snapshot, run the pure planner, persist the plan and its events."""
+
+from typing import Any
+
+import asyncpg
+from temporalio import activity
+
+from domain.planner import plan
+from domain.planning_models import PlanOutcome
+from domain.rulepack import load_rule_pack
+from store.exports import NewEvent, append_events, lock_export, save_plan
+from store.snapshots import load_snapshot
+from workflows.messages import PlanExportInput, PlanSummary
+
+
+def plan_document(
+    export_id: str, status: str, outcome: PlanOutcome, planned_at: str
+) -> dict[str, Any]:
+    """The plan as the contract shows it (§9.1)."""
+    return {
+        "exportId": export_id,
+        "batchId": export_id,
+        "status": status,
+        **outcome.model_dump(mode="json"),
+        "plannedAt": planned_at,
+    }
+
+
+class PlanningActivities:
+    """The planning step of the export workflow."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @activity.defn(name="plan_export")
+    async def plan_export(self, inp: PlanExportInput) -> PlanSummary:
+        """Plan (or re-plan) the export and persist it; a retried first plan returns the stored one."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            existing = await lock_export(conn, inp.exportId)
+            if existing is not None and not inp.replan:
+                return _summary(existing["plan"])
+            snapshot = await load_snapshot(
+                conn,
+                inp.accountId,
+                inp.warehouseId,
+                inp.brokerId,
+                inp.destinationCountry,
+                inp.orderIds,
+            )
+            outcome = plan(snapshot, load_rule_pack(), inp.planDate.date())
+            status = "BLOCKED" if outcome.readinessState == "BLOCKED" else "PLANNED"
+            document = plan_document(
+                inp.exportId, status, outcome, inp.planDate.isoformat().replace("+00:00", "Z")
+            )
+            review = outcome.readinessState == "REVIEW_REQUIRED"
+            await save_plan(
+                conn,
+                export_id=inp.exportId,
+                account_id=inp.accountId,
+                warehouse_id=inp.warehouseId,
+                broker_id=inp.brokerId,
+                destination=inp.destinationCountry,
+                order_ids=inp.orderIds,
+                plan=document,
+                approval={"state": "PENDING" if review else "NOT_REQUIRED"},
+            )
+            data = {"planHash": outcome.planHash, "readinessState": outcome.readinessState}
+            if inp.replan:
+                previous = existing["plan_hash"] if existing is not None else None
+                events = [
+                    NewEvent(
+                        "EXPORT_REPLANNED",
+                        f"{inp.dedupeKey}:EXPORT_REPLANNED",
+                        inp.actor,
+                        {**data, "previousPlanHash": previous},
+                    )
+                ]
+            else:
+                events = [
+                    NewEvent("EXPORT_PLANNED", f"{inp.dedupeKey}:EXPORT_PLANNED", inp.actor, data),
+                    NewEvent(
+                        "EXPORT_BATCH_CREATED",
+                        f"{inp.dedupeKey}:EXPORT_BATCH_CREATED",
+                        inp.actor,
+                        {"orderIds": outcome.included_order_ids},
+                    ),
+                ]
+            await append_events(conn, inp.exportId, events, inp.planDate)
+            return _summary(document)
+
+
+def _summary(document: dict[str, Any]) -> PlanSummary:
+    return PlanSummary(
+        exportId=document["exportId"],
+        planHash=document["planHash"],
+        readinessState=document["readinessState"],
+        status=document["status"],
+        plannedAt=document["plannedAt"],
+    )

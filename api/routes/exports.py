@@ -1,0 +1,312 @@
+"""Exports: plan, execute, inspect, list, events (CONTRACT §9.1–§9.4)."""
+
+import asyncio
+from contextlib import suppress
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from temporalio.client import WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from api.deps import AnyRole, Integration, PoolDep, SettingsDep, TemporalDep, check_account_scope
+from api.errors import ApiError
+from api.idempotency import Write, begin_write
+from api.openapi import error_responses
+from api.pagination import Cursor, Limit
+from api.schemas.exports import EventPage, ExecuteRequest, ExportPage, ExportView, Plan, PlanRequest
+from api.temporal_calls import WorkflowClosed, bounded
+from api.views import event_view, inspect_view, summary_view
+from domain import status as machine
+from domain.ids import derived_id, new_id
+from domain.planner import plan as run_planner
+from domain.rulepack import load_rule_pack
+from entrygo.settings import Settings
+from store import exports
+from store.accounts import Principal
+from store.reference import get_broker_row, get_warehouse_row
+from store.snapshots import load_snapshot
+from workflows.export import ExportWorkflow
+from workflows.messages import ExecutionRequest, ExportInput, ReplanInput
+
+router = APIRouter(prefix="/api/exports", tags=["exports"])
+
+StatusFilter = Annotated[str | None, Query(pattern=r"^[A-Z_]{3,32}$")]
+
+
+async def check_references(
+    conn: Any, principal: Principal, warehouse_id: str, broker_id: str
+) -> None:
+    """403 INVALID_ACCOUNT_SCOPE for a warehouse or broker outside the key's account."""
+    if await get_warehouse_row(conn, principal.account_id, warehouse_id) is None:
+        raise ApiError(
+            403,
+            "INVALID_ACCOUNT_SCOPE",
+            "warehouseId is not a warehouse of this account.",
+            field="warehouseId",
+        )
+    if await get_broker_row(conn, principal.account_id, broker_id) is None:
+        raise ApiError(
+            403,
+            "INVALID_ACCOUNT_SCOPE",
+            "brokerId is not a broker of this account.",
+            field="brokerId",
+        )
+
+
+def refusal_error(refusal: machine.Refusal, row: Any) -> ApiError:
+    """The 409 for an action the export's status does not allow."""
+    details: dict[str, Any] = {"status": row["status"]}
+    if refusal.code == "EXPORT_BLOCKED":
+        details = {
+            "readinessState": row["readiness_state"],
+            "validationMessages": row["plan"].get("validationMessages", []),
+        }
+    return ApiError(409, refusal.code, refusal.message, details=details)
+
+
+@router.post(
+    "/plan",
+    response_model=Plan,
+    status_code=201,
+    responses={
+        200: {"model": Plan, "description": "dry run, re-plan or replay"},
+        **error_responses(403, 409),
+    },
+)
+async def plan_export(
+    request: Request,
+    body: PlanRequest,
+    principal: Integration,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+) -> Response:
+    """Plan an export (or re-plan `batchId`); `dryRun` computes without persisting anything."""
+    check_account_scope(principal, body.accountId)
+    async with begin_write(request, principal, body) as write:
+        if write.replayed:
+            return write.replayed
+        await check_references(write.conn, principal, body.warehouseId, body.brokerId)
+        if body.dryRun:
+            return await write.respond(200, await _dry_run(write, body))
+        if body.batchId is not None:
+            return await _replan(write, body, temporal, settings)
+        return await _start(write, body, temporal, settings)
+
+
+async def _dry_run(write: Write, body: PlanRequest) -> dict[str, Any]:
+    snapshot = await load_snapshot(
+        write.conn,
+        write.principal.account_id,
+        body.warehouseId,
+        body.brokerId,
+        body.destinationCountry,
+        body.orderIds,
+    )
+    now = datetime.now(UTC)
+    outcome = run_planner(snapshot, load_rule_pack(), now.date())
+    return {
+        "exportId": None,
+        "batchId": None,
+        "status": None,
+        **outcome.model_dump(mode="json"),
+        "plannedAt": now.isoformat().replace("+00:00", "Z"),
+    }
+
+
+async def _start(
+    write: Write, body: PlanRequest, temporal: TemporalDep, settings: Settings
+) -> Response:
+    principal = write.principal
+    export_id = derived_id("exp", principal.account_id, write.key) if write.key else new_id("exp")
+    client = await temporal.client()
+    operation = WithStartWorkflowOperation(
+        ExportWorkflow.run,
+        ExportInput(
+            exportId=export_id,
+            accountId=principal.account_id,
+            warehouseId=body.warehouseId,
+            brokerId=body.brokerId,
+            destinationCountry=body.destinationCountry,
+            orderIds=body.orderIds,
+            actor=principal.key_id,
+            planTtlSeconds=settings.plan_ttl_seconds,
+            ackWindowSeconds=settings.ack_window_seconds,
+            retryBudgetSeconds=settings.retry_budget_seconds,
+        ),
+        id=f"export-{export_id}",
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+    status = 201
+    try:
+        await bounded(
+            client.execute_update_with_start_workflow(
+                ExportWorkflow.get_plan, start_workflow_operation=operation
+            ),
+            settings.temporal_call_timeout_seconds,
+        )
+    except WorkflowAlreadyStartedError:
+        with suppress(WorkflowAlreadyStartedError):
+            await operation.workflow_handle()
+        status = 200  # the key's export finished long ago: answer its plan
+    row = await exports.get_export_row(write.conn, principal.account_id, export_id)
+    return await write.respond(status, row["plan"])
+
+
+async def _replan(
+    write: Write, body: PlanRequest, temporal: TemporalDep, settings: Settings
+) -> Response:
+    assert body.batchId is not None
+    row = await exports.get_export_row(write.conn, write.principal.account_id, body.batchId)
+    refusal = machine.refuse_before_execution("re-plan", row["status"])
+    if refusal is not None:
+        raise refusal_error(refusal, row)
+    change = ReplanInput(
+        orderIds=body.orderIds,
+        warehouseId=body.warehouseId,
+        brokerId=body.brokerId,
+        destinationCountry=body.destinationCountry,
+        actor=write.principal.key_id,
+    )
+    await replan_workflow(write, row, change, temporal, settings)
+    fresh = await exports.get_export_row(write.conn, write.principal.account_id, body.batchId)
+    return await write.respond(200, fresh["plan"])
+
+
+async def replan_workflow(
+    write: Write, row: Any, change: ReplanInput, temporal: TemporalDep, settings: Settings
+) -> None:
+    """Send the `replan` update (its id derived from the idempotency key when there is one)."""
+    client = await temporal.client()
+    handle = client.get_workflow_handle_for(ExportWorkflow.run, row["workflow_id"])
+    try:
+        await bounded(
+            handle.execute_update(
+                ExportWorkflow.replan, change, id=f"replan-{write.key}" if write.key else None
+            ),
+            settings.temporal_call_timeout_seconds,
+        )
+    except WorkflowClosed as exc:
+        raise ApiError(
+            409, "INVALID_EXPORT_STATE", "The export is closed.", details={"status": row["status"]}
+        ) from exc
+
+
+@router.post(
+    "/execute",
+    response_model=ExportView,
+    responses={
+        202: {"model": ExportView, "description": "accepted; not finished yet"},
+        **error_responses(403, 409),
+    },
+)
+async def execute_export(
+    request: Request,
+    body: ExecuteRequest,
+    principal: Integration,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+) -> Response:
+    """Execute the batch: customs package, artifacts, broker submission, warehouse notification."""
+    check_account_scope(principal, body.accountId)
+    async with begin_write(request, principal, body) as write:
+        if write.replayed:
+            return write.replayed
+        row = await exports.get_export_row(write.conn, principal.account_id, body.batchId)
+        refusal = machine.refuse_execute(row["status"], row["readiness_state"])
+        if refusal is not None:
+            raise refusal_error(refusal, row)
+        client = await temporal.client()
+        handle = client.get_workflow_handle_for(ExportWorkflow.run, row["workflow_id"])
+        wait = settings.execute_wait_seconds
+        try:
+            answer = await bounded(
+                handle.execute_update(
+                    ExportWorkflow.request_execution,
+                    ExecutionRequest(actor=principal.key_id, waitSeconds=wait),
+                    id=f"execute-{write.key}" if write.key else None,
+                ),
+                wait + settings.temporal_call_timeout_seconds,
+            )
+            awaiting = answer.awaitingApproval
+        except WorkflowClosed:
+            awaiting = False  # finished long ago: answer the view as it stands
+        fresh = await exports.get_export_row(write.conn, principal.account_id, body.batchId)
+        view = await inspect_view(write.conn, fresh, client)
+        done = view["customs_package_id"] is not None and len(view["artifacts"]) > 0
+        return await write.respond(200 if done and not awaiting else 202, view)
+
+
+@router.get("/{export_id}", response_model=ExportView, responses=error_responses(403))
+async def inspect_export(
+    export_id: str, principal: AnyRole, pool: PoolDep, temporal: TemporalDep
+) -> Response:
+    """The export as it stands: plan, approval, package, artifacts, submission, events, workflow."""
+    client = await temporal.client_or_none()
+    async with pool.acquire() as conn:
+        row = await exports.get_export_row(conn, principal.account_id, export_id)
+        view = await inspect_view(conn, row, client)
+    return Response(
+        ExportView.model_validate(view).model_dump_json(), media_type="application/json"
+    )
+
+
+@router.get("", response_model=ExportPage, responses=error_responses(403))
+async def list_exports(
+    principal: AnyRole,
+    pool: PoolDep,
+    status: StatusFilter = None,
+    readinessState: StatusFilter = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> ExportPage:
+    """Exports of the account, oldest first, filtered by status and readiness."""
+    async with pool.acquire() as conn:
+        rows = await exports.list_export_rows(
+            conn, principal.account_id, status, readinessState, cursor, limit
+        )
+    return ExportPage.model_validate(
+        {
+            "data": [summary_view(r) for r in rows],
+            "nextCursor": rows[-1]["id"] if len(rows) == limit else None,
+        }
+    )
+
+
+@router.get("/{export_id}/events", response_model=EventPage, responses=error_responses(403))
+async def list_export_events(
+    export_id: str,
+    principal: AnyRole,
+    pool: PoolDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> EventPage:
+    """Events after `after` (a seq), in order."""
+    async with pool.acquire() as conn:
+        await exports.get_export_row(conn, principal.account_id, export_id)
+        rows = await exports.list_events(conn, export_id, after, limit)
+    return EventPage.model_validate(
+        {
+            "data": [event_view(r) for r in rows],
+            "nextAfter": rows[-1]["seq"] if len(rows) == limit else None,
+        }
+    )
+
+
+async def wait_for_status(
+    pool: Any, account_id: str, export_id: str, before: str, seconds: float
+) -> Any:
+    """Poll the projection until the status moves away from `before` (bounded); the last row."""
+    loops = max(1, int(seconds / 0.05))
+    row = None
+    for _ in range(loops):
+        async with pool.acquire() as conn:
+            row = await exports.get_export_row(conn, account_id, export_id)
+        if row["status"] != before:
+            return row
+        await asyncio.sleep(0.05)
+    return row

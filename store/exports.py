@@ -1,0 +1,155 @@
+"""Exports: the projection inspect reads, and the append-only, gapless event log."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from domain.ids import new_id
+from store.errors import NotFound
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append; (export, dedupe key) is unique, so a retried write is harmless."""
+
+    type: str
+    dedupe_key: str
+    actor: str
+    data: dict[str, Any]
+
+
+async def append_events(
+    conn: Any, export_id: str, events: list[NewEvent], occurred_at: datetime
+) -> int:
+    """Append events in order with the next seq; returns how many were new.
+
+    The caller holds the export row locked (FOR UPDATE), which serialises seq assignment.
+    """
+    if not events:
+        return 0
+    existing = {
+        r["dedupe_key"]
+        for r in await conn.fetch(
+            "SELECT dedupe_key FROM export_events WHERE export_id = $1 AND dedupe_key = any($2)",
+            export_id,
+            [e.dedupe_key for e in events],
+        )
+    }
+    fresh = [e for e in events if e.dedupe_key not in existing]
+    if not fresh:
+        return 0
+    seq = await conn.fetchval(
+        "SELECT coalesce(max(seq), 0) FROM export_events WHERE export_id = $1", export_id
+    )
+    await conn.executemany(
+        """INSERT INTO export_events (id, export_id, seq, dedupe_key, type, occurred_at, actor, data)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        [
+            (new_id("evt"), export_id, seq + n, e.dedupe_key, e.type, occurred_at, e.actor, e.data)
+            for n, e in enumerate(fresh, start=1)
+        ],
+    )
+    return len(fresh)
+
+
+async def lock_export(conn: Any, export_id: str) -> asyncpg.Record | None:
+    """The export row, locked for this transaction."""
+    return await conn.fetchrow("SELECT * FROM exports WHERE id = $1 FOR UPDATE", export_id)
+
+
+async def save_plan(
+    conn: Any,
+    *,
+    export_id: str,
+    account_id: str,
+    warehouse_id: str,
+    broker_id: str,
+    destination: str,
+    order_ids: list[str],
+    plan: dict[str, Any],
+    approval: dict[str, Any],
+) -> None:
+    """Insert the export or replace its plan (re-plan)."""
+    await conn.execute(
+        """INSERT INTO exports (id, account_id, warehouse_id, broker_id, destination_country,
+                                order_ids, status, readiness_state, plan_hash, plan, approval,
+                                workflow_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'export-' || $1)
+           ON CONFLICT (id) DO UPDATE SET
+               warehouse_id = EXCLUDED.warehouse_id, broker_id = EXCLUDED.broker_id,
+               destination_country = EXCLUDED.destination_country,
+               order_ids = EXCLUDED.order_ids, status = EXCLUDED.status,
+               readiness_state = EXCLUDED.readiness_state, plan_hash = EXCLUDED.plan_hash,
+               plan = EXCLUDED.plan, approval = EXCLUDED.approval, updated_at = now()""",
+        export_id,
+        account_id,
+        warehouse_id,
+        broker_id,
+        destination,
+        order_ids,
+        plan["status"],
+        plan["readinessState"],
+        plan["planHash"],
+        plan,
+        approval,
+    )
+
+
+async def get_export_row(conn: Any, account_id: str, export_id: str) -> asyncpg.Record:
+    """The export's projection row in the account."""
+    row = await conn.fetchrow(
+        "SELECT * FROM exports WHERE id = $1 AND account_id = $2", export_id, account_id
+    )
+    if row is None:
+        raise NotFound("export")
+    return row
+
+
+async def list_export_rows(
+    conn: Any,
+    account_id: str,
+    status: str | None,
+    readiness: str | None,
+    after: str | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """A page of exports, newest id last."""
+    return list(
+        await conn.fetch(
+            """SELECT * FROM exports WHERE account_id = $1
+                 AND ($2::text IS NULL OR status = $2)
+                 AND ($3::text IS NULL OR readiness_state = $3)
+                 AND ($4::text IS NULL OR id > $4)
+               ORDER BY id LIMIT $5""",
+            account_id,
+            status,
+            readiness,
+            after,
+            limit,
+        )
+    )
+
+
+async def list_events(conn: Any, export_id: str, after: int, limit: int) -> list[asyncpg.Record]:
+    """Events with seq > after, in order."""
+    return list(
+        await conn.fetch(
+            """SELECT * FROM export_events WHERE export_id = $1 AND seq > $2
+               ORDER BY seq LIMIT $3""",
+            export_id,
+            after,
+            limit,
+        )
+    )
+
+
+async def latest_events(conn: Any, export_id: str, limit: int = 100) -> list[asyncpg.Record]:
+    """The latest `limit` events, in seq order."""
+    rows = await conn.fetch(
+        "SELECT * FROM export_events WHERE export_id = $1 ORDER BY seq DESC LIMIT $2",
+        export_id,
+        limit,
+    )
+    return list(reversed(rows))

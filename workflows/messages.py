@@ -1,0 +1,201 @@
+"""Inputs and results of the export workflow, its messages and its activities (no side effects).
+
+New fields are optional so that running workflows keep replaying.
+"""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+ExportStatus = Literal[
+    "PLANNED",
+    "AWAITING_APPROVAL",
+    "EXECUTING",
+    "EXECUTED",
+    "COMPLETED",
+    "BLOCKED",
+    "REJECTED",
+    "CANCELLED",
+    "EXPIRED",
+    "ATTENTION_REQUIRED",
+    "BROKER_REJECTED",
+]
+Readiness = Literal["READY", "REVIEW_REQUIRED", "BLOCKED"]
+ApprovalState = Literal["NOT_REQUIRED", "PENDING", "APPROVED", "REJECTED"]
+
+
+class ExportInput(BaseModel):
+    """What starts an export."""
+
+    exportId: str
+    accountId: str
+    warehouseId: str
+    brokerId: str
+    destinationCountry: str
+    orderIds: list[str]
+    actor: str
+    planTtlSeconds: float
+    ackWindowSeconds: float
+    retryBudgetSeconds: float = 900.0
+
+
+class PlanExportInput(BaseModel):
+    """The planning activity: plan (or re-plan) and persist."""
+
+    exportId: str
+    accountId: str
+    warehouseId: str
+    brokerId: str
+    destinationCountry: str
+    orderIds: list[str]
+    actor: str
+    planDate: datetime
+    replan: bool
+    dedupeKey: str
+
+
+class PlanSummary(BaseModel):
+    """What the workflow keeps of a plan (the plan itself lives in PostgreSQL)."""
+
+    exportId: str
+    planHash: str
+    readinessState: Readiness
+    status: ExportStatus
+    plannedAt: datetime
+
+
+class ReplanInput(BaseModel):
+    """Re-plan an export before execution starts; unset fields keep their value."""
+
+    orderIds: list[str] | None = None
+    warehouseId: str | None = None
+    brokerId: str | None = None
+    destinationCountry: str | None = None
+    actor: str = "api"
+
+
+class ExecutionRequest(BaseModel):
+    """The `request_execution` update."""
+
+    actor: str
+    waitSeconds: float = 10.0
+
+
+class ExecutionAnswer(BaseModel):
+    """Where the export stands when the execute update returns."""
+
+    status: ExportStatus
+    awaitingApproval: bool
+
+
+class ApproveInput(BaseModel):
+    """The `approve` update."""
+
+    planHash: str
+    reviewer: str
+    comment: str | None = None
+
+
+class DecisionInput(BaseModel):
+    """The `reject` and `cancel` signals."""
+
+    actor: str
+    reason: str | None = None
+
+
+class RetryInput(BaseModel):
+    """The `retry` signal."""
+
+    actor: str
+
+
+class BrokerOutcome(BaseModel):
+    """The `broker_outcome` signal: from a broker callback or a reviewer."""
+
+    status: Literal["ACKNOWLEDGED", "ACCEPTED", "REJECTED"]
+    entryNumber: str | None = None
+    brokerReference: str | None = None
+    reason: str | None = None
+    occurredAt: datetime | None = None
+    actor: str = "broker"
+
+
+class Approval(BaseModel):
+    """The review decision of the current plan."""
+
+    state: ApprovalState
+    reviewer: str | None = None
+    comment: str | None = None
+    decidedAt: datetime | None = None
+    planHash: str | None = None
+
+
+class Attention(BaseModel):
+    """Why an export needs a person."""
+
+    step: str
+    errorType: str | None = None
+    error: str
+    at: datetime
+
+
+class EventSpec(BaseModel):
+    """One event to append; the dedupe key makes a retried write harmless."""
+
+    type: str
+    dedupeKey: str
+    actor: str = "system"
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class TransitionInput(BaseModel):
+    """The ledger activity: move the projection and append events in one transaction."""
+
+    exportId: str
+    status: ExportStatus | None = None
+    approval: Approval | None = None
+    attention: Attention | None = None
+    clearAttention: bool = False
+    executionRequested: bool | None = None
+    brokerOutcome: BrokerOutcome | None = None
+    events: list[EventSpec] = Field(default_factory=list)
+    occurredAt: datetime
+
+
+class StepInput(BaseModel):
+    """Every execution activity gets the export and the plan it executes."""
+
+    exportId: str
+    planHash: str
+    dedupePrefix: str = ""
+
+
+class PackageResult(BaseModel):
+    """The customs package of the export's plan."""
+
+    customsPackageId: str
+    packageNumber: str
+    reused: bool
+
+
+class SubmissionResult(BaseModel):
+    """The broker submission after a step."""
+
+    submissionId: str
+    status: str
+    brokerReference: str | None = None
+
+
+class WorkflowState(BaseModel):
+    """The `state` query."""
+
+    exportId: str
+    status: ExportStatus | None
+    readinessState: Readiness | None
+    planHash: str | None
+    approval: Approval
+    executionRequested: bool
+    attention: Attention | None
+    completedSteps: list[str]
+    currentStep: str | None
