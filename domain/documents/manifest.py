@@ -1,0 +1,34 @@
+"""`manifest`: the package's inventory, every other artifact with its SHA-256 and size."""
+
+from domain.documents.formatting import canonical_json, format_instant
+from domain.documents.models import CustomsPackageData, RenderedArtifact
+
+ARTIFACT_TYPE = "manifest"
+FILENAME = "manifest.json"
+CONTENT_TYPE = "application/json"
+
+
+def render_manifest(
+    data: CustomsPackageData, artifacts: list[RenderedArtifact]
+) -> RenderedArtifact:
+    """List `artifacts` in the given order; the manifest does not list itself."""
+    document = {
+        "documentType": "MANIFEST",
+        "packageNumber": data.packageNumber,
+        "customsPackageId": data.customsPackageId,
+        "exportId": data.exportId,
+        "planHash": data.planHash,
+        "rulesetVersion": data.rulesetVersion,
+        "issuedAt": format_instant(data.issuedAt),
+        "artifacts": [
+            {
+                "artifact_type": artifact.artifact_type,
+                "filename": artifact.filename,
+                "contentType": artifact.contentType,
+                "sha256": artifact.sha256,
+                "sizeBytes": artifact.sizeBytes,
+            }
+            for artifact in artifacts
+        ],
+    }
+    return RenderedArtifact.of(ARTIFACT_TYPE, FILENAME, CONTENT_TYPE, canonical_json(document))
