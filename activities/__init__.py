@@ -4,14 +4,30 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+import httpx
 
+from activities.broker import BrokerActivities
+from activities.customs import CustomsActivities
 from activities.ledger import LedgerActivities
 from activities.planning import PlanningActivities
+from activities.warehouse import WarehouseActivities
 from entrygo.settings import Settings
 
 
 def build_activities(pool: asyncpg.Pool, settings: Settings) -> Sequence[Any]:
-    """Every activity callable, bound to its clients."""
+    """Every activity callable, bound to its clients (one HTTP client per worker)."""
+    http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
     ledger = LedgerActivities(pool)
     planning = PlanningActivities(pool)
-    return [ledger.record_transition, planning.plan_export]
+    customs = CustomsActivities(pool)
+    broker = BrokerActivities(pool, settings, http)
+    warehouse = WarehouseActivities(pool, http)
+    return [
+        ledger.record_transition,
+        planning.plan_export,
+        customs.create_customs_package,
+        customs.generate_artifacts,
+        broker.prepare_broker_submission,
+        broker.send_broker_submission,
+        warehouse.notify_warehouse,
+    ]

@@ -10,7 +10,18 @@ from api.errors import install_error_handlers
 from api.gateway import Gateway
 from api.openapi import error_responses, install_openapi
 from api.ratelimit import RateLimiter
-from api.routes import exports, orders, products, review, system
+from api.routes import (
+    brokers,
+    callbacks,
+    exports,
+    keys,
+    orders,
+    packages,
+    products,
+    review,
+    system,
+    warehouses,
+)
 from api.temporal_gate import TemporalGate
 from entrygo import __version__
 from entrygo.settings import Settings
@@ -57,6 +68,11 @@ def create_app(settings: Settings) -> FastAPI:
         orders.router,
         exports.router,
         review.router,
+        packages.router,
+        callbacks.router,
+        warehouses.router,
+        brokers.router,
+        keys.router,
     ):
         app.include_router(router, responses=error_responses())
     install_openapi(app)

@@ -72,8 +72,12 @@ class Write:
     replayed: Response | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
-    async def respond(self, status: int, payload: Any) -> Response:
-        """The response; with a key and a 2xx status it is stored for replays."""
+    async def respond(self, status: int, payload: Any, *, replay: Any = None) -> Response:
+        """The response; with a key and a 2xx status it is stored for replays.
+
+        `replay` is what replays answer instead of `payload`, for a secret shown only once
+        (it must never be stored).
+        """
         body = _json_bytes(payload)
         if self.key is not None and 200 <= status < 300:
             await self.conn.execute(
@@ -82,7 +86,7 @@ class Write:
                 self.principal.account_id,
                 self.key,
                 status,
-                body,
+                body if replay is None else _json_bytes(replay),
             )
         return Response(body, status, headers=self.headers, media_type="application/json")
 

@@ -78,9 +78,17 @@ async def create_key(
     return _key_from_row(row), secret
 
 
-async def list_keys(conn: Any, account_id: str) -> list[ApiKey]:
-    """Every key of the account, revoked ones included."""
-    rows = await conn.fetch("SELECT * FROM api_keys WHERE account_id = $1 ORDER BY id", account_id)
+async def list_keys(
+    conn: Any, account_id: str, *, after: str | None = None, limit: int | None = None
+) -> list[ApiKey]:
+    """The account's keys, revoked ones included; a page after `after` when `limit` is given."""
+    rows = await conn.fetch(
+        """SELECT * FROM api_keys WHERE account_id = $1 AND ($2::text IS NULL OR id > $2)
+           ORDER BY id LIMIT $3""",
+        account_id,
+        after,
+        limit,
+    )
     return [_key_from_row(r) for r in rows]
 
 

@@ -183,15 +183,21 @@ async def get_broker(conn: Any, account_id: str, broker_id: str) -> Broker:
     return broker_from_row(row)
 
 
-async def list_warehouses(conn: Any, account_id: str) -> list[Warehouse]:
-    """All warehouses of the account, oldest first."""
-    rows = await conn.fetch(
-        "SELECT * FROM warehouses WHERE account_id = $1 ORDER BY id", account_id
-    )
+_PAGE = """SELECT * FROM {table} WHERE account_id = $1 AND ($2::text IS NULL OR id > $2)
+           ORDER BY id LIMIT $3"""
+
+
+async def list_warehouses(
+    conn: Any, account_id: str, *, after: str | None = None, limit: int | None = None
+) -> list[Warehouse]:
+    """The account's warehouses, oldest first; a page after `after` when `limit` is given."""
+    rows = await conn.fetch(_PAGE.format(table="warehouses"), account_id, after, limit)
     return [warehouse_from_row(r) for r in rows]
 
 
-async def list_brokers(conn: Any, account_id: str) -> list[Broker]:
-    """All brokers of the account, oldest first."""
-    rows = await conn.fetch("SELECT * FROM brokers WHERE account_id = $1 ORDER BY id", account_id)
+async def list_brokers(
+    conn: Any, account_id: str, *, after: str | None = None, limit: int | None = None
+) -> list[Broker]:
+    """The account's brokers, oldest first; a page after `after` when `limit` is given."""
+    rows = await conn.fetch(_PAGE.format(table="brokers"), account_id, after, limit)
     return [broker_from_row(r) for r in rows]

@@ -1,0 +1,129 @@
+"""Broker submission: prepared once per export, sent through the broker's transport."""
+
+from typing import Any
+
+import asyncpg
+import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import transports
+from entrygo.settings import Settings
+from store import packages, submissions
+from store.exports import NewEvent, append_events, lock_export
+from workflows.messages import StepInput, SubmissionResult
+
+DONE = {"SENT", "ACKNOWLEDGED", "ACCEPTED", "REJECTED"}
+ALL_ARTIFACTS = ["cci_human_readable", "cci_csv", "cci_json", "cci_pdf", "packing_list", "manifest"]
+
+
+class BrokerActivities:
+    """Submission steps of execution."""
+
+    def __init__(self, pool: asyncpg.Pool, settings: Settings, http: httpx.AsyncClient) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.http = http
+
+    @activity.defn(name="prepare_broker_submission")
+    async def prepare_broker_submission(self, inp: StepInput) -> SubmissionResult:
+        """Create the export's submission record (once)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            export = await lock_export(conn, inp.exportId)
+            assert export is not None
+            broker = await conn.fetchrow("SELECT * FROM brokers WHERE id = $1", export["broker_id"])
+            package = await packages.find_package(conn, inp.exportId, inp.planHash)
+            assert package is not None
+            row = await submissions.prepare_submission(conn, export, broker, package)
+            await append_events(
+                conn,
+                inp.exportId,
+                [
+                    NewEvent(
+                        "BROKER_SUBMISSION_PREPARED",
+                        f"{row['id']}:PREPARED",
+                        "system",
+                        {"submissionId": row["id"], "submission_type": row["submission_type"]},
+                    )
+                ],
+                row["created_at"],
+            )
+            return SubmissionResult(submissionId=row["id"], status=row["status"])
+
+    @activity.defn(name="send_broker_submission")
+    async def send_broker_submission(self, inp: StepInput) -> SubmissionResult:
+        """Send the submission; the broker sees the submission id as the idempotency key."""
+        async with self.pool.acquire() as conn:
+            export = await conn.fetchrow("SELECT * FROM exports WHERE id = $1", inp.exportId)
+            sub = await conn.fetchrow(
+                "SELECT * FROM broker_submissions WHERE export_id = $1", inp.exportId
+            )
+            assert export is not None
+            assert sub is not None
+            if sub["status"] in DONE:
+                return SubmissionResult(
+                    submissionId=sub["id"],
+                    status=sub["status"],
+                    brokerReference=sub["broker_reference"],
+                )
+            broker = await conn.fetchrow("SELECT * FROM brokers WHERE id = $1", sub["broker_id"])
+            package = await conn.fetchrow(
+                "SELECT * FROM customs_packages WHERE id = $1", sub["customs_package_id"]
+            )
+            artifacts = await packages.artifact_contents(conn, package["id"], ALL_ARTIFACTS)
+            await submissions.count_attempt(conn, "broker_submissions", sub["id"])
+        try:
+            message_id, reference = await self._deliver(export, broker, sub, package, artifacts)
+        except ApplicationError as err:
+            async with self.pool.acquire() as conn:
+                await submissions.record_submission_error(
+                    conn, sub["id"], err.message, final=err.non_retryable
+                )
+            raise
+        async with self.pool.acquire() as conn, conn.transaction():
+            await lock_export(conn, inp.exportId)
+            row = await submissions.mark_sent(conn, sub["id"], message_id, reference)
+            await packages.set_package_state(conn, package["id"], "SUBMITTED")
+            data = {
+                "submissionId": sub["id"],
+                "submission_type": sub["submission_type"],
+                "brokerReference": reference,
+            }
+            await append_events(
+                conn,
+                inp.exportId,
+                [
+                    NewEvent("BROKER_SUBMISSION_SENT", f"{sub['id']}:SENT", "system", data),
+                    NewEvent(
+                        "BROKER_NOTIFIED",
+                        f"{sub['id']}:NOTIFIED",
+                        "system",
+                        {"brokerId": sub["broker_id"]},
+                    ),
+                ],
+                row["sent_at"],
+            )
+        return SubmissionResult(submissionId=sub["id"], status="SENT", brokerReference=reference)
+
+    async def _deliver(
+        self, export: Any, broker: Any, sub: Any, package: Any, artifacts: dict[str, Any]
+    ) -> tuple[str | None, str | None]:
+        s = self.settings
+        if sub["submission_type"] == "email":
+            msg = transports.broker_email(sub, package, artifacts, s.smtp_from)
+            await transports.send_email(msg, s.smtp_host, s.smtp_port, s.smtp_timeout_seconds)
+            return transports.message_id_for(sub["id"]), None
+        if not broker["webhook_secret"]:
+            raise ApplicationError(
+                "broker has no webhook secret", type="InvalidConfiguration", non_retryable=True
+            )
+        callback = f"{s.public_base_url.rstrip('/')}/api/brokers/{broker['id']}/callbacks"
+        payload = transports.webhook_payload(sub, export, package, artifacts, callback)
+        response = await transports.post_signed(
+            self.http, sub["recipient_url"], broker["webhook_secret"], payload, sub["id"]
+        )
+        try:
+            reference = response.json().get("brokerReference")
+        except ValueError:
+            reference = None
+        return None, reference

@@ -1,0 +1,116 @@
+"""Customs: the package of a plan (created once) and its artifacts (rendered once per type)."""
+
+import asyncio
+
+import asyncpg
+from temporalio import activity
+
+from domain.documents.render import render_artifacts
+from store import packages
+from store.exports import NewEvent, append_events, lock_export
+from store.package_data import load_package_data
+from workflows.messages import PackageResult, StepInput
+
+
+class CustomsActivities:
+    """Package and artifact steps of execution."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @activity.defn(name="create_customs_package")
+    async def create_customs_package(self, inp: StepInput) -> PackageResult:
+        """Create the package for (export, planHash), or reuse the one a previous attempt made."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            export = await lock_export(conn, inp.exportId)
+            assert export is not None
+            found = await packages.find_package(conn, inp.exportId, inp.planHash)
+            if found is not None:
+                await append_events(
+                    conn,
+                    inp.exportId,
+                    [
+                        NewEvent(
+                            "CUSTOMS_PACKAGE_REUSED",
+                            f"{inp.planHash}:CUSTOMS_PACKAGE_REUSED",
+                            "system",
+                            _package_data(found),
+                        )
+                    ],
+                    await conn.fetchval("SELECT now()"),
+                )
+                return PackageResult(
+                    customsPackageId=found["id"], packageNumber=found["package_number"], reused=True
+                )
+            year = int(export["plan"]["plannedAt"][:4])
+            row = await packages.create_package(
+                conn, export["account_id"], inp.exportId, inp.planHash, year
+            )
+            await append_events(
+                conn,
+                inp.exportId,
+                [
+                    NewEvent(
+                        "CUSTOMS_PACKAGE_GENERATED",
+                        f"{inp.planHash}:CUSTOMS_PACKAGE_GENERATED",
+                        "system",
+                        _package_data(row),
+                    )
+                ],
+                row["created_at"],
+            )
+            return PackageResult(
+                customsPackageId=row["id"], packageNumber=row["package_number"], reused=False
+            )
+
+    @activity.defn(name="generate_artifacts")
+    async def generate_artifacts(self, inp: StepInput) -> list[str]:
+        """Render the package's documents and store each once; returns their types."""
+        async with self.pool.acquire() as conn:
+            export = await conn.fetchrow("SELECT * FROM exports WHERE id = $1", inp.exportId)
+            package = await packages.find_package(conn, inp.exportId, inp.planHash)
+            assert export is not None
+            assert package is not None
+            data = await load_package_data(conn, export, package)
+        # rendering a large PDF takes seconds of CPU: keep the worker's event loop free
+        rendered = await asyncio.to_thread(render_artifacts, data)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await lock_export(conn, inp.exportId)
+            now = await conn.fetchval("SELECT now()")
+            events = []
+            for art in rendered:
+                await packages.insert_artifact(
+                    conn,
+                    account_id=export["account_id"],
+                    package_id=package["id"],
+                    artifact_type=art.artifact_type,
+                    filename=art.filename,
+                    content_type=art.contentType,
+                    content=art.content,
+                    sha256=art.sha256,
+                    generated_at=now,
+                )
+                events.append(
+                    NewEvent(
+                        "CUSTOMS_ARTIFACT_GENERATED",
+                        f"{package['id']}:{art.artifact_type}",
+                        "system",
+                        {
+                            "artifact_type": art.artifact_type,
+                            "sha256": art.sha256,
+                            "sizeBytes": art.sizeBytes,
+                        },
+                    )
+                )
+            if package["state"] == "GENERATING":
+                await packages.set_package_state(conn, package["id"], "READY")
+            await append_events(conn, inp.exportId, events, now)
+        return [a.artifact_type for a in rendered]
+
+
+def _package_data(row: asyncpg.Record) -> dict[str, str]:
+    return {
+        "customsPackageId": row["id"],
+        "packageNumber": row["package_number"],
+        "planHash": row["plan_hash"],
+    }

@@ -1,0 +1,83 @@
+"""Warehouse notification: a signed webhook when the warehouse has a URL, else recorded."""
+
+import asyncpg
+import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import transports
+from store import submissions
+from store.exports import NewEvent, append_events, lock_export
+from workflows.messages import StepInput
+
+
+class WarehouseActivities:
+    """The notification step of execution."""
+
+    def __init__(self, pool: asyncpg.Pool, http: httpx.AsyncClient) -> None:
+        self.pool = pool
+        self.http = http
+
+    @activity.defn(name="notify_warehouse")
+    async def notify_warehouse(self, inp: StepInput) -> str:
+        """Deliver (or record) the notification once; returns its status."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            export = await lock_export(conn, inp.exportId)
+            assert export is not None
+            warehouse = await conn.fetchrow(
+                "SELECT * FROM warehouses WHERE id = $1", export["warehouse_id"]
+            )
+            note = await submissions.ensure_notification(conn, export, warehouse)
+            package = await conn.fetchrow(
+                "SELECT id, package_number FROM customs_packages WHERE export_id = $1 AND plan_hash = $2",
+                inp.exportId,
+                inp.planHash,
+            )
+        if note["status"] == "PENDING":
+            async with self.pool.acquire() as conn:
+                await submissions.count_attempt(conn, "notifications", note["id"])
+            payload = {
+                "event": "EXPORT_EXECUTED",
+                "notificationId": note["id"],
+                "exportId": inp.exportId,
+                "customsPackageId": package["id"] if package else None,
+                "packageNumber": package["package_number"] if package else None,
+                "orderIds": export["plan"]["included_order_ids"],
+            }
+            try:
+                await transports.post_signed(
+                    self.http,
+                    note["recipient"],
+                    warehouse["notification_secret"],
+                    payload,
+                    note["id"],
+                )
+            except ApplicationError as err:
+                async with self.pool.acquire() as conn:
+                    await submissions.record_notification(
+                        conn,
+                        note["id"],
+                        delivered=False,
+                        error=err.message,
+                        final=err.non_retryable,
+                    )
+                raise
+        async with self.pool.acquire() as conn, conn.transaction():
+            await lock_export(conn, inp.exportId)
+            if note["status"] == "PENDING":
+                await submissions.record_notification(conn, note["id"], delivered=True, error=None)
+            now = await conn.fetchval("SELECT now()")
+            await append_events(
+                conn,
+                inp.exportId,
+                [
+                    NewEvent(
+                        "WAREHOUSE_NOTIFIED",
+                        f"{note['id']}:NOTIFIED",
+                        "system",
+                        {"notificationId": note["id"], "channel": note["channel"]},
+                    )
+                ],
+                now,
+            )
+        return "DELIVERED" if note["status"] == "PENDING" else str(note["status"])

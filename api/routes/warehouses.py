@@ -1,0 +1,69 @@
+"""Warehouses: the account's ship-from locations (CONTRACT §6, role admin)."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.deps import Admin, PoolDep, check_account_scope
+from api.errors import ErrorIssue, validation_error
+from api.idempotency import begin_write
+from api.openapi import error_responses
+from api.pagination import Cursor, Limit, Page, page_of
+from api.schemas.reference import WarehouseCreate, WarehousePatch
+from domain.reference import Warehouse
+from store import reference
+
+router = APIRouter(prefix="/api/warehouses", tags=["warehouses"])
+
+_UNSIGNED = ErrorIssue(
+    path="notificationSecret",
+    message="notificationSecret is required with notificationUrl",
+    code="required",
+)
+
+
+@router.post("", status_code=201, response_model=Warehouse, responses=error_responses(403, 409))
+async def create_warehouse(request: Request, body: WarehouseCreate, principal: Admin) -> Response:
+    """Create a warehouse; `notificationSecret` is write-only."""
+    check_account_scope(principal, body.accountId)
+    async with begin_write(request, principal, body) as write:
+        if write.replayed:
+            return write.replayed
+        fields = body.model_dump(mode="json", exclude={"accountId", "idempotencyKey"})
+        warehouse = await reference.create_warehouse(write.conn, principal.account_id, fields)
+        return await write.respond(201, warehouse)
+
+
+@router.get("", response_model=Page[Warehouse], responses=error_responses(403))
+async def list_warehouses(
+    principal: Admin, pool: PoolDep, cursor: Cursor = None, limit: Limit = 50
+) -> Page[Warehouse]:
+    """The account's warehouses, oldest first."""
+    async with pool.acquire() as conn:
+        rows = await reference.list_warehouses(
+            conn, principal.account_id, after=cursor, limit=limit
+        )
+    return page_of(rows, limit)
+
+
+@router.get("/{warehouse_id}", response_model=Warehouse, responses=error_responses(403))
+async def get_warehouse(warehouse_id: str, principal: Admin, pool: PoolDep) -> Warehouse:
+    """One warehouse."""
+    async with pool.acquire() as conn:
+        return await reference.get_warehouse(conn, principal.account_id, warehouse_id)
+
+
+@router.patch("/{warehouse_id}", response_model=Warehouse, responses=error_responses(403, 409))
+async def patch_warehouse(
+    request: Request, warehouse_id: str, body: WarehousePatch, principal: Admin
+) -> Response:
+    """Change the fields sent; null clears an optional field."""
+    async with begin_write(request, principal, body) as write:
+        if write.replayed:
+            return write.replayed
+        fields = body.model_dump(mode="json", exclude_unset=True)
+        warehouse = await reference.patch_warehouse(
+            write.conn, principal.account_id, warehouse_id, fields
+        )
+        if warehouse.notificationUrl is not None and not warehouse.hasNotificationSecret:
+            raise validation_error([_UNSIGNED])  # rolls the change back
+        return await write.respond(200, warehouse)

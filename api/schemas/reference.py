@@ -1,0 +1,138 @@
+"""Request and response models of the reference-data routes: warehouses, brokers, keys (§6).
+
+Secrets (`notificationSecret`, `transport.secret`) are accepted here and never shown back.
+A PATCH body names at least one field; a field sent as null clears it when the field is
+optional, and is refused when the field is required.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from domain.countries import is_alpha2
+from domain.keys import ROLES
+from domain.reference import Address, Secret, ShipmentMode, Text, TransportIn, Url
+
+AccountId = Annotated[str, Field(min_length=1, max_length=64)]
+FilerCode = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9-]+$")]
+Role = Literal["integration", "reviewer", "admin"]
+Destinations = Annotated[list[str], Field(min_length=1, max_length=50)]
+
+_WAREHOUSE_REQUIRED = ("name", "address", "shipmentMode")
+_BROKER_REQUIRED = ("name", "transport", "classifiesGoods", "supportedDestinations")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _destinations(value: list[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    for code in value:
+        if not is_alpha2(code):
+            raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+    return list(dict.fromkeys(value))
+
+
+def _not_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("may not be null")
+    return value
+
+
+class WarehouseCreate(_Body):
+    """`POST /api/warehouses`."""
+
+    accountId: AccountId | None = None
+    name: Text
+    address: Address
+    shipmentMode: ShipmentMode = "PARCEL_DTC"
+    notificationUrl: Url | None = None
+    notificationSecret: Secret | None = None
+    idempotencyKey: str | None = None
+
+    @model_validator(mode="after")
+    def _signed(self) -> "WarehouseCreate":
+        if self.notificationUrl is not None and self.notificationSecret is None:
+            raise ValueError("notificationSecret is required with notificationUrl")
+        return self
+
+
+class WarehousePatch(_Body):
+    """`PATCH /api/warehouses/{id}`: only the fields sent change."""
+
+    name: Text | None = None
+    address: Address | None = None
+    shipmentMode: ShipmentMode | None = None
+    notificationUrl: Url | None = None
+    notificationSecret: Secret | None = None
+
+    _required = field_validator(*_WAREHOUSE_REQUIRED)(_not_null)
+
+    @model_validator(mode="after")
+    def _some(self) -> "WarehousePatch":
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        return self
+
+
+class BrokerCreate(_Body):
+    """`POST /api/brokers`."""
+
+    accountId: AccountId | None = None
+    name: Text
+    filerCode: FilerCode | None = None
+    transport: TransportIn
+    classifiesGoods: bool = False
+    supportedDestinations: Destinations = Field(default_factory=lambda: ["US"])
+    idempotencyKey: str | None = None
+
+    _destinations = field_validator("supportedDestinations")(_destinations)
+
+
+class BrokerPatch(_Body):
+    """`PATCH /api/brokers/{id}`: a `transport` sent replaces the whole transport."""
+
+    name: Text | None = None
+    filerCode: FilerCode | None = None
+    transport: TransportIn | None = None
+    classifiesGoods: bool | None = None
+    supportedDestinations: Destinations | None = None
+
+    _required = field_validator(*_BROKER_REQUIRED)(_not_null)
+    _destinations = field_validator("supportedDestinations")(_destinations)
+
+    @model_validator(mode="after")
+    def _some(self) -> "BrokerPatch":
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        return self
+
+
+class KeyCreate(_Body):
+    """`POST /api/keys`."""
+
+    accountId: AccountId | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    roles: Annotated[list[Role], Field(min_length=1, max_length=len(ROLES))]
+    idempotencyKey: str | None = None
+
+
+class ApiKeyView(BaseModel):
+    """A key as listed: never its secret nor its hash."""
+
+    id: str
+    accountId: str
+    name: str
+    prefix: str
+    roles: list[str]
+    createdAt: datetime
+    revokedAt: datetime | None
+
+
+class ApiKeyCreated(ApiKeyView):
+    """A new key with its secret, shown in this response only (a replay carries null)."""
+
+    key: str | None

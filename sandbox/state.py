@@ -1,0 +1,86 @@
+"""What the sandbox broker has seen and said, and the stats view of it."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.submissions import SubmissionRequest
+
+
+@dataclass
+class CallbackRecord:
+    """One callback message and how its delivery went."""
+
+    status: str
+    attempts: int = 0
+    delivered: bool = False
+    last_error: str | None = None
+
+    def snapshot(self) -> dict[str, Any]:
+        """The stats view of the callback."""
+        return {
+            "status": self.status,
+            "attempts": self.attempts,
+            "delivered": self.delivered,
+            "lastError": self.last_error,
+        }
+
+
+@dataclass
+class Submission:
+    """A submission the broker accepted for filing (one per submission id)."""
+
+    request: SubmissionRequest
+    broker_reference: str
+    status: str = "RECEIVED"
+    entry_number: str | None = None
+    reason: str | None = None
+    callbacks: list[CallbackRecord] = field(default_factory=list)
+
+
+@dataclass
+class BrokerState:
+    """Counters and submissions; replaced wholesale by `POST /_sandbox/reset`."""
+
+    raw_deliveries: int = 0
+    deliveries_by_id: Counter[str] = field(default_factory=Counter)
+    unavailable: int = 0
+    unauthorized: int = 0
+    invalid: int = 0
+    refused: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    callbacks_sent: int = 0
+    callbacks_failed: int = 0
+    callback_attempts: int = 0
+    submissions: dict[str, Submission] = field(default_factory=dict)
+
+    def stats(self) -> dict[str, Any]:
+        """The `GET /_sandbox/stats` body (without the faults)."""
+        return {
+            "rawDeliveries": self.raw_deliveries,
+            "uniqueSubmissions": len(self.submissions),
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "unavailable": self.unavailable,
+            "unauthorized": self.unauthorized,
+            "invalid": self.invalid,
+            "refused": self.refused,
+            "callbacksSent": self.callbacks_sent,
+            "callbacksFailed": self.callbacks_failed,
+            "callbackAttempts": self.callback_attempts,
+            "submissions": {
+                submission_id: {
+                    "deliveries": self.deliveries_by_id[submission_id],
+                    "brokerReference": submission.broker_reference,
+                    "status": submission.status,
+                    "entryNumber": submission.entry_number,
+                    "reason": submission.reason,
+                    "exportId": submission.request.export_id,
+                    "customsPackageId": submission.request.customs_package_id,
+                    "documents": [d.artifact_type for d in submission.request.documents],
+                    "callbacks": [record.snapshot() for record in submission.callbacks],
+                }
+                for submission_id, submission in self.submissions.items()
+            },
+        }

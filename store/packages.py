@@ -1,0 +1,92 @@
+"""Customs packages and their artifacts: one package per (export, planHash), artifacts per type."""
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from domain.ids import new_id
+
+
+async def find_package(conn: Any, export_id: str, plan_hash: str) -> asyncpg.Record | None:
+    """The package of this plan, if it exists."""
+    return await conn.fetchrow(
+        "SELECT * FROM customs_packages WHERE export_id = $1 AND plan_hash = $2",
+        export_id,
+        plan_hash,
+    )
+
+
+async def create_package(
+    conn: Any, account_id: str, export_id: str, plan_hash: str, year: int
+) -> asyncpg.Record:
+    """Insert the package with the next human-facing number (EG-<year>-<000001>)."""
+    number = await conn.fetchval("SELECT nextval('customs_package_numbers')")
+    row = await conn.fetchrow(
+        """INSERT INTO customs_packages (id, account_id, export_id, plan_hash, package_number, state)
+           VALUES ($1, $2, $3, $4, $5, 'GENERATING') RETURNING *""",
+        new_id("cp"),
+        account_id,
+        export_id,
+        plan_hash,
+        f"EG-{year}-{number:06d}",
+    )
+    await conn.execute(
+        "UPDATE exports SET customs_package_id = $2, updated_at = now() WHERE id = $1",
+        export_id,
+        row["id"],
+    )
+    return row
+
+
+async def set_package_state(conn: Any, package_id: str, state: str) -> None:
+    """Move the package's state."""
+    await conn.execute(
+        "UPDATE customs_packages SET state = $2, updated_at = now() WHERE id = $1",
+        package_id,
+        state,
+    )
+
+
+async def insert_artifact(
+    conn: Any,
+    *,
+    account_id: str,
+    package_id: str,
+    artifact_type: str,
+    filename: str,
+    content_type: str,
+    content: bytes,
+    sha256: str,
+    generated_at: datetime,
+) -> bool:
+    """Store an artifact once per (package, type); True when this call stored it."""
+    result: str = await conn.execute(
+        """INSERT INTO artifacts (id, account_id, customs_package_id, artifact_type, filename,
+                                  content_type, size_bytes, sha256, content, generated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           ON CONFLICT (customs_package_id, artifact_type) DO NOTHING""",
+        new_id("art"),
+        account_id,
+        package_id,
+        artifact_type,
+        filename,
+        content_type,
+        len(content),
+        sha256,
+        content,
+        generated_at,
+    )
+    return result.endswith(" 1")
+
+
+async def artifact_contents(
+    conn: Any, package_id: str, types: list[str]
+) -> dict[str, asyncpg.Record]:
+    """{artifact_type: row with content} for the given types."""
+    rows = await conn.fetch(
+        "SELECT * FROM artifacts WHERE customs_package_id = $1 AND artifact_type = any($2::text[])",
+        package_id,
+        types,
+    )
+    return {r["artifact_type"]: r for r in rows}

@@ -1,0 +1,108 @@
+"""Broker submissions (one per export) and warehouse notifications (one per export)."""
+
+from typing import Any
+
+import asyncpg
+
+from domain.ids import new_id
+
+
+async def prepare_submission(conn: Any, export: Any, broker: Any, package: Any) -> asyncpg.Record:
+    """Create the export's submission once; later calls return the existing one."""
+    transport = broker["transport_type"]
+    await conn.execute(
+        """INSERT INTO broker_submissions (id, account_id, export_id, broker_id, customs_package_id,
+                                           submission_type, status, recipient_email, recipient_url,
+                                           subject)
+           VALUES ($1, $2, $3, $4, $5, $6, 'PREPARED', $7, $8, $9)
+           ON CONFLICT (export_id) DO NOTHING""",
+        new_id("bsub"),
+        export["account_id"],
+        export["id"],
+        broker["id"],
+        package["id"],
+        transport,
+        broker["recipient_email"] if transport == "email" else None,
+        broker["webhook_url"] if transport == "webhook" else None,
+        f"Customs entry package {package['package_number']} (export {export['id']})",
+    )
+    row = await conn.fetchrow("SELECT * FROM broker_submissions WHERE export_id = $1", export["id"])
+    assert row is not None
+    return row
+
+
+async def count_attempt(conn: Any, table: str, row_id: str) -> int:
+    """Count one delivery attempt; returns the new count."""
+    assert table in ("broker_submissions", "notifications")
+    value: int = await conn.fetchval(
+        f"UPDATE {table} SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts", row_id
+    )
+    return value
+
+
+async def record_submission_error(
+    conn: Any, submission_id: str, message: str, *, final: bool
+) -> None:
+    """Remember the last failure (FAILED when it will not be retried)."""
+    await conn.execute(
+        """UPDATE broker_submissions SET error_message = $2, updated_at = now(),
+               status = CASE WHEN $3 THEN 'FAILED' ELSE status END
+           WHERE id = $1""",
+        submission_id,
+        message,
+        final,
+    )
+
+
+async def mark_sent(
+    conn: Any, submission_id: str, message_id: str | None, reference: str | None
+) -> asyncpg.Record:
+    """The submission went out."""
+    row = await conn.fetchrow(
+        """UPDATE broker_submissions SET
+               status = CASE WHEN status IN ('PREPARED', 'FAILED') THEN 'SENT' ELSE status END,
+               sent_at = coalesce(sent_at, now()), message_id = coalesce($2, message_id),
+               broker_reference = coalesce(broker_reference, $3), error_message = NULL,
+               updated_at = now()
+           WHERE id = $1 RETURNING *""",
+        submission_id,
+        message_id,
+        reference,
+    )
+    assert row is not None
+    return row
+
+
+async def ensure_notification(conn: Any, export: Any, warehouse: Any) -> asyncpg.Record:
+    """Create the export's warehouse notification once."""
+    url = warehouse["notification_url"]
+    await conn.execute(
+        """INSERT INTO notifications (id, account_id, export_id, channel, recipient, status)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (export_id) DO NOTHING""",
+        new_id("ntf"),
+        export["account_id"],
+        export["id"],
+        "webhook" if url else "record",
+        url,
+        "PENDING" if url else "RECORDED",
+    )
+    row = await conn.fetchrow("SELECT * FROM notifications WHERE export_id = $1", export["id"])
+    assert row is not None
+    return row
+
+
+async def record_notification(
+    conn: Any, notification_id: str, *, delivered: bool, error: str | None, final: bool = False
+) -> None:
+    """Outcome of one delivery attempt."""
+    await conn.execute(
+        """UPDATE notifications SET
+               status = CASE WHEN $2 THEN 'DELIVERED' WHEN $4 THEN 'FAILED' ELSE status END,
+               delivered_at = CASE WHEN $2 THEN now() ELSE delivered_at END,
+               last_error = $3
+           WHERE id = $1""",
+        notification_id,
+        delivered,
+        error,
+        final,
+    )

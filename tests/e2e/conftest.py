@@ -1,0 +1,149 @@
+"""The whole stack on loopback: API (uvicorn), worker (its own process), sandbox broker, SMTP sink."""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest_asyncio
+import uvicorn
+
+from api.app import create_app
+from entrygo.settings import Settings
+from sandbox.broker import create_broker_app
+from sandbox.smtp_sink import SmtpSink, read_maildir
+from tests.conftest import ROOT, Tenant, World, make_tenant, make_world
+
+BROKER_SECRET = "e2e-broker-secret-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def serve(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    """Run an ASGI app with uvicorn on loopback in this event loop."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.02)
+    return server, task
+
+
+@dataclass
+class Stack:
+    """Handles on every part of the running stack."""
+
+    settings: Settings
+    api: httpx.AsyncClient
+    broker: httpx.AsyncClient
+    broker_url: str
+    maildir: Path
+    log_dir: Path
+    env: dict[str, str]
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        """Start one more worker process."""
+        log = (self.log_dir / f"worker-{len(self.workers)}.log").open("ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "entrygo", "worker"],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.workers.append(proc)
+        return proc
+
+    def kill_workers(self) -> None:
+        """SIGKILL every worker: no graceful shutdown, activities die mid-flight."""
+        for proc in self.workers:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+
+    def mails(self) -> list[Any]:
+        """Every message the SMTP sink kept."""
+        return read_maildir(self.maildir)
+
+    async def broker_stats(self) -> dict[str, Any]:
+        """What the sandbox broker counted."""
+        return (await self.broker.get("/_sandbox/stats")).json()
+
+    async def world(
+        self, pool: asyncpg.Pool, *, transport: str = "webhook", warehouse: dict | None = None
+    ) -> World:
+        """A tenant with a warehouse, a broker of the given transport and products."""
+        tenant: Tenant = await make_tenant(pool, f"e2e-{uuid.uuid4().hex[:6]}")
+        spec = (
+            {"type": "webhook", "url": self.broker_url, "secret": BROKER_SECRET}
+            if transport == "webhook"
+            else {"type": "email", "recipientEmail": "entries@broker.test"}
+        )
+        return await make_world(pool, tenant, transport=spec, warehouse=warehouse)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def stack(settings: Settings, tmp_path_factory: Any) -> AsyncIterator[Stack]:
+    """Start the stack once per session; the worker runs in its own process."""
+    base = tmp_path_factory.mktemp("stack")
+    maildir = base / "mail"
+    ports = {name: free_port() for name in ("api", "broker", "smtp")}
+    sink = SmtpSink("127.0.0.1", ports["smtp"], maildir)
+    sink.start()
+    broker_server, broker_task = await serve(create_broker_app(BROKER_SECRET), ports["broker"])
+    api_url = f"http://127.0.0.1:{ports['api']}"
+    stack_settings = settings.model_copy(
+        update={
+            "task_queue": f"e2e-{uuid.uuid4().hex[:8]}",
+            "public_base_url": api_url,
+            "smtp_port": ports["smtp"],
+            "execute_wait_seconds": 10.0,
+            "temporal_call_timeout_seconds": 10.0,
+        }
+    )
+    app = create_app(stack_settings)
+    api_server, api_task = await serve(app, ports["api"])
+    env = {
+        **os.environ,
+        "DATABASE_URL": str(settings.database_url),
+        "TEMPORAL_ADDRESS": str(settings.temporal_address),
+        "ENTRYGO_TASK_QUEUE": stack_settings.task_queue,
+        "ENTRYGO_SMTP_PORT": str(ports["smtp"]),
+        "ENTRYGO_PUBLIC_BASE_URL": api_url,
+        "ENTRYGO_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+    stack = Stack(
+        settings=stack_settings,
+        api=httpx.AsyncClient(base_url=api_url, timeout=30),
+        broker=httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports['broker']}", timeout=10),
+        broker_url=f"http://127.0.0.1:{ports['broker']}/submissions",
+        maildir=maildir,
+        log_dir=base,
+        env=env,
+    )
+    stack.start_worker()
+    try:
+        yield stack
+    finally:
+        stack.kill_workers()
+        await stack.api.aclose()
+        await stack.broker.aclose()
+        api_server.should_exit = True
+        broker_server.should_exit = True
+        await asyncio.gather(api_task, broker_task, return_exceptions=True)
+        sink.stop()
