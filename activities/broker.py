@@ -8,6 +8,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import transports
+from activities.heartbeat import heartbeating
 from entrygo.settings import Settings
 from store import packages, submissions
 from store.exports import NewEvent, append_events, lock_export
@@ -28,6 +29,10 @@ class BrokerActivities:
     @activity.defn(name="prepare_broker_submission")
     async def prepare_broker_submission(self, inp: StepInput) -> SubmissionResult:
         """Create the export's submission record (once)."""
+        async with heartbeating():
+            return await self._prepare_broker_submission(inp)
+
+    async def _prepare_broker_submission(self, inp: StepInput) -> SubmissionResult:
         async with self.pool.acquire() as conn, conn.transaction():
             export = await lock_export(conn, inp.exportId)
             assert export is not None
@@ -53,6 +58,10 @@ class BrokerActivities:
     @activity.defn(name="send_broker_submission")
     async def send_broker_submission(self, inp: StepInput) -> SubmissionResult:
         """Send the submission; the broker sees the submission id as the idempotency key."""
+        async with heartbeating():
+            return await self._send_broker_submission(inp)
+
+    async def _send_broker_submission(self, inp: StepInput) -> SubmissionResult:
         async with self.pool.acquire() as conn:
             export = await conn.fetchrow("SELECT * FROM exports WHERE id = $1", inp.exportId)
             sub = await conn.fetchrow(

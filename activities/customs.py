@@ -5,6 +5,7 @@ import asyncio
 import asyncpg
 from temporalio import activity
 
+from activities.heartbeat import heartbeating
 from domain.documents.render import render_artifacts
 from store import packages
 from store.exports import NewEvent, append_events, lock_export
@@ -21,6 +22,10 @@ class CustomsActivities:
     @activity.defn(name="create_customs_package")
     async def create_customs_package(self, inp: StepInput) -> PackageResult:
         """Create the package for (export, planHash), or reuse the one a previous attempt made."""
+        async with heartbeating():
+            return await self._create_customs_package(inp)
+
+    async def _create_customs_package(self, inp: StepInput) -> PackageResult:
         async with self.pool.acquire() as conn, conn.transaction():
             export = await lock_export(conn, inp.exportId)
             assert export is not None
@@ -66,6 +71,10 @@ class CustomsActivities:
     @activity.defn(name="generate_artifacts")
     async def generate_artifacts(self, inp: StepInput) -> list[str]:
         """Render the package's documents and store each once; returns their types."""
+        async with heartbeating():
+            return await self._generate_artifacts(inp)
+
+    async def _generate_artifacts(self, inp: StepInput) -> list[str]:
         async with self.pool.acquire() as conn:
             export = await conn.fetchrow("SELECT * FROM exports WHERE id = $1", inp.exportId)
             package = await packages.find_package(conn, inp.exportId, inp.planHash)

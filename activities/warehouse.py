@@ -6,6 +6,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import transports
+from activities.heartbeat import heartbeating
 from store import submissions
 from store.exports import NewEvent, append_events, lock_export
 from workflows.messages import StepInput
@@ -21,6 +22,10 @@ class WarehouseActivities:
     @activity.defn(name="notify_warehouse")
     async def notify_warehouse(self, inp: StepInput) -> str:
         """Deliver (or record) the notification once; returns its status."""
+        async with heartbeating():
+            return await self._notify_warehouse(inp)
+
+    async def _notify_warehouse(self, inp: StepInput) -> str:
         async with self.pool.acquire() as conn, conn.transaction():
             export = await lock_export(conn, inp.exportId)
             assert export is not None

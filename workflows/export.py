@@ -53,6 +53,8 @@ SIDE_EFFECT_RETRY = RetryPolicy(
 LEDGER_TIMEOUT = timedelta(seconds=30)
 PLANNING_TIMEOUT = timedelta(seconds=60)
 STEP_TIMEOUT = timedelta(seconds=60)
+# steps heartbeat every second: a worker that dies mid-step is noticed after this long
+STEP_HEARTBEAT_TIMEOUT = timedelta(seconds=5)
 
 # (step, activity name, event written when the step fails for good)
 STEPS: tuple[tuple[str, str], ...] = (
@@ -194,6 +196,7 @@ class ExportWorkflow:
                     activity,
                     StepInput(exportId=self._inp.exportId, planHash=self._summary.planHash),
                     start_to_close_timeout=STEP_TIMEOUT,
+                    heartbeat_timeout=STEP_HEARTBEAT_TIMEOUT,
                     schedule_to_close_timeout=timedelta(seconds=self._inp.retryBudgetSeconds),
                     retry_policy=SIDE_EFFECT_RETRY,
                 )
