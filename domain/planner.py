@@ -1,0 +1,66 @@
+"""The planner: a pure, deterministic function from a planning snapshot to the plan outcome."""
+
+from datetime import date
+from decimal import Decimal
+
+from domain import outcome
+from domain.findings import Finding
+from domain.money import round_kg, round_usd
+from domain.plan_hash import plan_hash
+from domain.planning_models import PlanningSnapshot, PlanOutcome, Totals
+from domain.rulepack import RulePack
+from domain.rules import (
+    evaluate_order,
+    next_action,
+    no_eligible_orders,
+    plan_findings,
+    readiness,
+)
+from domain.rules_entry import entry_findings
+from domain.strategy import entry_types, export_units, strategy_hint
+
+
+def plan(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date) -> PlanOutcome:
+    """Decide which orders go, whether review is needed and how the broker should enter them."""
+    order_ids = list(dict.fromkeys(snapshot.requestedOrderIds))
+    mode = snapshot.warehouse.shipmentMode
+    findings: list[Finding] = plan_findings(snapshot, pack, plan_date)
+    evaluations = []
+    for order_id in order_ids:
+        evaluation, order_findings = evaluate_order(order_id, snapshot, pack)
+        evaluations.append(evaluation)
+        findings += order_findings
+    # exclusions are final here: the later rules only flag or ask for review
+    types = entry_types(evaluations, mode, pack)
+    findings += entry_findings(evaluations, types, pack, mode)
+    included = [e for e in evaluations if not e.excluded]
+    included_ids = [e.order_id for e in included]
+    if not included:
+        findings.append(no_eligible_orders())
+    state = readiness(findings, set(included_ids))
+    hint = strategy_hint(state, evaluations, types, findings, pack, mode)
+
+    ordering = outcome.Ordering(order_ids)
+    ordered = ordering.sort(findings)
+    excluded_ids = [e.order_id for e in evaluations if e.excluded]
+    return PlanOutcome(
+        readinessState=state,
+        planHash=plan_hash(snapshot, pack, plan_date=plan_date),
+        rulesetVersion=pack.version,
+        included_order_ids=included_ids,
+        excluded_order_ids=excluded_ids,
+        decisions=outcome.decisions(order_ids, ordered, set(excluded_ids)),
+        exportUnits=export_units(included, hint.entryTypeHints),
+        validationMessages=outcome.validation_messages(ordered),
+        flags=outcome.flags(ordered, included_ids),
+        missing_data=outcome.missing_data(ordered, ordering),
+        strategyHint=hint,
+        next_recommended_action=next_action(state, findings),
+        totals=Totals(
+            orders=len(order_ids),
+            includedOrders=len(included),
+            lines=sum(len(e.lines) for e in included),
+            valueUsd=round_usd(sum((e.value for e in included), Decimal(0))),
+            weightKg=round_kg(sum((e.weight for e in included), Decimal(0))),
+        ),
+    )

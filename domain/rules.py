@@ -1,0 +1,155 @@
+"""Plan rules (P-*), order rules (O-*), one order's evaluation, readiness and next action."""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+from domain.findings import EXCLUDING, PLAN, Finding, Where
+from domain.planning_models import (
+    BrokerSnapshot,
+    NextAction,
+    OrderSnapshot,
+    PlanningSnapshot,
+    ReadinessState,
+)
+from domain.rulepack import RulePack
+from domain.rules_compliance import compliance_findings
+from domain.rules_data import LineFacts, check_line, product_for
+from domain.terms import words
+
+
+@dataclass(frozen=True)
+class OrderEvaluation:
+    """One requested order after the order, data and compliance rules."""
+
+    order_id: str
+    order: OrderSnapshot | None  # None when the id is not a synced order
+    lines: tuple[LineFacts, ...]  # empty when the order was not evaluated further
+    excluded: bool
+
+    @property
+    def value(self) -> Decimal:
+        """V: Σ quantity × unit value."""
+        return sum((line.line_value for line in self.lines), Decimal(0))
+
+    @property
+    def weight(self) -> Decimal:
+        """Σ quantity × product weight, over lines whose weight is known."""
+        return sum((line.line_weight for line in self.lines), Decimal(0))
+
+
+def broker_has_usable_address(broker: BrokerSnapshot) -> bool:
+    """True when the broker's transport has somewhere to send to."""
+    if broker.transportType == "email":
+        local, _, domain = (broker.recipientEmail or "").strip().partition("@")
+        return bool(local) and "." in domain and " " not in domain
+    parts = urlsplit((broker.url or "").strip())
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
+
+
+def stale_measures(pack: RulePack, plan_date: date) -> list[str]:
+    """Names of the pack's dated measures whose reviewBy date has passed."""
+    return [name for name, measure in pack.dated_measures() if plan_date > measure.reviewBy]
+
+
+def plan_findings(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date) -> list[Finding]:
+    """P-001, P-002 and P-004 (P-003 needs the order decisions)."""
+    out = []
+    destination = snapshot.destinationCountry
+    if destination not in pack.supportedDestinations:
+        out.append(PLAN.fire("P-001", "BLOCK", f"{destination!r} is not in the rule pack."))
+    elif destination not in snapshot.broker.supportedDestinations:
+        out.append(PLAN.fire("P-001", "BLOCK", f"The broker does not serve {destination!r}."))
+    if not broker_has_usable_address(snapshot.broker):
+        detail = f"Transport {snapshot.broker.transportType!r} has no valid address."
+        out.append(PLAN.fire("P-002", "BLOCK", detail))
+    measures = dict(pack.dated_measures())
+    for name in stale_measures(pack, plan_date):
+        detail = f"{name!r} was due for review on {measures[name].reviewBy.isoformat()}."
+        out.append(PLAN.fire("P-004", "REVIEW", detail))
+    return out
+
+
+def no_eligible_orders() -> Finding:
+    """P-003, once the decisions leave no order included."""
+    return PLAN.fire("P-003", "BLOCK")
+
+
+def evaluate_order(
+    order_id: str, snapshot: PlanningSnapshot, pack: RulePack
+) -> tuple[OrderEvaluation, list[Finding]]:
+    """O-001…O-003, then the data and compliance rules on every line."""
+    order = snapshot.orders.get(order_id)
+    where = Where(order_id)
+    if order is None:
+        return OrderEvaluation(order_id, None, (), True), [where.fire("O-001", "EXCLUDE")]
+    if order.destinationCountry != snapshot.destinationCountry:
+        # rules for another destination's customs would say nothing useful: stop here
+        detail = f"Order goes to {order.destinationCountry!r}."
+        return OrderEvaluation(order_id, order, (), True), [where.fire("O-002", "EXCLUDE", detail)]
+    findings = _consignee(where, order, pack)
+    lines = []
+    for line in order.items:
+        product = product_for(line, snapshot)
+        facts, line_findings = check_line(
+            order_id, line, product, pack, snapshot.broker.classifiesGoods
+        )
+        lines.append(facts)
+        findings += line_findings
+        findings += compliance_findings(facts, pack)
+    # the order takes the strongest effect of its lines: any exclusion excludes it
+    excluded = any(f.effect in EXCLUDING for f in findings)
+    return OrderEvaluation(order_id, order, tuple(lines), excluded), findings
+
+
+def _consignee(where: Where, order: OrderSnapshot, pack: RulePack) -> list[Finding]:
+    if order.destinationCountry not in pack.supportedDestinations:
+        return []
+    missing = []
+    if order.consignee is None:
+        missing.append("consignee")
+    elif not order.consignee.address.strip():
+        missing.append("consignee.address")
+    if not (order.destinationRegion or "").strip():
+        missing.append("destinationRegion")
+    if not (order.destinationPostalCode or "").strip():
+        missing.append("destinationPostalCode")
+    return [where.fire("O-003", "EXCLUDE", field=f, missing=True) for f in missing]
+
+
+def consignee_key(order: OrderSnapshot) -> str | None:
+    """Who receives the order, for grouping: country, region, postal code and address, normalized."""
+    # the name is left out on purpose: the same household spells it many ways
+    if order.consignee is None:
+        return None
+    parts = [
+        order.destinationCountry,
+        " ".join(words(order.destinationRegion or "")),
+        "".join(words(order.destinationPostalCode or "")),
+        " ".join(words(order.consignee.address)),
+    ]
+    return "|".join(parts)
+
+
+def readiness(findings: list[Finding], included: Collection[str]) -> ReadinessState:
+    """RULES.md §1: BLOCK or nothing included → BLOCKED; review-worthy findings → REVIEW."""
+    if not included or any(f.effect == "BLOCK" for f in findings):
+        return "BLOCKED"
+    for f in findings:
+        if f.effect == "EXCLUDE_REVIEW":
+            return "REVIEW_REQUIRED"
+        # a REVIEW on an order that is excluded anyway is reported but asks for nothing
+        if f.effect == "REVIEW" and (f.order_id is None or f.order_id in included):
+            return "REVIEW_REQUIRED"
+    return "READY"
+
+
+def next_action(state: ReadinessState, findings: list[Finding]) -> NextAction:
+    """RULES.md §3: what the integrator should do next."""
+    if state == "READY":
+        return "EXECUTE"
+    if state == "REVIEW_REQUIRED":
+        return "REQUEST_REVIEW"
+    return "FIX_DATA_AND_REPLAN" if any(f.effect == "EXCLUDE" for f in findings) else "NONE"

@@ -1,0 +1,112 @@
+"""Prohibitions (S-001…S-009), partner agencies (G-*, from pgaMap) and tariff overlays (T-001…T-006)."""
+
+from domain.findings import Finding
+from domain.hs import in_scope
+from domain.rulepack import RegionSanctions, RulePack
+from domain.rules_data import LineFacts, has_attribute
+from domain.terms import first_term
+
+
+def compliance_findings(facts: LineFacts, pack: RulePack) -> list[Finding]:
+    """Every S-, G- and T-rule (except plan-wide T-007) for one checked line."""
+    return [*_sanctions(facts, pack), *_agencies(facts, pack), *tariff_overlays(facts, pack)]
+
+
+def _region_named(facts: LineFacts, measure: RegionSanctions, *, with_address: bool) -> str | None:
+    """The sanctioned region the manufacturer's location names, if any."""
+    maker = facts.product.manufacturer
+    if maker is None:
+        return None
+    region = (maker.region or "").strip()
+    if region.upper() in measure.regionCodes:
+        return region
+    texts = [region, maker.city, maker.address] if with_address else [region]
+    for text in texts:
+        term = first_term(text, measure.regionTerms)
+        if term:
+            return term
+    return None
+
+
+def _sanctions(facts: LineFacts, pack: RulePack) -> list[Finding]:
+    m, at, origin, hts, out = pack.measures, facts.where, facts.origin, facts.hts, []
+    if origin in m.embargoedOrigins.origins:
+        out.append(at.fire("S-001", "EXCLUDE_REVIEW", f"Origin {origin}.", field="countryOfOrigin"))
+    if origin in m.ukraineOccupiedRegions.origins:
+        region = _region_named(facts, m.ukraineOccupiedRegions, with_address=False)
+        if region:
+            detail = f"Manufacturer region {region!r}."
+            out.append(at.fire("S-002", "EXCLUDE_REVIEW", detail, field="manufacturer.region"))
+    if origin in m.russia.origins and hts is not None and in_scope(hts, m.russia.prohibitedHts):
+        out.append(at.fire("S-003", "EXCLUDE_REVIEW", f"HTS {hts}.", field="hsCode"))
+    elif origin in m.russia.riskOrigins:
+        out.append(at.fire("S-004", "REVIEW", f"Origin {origin}.", field="countryOfOrigin"))
+    if origin in m.uflpa.origins:
+        region = _region_named(facts, m.uflpa, with_address=True)
+        if region:
+            detail = f"Manufacturer location names {region!r}."
+            out.append(at.fire("S-005", "EXCLUDE_REVIEW", detail, field="manufacturer.address"))
+        if hts is not None and in_scope(hts, m.uflpa.highPrioritySectors):
+            out.append(at.fire("S-006", "REVIEW", f"HTS {hts}.", field="hsCode"))
+    if hts is not None and in_scope(hts, pack.restrictedArmsExplosivesHts):
+        out.append(at.fire("S-007", "EXCLUDE_REVIEW", f"HTS {hts}.", field="hsCode"))
+    if (
+        hts is not None
+        and in_scope(hts, m.fccCoveredUas.prefixes)
+        and origin != pack.domesticOrigin
+    ):
+        out.append(at.fire("S-008", "REVIEW", f"HTS {hts}.", field="hsCode"))
+    term = first_term(facts.description, pack.terms.counterfeit)
+    if term:
+        out.append(at.fire("S-009", "REVIEW", f"It says {term!r}.", field="description"))
+    return out
+
+
+def _agencies(facts: LineFacts, pack: RulePack) -> list[Finding]:
+    if facts.hts is None:
+        return []
+    out: list[Finding] = []
+    fired: set[str] = set()
+    for entry in pack.measures.pgaMap.entries:
+        if entry.ruleId in fired or not in_scope(facts.hts, entry.prefixes):
+            continue
+        if entry.descriptionTerms and not first_term(facts.description, entry.descriptionTerms):
+            continue
+        fired.add(entry.ruleId)
+        attribute = entry.missingAttribute
+        lacking = attribute is not None and not has_attribute(facts.product, attribute)
+        out.append(
+            facts.where.fire(
+                entry.ruleId,
+                entry.effect,
+                f"Agency: {entry.agency}.",
+                field=f"attributes.{attribute}" if lacking else "hsCode",
+                missing=lacking,
+                code=entry.code,
+                title=entry.message,
+            )
+        )
+    return out
+
+
+def tariff_overlays(facts: LineFacts, pack: RulePack) -> list[Finding]:
+    """T-001…T-006 for one line (T-001…T-005 are the Chapter 99 measures E-003 looks at)."""
+    m, at, hts, origin = pack.measures, facts.where, facts.hts, facts.origin
+    out: list[Finding] = []
+    if hts is not None:
+        scopes = [
+            ("T-001", m.section232SteelAluminum.prefixes),
+            ("T-002", m.section232Copper.prefixes),
+            ("T-003", m.section232Wood.prefixes),
+            ("T-004", m.section232Vehicles.prefixes),
+        ]
+        out.extend(
+            at.fire(rule_id, "FLAG", f"HTS {hts}.", field="hsCode")
+            for rule_id, prefixes in scopes
+            if in_scope(hts, prefixes)
+        )
+    if origin in m.section301China.origins:
+        out.append(at.fire("T-005", "FLAG", f"Origin {origin}.", field="countryOfOrigin"))
+    if origin in m.column2Origins.origins:
+        out.append(at.fire("T-006", "FLAG", f"Origin {origin}.", field="countryOfOrigin"))
+    return out

@@ -1,0 +1,164 @@
+"""Data-completeness rules D-001…D-018, applied to one order line and its product."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from domain.findings import Effect, Finding, Where
+from domain.hs import hs6_exists, in_scope, is_alpha2, normalize_hts
+from domain.planning_models import LineSnapshot, PlanningSnapshot, ProductSnapshot
+from domain.rulepack import RulePack
+from domain.terms import only_terms
+
+# attribute names RULES.md gives for D-017 and D-018
+FIBER_COMPOSITION = "fiberComposition"
+METAL_ORIGIN = "metalOrigin"
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    """What the later rules need to know about a line once its data was checked."""
+
+    where: Where
+    quantity: int
+    product: ProductSnapshot
+    unit_value: Decimal | None
+    hts: str | None  # digits of a usable classification (passed D-001…D-004)
+    origin: str | None  # a valid ISO 3166-1 alpha-2 code
+    description: str  # stripped; "" when missing
+
+    @property
+    def line_value(self) -> Decimal:
+        """Quantity × unit value; a missing or non-positive value counts as nothing."""
+        if self.unit_value is None or self.unit_value <= 0:
+            return Decimal(0)
+        return self.quantity * self.unit_value
+
+    @property
+    def line_weight(self) -> Decimal:
+        """Quantity × product weight; a missing weight counts as nothing."""
+        weight = self.product.weightKg
+        return Decimal(0) if weight is None else self.quantity * weight
+
+
+def product_for(line: LineSnapshot, snapshot: PlanningSnapshot) -> ProductSnapshot:
+    """The line's product; an unknown one reads as a product with no data at all."""
+    found = snapshot.products.get(line.productId)
+    return found or ProductSnapshot(id=line.productId, externalId="")
+
+
+def effective_unit_value(line: LineSnapshot, product: ProductSnapshot) -> Decimal | None:
+    """The line's own unit value, else the product's."""
+    return line.unitValueUsd if line.unitValueUsd is not None else product.unitValueUsd
+
+
+def has_attribute(product: ProductSnapshot, key: str) -> bool:
+    """True when the attribute is present and not blank or empty."""
+    value = product.attributes.get(key)
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, list | dict | tuple):
+        return bool(value)
+    return value is not None
+
+
+def has_manufacturer(product: ProductSnapshot) -> bool:
+    """True when the manufacturer is known by name and address (what the MID is built from)."""
+    maker = product.manufacturer
+    return maker is not None and bool(maker.name.strip()) and bool(maker.address.strip())
+
+
+def check_line(
+    order_id: str, line: LineSnapshot, product: ProductSnapshot, pack: RulePack, classifies: bool
+) -> tuple[LineFacts, list[Finding]]:
+    """Run D-001…D-014, D-017 and D-018 on one line."""
+    where = Where(order_id, line.productId)
+    hts, findings = _hts(where, product.hsCode, pack, classifies)
+    origin = _origin(where, product.countryOfOrigin, pack, findings)
+    unit_value = effective_unit_value(line, product)
+    _value(where, unit_value, pack, findings)
+    description = (product.description or "").strip()
+    _description(where, description, pack, findings)
+    if hts is not None:
+        if in_scope(hts, pack.hts.textileChapters) and not has_attribute(
+            product, FIBER_COMPOSITION
+        ):
+            findings.append(_missing_attribute(where, "D-017", FIBER_COMPOSITION))
+        if in_scope(hts, pack.hts.metalOriginChapters) and not has_attribute(product, METAL_ORIGIN):
+            findings.append(_missing_attribute(where, "D-018", METAL_ORIGIN))
+    facts = LineFacts(where, line.quantity, product, unit_value, hts, origin, description)
+    return facts, findings
+
+
+def entry_dependent_findings(
+    facts: LineFacts, *, formal: bool, postal: bool, pack: RulePack
+) -> list[Finding]:
+    """D-015 and D-016, whose effect depends on the order's entry type."""
+    where, product, out = facts.where, facts.product, []
+    if product.weightKg is None:
+        effect: Effect = "REVIEW" if formal or postal else "FLAG"
+        out.append(where.fire("D-015", effect, field="weightKg", missing=True))
+    if not has_manufacturer(product):
+        textile = facts.hts is not None and in_scope(facts.hts, pack.hts.textileChapters)
+        effect = "REVIEW" if formal or textile else "FLAG"
+        out.append(where.fire("D-016", effect, field="manufacturer", missing=True))
+    return out
+
+
+def _hts(
+    where: Where, raw: str | None, pack: RulePack, classifies: bool
+) -> tuple[str | None, list[Finding]]:
+    if raw is None or not raw.strip():
+        # a broker that classifies goods itself can supply the code: review instead of exclude
+        effect: Effect = "REVIEW" if classifies else "EXCLUDE"
+        return None, [where.fire("D-001", effect, field="hsCode", missing=True)]
+    digits = normalize_hts(raw)
+    if digits is None or len(digits) not in pack.hts.validLengths:
+        return None, [where.fire("D-002", "EXCLUDE", f"Got {raw!r}.", field="hsCode")]
+    chapter = digits[:2]
+    if chapter in pack.hts.additionalDutyChapters:
+        return None, [where.fire("D-004", "EXCLUDE", f"Got {raw!r}.", field="hsCode")]
+    special = chapter in pack.hts.specialProvisionChapters
+    if chapter in pack.hts.reservedChapters or (not special and not hs6_exists(digits)):
+        detail = f"{digits[:6]} is not in {pack.hts.nomenclature}."
+        return None, [where.fire("D-003", "EXCLUDE", detail, field="hsCode")]
+    findings = []
+    if special:
+        findings.append(where.fire("D-005", "REVIEW", f"Got {raw!r}.", field="hsCode"))
+    if len(digits) < pack.hts.fullLength:
+        findings.append(where.fire("D-006", "REVIEW", f"Got {raw!r}.", field="hsCode"))
+    return digits, findings
+
+
+def _origin(where: Where, raw: str | None, pack: RulePack, out: list[Finding]) -> str | None:
+    if raw is None or not raw.strip():
+        out.append(where.fire("D-007", "EXCLUDE", field="countryOfOrigin", missing=True))
+        return None
+    if not is_alpha2(raw):
+        out.append(where.fire("D-008", "EXCLUDE", f"Got {raw!r}.", field="countryOfOrigin"))
+        return None
+    if raw == pack.domesticOrigin:
+        out.append(where.fire("D-009", "REVIEW", field="countryOfOrigin"))
+    return raw
+
+
+def _value(where: Where, value: Decimal | None, pack: RulePack, out: list[Finding]) -> None:
+    if value is None:
+        out.append(where.fire("D-010", "EXCLUDE", field="unitValueUsd", missing=True))
+    elif value <= 0:
+        out.append(where.fire("D-011", "EXCLUDE", f"Got {value} USD.", field="unitValueUsd"))
+    elif value < pack.thresholds.minPlausibleUnitValueUsd:
+        detail = f"{value} USD is below {pack.thresholds.minPlausibleUnitValueUsd} USD."
+        out.append(where.fire("D-012", "REVIEW", detail, field="unitValueUsd"))
+
+
+def _description(where: Where, text: str, pack: RulePack, out: list[Finding]) -> None:
+    if not text:
+        out.append(where.fire("D-013", "EXCLUDE", field="description", missing=True))
+    elif len(text) < pack.thresholds.minDescriptionChars or only_terms(
+        text, pack.terms.vague, pack.terms.filler
+    ):
+        out.append(where.fire("D-014", "REVIEW", f"Got {text!r}.", field="description"))
+
+
+def _missing_attribute(where: Where, rule_id: str, key: str) -> Finding:
+    return where.fire(rule_id, "REVIEW", field=f"attributes.{key}", missing=True)

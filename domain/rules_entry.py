@@ -1,0 +1,73 @@
+"""Rules that need the entry type or several orders: D-015, D-016, E-001…E-004 and T-007."""
+
+from decimal import Decimal
+
+from domain.findings import CHAPTER_99_RULES, PLAN, Finding, Where
+from domain.planning_models import EntryType
+from domain.reference import ShipmentMode
+from domain.rulepack import RulePack
+from domain.rules import OrderEvaluation, consignee_key
+from domain.rules_compliance import tariff_overlays
+from domain.rules_data import entry_dependent_findings
+from domain.strategy import FORMAL_ENTRY_TYPES, POSTAL_ENTRY_TYPE
+
+
+def entry_findings(
+    evaluations: list[OrderEvaluation],
+    types: dict[str, EntryType],
+    pack: RulePack,
+    mode: ShipmentMode,
+) -> list[Finding]:
+    """Run the entry-stage rules once the order decisions and entry types are known."""
+    limit = pack.measures.informalEntry.limitUsd
+    out = []
+    if not pack.measures.deMinimis.enabled:
+        out.append(PLAN.fire("E-001", "FLAG"))
+    for e in evaluations:
+        entry_type = types[e.order_id]
+        formal = entry_type in FORMAL_ENTRY_TYPES
+        postal = entry_type == POSTAL_ENTRY_TYPE
+        for line in e.lines:
+            out += entry_dependent_findings(line, formal=formal, postal=postal, pack=pack)
+        if e.value > limit:
+            detail = f"Order value {e.value} USD is over {limit} USD."
+            out.append(Where(e.order_id).fire("E-002", "FLAG", detail))
+        if not formal:
+            # 19 CFR 143.21(a) limits informal entries only; a formal entry is not capped
+            out += _chapter99_cap(e, pack)
+    included = [e for e in evaluations if not e.excluded]
+    if mode != "BULK_TO_US_WAREHOUSE":
+        # a bulk batch is one consolidated entry already: splitting by consignee cannot happen
+        out += _split_shipments(included, limit)
+    if included:
+        out.append(PLAN.fire("T-007", "FLAG"))
+    return out
+
+
+def _chapter99_cap(evaluation: OrderEvaluation, pack: RulePack) -> list[Finding]:
+    cap = pack.measures.informalEntry.chapter99CapUsd
+    out = []
+    for line in evaluation.lines:
+        if line.line_value <= cap:
+            continue
+        codes = [f.code for f in tariff_overlays(line, pack) if f.rule_id in CHAPTER_99_RULES]
+        if codes:
+            detail = f"Line value {line.line_value} USD over {cap} USD with {', '.join(codes)}."
+            out.append(line.where.fire("E-003", "REVIEW", detail, field="unitValueUsd"))
+    return out
+
+
+def _split_shipments(included: list[OrderEvaluation], limit: Decimal) -> list[Finding]:
+    groups: dict[str, list[OrderEvaluation]] = {}
+    for e in included:
+        key = consignee_key(e.order) if e.order else None
+        if key is not None and e.value <= limit:
+            groups.setdefault(key, []).append(e)
+    out = []
+    for members in groups.values():
+        total = sum((e.value for e in members), Decimal(0))
+        if len(members) > 1 and total > limit:
+            ids = ", ".join(e.order_id for e in members)
+            detail = f"Orders {ids} to one consignee total {total} USD, over {limit} USD."
+            out += [Where(e.order_id).fire("E-004", "REVIEW", detail) for e in members]
+    return out

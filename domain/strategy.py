@@ -1,0 +1,144 @@
+"""Entry types per order, the strategy hint (RULES.md §3) and the export units."""
+
+from decimal import Decimal
+
+from domain.findings import Finding
+from domain.money import round_kg, round_usd
+from domain.planning_models import (
+    EntryType,
+    ExportUnit,
+    ReadinessState,
+    StrategyCode,
+    StrategyHint,
+)
+from domain.reference import ShipmentMode
+from domain.rulepack import RulePack
+from domain.rules import OrderEvaluation, consignee_key
+
+FORMAL_ENTRY_TYPES: frozenset[EntryType] = frozenset({"01", "03"})
+POSTAL_ENTRY_TYPE: EntryType = "13"
+_UNIT_ORDER: tuple[EntryType, ...] = ("11", "13", "01", "03")
+
+
+def _usd(value: Decimal) -> str:
+    return f"{round_usd(value):,} USD"
+
+
+def entry_types(
+    evaluations: list[OrderEvaluation], mode: ShipmentMode, pack: RulePack
+) -> dict[str, EntryType]:
+    """The entry type each order takes (or would take, if excluded) under the shipment mode."""
+    limit = pack.measures.informalEntry.limitUsd
+    batch = sum((e.value for e in evaluations if not e.excluded), Decimal(0))
+    types: dict[str, EntryType] = {}
+    for e in evaluations:
+        if mode == "BULK_TO_US_WAREHOUSE":
+            # one consignee (the US warehouse) for the whole batch: B decides
+            types[e.order_id] = "01" if batch > limit else "11"
+        elif e.value > limit:
+            types[e.order_id] = "01"
+        else:
+            types[e.order_id] = POSTAL_ENTRY_TYPE if mode == "POSTAL" else "11"
+    return types
+
+
+def strategy_hint(
+    state: ReadinessState,
+    evaluations: list[OrderEvaluation],
+    types: dict[str, EntryType],
+    findings: list[Finding],
+    pack: RulePack,
+    mode: ShipmentMode,
+) -> StrategyHint:
+    """Pick the strategy over the included orders, after the rules."""
+    included = [e for e in evaluations if not e.excluded]
+    if state == "BLOCKED" or not included:
+        return StrategyHint(code="NONE", reason="The plan is blocked.", entryTypeHints={})
+    hints = {e.order_id: types[e.order_id] for e in included}
+    code, reason = _by_mode(included, hints, pack, mode)
+    unresolved = _unresolved(state, included, findings, pack)
+    if unresolved:
+        reason = f"{unresolved} Tentatively {code}: {reason}"
+        return StrategyHint(code="BROKER_DETERMINES", reason=reason, entryTypeHints=hints)
+    de_minimis = pack.measures.deMinimis
+    if de_minimis.enabled and _within_de_minimis(included, de_minimis.thresholdUsd, mode):
+        # type 86 is retired and not an entry type of the contract: hint informal
+        reason = f"Every consignee-day is at most {_usd(de_minimis.thresholdUsd)}."
+        informal: dict[str, EntryType] = dict.fromkeys(hints, "11")
+        return StrategyHint(code="SECTION_321_DE_MINIMIS", reason=reason, entryTypeHints=informal)
+    return StrategyHint(code=code, reason=reason, entryTypeHints=hints)
+
+
+def _by_mode(
+    included: list[OrderEvaluation],
+    hints: dict[str, EntryType],
+    pack: RulePack,
+    mode: ShipmentMode,
+) -> tuple[StrategyCode, str]:
+    limit = _usd(pack.measures.informalEntry.limitUsd)
+    if mode == "BULK_TO_US_WAREHOUSE":
+        batch = _usd(sum((e.value for e in included), Decimal(0)))
+        if any(t in FORMAL_ENTRY_TYPES for t in hints.values()):
+            reason = f"Bulk to a US warehouse worth {batch}, over {limit}: one formal entry (01)."
+            return "CONSOLIDATED_FORMAL_ENTRY", reason
+        reason = f"Bulk to a US warehouse worth {batch}, at most {limit}: one informal entry (11)."
+        return "CONSOLIDATED_INFORMAL_ENTRY", reason
+    formal = sum(1 for t in hints.values() if t in FORMAL_ENTRY_TYPES)
+    if formal == 0 and mode == "POSTAL":
+        return "POSTAL_INFORMAL_ENTRY", f"Postal, every order at most {limit}: entry type 13."
+    if formal == 0:
+        return "PER_ORDER_INFORMAL_ENTRY", f"Every order at most {limit}: one entry 11 per order."
+    if formal == len(hints):
+        return "PER_ORDER_FORMAL_ENTRY", f"Every order over {limit}: one entry 01 per order."
+    reason = f"{formal} of {len(hints)} orders over {limit} take entry 01, the others informal."
+    return "MIXED_SPLIT", reason
+
+
+def _unresolved(
+    state: ReadinessState, included: list[OrderEvaluation], findings: list[Finding], pack: RulePack
+) -> str | None:
+    """Why the broker has to choose the entry type, if it has to."""
+    ids = {e.order_id for e in included}
+    if state == "REVIEW_REQUIRED" and any(
+        f.rule_id == "E-003" and f.order_id in ids for f in findings
+    ):
+        return "A line over the informal Chapter 99 cap carries a 232/301 measure (E-003)."
+    lines = [line for e in included for line in e.lines]
+    full = pack.hts.fullLength
+    incomplete = sum(1 for line in lines if line.hts is None or len(line.hts) < full)
+    share = pack.thresholds.maxIncompleteHtsShare
+    if lines and incomplete > share * len(lines):
+        return (
+            f"{incomplete} of {len(lines)} lines lack a {full}-digit HTS code (over {share:.0%})."
+        )
+    return None
+
+
+def _within_de_minimis(included: list[OrderEvaluation], threshold: Decimal, mode: str) -> bool:
+    # all orders of one plan leave on one day, so a consignee-day is a consignee in this plan
+    totals: dict[str, Decimal] = {}
+    for e in included:
+        if mode == "BULK_TO_US_WAREHOUSE":
+            key = "warehouse"  # the US warehouse is the one consignee of a bulk batch
+        else:
+            key = (consignee_key(e.order) if e.order else None) or e.order_id
+        totals[key] = totals.get(key, Decimal(0)) + e.value
+    return all(total <= threshold for total in totals.values())
+
+
+def export_units(included: list[OrderEvaluation], hints: dict[str, EntryType]) -> list[ExportUnit]:
+    """Group the included orders by entry type (one unit when the strategy consolidates)."""
+    units: list[ExportUnit] = []
+    for entry_type in _UNIT_ORDER:
+        members = [e for e in included if hints.get(e.order_id) == entry_type]
+        if members:
+            units.append(
+                ExportUnit(
+                    unitId=f"unit-{len(units) + 1}",
+                    orderIds=[e.order_id for e in members],
+                    entryType=entry_type,
+                    valueUsd=round_usd(sum((e.value for e in members), Decimal(0))),
+                    weightKg=round_kg(sum((e.weight for e in members), Decimal(0))),
+                )
+            )
+    return units
