@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import BaseModel, ValidationError
 
 from domain.keys import ROLES
 from entrygo.settings import Settings, load_settings
@@ -23,6 +24,7 @@ app.add_typer(warehouses_app, name="warehouses")
 app.add_typer(brokers_app, name="brokers")
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 def _logging() -> None:
@@ -30,6 +32,8 @@ def _logging() -> None:
         level=os.environ.get("ENTRYGO_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    for noisy in ("pgserver", "httpx", "temporalio.worker._workflow_instance"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _database_settings() -> tuple[Settings, Any]:
@@ -150,6 +154,81 @@ def keys_list(account: Annotated[str, typer.Option(help="account id")]) -> None:
     from store.accounts import list_keys  # noqa: PLC0415
 
     _print([k.__dict__ for k in _with_db(lambda conn: list_keys(conn, account))])
+
+
+JsonOption = Annotated[str, typer.Option("--json", help="the API's request body as JSON")]
+
+
+def _body(model: type[M], raw: str) -> M:
+    """Validate `--json` with the API's request model (same rules as over HTTP)."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
+        )
+        raise typer.BadParameter(problems, param_hint="--json") from exc
+
+
+def _in_account(account: str, work: Callable[[Any], Awaitable[T]]) -> T:
+    """`_with_db(work)` after checking that the account exists."""
+    from store.accounts import account_exists  # noqa: PLC0415
+
+    async def checked(conn: Any) -> T:
+        if not await account_exists(conn, account):
+            raise typer.BadParameter(f"no account {account}", param_hint="--account")
+        return await work(conn)
+
+    return _with_db(checked)
+
+
+def _fields(body: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = body.model_dump(mode="json", exclude={"accountId", "idempotencyKey"})
+    return fields
+
+
+@warehouses_app.command("create")
+def warehouses_create(
+    account: Annotated[str, typer.Option(help="account id")], body: JsonOption
+) -> None:
+    """Create a warehouse from the POST /api/warehouses body."""
+    from api.schemas.reference import WarehouseCreate  # noqa: PLC0415
+    from store.reference import create_warehouse  # noqa: PLC0415
+
+    fields = _fields(_body(WarehouseCreate, body))
+    warehouse = _in_account(account, lambda conn: create_warehouse(conn, account, fields))
+    _print(warehouse.model_dump(mode="json"))
+
+
+@warehouses_app.command("list")
+def warehouses_list(account: Annotated[str, typer.Option(help="account id")]) -> None:
+    """List an account's warehouses (never their notification secrets)."""
+    from store.reference import list_warehouses  # noqa: PLC0415
+
+    rows = _in_account(account, lambda conn: list_warehouses(conn, account))
+    _print([w.model_dump(mode="json") for w in rows])
+
+
+@brokers_app.command("create")
+def brokers_create(
+    account: Annotated[str, typer.Option(help="account id")], body: JsonOption
+) -> None:
+    """Create a broker from the POST /api/brokers body."""
+    from api.schemas.reference import BrokerCreate  # noqa: PLC0415
+    from store.reference import create_broker  # noqa: PLC0415
+
+    fields = _fields(_body(BrokerCreate, body))
+    broker = _in_account(account, lambda conn: create_broker(conn, account, fields))
+    _print(broker.model_dump(mode="json"))
+
+
+@brokers_app.command("list")
+def brokers_list(account: Annotated[str, typer.Option(help="account id")]) -> None:
+    """List an account's brokers (never their webhook secrets)."""
+    from store.reference import list_brokers  # noqa: PLC0415
+
+    rows = _in_account(account, lambda conn: list_brokers(conn, account))
+    _print([b.model_dump(mode="json") for b in rows])
 
 
 def main() -> None:
