@@ -1,13 +1,16 @@
 """The FastAPI application: lifespan owns the pool and the Temporal gate; routers per noun."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.gateway import Gateway
+from api.idempotency import purge_expired
 from api.openapi import error_responses, install_openapi
 from api.ratelimit import RateLimiter
 from api.routes import (
@@ -35,6 +38,21 @@ DESCRIPTION = (
 )
 
 
+PURGE_EVERY_SECONDS = 600
+
+
+async def purge_idempotency_keys(pool: Any) -> None:
+    """Delete expired idempotency records every few minutes, for the life of the process."""
+    while True:
+        try:
+            removed = await purge_expired(pool)
+            if removed:
+                log.info("purged %d expired idempotency keys", removed)
+        except Exception:  # the database may be down for a while; try again next round
+            log.warning("could not purge idempotency keys", exc_info=True)
+        await asyncio.sleep(PURGE_EVERY_SECONDS)
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the app for the given settings."""
 
@@ -45,9 +63,11 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.pool = await create_pool(
             settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
+        janitor = asyncio.create_task(purge_idempotency_keys(app.state.pool))
         try:
             yield
         finally:
+            janitor.cancel()
             await app.state.pool.close()
 
     app = FastAPI(

@@ -1,11 +1,13 @@
 """The whole stack on loopback: API (uvicorn), worker (its own process), sandbox broker, SMTP sink."""
 
 import asyncio
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -24,6 +26,45 @@ from sandbox.smtp_sink import SmtpSink, read_maildir
 from tests.conftest import ROOT, Tenant, World, make_tenant, make_world
 
 BROKER_SECRET = "e2e-broker-secret-0123456789"
+WAREHOUSE_SECRET = "e2e-warehouse-secret-0123456789"
+
+
+class WarehouseReceiver:
+    """A warehouse system on loopback: checks signatures, can fail, counts what it received."""
+
+    def __init__(self) -> None:
+        self.fail_next = 0
+        self.raw: list[str] = []
+        self.unique: dict[str, dict[str, Any]] = {}
+
+    def app(self) -> Any:
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        from domain.signing import SIGNATURE_HEADER, SignatureError, verify
+
+        async def receive(request: Request) -> JSONResponse:
+            body = await request.body()
+            key = request.headers.get("idempotency-key", "")
+            self.raw.append(key)
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return JSONResponse({"error": "busy"}, 503)
+            try:
+                verify(
+                    WAREHOUSE_SECRET,
+                    body,
+                    request.headers.get(SIGNATURE_HEADER),
+                    int(time.time()),
+                )
+            except SignatureError as exc:
+                return JSONResponse({"error": exc.reason}, 401)
+            self.unique.setdefault(key, json.loads(body))
+            return JSONResponse({"received": True})
+
+        return Starlette(routes=[Route("/notifications", receive, methods=["POST"])])
 
 
 def free_port() -> int:
@@ -54,6 +95,8 @@ class Stack:
     maildir: Path
     log_dir: Path
     env: dict[str, str]
+    warehouse_receiver: WarehouseReceiver
+    warehouse_url: str
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start_worker(self) -> subprocess.Popen[bytes]:
@@ -101,7 +144,9 @@ async def stack(settings: Settings, tmp_path_factory: Any) -> AsyncIterator[Stac
     """Start the stack once per session; the worker runs in its own process."""
     base = tmp_path_factory.mktemp("stack")
     maildir = base / "mail"
-    ports = {name: free_port() for name in ("api", "broker", "smtp")}
+    ports = {name: free_port() for name in ("api", "broker", "smtp", "warehouse")}
+    receiver = WarehouseReceiver()
+    receiver_server, receiver_task = await serve(receiver.app(), ports["warehouse"])
     sink = SmtpSink("127.0.0.1", ports["smtp"], maildir)
     sink.start()
     broker_server, broker_task = await serve(create_broker_app(BROKER_SECRET), ports["broker"])
@@ -135,6 +180,8 @@ async def stack(settings: Settings, tmp_path_factory: Any) -> AsyncIterator[Stac
         maildir=maildir,
         log_dir=base,
         env=env,
+        warehouse_receiver=receiver,
+        warehouse_url=f"http://127.0.0.1:{ports['warehouse']}/notifications",
     )
     stack.start_worker()
     try:
@@ -145,5 +192,6 @@ async def stack(settings: Settings, tmp_path_factory: Any) -> AsyncIterator[Stac
         await stack.broker.aclose()
         api_server.should_exit = True
         broker_server.should_exit = True
-        await asyncio.gather(api_task, broker_task, return_exceptions=True)
+        receiver_server.should_exit = True
+        await asyncio.gather(api_task, broker_task, receiver_task, return_exceptions=True)
         sink.stop()

@@ -189,3 +189,27 @@ async def test_five_concurrent_executes_run_one_execution(stack: Stack, pool: as
     assert stats["submissions"][view["brokerSubmission"]["id"]]["deliveries"] == 1
     types = await _gapless(pool, plan["exportId"])
     assert types.count("EXECUTION_REQUESTED") == 1
+
+
+async def test_warehouse_webhook_is_retried_and_delivered_once(
+    stack: Stack, pool: asyncpg.Pool
+) -> None:
+    warehouse = {
+        "name": "3PL with a webhook",
+        "address": {"line1": "Kaj 2", "city": "Aarhus", "country": "DK"},
+        "notificationUrl": stack.warehouse_url,
+        "notificationSecret": "e2e-warehouse-secret-0123456789",
+    }
+    world = await stack.world(pool, warehouse=warehouse)
+    plan = await _plan(stack, world, "SKU-SCARF")
+    stack.warehouse_receiver.fail_next = 2
+    await _execute(stack, world, plan["exportId"])
+    view = await wait_status(stack, world.tenant.auth(), plan["exportId"], {"COMPLETED"}, loops=600)
+    note = view["notifications"][0]
+    assert note["channel"] == "webhook"
+    assert note["status"] == "DELIVERED"
+    assert note["attempts"] == 3
+    received = stack.warehouse_receiver
+    assert received.raw.count(note["id"]) == 3
+    assert received.unique[note["id"]]["exportId"] == plan["exportId"]
+    assert received.unique[note["id"]]["customsPackageId"] == view["customs_package_id"]
