@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".entrygo")
 
     db_pool_min: int = 2
-    db_pool_max: int = 10
+    db_pool_max: int = 20
     db_timeout_seconds: float = 5.0
 
     body_limit_bytes: int = 5 * 1024 * 1024
