@@ -8,6 +8,7 @@ from temporalio import activity
 from domain.planner import plan
 from domain.planning_models import PlanOutcome
 from domain.rulepack import load_rule_pack
+from domain.wire import rfc3339
 from store.exports import NewEvent, append_events, lock_export, save_plan
 from store.snapshots import load_snapshot
 from workflows.messages import PlanExportInput, PlanSummary
@@ -49,9 +50,7 @@ class PlanningActivities:
             )
             outcome = plan(snapshot, load_rule_pack(), inp.planDate.date())
             status = "BLOCKED" if outcome.readinessState == "BLOCKED" else "PLANNED"
-            document = plan_document(
-                inp.exportId, status, outcome, inp.planDate.isoformat().replace("+00:00", "Z")
-            )
+            document = plan_document(inp.exportId, status, outcome, rfc3339(inp.planDate))
             review = outcome.readinessState == "REVIEW_REQUIRED"
             await save_plan(
                 conn,

@@ -9,10 +9,11 @@ import re
 import uuid
 from typing import Any
 
+import asyncpg
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import ApiError, error_response, service_unavailable
+from api.errors import ApiError, ErrorIssue, error_response, service_unavailable, validation_error
 from api.failures import unavailable_dependency
 from api.ratelimit import RateLimiter
 from store.accounts import Principal, authenticate
@@ -23,6 +24,11 @@ _REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
 _PUBLIC = re.compile(r"^/api/system/(live|ready)$|^/api/brokers/[^/]+/callbacks$")
 _OPTIONAL_KEY = re.compile(r"^/api/system/health$")
 _WRITE_METHODS = {"POST", "PUT", "PATCH"}
+# PostgreSQL cannot store U+0000 in text or jsonb; whatever field carried it, the client sent it.
+_UNSTORABLE_TEXT = (
+    asyncpg.exceptions.CharacterNotInRepertoireError,
+    asyncpg.exceptions.UntranslatableCharacterError,
+)
 
 
 class BodyTooLarge(Exception):
@@ -143,6 +149,16 @@ class Gateway:
     def _translate(exc: Exception, request_id: str) -> ApiError:
         if isinstance(exc, ApiError):
             return exc
+        if isinstance(exc, _UNSTORABLE_TEXT):
+            return validation_error(
+                [
+                    ErrorIssue(
+                        path="",
+                        message="text must not contain NUL (U+0000) characters",
+                        code="invalid_string",
+                    )
+                ]
+            )
         if isinstance(exc, BodyTooLarge):
             return ApiError(413, "PAYLOAD_TOO_LARGE", "Request body exceeds the 5 MiB limit.")
         dependency = unavailable_dependency(exc)

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from api.errors import ApiError
 from domain.canonical import canonical_json
+from domain.wire import wire_value
 from store.accounts import Principal
 
 MAX_KEY_LENGTH = 255
@@ -59,7 +60,7 @@ def fingerprint(request: Request, body: BaseModel | None) -> bytes:
 def _json_bytes(payload: Any) -> bytes:
     if isinstance(payload, BaseModel):
         return payload.model_dump_json().encode()
-    return json.dumps(payload, separators=(",", ":"), default=str).encode()
+    return json.dumps(payload, separators=(",", ":"), default=wire_value).encode()
 
 
 @dataclass

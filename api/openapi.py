@@ -24,6 +24,15 @@ _DESCRIPTIONS = {
 
 COMMON = (400, 401, 404, 405, 413, 415, 429, 500, 503)
 
+# What GET /api/artifacts/{id}/content really answers: each artifact's own media type (§10).
+ARTIFACT_CONTENT = ("/api/artifacts/{artifact_id}/content", "get")
+ARTIFACT_MEDIA_TYPES: dict[str, dict[str, Any]] = {
+    "text/html": {"schema": {"type": "string"}},
+    "text/csv": {"schema": {"type": "string"}},
+    "application/json": {},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+}
+
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The `responses=` entry for a route that can answer these error statuses."""
@@ -46,6 +55,10 @@ def install_openapi(app: FastAPI) -> None:
             for operation in path_item.values():
                 responses = operation.get("responses", {})
                 responses.pop("422", None)
+        path, method = ARTIFACT_CONTENT
+        content = schema.get("paths", {}).get(path, {}).get(method, {}).get("responses", {})
+        if "200" in content:
+            content["200"]["content"] = ARTIFACT_MEDIA_TYPES
         components = schema.get("components", {}).get("schemas", {})
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)

@@ -23,6 +23,7 @@ from domain import status as machine
 from domain.ids import derived_id, new_id
 from domain.planner import plan as run_planner
 from domain.rulepack import load_rule_pack
+from domain.wire import rfc3339
 from entrygo.settings import Settings
 from store import exports
 from store.accounts import Principal
@@ -112,7 +113,7 @@ async def _dry_run(write: Write, body: PlanRequest) -> dict[str, Any]:
         "batchId": None,
         "status": None,
         **outcome.model_dump(mode="json"),
-        "plannedAt": now.isoformat().replace("+00:00", "Z"),
+        "plannedAt": rfc3339(now),
     }
 
 
@@ -282,7 +283,7 @@ async def list_export_events(
     export_id: str,
     principal: AnyRole,
     pool: PoolDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> EventPage:
     """Events after `after` (a seq), in order."""

@@ -1,0 +1,271 @@
+"""Roles (CONTRACT §2): every operation of the OpenAPI document × each role.
+
+integration: sync, plan, execute, re-plan and reads; reviewer: reads, approve, reject, cancel,
+retry, broker outcome; admin: warehouses, brokers, keys, and reads. A role that is allowed gets
+the operation's real answer; one that is not gets 403 INSUFFICIENT_ROLE naming
+`details.requiredRole`, and nothing is written.
+"""
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from entrygo.settings import Settings
+from store import accounts
+from tests.api.two_accounts import (
+    REQUIRED_ROLE,
+    ROLES,
+    SKU_READY,
+    SKU_REVIEW,
+    Account,
+    Stack,
+    document_operations,
+    executed,
+    open_stack,
+    plan,
+    populate,
+    role_allows,
+    snapshot,
+)
+
+
+@dataclass
+class Call:
+    """One request and what an allowed role gets back."""
+
+    url: str
+    body: Any = None
+    ok: int = 200
+    ok_code: str | None = None  # an allowed call that is refused for its state, not its role
+
+
+@dataclass
+class Ctx:
+    """What a request builder may use: the client, the account, a tag nobody else uses."""
+
+    http: httpx.AsyncClient
+    me: Account
+    pool: asyncpg.Pool
+    allowed: bool
+    tag: str
+
+    async def export(self, kind: str) -> tuple[str, str]:
+        """(exportId, planHash): a fresh one when the call will change it, else the shared one."""
+        if not self.allowed:
+            return self.me.ids[kind], self.me.plan_hashes[kind]
+        if kind == "executed":
+            view = await executed(self.http, self.me)
+            return view["exportId"], view["planHash"]
+        planned = await plan(self.http, self.me, SKU_REVIEW if kind == "review" else SKU_READY)
+        return planned["exportId"], planned["planHash"]
+
+    async def key_id(self) -> str:
+        if not self.allowed:
+            return self.me.ids["key"]
+        async with self.pool.acquire() as conn:
+            key, _ = await accounts.create_key(conn, self.me.account_id, self.tag, ["reviewer"])
+        return key.id
+
+
+Builder = Callable[[Ctx], Awaitable[Call]]
+
+
+def _order(c: Ctx) -> dict[str, Any]:
+    return {
+        "externalId": c.tag,
+        "destinationCountry": "US",
+        "items": [{"productId": c.me.ids["product"], "quantity": 1}],
+    }
+
+
+async def _approve(c: Ctx) -> Call:
+    export_id, plan_hash = await c.export("review")
+    return Call(f"/api/exports/{export_id}/approve", {"planHash": plan_hash})
+
+
+async def _reject(c: Ctx) -> Call:
+    export_id, _ = await c.export("planned")
+    return Call(f"/api/exports/{export_id}/reject", {"reason": "wrong data"})
+
+
+async def _cancel(c: Ctx) -> Call:
+    export_id, _ = await c.export("planned")
+    return Call(f"/api/exports/{export_id}/cancel", {"reason": "not needed"})
+
+
+async def _outcome(c: Ctx) -> Call:
+    export_id, _ = await c.export("executed")
+    return Call(
+        f"/api/exports/{export_id}/broker-outcome", {"status": "ACCEPTED", "entryNumber": "E-1"}
+    )
+
+
+async def _delete_key(c: Ctx) -> Call:
+    return Call(f"/api/keys/{await c.key_id()}")
+
+
+def _fixed(make: Callable[[Ctx], Call]) -> Builder:
+    async def build(c: Ctx) -> Call:
+        return make(c)
+
+    return build
+
+
+WAREHOUSE = {"address": {"line1": "Hamnv 1", "city": "Goteborg", "country": "SE"}}
+EMAIL = {"type": "email", "recipientEmail": "b@example.com"}
+
+BUILDERS: dict[tuple[str, str], Builder] = {
+    ("GET", "/api/system/health"): _fixed(lambda c: Call("/api/system/health")),
+    ("GET", "/api/system/live"): _fixed(lambda c: Call("/api/system/live")),
+    ("GET", "/api/system/ready"): _fixed(lambda c: Call("/api/system/ready")),
+    ("POST", "/api/products/sync"): _fixed(
+        lambda c: Call(
+            "/api/products/sync",
+            {"accountId": c.me.account_id, "items": [{"externalId": c.tag, "description": "x"}]},
+        )
+    ),
+    ("GET", "/api/products"): _fixed(lambda c: Call("/api/products")),
+    ("GET", "/api/products/{product_id}"): _fixed(
+        lambda c: Call(f"/api/products/{c.me.ids['product']}")
+    ),
+    ("POST", "/api/orders/sync"): _fixed(
+        lambda c: Call("/api/orders/sync", {"accountId": c.me.account_id, "items": [_order(c)]})
+    ),
+    ("GET", "/api/orders"): _fixed(lambda c: Call("/api/orders")),
+    ("GET", "/api/orders/{order_id}"): _fixed(lambda c: Call(f"/api/orders/{c.me.ids['order']}")),
+    ("POST", "/api/exports/plan"): _fixed(
+        lambda c: Call(
+            "/api/exports/plan", {**c.me.world.plan_body([c.me.ids["order"]]), "dryRun": True}
+        )
+    ),
+    ("POST", "/api/exports/execute"): _fixed(
+        lambda c: Call(
+            "/api/exports/execute",
+            {"accountId": c.me.account_id, "batchId": c.me.ids["executed"]},
+        )
+    ),
+    ("GET", "/api/exports"): _fixed(lambda c: Call("/api/exports")),
+    ("GET", "/api/exports/{export_id}"): _fixed(
+        lambda c: Call(f"/api/exports/{c.me.ids['executed']}")
+    ),
+    ("GET", "/api/exports/{export_id}/events"): _fixed(
+        lambda c: Call(f"/api/exports/{c.me.ids['executed']}/events")
+    ),
+    ("POST", "/api/exports/{export_id}/replan"): _fixed(
+        lambda c: Call(f"/api/exports/{c.me.ids['planned']}/replan", {})
+    ),
+    ("POST", "/api/exports/{export_id}/approve"): _approve,
+    ("POST", "/api/exports/{export_id}/reject"): _reject,
+    ("POST", "/api/exports/{export_id}/cancel"): _cancel,
+    # only an export in ATTENTION_REQUIRED can be retried: a 409 for its state shows the
+    # role check let the call through
+    ("POST", "/api/exports/{export_id}/retry"): _fixed(
+        lambda c: Call(f"/api/exports/{c.me.ids['planned']}/retry", {}, 409, "INVALID_EXPORT_STATE")
+    ),
+    ("POST", "/api/exports/{export_id}/broker-outcome"): _outcome,
+    ("GET", "/api/customs-packages/{package_id}"): _fixed(
+        lambda c: Call(f"/api/customs-packages/{c.me.ids['package']}")
+    ),
+    ("GET", "/api/artifacts/{artifact_id}/content"): _fixed(
+        lambda c: Call(f"/api/artifacts/{c.me.ids['artifact']}/content")
+    ),
+    # a key grants nothing on a callback: without a signature every role gets 401
+    ("POST", "/api/brokers/{broker_id}/callbacks"): _fixed(
+        lambda c: Call(
+            f"/api/brokers/{c.me.ids['webhook_broker']}/callbacks",
+            {"submissionId": c.me.ids["submission"], "status": "ACCEPTED"},
+            401,
+            "INVALID_SIGNATURE",
+        )
+    ),
+    ("POST", "/api/warehouses"): _fixed(
+        lambda c: Call("/api/warehouses", {"name": c.tag, **WAREHOUSE}, 201)
+    ),
+    ("GET", "/api/warehouses"): _fixed(lambda c: Call("/api/warehouses")),
+    ("GET", "/api/warehouses/{warehouse_id}"): _fixed(
+        lambda c: Call(f"/api/warehouses/{c.me.ids['warehouse']}")
+    ),
+    ("PATCH", "/api/warehouses/{warehouse_id}"): _fixed(
+        lambda c: Call(f"/api/warehouses/{c.me.ids['warehouse']}", {"shipmentMode": "PARCEL_DTC"})
+    ),
+    ("POST", "/api/brokers"): _fixed(
+        lambda c: Call("/api/brokers", {"name": c.tag, "transport": EMAIL}, 201)
+    ),
+    ("GET", "/api/brokers"): _fixed(lambda c: Call("/api/brokers")),
+    ("GET", "/api/brokers/{broker_id}"): _fixed(
+        lambda c: Call(f"/api/brokers/{c.me.ids['broker']}")
+    ),
+    ("PATCH", "/api/brokers/{broker_id}"): _fixed(
+        lambda c: Call(f"/api/brokers/{c.me.ids['broker']}", {"classifiesGoods": False})
+    ),
+    ("POST", "/api/keys"): _fixed(
+        lambda c: Call("/api/keys", {"name": c.tag, "roles": ["admin"]}, 201)
+    ),
+    ("GET", "/api/keys"): _fixed(lambda c: Call("/api/keys")),
+    ("DELETE", "/api/keys/{key_id}"): _delete_key,
+}
+
+
+def test_tables_cover_every_operation_of_the_document() -> None:
+    operations = document_operations(create_app(Settings(database_url=None)))
+    assert set(REQUIRED_ROLE) == operations
+    assert set(BUILDERS) == operations
+
+
+@pytest_asyncio.fixture(scope="module")
+async def stack(
+    settings: Settings,
+    temporal_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Stack]:
+    async with open_stack(
+        settings, temporal_env.client, pool, tmp_path_factory.mktemp("roles-mail")
+    ) as opened:
+        yield opened
+
+
+@pytest_asyncio.fixture(scope="module")
+async def me(stack: Stack, pool: asyncpg.Pool) -> Account:
+    return await populate(stack.http, pool, "roles")
+
+
+async def written(http: httpx.AsyncClient, me: Account, tag: str) -> bool:
+    """Whether anything named `tag` exists in the account."""
+    for listing in ("products", "orders", "warehouses", "brokers", "keys"):
+        r = await http.get(f"/api/{listing}", params={"limit": 200}, headers=me.auth())
+        if tag in r.text:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "path"), sorted(REQUIRED_ROLE), ids=" ".join)
+async def test_role(
+    stack: Stack, me: Account, pool: asyncpg.Pool, method: str, path: str, role: str
+) -> None:
+    required = REQUIRED_ROLE[(method, path)]
+    allowed = role_allows(required, role)
+    tag = f"role-{uuid.uuid4().hex[:10]}"
+    call = await BUILDERS[(method, path)](Ctx(stack.http, me, pool, allowed, tag))
+    before = await snapshot(stack.http, me)
+    r = await stack.http.request(method, call.url, json=call.body, headers=me.auth(role))
+    if allowed:
+        assert r.status_code == call.ok, r.text
+        if call.ok_code is not None:
+            assert r.json()["errorCode"] == call.ok_code, r.text
+        return
+    assert r.status_code == 403, r.text
+    body = r.json()
+    assert body["errorCode"] == "INSUFFICIENT_ROLE"
+    assert body["details"]["requiredRole"] == required
+    assert await snapshot(stack.http, me) == before
+    assert not await written(stack.http, me, tag)
