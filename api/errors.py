@@ -22,6 +22,8 @@ from store.errors import NotFound
 # pydantic's error types renamed to the names the public docs use (Zod's vocabulary).
 _ISSUE_CODES = {
     "too_short": "too_small",
+    "string_too_short": "too_small",
+    "string_too_long": "too_big",
     "greater_than": "too_small",
     "greater_than_equal": "too_small",
     "too_long": "too_big",
@@ -72,12 +74,12 @@ class ApiError(Exception):
 
 
 def validation_error(issues: Sequence[ErrorIssue]) -> ApiError:
-    """400 VALIDATION_ERROR for the given issues (field = the first issue's path)."""
+    """400 VALIDATION_ERROR for the given issues (field = the first issue's path, if any)."""
     return ApiError(
         400,
         "VALIDATION_ERROR",
         "Request validation failed.",
-        field=issues[0].path if issues else None,
+        field=(issues[0].path or None) if issues else None,
         details={"issues": [i.model_dump() for i in issues]},
     )
 

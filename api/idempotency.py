@@ -65,30 +65,47 @@ def _json_bytes(payload: Any) -> bytes:
 
 @dataclass
 class Write:
-    """One write request's transaction; `replayed` is set when a stored response answers it."""
+    """One write request; `replayed` is set when a stored response answers it.
 
-    conn: asyncpg.Connection
+    Held mode (`begin_write`): `conn` is the request's open transaction. Lease mode
+    (`begin_workflow_write`): no transaction stays open; `connect()` lends a pooled connection.
+    """
+
+    pool: asyncpg.Pool
     principal: Principal
     key: str | None
+    conn: Any = None
     replayed: Response | None = None
     headers: dict[str, str] = field(default_factory=dict)
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[Any]:
+        """The held transaction's connection, or a pooled one for the block."""
+        if self.conn is not None:
+            yield self.conn
+            return
+        async with self.pool.acquire() as conn:
+            yield conn
 
     async def respond(self, status: int, payload: Any, *, replay: Any = None) -> Response:
         """The response; with a key and a 2xx status it is stored for replays.
 
-        `replay` is what replays answer instead of `payload`, for a secret shown only once
-        (it must never be stored).
+        `replay` is stored instead of `payload` when the answer holds something that must be
+        shown once only (a new API key's secret).
         """
         body = _json_bytes(payload)
+        stored = body if replay is None else _json_bytes(replay)
         if self.key is not None and 200 <= status < 300:
-            await self.conn.execute(
-                """UPDATE idempotency_keys SET status_code = $3, response_body = $4
-                   WHERE account_id = $1 AND key = $2""",
-                self.principal.account_id,
-                self.key,
-                status,
-                body if replay is None else _json_bytes(replay),
-            )
+            async with self.connect() as conn:
+                await conn.execute(
+                    """UPDATE idempotency_keys
+                       SET status_code = $3, response_body = $4, locked_until = NULL
+                       WHERE account_id = $1 AND key = $2""",
+                    self.principal.account_id,
+                    self.key,
+                    status,
+                    stored,
+                )
         return Response(body, status, headers=self.headers, media_type="application/json")
 
 
@@ -107,16 +124,64 @@ async def begin_write(
     pool: asyncpg.Pool = request.app.state.pool
     ttl = timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
     async with pool.acquire() as conn, conn.transaction():
-        write = Write(conn, principal, key)
+        write = Write(pool, principal, key, conn=conn)
         if key is not None:
             write.replayed = await _claim(
-                conn, principal.account_id, key, fingerprint(request, body), ttl
+                conn, principal.account_id, key, fingerprint(request, body), ttl, lease=None
             )
         yield write
 
 
+@asynccontextmanager
+async def begin_workflow_write(
+    request: Request, principal: Principal, body: BaseModel | None
+) -> AsyncIterator[Write]:
+    """Claim the key with a lease in a short transaction and hold no connection meanwhile.
+
+    For writes whose work happens in Temporal (plan, execute, approve, …): the workflow and
+    update ids derived from the key make the work itself idempotent, so the key only has to
+    say "in progress" (the lease) and, once it succeeded, replay the answer. A failed request
+    releases its claim; a crashed one lets it lapse with the lease.
+    """
+    key = resolve_key(request, body)
+    pool: asyncpg.Pool = request.app.state.pool
+    settings = request.app.state.settings
+    write = Write(pool, principal, key)
+    if key is None:
+        yield write
+        return
+    ttl = timedelta(hours=settings.idempotency_ttl_hours)
+    lease = timedelta(
+        seconds=settings.temporal_call_timeout_seconds * 2 + settings.execute_wait_seconds + 30
+    )
+    async with pool.acquire() as conn, conn.transaction():
+        write.replayed = await _claim(
+            conn, principal.account_id, key, fingerprint(request, body), ttl, lease=lease
+        )
+    if write.replayed is not None:
+        yield write
+        return
+    try:
+        yield write
+    except BaseException:
+        async with pool.acquire() as conn:
+            await conn.execute(
+                """DELETE FROM idempotency_keys
+                   WHERE account_id = $1 AND key = $2 AND status_code IS NULL""",
+                principal.account_id,
+                key,
+            )
+        raise
+
+
 async def _claim(
-    conn: asyncpg.Connection, account_id: str, key: str, digest: bytes, ttl: timedelta
+    conn: asyncpg.Connection,
+    account_id: str,
+    key: str,
+    digest: bytes,
+    ttl: timedelta,
+    *,
+    lease: timedelta | None,
 ) -> Response | None:
     locked = await conn.fetchval(
         "SELECT pg_try_advisory_xact_lock(hashtext($1), hashtext($2))", account_id, key
@@ -129,11 +194,19 @@ async def _claim(
             headers={"Retry-After": "1"},
         )
     row = await conn.fetchrow(
-        """SELECT fingerprint, status_code, response_body, expires_at > now() AS live
+        """SELECT fingerprint, status_code, response_body, expires_at > now() AS live,
+                  coalesce(locked_until > now(), false) AS leased
            FROM idempotency_keys WHERE account_id = $1 AND key = $2""",
         account_id,
         key,
     )
+    if row is not None and row["status_code"] is None and row["leased"]:
+        raise ApiError(
+            409,
+            "IDEMPOTENCY_IN_PROGRESS",
+            "A request with this idempotency key is still being processed.",
+            headers={"Retry-After": "1"},
+        )
     if row is not None and row["live"] and row["status_code"] is not None:
         if row["fingerprint"] != digest:
             raise ApiError(
@@ -144,15 +217,17 @@ async def _claim(
             )
         return _replay(row["status_code"], row["response_body"])
     await conn.execute(
-        """INSERT INTO idempotency_keys (account_id, key, fingerprint, expires_at)
-           VALUES ($1, $2, $3, now() + $4)
+        """INSERT INTO idempotency_keys (account_id, key, fingerprint, expires_at, locked_until)
+           VALUES ($1, $2, $3, now() + $4, now() + $5)
            ON CONFLICT (account_id, key) DO UPDATE
              SET fingerprint = EXCLUDED.fingerprint, status_code = NULL, response_body = NULL,
-                 created_at = now(), expires_at = EXCLUDED.expires_at""",
+                 created_at = now(), expires_at = EXCLUDED.expires_at,
+                 locked_until = EXCLUDED.locked_until""",
         account_id,
         key,
         digest,
         ttl,
+        lease,
     )
     return None
 

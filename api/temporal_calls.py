@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowUpdateStage,
 )
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -39,8 +40,33 @@ async def bounded(call: Awaitable[T], seconds: float) -> T:
         raise
 
 
+async def run_update(
+    handle: Any,
+    update: Any,
+    arg: Any,
+    *,
+    update_id: str | None,
+    accept_within: float,
+    result_within: float,
+) -> Any:
+    """Send an update: it must be accepted within `accept_within` (else 503); its result is
+    awaited up to `result_within` more, then None (the update carries on in the workflow)."""
+    accepted = await bounded(
+        handle.start_update(update, arg, id=update_id, wait_for_stage=WorkflowUpdateStage.ACCEPTED),
+        accept_within,
+    )
+    try:
+        async with asyncio.timeout(result_within):
+            return await accepted.result()
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        return None
+    except WorkflowUpdateFailedError as exc:
+        raise _from_update_failure(exc) from exc
+
+
 def _from_update_failure(exc: WorkflowUpdateFailedError) -> Exception:
     cause: Any = exc.cause
     if isinstance(cause, ApplicationError) and cause.type in _CONFLICT_CODES:
         return ApiError(409, cause.type, cause.message)
-    return exc
+    # the update's work failed (e.g. planning could not reach the database): a dependency is down
+    return service_unavailable("workflow engine")

@@ -1,12 +1,12 @@
 """Orders: bulk upsert by externalId; lines replaced only when the order's content changed."""
 
+import hashlib
 import json
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
-from domain.canonical import sha256_of
 from domain.catalog import Order, OrderIn, OrderLine
 from domain.ids import new_id
 from domain.money import round_usd
@@ -19,7 +19,7 @@ INSERT INTO orders AS o (id, account_id, external_id, destination_country, desti
 SELECT i.id, $1, i.external_id, i.country, i.region, i.postal, i.consignee::jsonb,
        i.metadata::jsonb, i.value, i.content_hash
 FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-            $9::numeric[], $10::bytea[])
+            $9::text[]::numeric[], $10::bytea[])
      AS i(id, external_id, country, region, postal, consignee, metadata, value, content_hash)
 ON CONFLICT (account_id, external_id) DO UPDATE SET
     destination_country = EXCLUDED.destination_country,
@@ -28,14 +28,20 @@ ON CONFLICT (account_id, external_id) DO UPDATE SET
     consignee = EXCLUDED.consignee, metadata = EXCLUDED.metadata,
     order_value_usd = EXCLUDED.order_value_usd, content_hash = EXCLUDED.content_hash,
     version = o.version + 1, updated_at = now()
-WHERE o.content_hash <> EXCLUDED.content_hash
-RETURNING o.id, o.external_id
+WHERE o.content_hash <> EXCLUDED.content_hash OR o.metadata IS DISTINCT FROM EXCLUDED.metadata
+RETURNING o.*
 """
 
 _INSERT_LINES = """
 INSERT INTO order_lines (order_id, line_no, product_id, quantity, unit_value_usd, line_value_usd)
-SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::numeric[], $6::numeric[])
+SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[]::numeric[],
+                     $6::text[]::numeric[])
 """
+
+
+def _text(value: Decimal | None) -> str | None:
+    # amounts travel as text: exact, and far cheaper for asyncpg than its binary numeric codec
+    return None if value is None else str(value)
 
 
 def resolve_lines(order: OrderIn, product_values: dict[str, Decimal | None]) -> list[OrderLine]:
@@ -56,10 +62,19 @@ def resolve_lines(order: OrderIn, product_values: dict[str, Decimal | None]) -> 
     return lines
 
 
-def _content(order: OrderIn, lines: list[OrderLine]) -> dict[str, Any]:
-    body = order.model_dump(mode="python", exclude={"items"})
-    body["items"] = [line.model_dump(mode="python") for line in lines]
-    return body
+def _amount(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")  # 12.5 and 12.50 are one
+
+
+def content_hash(order: OrderIn, lines: list[OrderLine]) -> bytes:
+    """SHA-256 of the order's content with its resolved lines, metadata aside.
+
+    Metadata is compared as jsonb in the upsert instead (equal whatever the key order), which
+    leaves a fixed shape here that pydantic renders deterministically and fast.
+    """
+    head = order.model_dump_json(exclude={"items", "metadata"})
+    tail = json.dumps([[ln.productId, ln.quantity, _amount(ln.unitValueUsd)] for ln in lines])
+    return hashlib.sha256(f"{head}\n{tail}".encode()).digest()
 
 
 def _dumps(value: Any) -> str | None:
@@ -83,19 +98,22 @@ async def upsert_orders(
         [o.destinationCountry for o in orders],
         [o.destinationRegion for o in orders],
         [o.destinationPostalCode for o in orders],
-        [_dumps(o.consignee.model_dump() if o.consignee else None) for o in orders],
+        [o.consignee.model_dump_json() if o.consignee else None for o in orders],
         [_dumps(o.metadata) for o in orders],
-        values,
-        [sha256_of(_content(o, lines)) for o, lines in zip(orders, resolved, strict=True)],
+        [_text(v) for v in values],
+        [content_hash(o, lines) for o, lines in zip(orders, resolved, strict=True)],
     )
+    by_external = {r["external_id"]: r for r in changed}
     if changed:
-        await _replace_lines(conn, orders, resolved, {r["external_id"]: r["id"] for r in changed})
-    rows = await conn.fetch(
-        "SELECT * FROM orders WHERE account_id = $1 AND external_id = any($2::text[])",
-        account_id,
-        [o.externalId for o in orders],
-    )
-    by_external = {r["external_id"]: r for r in rows}
+        await _replace_lines(conn, orders, resolved, {x: r["id"] for x, r in by_external.items()})
+    unchanged = [o.externalId for o in orders if o.externalId not in by_external]
+    if unchanged:
+        rows = await conn.fetch(
+            "SELECT * FROM orders WHERE account_id = $1 AND external_id = any($2::text[])",
+            account_id,
+            unchanged,
+        )
+        by_external.update((r["external_id"], r) for r in rows)
     return [
         order_from_row(by_external[o.externalId], lines)
         for o, lines in zip(orders, resolved, strict=True)
@@ -108,19 +126,21 @@ async def _replace_lines(
     await conn.execute(
         "DELETE FROM order_lines WHERE order_id = any($1::text[])", list(ids.values())
     )
-    cols: tuple[list[Any], ...] = ([], [], [], [], [], [])
-    for order, lines in zip(orders, resolved, strict=True):
-        order_id = ids.get(order.externalId)
-        if order_id is None:
-            continue
-        for n, line in enumerate(lines, start=1):
-            for col, value in zip(
-                cols,
-                (order_id, n, line.productId, line.quantity, line.unitValueUsd, line.lineValueUsd),
-                strict=True,
-            ):
-                col.append(value)
-    await conn.execute(_INSERT_LINES, *cols)
+    rows = [
+        (ids[order.externalId], n, line)
+        for order, lines in zip(orders, resolved, strict=True)
+        if order.externalId in ids
+        for n, line in enumerate(lines, start=1)
+    ]
+    await conn.execute(
+        _INSERT_LINES,
+        [order_id for order_id, _, _ in rows],
+        [n for _, n, _ in rows],
+        [line.productId for _, _, line in rows],
+        [line.quantity for _, _, line in rows],
+        [_text(line.unitValueUsd) for _, _, line in rows],
+        [_text(line.lineValueUsd) for _, _, line in rows],
+    )
 
 
 def order_from_row(row: asyncpg.Record, lines: list[OrderLine]) -> Order:

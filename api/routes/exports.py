@@ -13,11 +13,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.deps import AnyRole, Integration, PoolDep, SettingsDep, TemporalDep, check_account_scope
 from api.errors import ApiError
-from api.idempotency import Write, begin_write
+from api.idempotency import Write, begin_workflow_write, fingerprint
 from api.openapi import error_responses
 from api.pagination import Cursor, Limit
 from api.schemas.exports import EventPage, ExecuteRequest, ExportPage, ExportView, Plan, PlanRequest
-from api.temporal_calls import WorkflowClosed, bounded
+from api.temporal_calls import WorkflowClosed, bounded, run_update
 from api.views import event_view, inspect_view, summary_view
 from domain import status as machine
 from domain.ids import derived_id, new_id
@@ -86,25 +86,23 @@ async def plan_export(
 ) -> Response:
     """Plan an export (or re-plan `batchId`); `dryRun` computes without persisting anything."""
     check_account_scope(principal, body.accountId)
-    async with begin_write(request, principal, body) as write:
+    async with begin_workflow_write(request, principal, body) as write:
         if write.replayed:
             return write.replayed
-        await check_references(write.conn, principal, body.warehouseId, body.brokerId)
+        async with write.connect() as conn:
+            await check_references(conn, principal, body.warehouseId, body.brokerId)
+            if body.dryRun:
+                plan = await _dry_run(conn, principal.account_id, body)
         if body.dryRun:
-            return await write.respond(200, await _dry_run(write, body))
+            return await write.respond(200, plan)
         if body.batchId is not None:
             return await _replan(write, body, temporal, settings)
-        return await _start(write, body, temporal, settings)
+        return await _start(write, request, body, temporal, settings)
 
 
-async def _dry_run(write: Write, body: PlanRequest) -> dict[str, Any]:
+async def _dry_run(conn: Any, account_id: str, body: PlanRequest) -> dict[str, Any]:
     snapshot = await load_snapshot(
-        write.conn,
-        write.principal.account_id,
-        body.warehouseId,
-        body.brokerId,
-        body.destinationCountry,
-        body.orderIds,
+        conn, account_id, body.warehouseId, body.brokerId, body.destinationCountry, body.orderIds
     )
     now = datetime.now(UTC)
     outcome = run_planner(snapshot, load_rule_pack(), now.date())
@@ -117,11 +115,19 @@ async def _dry_run(write: Write, body: PlanRequest) -> dict[str, Any]:
     }
 
 
+def export_id_for(write: Write, request: Request, body: PlanRequest) -> str:
+    """A new id; with an idempotency key, the same id for the same key and request."""
+    if write.key is None:
+        return new_id("exp")
+    digest = fingerprint(request, body).hex()
+    return derived_id("exp", write.principal.account_id, write.key, digest)
+
+
 async def _start(
-    write: Write, body: PlanRequest, temporal: TemporalDep, settings: Settings
+    write: Write, request: Request, body: PlanRequest, temporal: TemporalDep, settings: Settings
 ) -> Response:
     principal = write.principal
-    export_id = derived_id("exp", principal.account_id, write.key) if write.key else new_id("exp")
+    export_id = export_id_for(write, request, body)
     client = await temporal.client()
     operation = WithStartWorkflowOperation(
         ExportWorkflow.run,
@@ -140,7 +146,8 @@ async def _start(
         id=f"export-{export_id}",
         task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        # a plan abandoned after a 503 is terminated: the same request may start it afresh
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     )
     status = 201
     try:
@@ -154,15 +161,32 @@ async def _start(
         with suppress(WorkflowAlreadyStartedError):
             await operation.workflow_handle()
         status = 200  # the key's export finished long ago: answer its plan
-    row = await exports.get_export_row(write.conn, principal.account_id, export_id)
+    except ApiError as exc:
+        if exc.code == "SERVICE_UNAVAILABLE":
+            await abandon_plan(client, export_id, write)
+        raise
+    async with write.connect() as conn:
+        row = await exports.get_export_row(conn, principal.account_id, export_id)
     return await write.respond(status, row["plan"])
+
+
+async def abandon_plan(client: Any, export_id: str, write: Write) -> None:
+    """The client was told 503: stop the workflow so no export it never saw appears later."""
+    with suppress(Exception):  # best effort; an export left behind expires with its plan TTL
+        async with asyncio.timeout(5):
+            await client.get_workflow_handle(f"export-{export_id}").terminate(
+                reason="plan request answered 503"
+            )
+        async with write.connect() as conn:
+            await exports.abandon(conn, export_id, "plan request answered 503")
 
 
 async def _replan(
     write: Write, body: PlanRequest, temporal: TemporalDep, settings: Settings
 ) -> Response:
     assert body.batchId is not None
-    row = await exports.get_export_row(write.conn, write.principal.account_id, body.batchId)
+    async with write.connect() as conn:
+        row = await exports.get_export_row(conn, write.principal.account_id, body.batchId)
     refusal = machine.refuse_before_execution("re-plan", row["status"])
     if refusal is not None:
         raise refusal_error(refusal, row)
@@ -174,7 +198,8 @@ async def _replan(
         actor=write.principal.key_id,
     )
     await replan_workflow(write, row, change, temporal, settings)
-    fresh = await exports.get_export_row(write.conn, write.principal.account_id, body.batchId)
+    async with write.connect() as conn:
+        fresh = await exports.get_export_row(conn, write.principal.account_id, body.batchId)
     return await write.respond(200, fresh["plan"])
 
 
@@ -214,30 +239,33 @@ async def execute_export(
 ) -> Response:
     """Execute the batch: customs package, artifacts, broker submission, warehouse notification."""
     check_account_scope(principal, body.accountId)
-    async with begin_write(request, principal, body) as write:
+    async with begin_workflow_write(request, principal, body) as write:
         if write.replayed:
             return write.replayed
-        row = await exports.get_export_row(write.conn, principal.account_id, body.batchId)
+        async with write.connect() as conn:
+            row = await exports.get_export_row(conn, principal.account_id, body.batchId)
         refusal = machine.refuse_execute(row["status"], row["readiness_state"])
         if refusal is not None:
             raise refusal_error(refusal, row)
         client = await temporal.client()
         handle = client.get_workflow_handle_for(ExportWorkflow.run, row["workflow_id"])
         wait = settings.execute_wait_seconds
+        awaiting = False
         try:
-            answer = await bounded(
-                handle.execute_update(
-                    ExportWorkflow.request_execution,
-                    ExecutionRequest(actor=principal.key_id, waitSeconds=wait),
-                    id=f"execute-{write.key}" if write.key else None,
-                ),
-                wait + settings.temporal_call_timeout_seconds,
+            answer = await run_update(
+                handle,
+                ExportWorkflow.request_execution,
+                ExecutionRequest(actor=principal.key_id, waitSeconds=wait),
+                update_id=f"execute-{write.key}" if write.key else None,
+                accept_within=settings.temporal_call_timeout_seconds,
+                result_within=wait + 5,
             )
-            awaiting = answer.awaitingApproval
+            awaiting = answer is not None and answer.awaitingApproval
         except WorkflowClosed:
-            awaiting = False  # finished long ago: answer the view as it stands
-        fresh = await exports.get_export_row(write.conn, principal.account_id, body.batchId)
-        view = await inspect_view(write.conn, fresh, client)
+            pass  # finished long ago: answer the view as it stands
+        async with write.connect() as conn:
+            fresh = await exports.get_export_row(conn, principal.account_id, body.batchId)
+            view = await inspect_view(conn, fresh, client)
         done = view["customs_package_id"] is not None and len(view["artifacts"]) > 0
         return await write.respond(200 if done and not awaiting else 202, view)
 

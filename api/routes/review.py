@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from api.deps import Integration, PoolDep, Reviewer, SettingsDep, TemporalDep
 from api.errors import ApiError
-from api.idempotency import Write, begin_write
+from api.idempotency import Write, begin_workflow_write
 from api.openapi import error_responses
 from api.routes.exports import check_references, refusal_error, replan_workflow, wait_for_status
 from api.schemas.exports import (
@@ -20,7 +20,7 @@ from api.schemas.exports import (
     ReplanRequest,
     RetryRequest,
 )
-from api.temporal_calls import WorkflowClosed, bounded
+from api.temporal_calls import WorkflowClosed, bounded, run_update
 from api.views import inspect_view
 from domain import status as machine
 from store import exports
@@ -39,10 +39,11 @@ def _closed(row: Any) -> ApiError:
 
 
 async def _view(write: Write, row: Any, temporal: TemporalDep, status: int = 200) -> Response:
-    fresh = await exports.get_export_row(write.conn, write.principal.account_id, row["id"])
-    return await write.respond(
-        status, await inspect_view(write.conn, fresh, await temporal.client_or_none())
-    )
+    client = await temporal.client_or_none()
+    async with write.connect() as conn:
+        fresh = await exports.get_export_row(conn, write.principal.account_id, row["id"])
+        view = await inspect_view(conn, fresh, client)
+    return await write.respond(status, view)
 
 
 @router.post("/{export_id}/approve", response_model=ExportView, responses=error_responses(403, 409))
@@ -55,10 +56,11 @@ async def approve_export(
     settings: SettingsDep,
 ) -> Response:
     """Approve the current plan (its planHash must match); execution follows if requested."""
-    async with begin_write(request, principal, body) as write:
+    async with begin_workflow_write(request, principal, body) as write:
         if write.replayed:
             return write.replayed
-        row = await exports.get_export_row(write.conn, principal.account_id, export_id)
+        async with write.connect() as conn:
+            row = await exports.get_export_row(conn, principal.account_id, export_id)
         refusal = machine.refuse_approve(
             row["status"],
             row["readiness_state"],
@@ -75,24 +77,25 @@ async def approve_export(
             ExportWorkflow.run, row["workflow_id"]
         )
         try:
-            await bounded(
-                handle.execute_update(
-                    ExportWorkflow.approve,
-                    ApproveInput(
-                        planHash=body.planHash, reviewer=principal.key_id, comment=body.comment
-                    ),
-                    id=f"approve-{write.key}" if write.key else None,
+            approval = await run_update(
+                handle,
+                ExportWorkflow.approve,
+                ApproveInput(
+                    planHash=body.planHash, reviewer=principal.key_id, comment=body.comment
                 ),
-                settings.temporal_call_timeout_seconds,
+                update_id=f"approve-{write.key}" if write.key else None,
+                accept_within=settings.temporal_call_timeout_seconds,
+                result_within=settings.temporal_call_timeout_seconds,
             )
         except WorkflowClosed as exc:
             raise _closed(row) from exc
         except ApiError as exc:
             if exc.code == "PLAN_HASH_MISMATCH":
-                current = await exports.get_export_row(write.conn, principal.account_id, export_id)
+                async with write.connect() as conn:
+                    current = await exports.get_export_row(conn, principal.account_id, export_id)
                 exc.details = {"currentPlanHash": current["plan_hash"]}
             raise
-        return await _view(write, row, temporal)
+        return await _view(write, row, temporal, 200 if approval is not None else 202)
 
 
 async def _signal(
@@ -105,10 +108,11 @@ async def _signal(
     pool: Any,
     action: str,
 ) -> Response:
-    async with begin_write(request, principal, body) as write:
+    async with begin_workflow_write(request, principal, body) as write:
         if write.replayed:
             return write.replayed
-        row = await exports.get_export_row(write.conn, principal.account_id, export_id)
+        async with write.connect() as conn:
+            row = await exports.get_export_row(conn, principal.account_id, export_id)
         refusal = {
             "reject": lambda: machine.refuse_before_execution("reject", row["status"]),
             "cancel": lambda: machine.refuse_before_execution("cancel", row["status"]),
@@ -234,20 +238,23 @@ async def replan_export(
     settings: SettingsDep,
 ) -> Response:
     """Plan again (with changed inputs, or the current data) until execution starts."""
-    async with begin_write(request, principal, body) as write:
+    async with begin_workflow_write(request, principal, body) as write:
         if write.replayed:
             return write.replayed
-        row = await exports.get_export_row(write.conn, principal.account_id, export_id)
+        async with write.connect() as conn:
+            row = await exports.get_export_row(conn, principal.account_id, export_id)
         refusal = machine.refuse_before_execution("re-plan", row["status"])
         if refusal is not None:
             raise refusal_error(refusal, row)
-        await check_references(
-            write.conn,
-            principal,
-            body.warehouseId or row["warehouse_id"],
-            body.brokerId or row["broker_id"],
-        )
+        async with write.connect() as conn:
+            await check_references(
+                conn,
+                principal,
+                body.warehouseId or row["warehouse_id"],
+                body.brokerId or row["broker_id"],
+            )
         change = ReplanInput(**body.model_dump(exclude={"idempotencyKey"}), actor=principal.key_id)
         await replan_workflow(write, row, change, temporal, settings)
-        fresh = await exports.get_export_row(write.conn, principal.account_id, export_id)
+        async with write.connect() as conn:
+            fresh = await exports.get_export_row(conn, principal.account_id, export_id)
         return await write.respond(200, fresh["plan"])

@@ -4,7 +4,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.deps import Admin, PoolDep, check_account_scope
-from api.errors import ErrorIssue, validation_error
 from api.idempotency import begin_write
 from api.openapi import error_responses
 from api.pagination import Cursor, Limit, Page, page_of
@@ -14,16 +13,10 @@ from store import reference
 
 router = APIRouter(prefix="/api/warehouses", tags=["warehouses"])
 
-_UNSIGNED = ErrorIssue(
-    path="notificationSecret",
-    message="notificationSecret is required with notificationUrl",
-    code="required",
-)
-
 
 @router.post("", status_code=201, response_model=Warehouse, responses=error_responses(403, 409))
 async def create_warehouse(request: Request, body: WarehouseCreate, principal: Admin) -> Response:
-    """Create a warehouse; `notificationSecret` is write-only."""
+    """Create a warehouse; `notificationSecret` (signs its webhooks) is write-only."""
     check_account_scope(principal, body.accountId)
     async with begin_write(request, principal, body) as write:
         if write.replayed:
@@ -64,6 +57,4 @@ async def patch_warehouse(
         warehouse = await reference.patch_warehouse(
             write.conn, principal.account_id, warehouse_id, fields
         )
-        if warehouse.notificationUrl is not None and not warehouse.hasNotificationSecret:
-            raise validation_error([_UNSIGNED])  # rolls the change back
         return await write.respond(200, warehouse)

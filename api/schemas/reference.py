@@ -53,12 +53,6 @@ class WarehouseCreate(_Body):
     notificationSecret: Secret | None = None
     idempotencyKey: str | None = None
 
-    @model_validator(mode="after")
-    def _signed(self) -> "WarehouseCreate":
-        if self.notificationUrl is not None and self.notificationSecret is None:
-            raise ValueError("notificationSecret is required with notificationUrl")
-        return self
-
 
 class WarehousePatch(_Body):
     """`PATCH /api/warehouses/{id}`: only the fields sent change."""

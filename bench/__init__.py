@@ -1,0 +1,1 @@
+"""Benchmarks run by `make bench-*`: each starts what it needs and prints its figures."""
