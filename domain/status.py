@@ -51,8 +51,8 @@ def refuse_approve(
 
 
 def refuse_before_execution(action: str, status: str | None) -> Refusal | None:
-    """reject, cancel and re-plan apply only before execution starts."""
-    if status not in PRE_EXECUTION:
+    """reject, cancel and re-plan apply only before execution starts (None: still planning)."""
+    if status is not None and status not in PRE_EXECUTION:
         return _state_refusal(action, str(status))
     return None
 

@@ -39,9 +39,16 @@ with workflow.unsafe.imports_passed_through():
 LEDGER_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10)
 )
+# Planning reads the database: a short outage is retried, a long one fails the plan (the API
+# answers 503). Backoffs over LOCAL_RETRY_THRESHOLD wait on workflow timers rather than inside
+# the worker, so a worker can shut down while planning keeps failing.
 PLANNING_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=5)
+    initial_interval=timedelta(milliseconds=200),
+    maximum_interval=timedelta(seconds=5),
+    maximum_attempts=8,
 )
+PLANNING_BUDGET = timedelta(minutes=2)
+LOCAL_RETRY_THRESHOLD = timedelta(seconds=1)
 # Side effects retry with backoff until the export's retry budget (schedule-to-close) is spent;
 # a rejected document or a bad address does not get better by retrying.
 SIDE_EFFECT_RETRY = RetryPolicy(
@@ -96,6 +103,7 @@ class ExportWorkflow:
         self._completed: list[str] = []
         self._current_step: str | None = None
         self._planning = False
+        self._execution_started = False
         self._transitions = 0
         self._ledger_lock = asyncio.Lock()
         self._plan_lock = asyncio.Lock()
@@ -106,9 +114,26 @@ class ExportWorkflow:
     async def run(self, inp: ExportInput) -> str:
         """Drive the export to a final or resting status; returns it."""
         async with self._plan_lock:
-            await self._plan(replan=False, actor=inp.actor)
-        if not await self._wait_for_execution():
-            return await self._finish()
+            try:
+                await self._plan(replan=False, actor=inp.actor)
+            except ActivityError as err:
+                raise ApplicationError(
+                    f"planning failed: {err.cause or err}",
+                    type="PlanningFailed",
+                    non_retryable=True,
+                ) from err
+        while True:
+            if not await self._wait_for_execution():
+                return await self._finish()
+            # From here on no re-plan, approval, rejection or cancellation is accepted; one that
+            # was accepted just before must finish, and the plan it leaves must still be executable.
+            self._execution_started = True
+            await workflow.wait_condition(
+                lambda: not self._planning and not self._plan_lock.locked()
+            )
+            if machine.may_execute(self._readiness, self._approval.state) and self._closing is None:
+                break
+            self._execution_started = False
         await self._execute()
         await self._follow_up()
         return await self._finish()
@@ -256,7 +281,9 @@ class ExportWorkflow:
                 ),
                 result_type=PlanSummary,
                 start_to_close_timeout=PLANNING_TIMEOUT,
+                schedule_to_close_timeout=PLANNING_BUDGET,
                 retry_policy=PLANNING_RETRY,
+                local_retry_threshold=LOCAL_RETRY_THRESHOLD,
             )
         finally:
             self._planning = False
@@ -350,7 +377,7 @@ class ExportWorkflow:
             raise refusal_error(
                 machine.Refusal("INVALID_EXPORT_STATE", "The export is being planned.")
             )
-        refusal = machine.refuse_execute(self._status, self._readiness)
+        refusal = machine.refuse_execute(self._phase, self._readiness)
         if refusal is not None:
             raise refusal_error(refusal)
 
@@ -384,7 +411,7 @@ class ExportWorkflow:
                 machine.Refusal("INVALID_EXPORT_STATE", "The export is being re-planned.")
             )
         refusal = machine.refuse_approve(
-            self._status, self._readiness, self._approval.state, self._plan_hash, inp.planHash
+            self._phase, self._readiness, self._approval.state, self._plan_hash, inp.planHash
         )
         if refusal is not None:
             raise refusal_error(refusal)
@@ -399,7 +426,7 @@ class ExportWorkflow:
 
     @replan.validator
     def _validate_replan(self, inp: ReplanInput) -> None:
-        refusal = machine.refuse_before_execution("re-plan", self._status)
+        refusal = machine.refuse_before_execution("re-plan", self._phase)
         if refusal is None and self._closing is not None:
             refusal = machine.Refusal("INVALID_EXPORT_STATE", "The export is being closed.")
         if refusal is not None:
@@ -408,19 +435,13 @@ class ExportWorkflow:
     @workflow.signal
     def reject(self, inp: DecisionInput) -> None:
         """A reviewer rejects the export (before execution)."""
-        if (
-            self._closing is None
-            and machine.refuse_before_execution("reject", self._status) is None
-        ):
+        if self._closing is None and machine.refuse_before_execution("reject", self._phase) is None:
             self._closing = ("REJECTED", inp)
 
     @workflow.signal
     def cancel(self, inp: DecisionInput) -> None:
         """The export is cancelled (before execution)."""
-        if (
-            self._closing is None
-            and machine.refuse_before_execution("cancel", self._status) is None
-        ):
+        if self._closing is None and machine.refuse_before_execution("cancel", self._phase) is None:
             self._closing = ("CANCELLED", inp)
 
     @workflow.signal
@@ -461,6 +482,13 @@ class ExportWorkflow:
     @property
     def _plan_hash(self) -> str | None:
         return self._summary.planHash if self._summary else None
+
+    @property
+    def _phase(self) -> Any:
+        """The status validators judge by: EXECUTING as soon as execution has begun."""
+        if self._execution_started and self._status in machine.PRE_EXECUTION:
+            return "EXECUTING"
+        return self._status
 
     def _needs_review(self) -> bool:
         return self._readiness == "REVIEW_REQUIRED" and self._approval.state != "APPROVED"
