@@ -1,0 +1,198 @@
+"""Stand-in activities under the real names, and helpers to drive ExportWorkflow without the API.
+
+The stand-ins touch no database: they record what the workflow asked for, in order. Planning
+decides readiness from the order ids (`blocked-…` → BLOCKED, `review-…` → REVIEW_REQUIRED,
+anything else → READY) and hashes the sorted ids, so a changed order set changes the planHash.
+"""
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import activity
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.worker import Worker
+
+from workflows.export import STEPS, ExportWorkflow
+from workflows.messages import (
+    ExportInput,
+    PackageResult,
+    PlanExportInput,
+    PlanSummary,
+    StepInput,
+    SubmissionResult,
+    TransitionInput,
+)
+
+STEP_ACTIVITIES = [name for _, name in STEPS]
+
+
+def readiness_of(order_ids: list[str]) -> str:
+    """The stand-in planner's decision."""
+    if any(o.startswith("blocked") for o in order_ids):
+        return "BLOCKED"
+    if any(o.startswith("review") for o in order_ids):
+        return "REVIEW_REQUIRED"
+    return "READY"
+
+
+def hash_of(order_ids: list[str]) -> str:
+    """A planHash that depends on the order set only."""
+    digest = hashlib.sha256(",".join(sorted(set(order_ids))).encode()).hexdigest()
+    return f"sha256:{digest}"
+
+
+@dataclass
+class StandIns:
+    """Every activity of the export task queue; `calls` keeps the activity names in call order."""
+
+    calls: list[str] = field(default_factory=list)
+    plans: list[PlanExportInput] = field(default_factory=list)
+    transitions: list[TransitionInput] = field(default_factory=list)
+    steps: list[StepInput] = field(default_factory=list)
+    # record_transition to this status waits for `release` (after setting `entered`)
+    hold_status: str | None = None
+    entered: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @activity.defn(name="plan_export")
+    async def plan_export(self, inp: PlanExportInput) -> PlanSummary:
+        """Decide readiness from the order ids."""
+        self.calls.append("plan_export")
+        self.plans.append(inp)
+        readiness = readiness_of(inp.orderIds)
+        return PlanSummary(
+            exportId=inp.exportId,
+            planHash=hash_of(inp.orderIds),
+            readinessState=readiness,  # type: ignore[arg-type]
+            status="BLOCKED" if readiness == "BLOCKED" else "PLANNED",
+            plannedAt=inp.planDate,
+        )
+
+    @activity.defn(name="record_transition")
+    async def record_transition(self, inp: TransitionInput) -> None:
+        """Remember the transition (optionally holding one status until released)."""
+        if inp.status is not None and inp.status == self.hold_status:
+            self.entered.set()
+            await self.release.wait()
+        self.calls.append("record_transition")
+        self.transitions.append(inp)
+
+    async def _step(self, name: str, inp: StepInput) -> None:
+        self.calls.append(name)
+        self.steps.append(inp)
+
+    @activity.defn(name="create_customs_package")
+    async def create_customs_package(self, inp: StepInput) -> PackageResult:
+        """Pretend to create the package."""
+        await self._step("create_customs_package", inp)
+        return PackageResult(customsPackageId="cp_test", packageNumber="EG-TEST", reused=False)
+
+    @activity.defn(name="generate_artifacts")
+    async def generate_artifacts(self, inp: StepInput) -> list[str]:
+        """Pretend to render the artifacts."""
+        await self._step("generate_artifacts", inp)
+        return ["art_test"]
+
+    @activity.defn(name="prepare_broker_submission")
+    async def prepare_broker_submission(self, inp: StepInput) -> SubmissionResult:
+        """Pretend to prepare the submission."""
+        await self._step("prepare_broker_submission", inp)
+        return SubmissionResult(submissionId="bsub_test", status="PREPARED")
+
+    @activity.defn(name="send_broker_submission")
+    async def send_broker_submission(self, inp: StepInput) -> SubmissionResult:
+        """Pretend to send it."""
+        await self._step("send_broker_submission", inp)
+        return SubmissionResult(submissionId="bsub_test", status="SENT")
+
+    @activity.defn(name="notify_warehouse")
+    async def notify_warehouse(self, inp: StepInput) -> str:
+        """Pretend to notify the warehouse."""
+        await self._step("notify_warehouse", inp)
+        return "ntf_test"
+
+    def activities(self) -> list[Any]:
+        """The callables to register on a worker."""
+        return [
+            self.plan_export,
+            self.record_transition,
+            self.create_customs_package,
+            self.generate_artifacts,
+            self.prepare_broker_submission,
+            self.send_broker_submission,
+            self.notify_warehouse,
+        ]
+
+    def step_calls(self) -> list[str]:
+        """The execution steps called so far, in order."""
+        return [c for c in self.calls if c in STEP_ACTIVITIES]
+
+    def statuses(self) -> list[str]:
+        """The statuses the ledger was asked to record, in order."""
+        return [t.status for t in self.transitions if t.status is not None]
+
+    def event_types(self) -> list[str]:
+        """The event types the ledger was asked to append, in order."""
+        return [e.type for t in self.transitions for e in t.events]
+
+
+@asynccontextmanager
+async def standin_worker(
+    client: Client, standins: StandIns, workflows: list[type] | None = None
+) -> AsyncIterator[str]:
+    """A worker on a fresh task queue with ExportWorkflow and the stand-ins; yields the queue."""
+    task_queue = f"wf-test-{uuid.uuid4().hex[:12]}"
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=workflows or [ExportWorkflow],
+        activities=standins.activities(),
+    ):
+        yield task_queue
+
+
+def export_input(order_ids: list[str], **overrides: Any) -> ExportInput:
+    """An ExportInput with a fresh export id; long TTL and acknowledgement window by default."""
+    values: dict[str, Any] = {
+        "exportId": f"exp_{uuid.uuid4().hex}",
+        "accountId": "acc_test",
+        "warehouseId": "wh_test",
+        "brokerId": "br_test",
+        "destinationCountry": "US",
+        "orderIds": order_ids,
+        "actor": "key_integration",
+        "planTtlSeconds": 3600.0,
+        "ackWindowSeconds": 3600.0,
+        **overrides,
+    }
+    return ExportInput(**values)
+
+
+async def start_export(
+    client: Client, task_queue: str, order_ids: list[str], **overrides: Any
+) -> tuple[WorkflowHandle[Any, str], PlanSummary]:
+    """Start an export the way the API does (update-with-start `get_plan`)."""
+    inp = export_input(order_ids, **overrides)
+    operation = WithStartWorkflowOperation(
+        ExportWorkflow.run,
+        inp,
+        id=f"export-{inp.exportId}",
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
+    summary = await client.execute_update_with_start_workflow(
+        ExportWorkflow.get_plan, start_workflow_operation=operation
+    )
+    return await operation.workflow_handle(), summary
+
+
+async def result_of(handle: WorkflowHandle[Any, str], seconds: float = 30.0) -> str:
+    """The workflow's result; a workflow that does not finish fails the test instead of hanging."""
+    async with asyncio.timeout(seconds):
+        return await handle.result()
