@@ -34,6 +34,7 @@ from temporalio.worker import Worker
 from activities import build_activities
 from api.app import create_app
 from bench.noop_update import NoopUpdate
+from entrygo.gc_tuning import tune_gc
 from entrygo.settings import Settings, temporal_binary
 from entrygo.worker import build_worker
 from store.accounts import create_account, create_key
@@ -244,6 +245,7 @@ async def measure(args: argparse.Namespace, client: Client, db_url: str) -> int:
             httpx.AsyncClient(base_url=base, timeout=60) as http,
         ):
             seeded = await seed(pool, http, args.orders)
+            tune_gc()  # as `entrygo api` and `entrygo worker` do after start-up
             body = json.dumps(seeded).encode()
             headers = {"content-type": "application/json"}
 

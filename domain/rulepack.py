@@ -5,7 +5,7 @@ import re
 import tomllib
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib.resources import files
 from typing import Annotated, Literal, Self
 
@@ -174,7 +174,7 @@ class RulePack(_PackModel):
     terms: TermLists
     measures: Measures
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         """SHA-256 (hex) of the canonical JSON of the pack's effective (normalized) content."""
         return hashlib.sha256(canonical_json(self.model_dump(mode="json"))).hexdigest()

@@ -88,9 +88,11 @@ def api() -> None:
     import uvicorn  # noqa: PLC0415
 
     from api.app import create_app  # noqa: PLC0415
+    from entrygo.gc_tuning import tune_gc  # noqa: PLC0415
 
     _logging()
     settings = load_settings()
+    tune_gc()
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
 
 

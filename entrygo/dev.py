@@ -52,14 +52,59 @@ class DevStack:
         self.settings = settings
         self.data_dir = settings.data_dir.resolve()
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.commands: dict[str, list[str]] = {}
         self.pg: Any = None
         self.env = dict(os.environ)
 
     def spawn(self, name: str, args: list[str]) -> None:
-        """Start a child with the stack's environment; its output goes to our terminal."""
+        """Start a child with the stack's environment; its output goes to `logs/<name>.log`."""
+        self.commands[name] = args
         log = (self.data_dir / "logs" / f"{name}.log").open("ab")
         proc = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        log.close()  # the child holds its own descriptor
+        for index, (child, _) in enumerate(self.children):
+            if child == name:
+                self.children[index] = (name, proc)
+                return
         self.children.append((name, proc))
+
+    def child(self, name: str) -> subprocess.Popen[bytes]:
+        """The current process of the child called `name`."""
+        for child, proc in self.children:
+            if child == name:
+                return proc
+        raise KeyError(name)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL, wait: float = 20.0) -> int | None:
+        """Send `sig` to a child and wait for it to exit (SIGKILL after `wait` s); its exit code."""
+        proc = self.child(name)
+        if proc.poll() is None:
+            proc.send_signal(sig)
+            try:
+                proc.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        return proc.returncode
+
+    def restart(self, name: str, sig: int = signal.SIGTERM) -> None:
+        """Stop a child with `sig` and start it again with the same command line."""
+        self.kill(name, sig)
+        self.spawn(name, self.commands[name])
+
+    def stop_postgres(self) -> None:
+        """Stop the embedded PostgreSQL (fast shutdown: open connections are cut)."""
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # noqa: PLC0415
+
+        if self.pg is None:
+            raise RuntimeError("PostgreSQL is not embedded (DATABASE_URL is set)")
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pg.pgdata, user=self.pg.system_user)
+
+    def start_postgres(self) -> None:
+        """Start the embedded PostgreSQL again, on the same socket, so its URL stays valid."""
+        if self.pg is None:
+            raise RuntimeError("PostgreSQL is not embedded (DATABASE_URL is set)")
+        self.pg.ensure_postgres_running()
 
     def start(self) -> dict[str, Any]:
         """Bring everything up; returns the demo data."""
@@ -83,6 +128,8 @@ class DevStack:
         self.env.update(
             DATABASE_URL=s.database_url,
             TEMPORAL_ADDRESS=s.temporal_address,
+            ENTRYGO_HOST=s.host,
+            ENTRYGO_PORT=str(s.port),
             ENTRYGO_SMTP_PORT=str(s.smtp_port),
             ENTRYGO_PUBLIC_BASE_URL=s.public_base_url,
         )
