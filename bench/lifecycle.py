@@ -1,0 +1,221 @@
+"""`make bench-lifecycle`: exports end to end through the HTTP API against a bare Temporal baseline.
+
+Starts the dev stack (`entrygo.dev.DevStack`) in a temporary data dir on free loopback ports:
+PostgreSQL (DATABASE_URL, else embedded), Temporal (TEMPORAL_ADDRESS, else the dev server with a
+SQLite file as `make run` uses; `--temporal memory` starts an in-memory one), SMTP sink, sandbox
+broker, worker and API. At each concurrency it runs N exports (sync one order → plan → execute →
+poll inspect until EXECUTED or later) against the sandbox webhook broker; then, on the same
+Temporal server, N bare workflows with as many no-op activities (`bench.baseline`) run by a
+worker in this process. Prints exports/s and workflows/s, their ratio, p50/p99 end-to-end latency
+and the CPU each process spent per export.
+"""
+
+import argparse
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from bench.baseline import BareExport, noop
+from bench.flow import ExportClient, FlowError, Timings, percentile
+from bench.stack import BenchStack, running_stack
+from entrygo.temporal import connect_temporal
+from workflows.export import STEPS
+
+# Ledger transitions between planning and EXECUTED: the execute update's EXECUTION_REQUESTED,
+# EXECUTING and EXECUTED (`ExportWorkflow.request_execution` and `_execute`).
+LEDGER_TRANSITIONS_TO_EXECUTED = 3
+EXECUTION_ACTIVITIES = LEDGER_TRANSITIONS_TO_EXECUTED + len(STEPS)
+
+
+@dataclass
+class Level:
+    """One batch at one concurrency: wall time and per-item latencies."""
+
+    concurrency: int
+    seconds: float
+    latencies: list[float]
+    cpu: dict[str, float]
+    failed: int = 0
+    polls: int = 0
+
+    @property
+    def rate(self) -> float:
+        """Items finished per second."""
+        return len(self.latencies) / self.seconds
+
+
+async def timed_batch(
+    n: int, concurrency: int, one: Callable[[int], Awaitable[object]], stack: BenchStack
+) -> Level:
+    """Run `one(i)` for i < n with at most `concurrency` at once; CPU per process over the batch."""
+    gate = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+    failed = 0
+
+    async def timed(i: int) -> None:
+        nonlocal failed
+        async with gate:
+            started = time.perf_counter()
+            try:
+                await one(i)
+            except FlowError:  # counted by the flow; the batch goes on
+                failed += 1
+                return
+            latencies.append(time.perf_counter() - started)
+
+    cpu_before = stack.cpu_seconds()
+    started = time.perf_counter()
+    await asyncio.gather(*(timed(i) for i in range(n)))
+    seconds = time.perf_counter() - started
+    cpu_after = stack.cpu_seconds()
+    cpu = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
+    return Level(concurrency, seconds, latencies, cpu, failed)
+
+
+async def drain(client: ExportClient) -> None:
+    """Wait (untimed) until no export sits in EXECUTED: broker outcomes are recorded first."""
+    for _ in range(600):
+        page = await client.call("GET /api/exports", "GET", "/api/exports?status=EXECUTED&limit=1")
+        if not page["data"]:
+            return
+        await asyncio.sleep(0.1)
+
+
+async def bench(stack: BenchStack, levels: list[int], n: int, warmup: int, poll_s: float) -> int:
+    """Exports then bare workflows at each concurrency; prints the table; the error count."""
+    run = uuid.uuid4().hex[:6]
+    product = stack.demo["productIds"][0]
+    timings = Timings()
+    client_t: Client = await connect_temporal(stack.settings)
+    queue = f"bench-bare-{run}"
+    limits = httpx.Limits(max_connections=max(levels) * 2 + 10)
+    async with (
+        httpx.AsyncClient(base_url=stack.base_url, timeout=60, limits=limits) as http,
+        Worker(client_t, task_queue=queue, workflows=[BareExport], activities=[noop]),
+    ):
+        client = ExportClient(http, stack.demo, timings, poll_s=poll_s)
+
+        def exports_tagged(prefix: str) -> Callable[[int], Awaitable[str]]:
+            return lambda i: client.export(f"{run}-{prefix}-{i}", product)
+
+        async def bare(_: int) -> None:
+            await client_t.execute_workflow(
+                BareExport.run,
+                EXECUTION_ACTIVITIES,
+                id=f"bare-{uuid.uuid4().hex}",
+                task_queue=queue,
+            )
+
+        await timed_batch(warmup, min(5, warmup), exports_tagged("warm"), stack)
+        await timed_batch(warmup, min(5, warmup), bare, stack)
+        await drain(client)
+        results: list[tuple[Level, Level]] = []
+        inspects = timings.calls["GET /api/exports/{id}"]
+        for c in levels:
+            polled = len(inspects)
+            exports = await timed_batch(n, c, exports_tagged(f"c{c}"), stack)
+            exports.polls = len(inspects) - polled
+            await drain(client)
+            bares = await timed_batch(n, c, bare, stack)
+            results.append((exports, bares))
+            print(
+                f"  c={c}: exports {exports.rate:.2f}/s ({exports.failed} failed), "
+                f"bare {bares.rate:.2f}/s",
+                flush=True,
+            )
+        broker = (await http.get(f"{stack.broker_url}/_sandbox/stats")).json()
+    report(results, n, broker, timings)
+    return sum(timings.errors.values())
+
+
+def report(
+    results: list[tuple[Level, Level]], n: int, broker: dict[str, Any], timings: Timings
+) -> None:
+    """The figures: throughput, ratio, latency, CPU per item."""
+    print()
+    print(f"{n} per level; end to end = sync → plan → execute → inspect shows EXECUTED or later")
+    print(
+        "concurrency | exports/s | p50 s | p99 s | failed || bare wf/s | p50 s | p99 s "
+        "|| ratio exports/bare"
+    )
+    for exports, bares in results:
+        print(
+            f"{exports.concurrency:11d} | {exports.rate:9.2f} | {percentile(exports.latencies, 50):5.2f} "
+            f"| {percentile(exports.latencies, 99):5.2f} | {exports.failed:6d} || {bares.rate:9.2f} "
+            f"| {percentile(bares.latencies, 50):5.2f} | {percentile(bares.latencies, 99):5.2f} "
+            f"|| {exports.rate / bares.rate:.3f}"
+        )
+    print()
+    print("CPU ms per item, by process:")
+    names = [*sorted({k for e, b in results for k in (*e.cpu, *b.cpu)} - {"machine"}), "machine"]
+    print("concurrency | run     | " + " ".join(f"{x:>14}" for x in names) + " |  total")
+    for exports, bares in results:
+        for label, level in (("exports", exports), ("bare", bares)):
+            cells = [f"{1000 * level.cpu.get(x, 0) / n:14.0f}" for x in names]
+            total = 1000 * (sum(level.cpu.values()) - level.cpu["machine"]) / n
+            print(f"{level.concurrency:11d} | {label:7} | " + " ".join(cells) + f" | {total:6.0f}")
+    print("(machine = every process on the box, ours and others'; total = ours)")
+    print(
+        "inspect calls per export: "
+        + ", ".join(f"c={e.concurrency} {e.polls / n:.1f}" for e, _ in results)
+    )
+    print()
+    print(
+        "sandbox broker: "
+        + ", ".join(f"{k}={v}" for k, v in broker.items() if not isinstance(v, dict | list))
+    )
+    print(
+        "per endpoint (all levels): "
+        + ", ".join(
+            f"{name} p50 {percentile(v, 50) * 1000:.0f} ms p99 {percentile(v, 99) * 1000:.0f} ms"
+            for name, v in sorted(timings.calls.items())
+            if name != "GET /api/exports"
+        )
+    )
+    print(f"errors: {sum(timings.errors.values())} {dict(timings.errors)}")
+    for sample in timings.samples:
+        print(f"  e.g. {sample}")
+
+
+def main() -> None:
+    """Parse the options, start the stack, run, stop."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--levels", default="1,5,20", help="concurrencies, comma-separated")
+    parser.add_argument("-n", type=int, default=40, help="exports (and bare workflows) per level")
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--poll", type=float, default=0.1, help="seconds between inspect polls")
+    parser.add_argument("--temporal", choices=["file", "memory"], default="file")
+    args = parser.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+    started = time.monotonic()
+    load_before = os.getloadavg()
+    with running_stack(args.temporal, {"ENTRYGO_RATE_LIMIT_PER_MINUTE": "1000000"}) as stack:
+        print(
+            f"EntryGo lifecycle benchmark: {os.cpu_count()} CPUs, load average {load_before[0]:.2f}"
+        )
+        print(f"Temporal: {stack.persistence}; database: {stack.database}")
+        print(
+            f"execution path: 1 local activity (plan_export) + {EXECUTION_ACTIVITIES} activities "
+            f"({LEDGER_TRANSITIONS_TO_EXECUTED} record_transition + {len(STEPS)} steps); "
+            f"baseline BareExport: the same, no-ops, worker in this process"
+        )
+        print(f"broker: sandbox webhook; inspect polled every {args.poll:.2f} s", flush=True)
+        errors = asyncio.run(bench(stack, levels, args.n, args.warmup, args.poll))
+    print(
+        f"(load average after {os.getloadavg()[0]:.2f}; whole run {time.monotonic() - started:.0f} s)",
+        flush=True,
+    )
+    # temporalio may crash at interpreter exit in short-lived processes (sdk-python#300)
+    os._exit(1 if errors else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+"""`make load`: concurrent clients run the whole export lifecycle for a while; errors and memory.
+
+Starts the dev stack like `bench.lifecycle` (rate limit raised out of the way). Each client loops:
+sync one order → plan → execute → (for a share of them: the plan is REVIEW_REQUIRED, so approve
+it with the reviewer key) → poll inspect until EXECUTED or COMPLETED. After a warm-up it reads the
+API's and the worker's resident memory, runs the measured window, reads it again, then lets the
+flows in flight finish. Prints throughput, errors (any non-2xx, any exception, any export that
+fails or sticks), p50/p99 per endpoint and the memory figures against the targets.
+"""
+
+import argparse
+import asyncio
+import itertools
+import os
+import time
+import uuid
+from typing import Any
+
+import httpx
+
+from bench.flow import ExportClient, FlowError, Timings, percentile
+from bench.stack import BenchStack, running_stack
+from entrygo.seed import demo_products
+
+TARGET_MEMORY_GROWTH = 0.20
+WATCHED = ("api", "worker")
+SAMPLE_EVERY_S = 10.0
+
+
+class Load:
+    """The clients' shared state: which phase counts, and what each phase saw."""
+
+    def __init__(self) -> None:
+        self.timings = Timings()
+        self.flows: list[tuple[float, float, bool]] = []  # (finished at, seconds, review)
+        self.stop = asyncio.Event()
+        self.counter = itertools.count()
+
+
+async def review_product(http: httpx.AsyncClient, demo: dict[str, Any]) -> str:
+    """Sync a product whose HS code is too short to file: its plans are REVIEW_REQUIRED."""
+    product = {**demo_products()[0], "externalId": "SKU-BENCH-REVIEW", "hsCode": "6117.10"}
+    r = await http.post(
+        "/api/products/sync",
+        json={"accountId": demo["accountId"], "items": [product]},
+        headers={"authorization": f"Bearer {demo['keys']['integration']}"},
+    )
+    r.raise_for_status()
+    product_id: str = r.json()["data"][0]["id"]
+    return product_id
+
+
+async def client_loop(
+    client: ExportClient, load: Load, products: tuple[str, str], every: int, run: str
+) -> None:
+    """Run flows back to back until told to stop; errors are counted, not raised."""
+    ready, review_id = products
+    while not load.stop.is_set():
+        n = next(load.counter)
+        review = every > 0 and n % every == 0
+        started = time.perf_counter()
+        try:
+            await client.export(f"{run}-{n}", review_id if review else ready, review=review)
+        except FlowError:
+            continue
+        except Exception as exc:  # anything else is an error of the run, never a crash of it
+            load.timings.error("exception", f"{type(exc).__name__}: {exc}")
+            continue
+        load.flows.append((time.monotonic(), time.perf_counter() - started, review))
+
+
+def rss(stack: BenchStack) -> dict[str, float]:
+    """VmRSS (MB) of the watched processes."""
+    return {name: stack.rss_mb(name) for name in WATCHED}
+
+
+async def sample_memory(stack: BenchStack, series: list[tuple[float, dict[str, float]]]) -> None:
+    """Append the watched processes' RSS every few seconds until cancelled."""
+    started = time.monotonic()
+    while True:
+        await asyncio.sleep(SAMPLE_EVERY_S)
+        series.append((time.monotonic() - started, rss(stack)))
+
+
+async def run_load(stack: BenchStack, args: argparse.Namespace) -> bool:
+    """Warm up, measure, drain; print the figures; True when the targets are met."""
+    run = uuid.uuid4().hex[:6]
+    load = Load()
+    limits = httpx.Limits(max_connections=args.clients * 2 + 10)
+    every = round(1 / args.review_share) if args.review_share > 0 else 0
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=60, limits=limits) as http:
+        products = (stack.demo["productIds"][0], await review_product(http, stack.demo))
+        clients = [
+            ExportClient(http, stack.demo, load.timings, poll_s=args.poll)
+            for _ in range(args.clients)
+        ]
+        tasks = [asyncio.create_task(client_loop(c, load, products, every, run)) for c in clients]
+        await asyncio.sleep(args.warmup)
+        warm = Timings()
+        for c in clients:  # calls from here on count in the measured window
+            c.timings = warm
+        load.timings = warm
+        after_warmup = rss(stack)
+        series: list[tuple[float, dict[str, float]]] = [(0.0, after_warmup)]
+        sampler = asyncio.create_task(sample_memory(stack, series))
+        window_start = time.monotonic()
+        await asyncio.sleep(args.seconds)
+        window_end = time.monotonic()
+        at_end = rss(stack)
+        sampler.cancel()
+        load.stop.set()
+        drain_started = time.monotonic()
+        await asyncio.gather(*tasks)
+        drain_s = time.monotonic() - drain_started
+        await asyncio.sleep(2)  # broker callbacks of the last flows
+        idle = rss(stack)
+        broker = (await http.get(f"{stack.broker_url}/_sandbox/stats")).json()
+    measured = [f for f in load.flows if window_start <= f[0] <= window_end]
+    return report(args, load, measured, (after_warmup, at_end, idle), series, broker, drain_s)
+
+
+def report(
+    args: argparse.Namespace,
+    load: Load,
+    measured: list[tuple[float, float, bool]],
+    memory: tuple[dict[str, float], dict[str, float], dict[str, float]],
+    series: list[tuple[float, dict[str, float]]],
+    broker: dict[str, Any],
+    drain_s: float,
+) -> bool:
+    """Print the figures; True when there were no errors and memory stayed within the target."""
+    timings = load.timings
+    requests = sum(len(v) for v in timings.calls.values())
+    reviews = sum(1 for f in measured if f[2])
+    latencies = [f[1] for f in measured]
+    errors = sum(timings.errors.values())
+    print()
+    print(
+        f"flows completed in the {args.seconds:.0f} s window: {len(measured)} "
+        f"({len(measured) / args.seconds:.2f}/s; {reviews} with review), "
+        f"end to end p50 {percentile(latencies, 50):.2f} s p99 {percentile(latencies, 99):.2f} s"
+    )
+    print(
+        f"requests after warm-up (window + {drain_s:.0f} s drain): {requests} "
+        f"({requests / (args.seconds + drain_s):.1f}/s)"
+    )
+    print(f"errors after warm-up: {errors} {dict(timings.errors)}")
+    for sample in timings.samples:
+        print(f"  e.g. {sample}")
+    print()
+    print(f"{'endpoint':32} | {'calls':>6} | {'p50 ms':>7} | {'p99 ms':>7} | errors")
+    for name, values in sorted(timings.calls.items()):
+        print(
+            f"{name:32} | {len(values):6d} | {percentile(values, 50) * 1000:7.0f} "
+            f"| {percentile(values, 99) * 1000:7.0f} | {timings.errors.get(name, 0)}"
+        )
+    print()
+    after_warmup, at_end, idle = memory
+    ok = errors == 0
+    print("VmRSS MB  | after warm-up | end of window | change | after drain")
+    for name in WATCHED:
+        change = at_end[name] / after_warmup[name] - 1
+        ok = ok and change <= TARGET_MEMORY_GROWTH
+        print(
+            f"{name:9} | {after_warmup[name]:13.1f} | {at_end[name]:13.1f} "
+            f"| {change * 100:+5.1f}% | {idle[name]:11.1f}"
+        )
+    print(
+        "RSS every ~10 s: "
+        + "; ".join(
+            f"{t:.0f}s " + " ".join(f"{k}={v:.0f}" for k, v in sample.items())
+            for t, sample in series
+        )
+    )
+    print(
+        "sandbox broker: "
+        + ", ".join(f"{k}={v}" for k, v in broker.items() if not isinstance(v, dict | list))
+    )
+    print(
+        f"targets: 0 errors, RSS growth <= {TARGET_MEMORY_GROWTH:.0%} "
+        f"-> {'MET' if ok else 'NOT MET'}"
+    )
+    return ok
+
+
+def main() -> None:
+    """Parse the options, start the stack, run the load, stop."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=120.0, help="measured window")
+    parser.add_argument("--warmup", type=float, default=20.0, help="seconds before measuring")
+    parser.add_argument("--review-share", type=float, default=0.2, help="share of review flows")
+    parser.add_argument("--poll", type=float, default=0.2, help="seconds between inspect polls")
+    parser.add_argument("--temporal", choices=["file", "memory"], default="file")
+    args = parser.parse_args()
+    started = time.monotonic()
+    load_before = os.getloadavg()[0]
+    with running_stack(args.temporal, {"ENTRYGO_RATE_LIMIT_PER_MINUTE": "1000000"}) as stack:
+        print(
+            f"EntryGo load: {args.clients} clients, {args.seconds:.0f} s measured after "
+            f"{args.warmup:.0f} s warm-up, {args.review_share:.0%} review flows, inspect polled "
+            f"every {args.poll:.2f} s; {os.cpu_count()} CPUs, load average {load_before:.2f}"
+        )
+        print(f"Temporal: {stack.persistence}; database: {stack.database}", flush=True)
+        print(f"pids: {stack.pids()}", flush=True)
+        ok = asyncio.run(run_load(stack, args))
+    print(
+        f"(load average after {os.getloadavg()[0]:.2f}; whole run "
+        f"{time.monotonic() - started:.0f} s)",
+        flush=True,
+    )
+    # temporalio may crash at interpreter exit in short-lived processes (sdk-python#300)
+    os._exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
