@@ -155,19 +155,15 @@ async def latest_events(conn: Any, export_id: str, limit: int = 100) -> list[asy
     return list(reversed(rows))
 
 
-async def abandon(conn: Any, export_id: str, reason: str) -> None:
-    """Close an export whose workflow was stopped before its client saw it (CANCELLED)."""
+async def abandon(conn: Any, export_id: str) -> None:
+    """Remove an export whose workflow was stopped before its client ever saw it.
+
+    Only before execution: then nothing else refers to it, and the same request (same
+    idempotency key) may plan it afresh under the same id.
+    """
     async with conn.transaction():
         row = await lock_export(conn, export_id)
         if row is None or row["status"] not in ("PLANNED", "BLOCKED", "AWAITING_APPROVAL"):
             return
-        await conn.execute(
-            "UPDATE exports SET status = 'CANCELLED', updated_at = now() WHERE id = $1", export_id
-        )
-        now = await conn.fetchval("SELECT now()")
-        await append_events(
-            conn,
-            export_id,
-            [NewEvent("EXPORT_CANCELLED", "abandoned", "system", {"reason": reason})],
-            now,
-        )
+        await conn.execute("DELETE FROM export_events WHERE export_id = $1", export_id)
+        await conn.execute("DELETE FROM exports WHERE id = $1", export_id)

@@ -163,6 +163,9 @@ async def _start(
         status = 200  # the key's export finished long ago: answer its plan
     except ApiError as exc:
         if exc.code == "SERVICE_UNAVAILABLE":
+            with suppress(BaseException):  # the start's own future holds the same failure
+                async with asyncio.timeout(0.1):
+                    await operation.workflow_handle()
             await abandon_plan(client, export_id, write)
         raise
     async with write.connect() as conn:
@@ -178,7 +181,7 @@ async def abandon_plan(client: Any, export_id: str, write: Write) -> None:
                 reason="plan request answered 503"
             )
         async with write.connect() as conn:
-            await exports.abandon(conn, export_id, "plan request answered 503")
+            await exports.abandon(conn, export_id)
 
 
 async def _replan(

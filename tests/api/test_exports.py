@@ -765,3 +765,42 @@ async def test_a_plan_answered_503_leaves_no_export_behind(
         finally:
             if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
                 await handle.terminate("test done")
+
+
+async def test_a_plan_abandoned_after_it_was_persisted_plans_afresh_on_retry(
+    http: httpx.AsyncClient,
+    world: World,
+    pool: asyncpg.Pool,
+    temporal_env: WorkflowEnvironment,
+    worker: Any,
+) -> None:
+    """The plan was written but its answer timed out: the API abandons it; the retry must work."""
+    from api.idempotency import Write
+    from api.routes.exports import abandon_plan
+    from store import exports
+
+    ids = await world.orders(http, "SKU-SCARF")
+    key = {"Idempotency-Key": f"plan-{uuid.uuid4()}"}
+    first = await plan(http, world, ids, headers=key)
+    assert first.status_code == 201, first.text
+    export_id = first.json()["exportId"]
+    # what the API does when update-with-start times out after the plan was persisted
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "DELETE FROM idempotency_keys WHERE account_id = $1", world.tenant.account_id
+        )
+    write = Write(pool, None, None)  # type: ignore[arg-type]
+    await abandon_plan(temporal_env.client, export_id, write)
+    assert await count_exports(pool, world.tenant.account_id) == 0
+    retried = await plan(http, world, ids, headers=key)
+    assert retried.status_code == 201, retried.text
+    assert retried.json()["exportId"] == export_id
+    r = await http.post(
+        "/api/exports/execute",
+        json={"accountId": world.tenant.account_id, "batchId": export_id},
+        headers=world.tenant.auth(),
+    )
+    assert r.status_code in (200, 202), r.text
+    async with pool.acquire() as conn:
+        row = await exports.get_export_row(conn, world.tenant.account_id, export_id)
+    assert row["status"] in ("EXECUTING", "EXECUTED", "COMPLETED"), row["status"]
