@@ -3,11 +3,12 @@
 import hashlib
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from functools import cached_property, lru_cache
 from importlib.resources import files
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
@@ -173,6 +174,14 @@ class RulePack(_PackModel):
     thresholds: Thresholds
     terms: TermLists
     measures: Measures
+
+    def model_copy(
+        self, *, update: Mapping[str, Any] | None = None, deep: bool = False
+    ) -> "RulePack":
+        """A copy; its content hash is computed afresh (the cache must not travel with it)."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("content_hash", None)
+        return copy
 
     @cached_property
     def content_hash(self) -> str:
