@@ -76,6 +76,8 @@ class BrokerActivities:
                     brokerReference=sub["broker_reference"],
                 )
             broker = await conn.fetchrow("SELECT * FROM brokers WHERE id = $1", sub["broker_id"])
+            # a retry after the broker's address was fixed sends to the address as it is now
+            sub = await submissions.readdress_submission(conn, sub["id"], broker)
             package = await conn.fetchrow(
                 "SELECT * FROM customs_packages WHERE id = $1", sub["customs_package_id"]
             )
@@ -132,7 +134,8 @@ class BrokerActivities:
             self.http, sub["recipient_url"], broker["webhook_secret"], payload, sub["id"]
         )
         try:
-            reference = response.json().get("brokerReference")
+            answer = response.json()
         except ValueError:
-            reference = None
-        return None, reference
+            answer = None
+        reference = answer.get("brokerReference") if isinstance(answer, dict) else None
+        return None, str(reference) if reference is not None else None

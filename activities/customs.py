@@ -4,12 +4,14 @@ import asyncio
 
 import asyncpg
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating
 from domain.documents.render import render_artifacts
 from store import packages
 from store.exports import NewEvent, append_events, lock_export
 from store.package_data import load_package_data
+from store.snapshots import data_plan_hash
 from workflows.messages import PackageResult, StepInput
 
 
@@ -46,6 +48,13 @@ class CustomsActivities:
                 )
                 return PackageResult(
                     customsPackageId=found["id"], packageNumber=found["package_number"], reused=True
+                )
+            if await data_plan_hash(conn, export) != inp.planHash:
+                raise ApplicationError(
+                    "Orders or products changed since the plan was made: the package would not "
+                    "match the plan. Restore the data and retry, or plan a new export.",
+                    type="PlanOutdated",
+                    non_retryable=True,
                 )
             year = int(export["plan"]["plannedAt"][:4])
             row = await packages.create_package(

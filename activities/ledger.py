@@ -5,6 +5,7 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
+from domain.status import FINAL
 from store.exports import NewEvent, append_events, lock_export
 from workflows.messages import TransitionInput
 
@@ -43,8 +44,10 @@ class LedgerActivities:
     async def _update_projection(conn: Any, inp: TransitionInput) -> None:
         await conn.execute(
             """UPDATE exports SET
-                   status = coalesce($2, status),
-                   approval = coalesce($3::jsonb, approval),
+                   status = CASE WHEN status = any($8::text[]) THEN status
+                                 ELSE coalesce($2, status) END,
+                   approval = CASE WHEN status = any($8::text[]) THEN approval
+                                   ELSE coalesce($3::jsonb, approval) END,
                    attention = CASE WHEN $5 THEN NULL ELSE coalesce($4::jsonb, attention) END,
                    execution_requested = coalesce($6, execution_requested),
                    updated_at = $7
@@ -56,7 +59,16 @@ class LedgerActivities:
             inp.clearAttention,
             inp.executionRequested,
             inp.occurredAt,
+            sorted(FINAL),
         )
+        if inp.attention is not None and inp.attention.step == "send":
+            # the send step failed for good: the submission shows it, not just the export
+            await conn.execute(
+                """UPDATE broker_submissions SET status = 'FAILED', updated_at = $2
+                   WHERE export_id = $1 AND status = 'PREPARED'""",
+                inp.exportId,
+                inp.occurredAt,
+            )
 
     @staticmethod
     async def _record_outcome(conn: Any, inp: TransitionInput) -> None:

@@ -11,6 +11,8 @@ from store import submissions
 from store.exports import NewEvent, append_events, lock_export
 from workflows.messages import StepInput
 
+UNDELIVERED = ("PENDING", "FAILED")
+
 
 class WarehouseActivities:
     """The notification step of execution."""
@@ -33,12 +35,16 @@ class WarehouseActivities:
                 "SELECT * FROM warehouses WHERE id = $1", export["warehouse_id"]
             )
             note = await submissions.ensure_notification(conn, export, warehouse)
+            if note["status"] in UNDELIVERED:
+                # a retry after a fix uses the warehouse's address as it is now
+                note = await submissions.readdress_notification(conn, note["id"], warehouse)
             package = await conn.fetchrow(
                 "SELECT id, package_number FROM customs_packages WHERE export_id = $1 AND plan_hash = $2",
                 inp.exportId,
                 inp.planHash,
             )
-        if note["status"] == "PENDING":
+        sending = note["status"] in UNDELIVERED
+        if sending:
             async with self.pool.acquire() as conn:
                 await submissions.count_attempt(conn, "notifications", note["id"])
             payload = {
@@ -69,7 +75,7 @@ class WarehouseActivities:
                 raise
         async with self.pool.acquire() as conn, conn.transaction():
             await lock_export(conn, inp.exportId)
-            if note["status"] == "PENDING":
+            if sending:
                 await submissions.record_notification(conn, note["id"], delivered=True, error=None)
             now = await conn.fetchval("SELECT now()")
             await append_events(
@@ -85,4 +91,4 @@ class WarehouseActivities:
                 ],
                 now,
             )
-        return "DELIVERED" if note["status"] == "PENDING" else str(note["status"])
+        return "DELIVERED" if sending else str(note["status"])

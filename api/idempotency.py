@@ -75,6 +75,7 @@ class Write:
     principal: Principal
     key: str | None
     conn: Any = None
+    digest: bytes = b""
     replayed: Response | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -86,6 +87,12 @@ class Write:
             return
         async with self.pool.acquire() as conn:
             yield conn
+
+    def message_id(self, kind: str) -> str | None:
+        """A Temporal update id for this request: same key and request → same id."""
+        if self.key is None:
+            return None
+        return f"{kind}-{self.key}-{self.digest.hex()[:16]}"
 
     async def respond(self, status: int, payload: Any, *, replay: Any = None) -> Response:
         """The response; with a key and a 2xx status it is stored for replays.
@@ -146,7 +153,7 @@ async def begin_workflow_write(
     key = resolve_key(request, body)
     pool: asyncpg.Pool = request.app.state.pool
     settings = request.app.state.settings
-    write = Write(pool, principal, key)
+    write = Write(pool, principal, key, digest=fingerprint(request, body))
     if key is None:
         yield write
         return
@@ -156,7 +163,7 @@ async def begin_workflow_write(
     )
     async with pool.acquire() as conn, conn.transaction():
         write.replayed = await _claim(
-            conn, principal.account_id, key, fingerprint(request, body), ttl, lease=lease
+            conn, principal.account_id, key, write.digest, ttl, lease=lease
         )
     if write.replayed is not None:
         yield write

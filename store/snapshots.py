@@ -1,7 +1,9 @@
 """Planning snapshots: everything one planning run reads, loaded in four queries."""
 
+from datetime import datetime
 from typing import Any
 
+from domain.plan_hash import plan_hash
 from domain.planning_models import (
     BrokerSnapshot,
     LineSnapshot,
@@ -10,6 +12,7 @@ from domain.planning_models import (
     ProductSnapshot,
     WarehouseSnapshot,
 )
+from domain.rulepack import load_rule_pack
 from store.errors import NotFound
 from store.reference import get_broker_row, get_warehouse_row
 
@@ -93,3 +96,17 @@ async def load_snapshot(
             for r in product_rows
         },
     )
+
+
+async def data_plan_hash(conn: Any, export: Any) -> str:
+    """The planHash the export's inputs would get now (differs when orders or products changed)."""
+    snapshot = await load_snapshot(
+        conn,
+        export["account_id"],
+        export["warehouse_id"],
+        export["broker_id"],
+        export["destination_country"],
+        list(export["order_ids"]),
+    )
+    planned = datetime.fromisoformat(export["plan"]["plannedAt"].replace("Z", "+00:00"))
+    return plan_hash(snapshot, load_rule_pack(), plan_date=planned.date())

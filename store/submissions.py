@@ -91,6 +91,37 @@ async def ensure_notification(conn: Any, export: Any, warehouse: Any) -> asyncpg
     return row
 
 
+async def readdress_notification(conn: Any, notification_id: str, warehouse: Any) -> asyncpg.Record:
+    """Point an undelivered notification at the warehouse's current URL (none: RECORDED)."""
+    url = warehouse["notification_url"]
+    row = await conn.fetchrow(
+        """UPDATE notifications SET recipient = $2,
+               channel = CASE WHEN $2::text IS NULL THEN 'record' ELSE 'webhook' END,
+               status = CASE WHEN $2::text IS NULL THEN 'RECORDED' ELSE 'PENDING' END
+           WHERE id = $1 RETURNING *""",
+        notification_id,
+        url,
+    )
+    assert row is not None
+    return row
+
+
+async def readdress_submission(conn: Any, submission_id: str, broker: Any) -> asyncpg.Record:
+    """Point an unsent submission at the broker's current transport and address."""
+    transport = broker["transport_type"]
+    row = await conn.fetchrow(
+        """UPDATE broker_submissions SET submission_type = $2, recipient_email = $3,
+               recipient_url = $4, updated_at = now()
+           WHERE id = $1 RETURNING *""",
+        submission_id,
+        transport,
+        broker["recipient_email"] if transport == "email" else None,
+        broker["webhook_url"] if transport == "webhook" else None,
+    )
+    assert row is not None
+    return row
+
+
 async def record_notification(
     conn: Any, notification_id: str, *, delivered: bool, error: str | None, final: bool = False
 ) -> None:

@@ -104,6 +104,7 @@ class ExportWorkflow:
         self._current_step: str | None = None
         self._planning = False
         self._execution_started = False
+        self._final = False  # a closing transition (expired, rejected, cancelled) has begun
         self._transitions = 0
         self._ledger_lock = asyncio.Lock()
         self._plan_lock = asyncio.Lock()
@@ -159,6 +160,7 @@ class ExportWorkflow:
             deadline = self._summary.plannedAt + timedelta(seconds=self._inp.planTtlSeconds)
             remaining = (deadline - workflow.now()).total_seconds()
             if remaining <= 0 and not self._planning:
+                self._final = True
                 await self._transition("EXPIRED", events=[self._event("EXPORT_EXPIRED")])
                 return False
             try:
@@ -166,6 +168,7 @@ class ExportWorkflow:
             except TimeoutError:
                 continue
             if self._closing is not None:
+                self._final = True
                 status, decision = self._closing
                 event = "EXPORT_REJECTED" if status == "REJECTED" else "EXPORT_CANCELLED"
                 approval = None
@@ -263,6 +266,9 @@ class ExportWorkflow:
 
     async def _plan(self, *, replan: bool, actor: str) -> PlanSummary:
         self._planning = True
+        # under the ledger lock: a transition in flight (an approval of the previous plan) is
+        # written before the new plan, never on top of it
+        await self._ledger_lock.acquire()
         try:
             self._transitions += 1
             summary: PlanSummary = await workflow.execute_local_activity(
@@ -286,6 +292,7 @@ class ExportWorkflow:
                 local_retry_threshold=LOCAL_RETRY_THRESHOLD,
             )
         finally:
+            self._ledger_lock.release()
             self._planning = False
         self._summary = summary
         self._status = summary.status
@@ -339,7 +346,7 @@ class ExportWorkflow:
                 start_to_close_timeout=LEDGER_TIMEOUT,
                 retry_policy=LEDGER_RETRY,
             )
-            if status is not None:
+            if status is not None and self._status not in machine.FINAL:
                 self._status = status
 
     # ---- messages ----------------------------------------------------------------------------
@@ -447,7 +454,9 @@ class ExportWorkflow:
     @workflow.signal
     def retry(self, inp: RetryInput) -> None:
         """Resume the failed step of an export in ATTENTION_REQUIRED."""
-        if self._status == "ATTENTION_REQUIRED":
+        # `_attention` is set before the ATTENTION_REQUIRED transition is written and cleared as
+        # soon as a retry is taken, so a retry is neither lost nor counted twice
+        if self._attention is not None:
             self._retry_requested = True
             self._retry_actor = inp.actor
 
@@ -485,7 +494,12 @@ class ExportWorkflow:
 
     @property
     def _phase(self) -> Any:
-        """The status validators judge by: EXECUTING as soon as execution has begun."""
+        """The status validators judge by: EXECUTING as soon as execution has begun, the closing
+        status as soon as a close was decided (its transition may still be in flight)."""
+        if self._closing is not None and not self._execution_started:
+            return self._closing[0]
+        if self._final and self._status in machine.PRE_EXECUTION:
+            return "EXPIRED"
         if self._execution_started and self._status in machine.PRE_EXECUTION:
             return "EXECUTING"
         return self._status

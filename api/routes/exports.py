@@ -13,7 +13,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.deps import AnyRole, Integration, PoolDep, SettingsDep, TemporalDep, check_account_scope
 from api.errors import ApiError
-from api.idempotency import Write, begin_workflow_write, fingerprint
+from api.idempotency import Write, begin_workflow_write
 from api.openapi import error_responses
 from api.pagination import Cursor, Limit
 from api.schemas.exports import EventPage, ExecuteRequest, ExportPage, ExportView, Plan, PlanRequest
@@ -28,7 +28,7 @@ from entrygo.settings import Settings
 from store import exports
 from store.accounts import Principal
 from store.reference import get_broker_row, get_warehouse_row
-from store.snapshots import load_snapshot
+from store.snapshots import data_plan_hash, load_snapshot
 from workflows.export import ExportWorkflow
 from workflows.messages import ExecutionRequest, ExportInput, ReplanInput
 
@@ -54,6 +54,26 @@ async def check_references(
             "INVALID_ACCOUNT_SCOPE",
             "brokerId is not a broker of this account.",
             field="brokerId",
+        )
+
+
+async def refuse_outdated(conn: Any, row: Any) -> None:
+    """409 when the orders or products changed since planning: what would be executed (or
+    approved) is no longer what was planned; the client re-plans first."""
+    if row["status"] not in ("PLANNED", "AWAITING_APPROVAL"):
+        return
+    current = await data_plan_hash(conn, row)
+    if current != row["plan_hash"]:
+        raise ApiError(
+            409,
+            "INVALID_EXPORT_STATE",
+            "Orders or products changed since this plan was made; re-plan first.",
+            details={
+                "status": row["status"],
+                "reason": "PLAN_OUTDATED",
+                "planHash": row["plan_hash"],
+                "dataPlanHash": current,
+            },
         )
 
 
@@ -119,8 +139,7 @@ def export_id_for(write: Write, request: Request, body: PlanRequest) -> str:
     """A new id; with an idempotency key, the same id for the same key and request."""
     if write.key is None:
         return new_id("exp")
-    digest = fingerprint(request, body).hex()
-    return derived_id("exp", write.principal.account_id, write.key, digest)
+    return derived_id("exp", write.principal.account_id, write.key, write.digest.hex())
 
 
 async def _start(
@@ -203,7 +222,7 @@ async def _replan(
     await replan_workflow(write, row, change, temporal, settings)
     async with write.connect() as conn:
         fresh = await exports.get_export_row(conn, write.principal.account_id, body.batchId)
-    return await write.respond(200, fresh["plan"])
+    return await write.respond(200, {**fresh["plan"], "status": fresh["status"]})
 
 
 async def replan_workflow(
@@ -214,9 +233,7 @@ async def replan_workflow(
     handle = client.get_workflow_handle_for(ExportWorkflow.run, row["workflow_id"])
     try:
         await bounded(
-            handle.execute_update(
-                ExportWorkflow.replan, change, id=f"replan-{write.key}" if write.key else None
-            ),
+            handle.execute_update(ExportWorkflow.replan, change, id=write.message_id("replan")),
             settings.temporal_call_timeout_seconds,
         )
     except WorkflowClosed as exc:
@@ -247,9 +264,10 @@ async def execute_export(
             return write.replayed
         async with write.connect() as conn:
             row = await exports.get_export_row(conn, principal.account_id, body.batchId)
-        refusal = machine.refuse_execute(row["status"], row["readiness_state"])
-        if refusal is not None:
-            raise refusal_error(refusal, row)
+            refusal = machine.refuse_execute(row["status"], row["readiness_state"])
+            if refusal is not None:
+                raise refusal_error(refusal, row)
+            await refuse_outdated(conn, row)
         client = await temporal.client()
         handle = client.get_workflow_handle_for(ExportWorkflow.run, row["workflow_id"])
         wait = settings.execute_wait_seconds
@@ -259,7 +277,7 @@ async def execute_export(
                 handle,
                 ExportWorkflow.request_execution,
                 ExecutionRequest(actor=principal.key_id, waitSeconds=wait),
-                update_id=f"execute-{write.key}" if write.key else None,
+                update_id=write.message_id("execute"),
                 accept_within=settings.temporal_call_timeout_seconds,
                 result_within=wait + 5,
             )

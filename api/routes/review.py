@@ -9,7 +9,13 @@ from api.deps import Integration, PoolDep, Reviewer, SettingsDep, TemporalDep
 from api.errors import ApiError
 from api.idempotency import Write, begin_workflow_write
 from api.openapi import error_responses
-from api.routes.exports import check_references, refusal_error, replan_workflow, wait_for_status
+from api.routes.exports import (
+    check_references,
+    refusal_error,
+    refuse_outdated,
+    replan_workflow,
+    wait_for_status,
+)
 from api.schemas.exports import (
     ApproveRequest,
     BrokerOutcomeRequest,
@@ -73,6 +79,8 @@ async def approve_export(
             if refusal.code == "PLAN_HASH_MISMATCH":
                 error.details = {"currentPlanHash": row["plan_hash"]}
             raise error
+        async with write.connect() as conn:
+            await refuse_outdated(conn, row)
         handle = (await temporal.client()).get_workflow_handle_for(
             ExportWorkflow.run, row["workflow_id"]
         )
@@ -83,7 +91,7 @@ async def approve_export(
                 ApproveInput(
                     planHash=body.planHash, reviewer=principal.key_id, comment=body.comment
                 ),
-                update_id=f"approve-{write.key}" if write.key else None,
+                update_id=write.message_id("approve"),
                 accept_within=settings.temporal_call_timeout_seconds,
                 result_within=settings.temporal_call_timeout_seconds,
             )
@@ -257,4 +265,4 @@ async def replan_export(
         await replan_workflow(write, row, change, temporal, settings)
         async with write.connect() as conn:
             fresh = await exports.get_export_row(conn, principal.account_id, export_id)
-        return await write.respond(200, fresh["plan"])
+        return await write.respond(200, {**fresh["plan"], "status": fresh["status"]})

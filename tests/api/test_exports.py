@@ -804,3 +804,37 @@ async def test_a_plan_abandoned_after_it_was_persisted_plans_afresh_on_retry(
     async with pool.acquire() as conn:
         row = await exports.get_export_row(conn, world.tenant.account_id, export_id)
     assert row["status"] in ("EXECUTING", "EXECUTED", "COMPLETED"), row["status"]
+
+
+async def test_execute_refuses_a_plan_whose_data_changed_until_re_planned(
+    http: httpx.AsyncClient, world: World, pool: asyncpg.Pool, worker: Any
+) -> None:
+    from tests.conftest import GOOD_PRODUCT
+
+    ids = await world.orders(http, "SKU-SCARF")
+    first = await plan(http, world, ids)
+    assert first.status_code == 201
+    export_id = first.json()["exportId"]
+    changed = {**GOOD_PRODUCT, "countryOfOrigin": "CN"}
+    r = await http.post(
+        "/api/products/sync",
+        json={"accountId": world.tenant.account_id, "items": [changed]},
+        headers=world.tenant.auth(),
+    )
+    assert r.status_code == 200
+    execute = {"accountId": world.tenant.account_id, "batchId": export_id}
+    r = await http.post("/api/exports/execute", json=execute, headers=world.tenant.auth())
+    error = assert_error(r, 409, "INVALID_EXPORT_STATE")
+    assert error["details"]["reason"] == "PLAN_OUTDATED"
+    assert error["details"]["planHash"] == first.json()["planHash"]
+    async with pool.acquire() as conn:
+        packages = await conn.fetchval(
+            "SELECT count(*) FROM customs_packages WHERE export_id = $1", export_id
+        )
+    assert packages == 0
+    r = await http.post(f"/api/exports/{export_id}/replan", json={}, headers=world.tenant.auth())
+    assert r.status_code == 200, r.text
+    assert r.json()["planHash"] != first.json()["planHash"]
+    assert "TARIFF_301_CHINA" in {f["code"] for f in r.json()["flags"]}
+    r = await http.post("/api/exports/execute", json=execute, headers=world.tenant.auth())
+    assert r.status_code in (200, 202), r.text

@@ -213,3 +213,39 @@ async def test_warehouse_webhook_is_retried_and_delivered_once(
     assert received.raw.count(note["id"]) == 3
     assert received.unique[note["id"]]["exportId"] == plan["exportId"]
     assert received.unique[note["id"]]["customsPackageId"] == view["customs_package_id"]
+
+
+async def test_warehouse_address_fixed_then_retry_delivers(
+    stack: Stack, pool: asyncpg.Pool
+) -> None:
+    wrong = stack.warehouse_url.replace("/notifications", "/nowhere")
+    warehouse = {
+        "name": "3PL with a typo",
+        "address": {"line1": "Kaj 3", "city": "Aarhus", "country": "DK"},
+        "notificationUrl": wrong,
+        "notificationSecret": "e2e-warehouse-secret-0123456789",
+    }
+    world = await stack.world(pool, warehouse=warehouse)
+    plan = await _plan(stack, world, "SKU-SCARF")
+    await _execute(stack, world, plan["exportId"])
+    view = await wait_status(stack, world.tenant.auth(), plan["exportId"], {"ATTENTION_REQUIRED"})
+    assert view["attention"]["step"] == "notify"
+    assert view["attention"]["errorType"] == "InvalidAddress"
+    assert view["notifications"][0]["status"] == "FAILED"
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE warehouses SET notification_url = $2 WHERE id = $1",
+            world.warehouse_id,
+            stack.warehouse_url,
+        )
+    r = await stack.api.post(
+        f"/api/exports/{plan['exportId']}/retry", headers=world.tenant.auth("reviewer")
+    )
+    assert r.status_code in (200, 202), r.text
+    view = await wait_status(stack, world.tenant.auth(), plan["exportId"], {"COMPLETED"})
+    note = view["notifications"][0]
+    assert note["status"] == "DELIVERED"
+    assert note["recipient"] == stack.warehouse_url
+    assert note["id"] in stack.warehouse_receiver.unique
+    types = await _gapless(pool, plan["exportId"])
+    assert types.count("WAREHOUSE_NOTIFIED") == 1
