@@ -16,7 +16,6 @@ import json
 import random
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from bench.common import free_port
 from bench.faults_checks import Check, check_all, figures, gather_evidence, markdown_table
 from bench.faults_driver import DB_DOWN, Api, Driver, Export, error_code, is_unavailable
 from entrygo.dev import DevStack, wait_for_port
@@ -59,13 +59,6 @@ class Profile:
 FULL = Profile("full", 100, 36, 2.0, 1.0, 8, 5.0, 15.0, 60.0, 20.0, 2.0, 900)
 SHORT = Profile("short", 5, 4, 1.5, 0.5, 2, 2.0, 3.0, 5.0, 3.0, 1.0, 240)
 UPFRONT = 4  # exports launched before the first kill
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -33,12 +32,12 @@ from temporalio.worker import Worker
 
 from activities import build_activities
 from api.app import create_app
+from bench.common import free_port, fresh_database, server_url
 from bench.noop_update import NoopUpdate
 from entrygo.gc_tuning import tune_gc
 from entrygo.settings import Settings, temporal_binary
 from entrygo.worker import build_worker
 from store.accounts import create_account, create_key
-from store.migrate import migrate
 from store.pool import create_pool
 from store.products import upsert_products
 from store.reference import create_broker, create_warehouse
@@ -46,47 +45,6 @@ from store.reference import create_broker, create_warehouse
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 2.0
 PRODUCTS = 5
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    head, _, _ = base.rpartition("/")
-    return f"{head}/{name}" + (f"?{query}" if query else "")
-
-
-def server_url() -> tuple[str, Any]:
-    """DATABASE_URL, else the embedded server under .entrygo/bench (and its handle)."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url, None
-    from entrygo.embedded_pg import embedded_url, start_embedded
-
-    server = start_embedded(ROOT / ".entrygo" / "bench")
-    return embedded_url(server), server
-
-
-@asynccontextmanager
-async def fresh_database(url: str) -> AsyncIterator[str]:
-    """A new database with the project's schema, dropped afterwards."""
-    name = f"entrygo_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    db_url = with_database(url, name)
-    try:
-        conn = await asyncpg.connect(db_url)
-        await migrate(conn)
-        await conn.close()
-        yield db_url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @asynccontextmanager

@@ -8,7 +8,6 @@ children from /proc.
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -17,18 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.common import free_port
 from entrygo.dev import DevStack, wait_for_port
 from entrygo.settings import Settings, load_settings, temporal_binary
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

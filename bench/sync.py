@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import sys
 import time
@@ -27,6 +26,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.common import free_port, server_url, with_database
 from domain.canonical import sha256_of
 from domain.ids import new_id
 from store.accounts import create_account, create_key
@@ -49,30 +49,6 @@ ORDER_COLUMNS = [
     "content_hash",
 ]
 LINE_COLUMNS = ["order_id", "line_no", "product_id", "quantity", "unit_value_usd", "line_value_usd"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    head, _, _ = base.rpartition("/")
-    return f"{head}/{name}" + (f"?{query}" if query else "")
-
-
-def server_url() -> tuple[str, Any]:
-    """DATABASE_URL, else the embedded server under .entrygo/bench (and its handle)."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url, None
-    from entrygo.embedded_pg import embedded_url, start_embedded
-
-    server = start_embedded(ROOT / ".entrygo" / "bench")
-    return embedded_url(server), server
 
 
 def product_items() -> list[dict[str, Any]]:
