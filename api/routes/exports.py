@@ -148,6 +148,8 @@ async def _start(
     principal = write.principal
     export_id = export_id_for(write, request, body)
     client = await temporal.client()
+    async with write.connect() as conn:  # the database's clock, which stamps created_at
+        started = await conn.fetchval("SELECT clock_timestamp()")
     operation = WithStartWorkflowOperation(
         ExportWorkflow.run,
         ExportInput(
@@ -185,16 +187,28 @@ async def _start(
             with suppress(BaseException):  # the start's own future holds the same failure
                 async with asyncio.timeout(0.1):
                     await operation.workflow_handle()
-            await abandon_plan(client, export_id, write)
+            await abandon_plan(client, export_id, write, started)
         raise
     async with write.connect() as conn:
         row = await exports.get_export_row(conn, principal.account_id, export_id)
     return await write.respond(status, row["plan"])
 
 
-async def abandon_plan(client: Any, export_id: str, write: Write) -> None:
-    """The client was told 503: stop the workflow so no export it never saw appears later."""
-    with suppress(Exception):  # best effort; an export left behind expires with its plan TTL
+async def abandon_plan(
+    client: Any, export_id: str, write: Write, started: datetime | None = None
+) -> None:
+    """The client was told 503: stop the workflow so no export it never saw appears later.
+
+    An export that existed before this request began (the same key and request, sent again
+    after its idempotency record expired) is someone's live export: it is left alone.
+    """
+    with suppress(Exception):  # best effort: see docs/decisions.md, "Known gaps"
+        async with write.connect() as conn:
+            existing = await conn.fetchrow(
+                "SELECT created_at FROM exports WHERE id = $1", export_id
+            )
+        if existing is not None and started is not None and existing["created_at"] < started:
+            return
         async with asyncio.timeout(5):
             await client.get_workflow_handle(f"export-{export_id}").terminate(
                 reason="plan request answered 503"
