@@ -838,3 +838,25 @@ async def test_execute_refuses_a_plan_whose_data_changed_until_re_planned(
     assert "TARIFF_301_CHINA" in {f["code"] for f in r.json()["flags"]}
     r = await http.post("/api/exports/execute", json=execute, headers=world.tenant.auth())
     assert r.status_code in (200, 202), r.text
+
+
+async def test_abandoning_never_stops_an_export_that_existed_before_the_request(
+    http: httpx.AsyncClient,
+    world: World,
+    pool: asyncpg.Pool,
+    temporal_env: WorkflowEnvironment,
+    worker: Any,
+) -> None:
+    from api.idempotency import Write
+    from api.routes.exports import abandon_plan
+
+    ids = await world.orders(http, "SKU-SCARF")
+    first = await plan(http, world, ids)
+    assert first.status_code == 201
+    export_id = first.json()["exportId"]
+    async with pool.acquire() as conn:
+        later = await conn.fetchval("SELECT clock_timestamp()")
+    await abandon_plan(temporal_env.client, export_id, Write(pool, None, None), later)  # type: ignore[arg-type]
+    assert await count_exports(pool, world.tenant.account_id) == 1
+    described = await temporal_env.client.get_workflow_handle(f"export-{export_id}").describe()
+    assert described.status == WorkflowExecutionStatus.RUNNING
