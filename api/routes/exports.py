@@ -88,6 +88,16 @@ def refusal_error(refusal: machine.Refusal, row: Any) -> ApiError:
     return ApiError(409, refusal.code, refusal.message, details=details)
 
 
+async def with_details(write: Write, export_id: str, exc: ApiError) -> ApiError:
+    """Give a 409 the workflow raised (a race the database check could not see) the contract's
+    details, from the export as it is now; returns the same error."""
+    if exc.status == 409 and exc.details is None and exc.code != "PLAN_HASH_MISMATCH":
+        async with write.connect() as conn:
+            row = await exports.get_export_row(conn, write.principal.account_id, export_id)
+        exc.details = refusal_error(machine.Refusal(exc.code, exc.message), row).details
+    return exc
+
+
 @router.post(
     "/plan",
     response_model=Plan,
@@ -251,9 +261,12 @@ async def replan_workflow(
             settings.temporal_call_timeout_seconds,
         )
     except WorkflowClosed as exc:
-        raise ApiError(
-            409, "INVALID_EXPORT_STATE", "The export is closed.", details={"status": row["status"]}
+        raise await with_details(
+            write, row["id"], ApiError(409, "INVALID_EXPORT_STATE", "The export is closed.")
         ) from exc
+    except ApiError as exc:
+        await with_details(write, row["id"], exc)
+        raise
 
 
 @router.post(
@@ -298,6 +311,9 @@ async def execute_export(
             awaiting = answer is not None and answer.awaitingApproval
         except WorkflowClosed:
             pass  # finished long ago: answer the view as it stands
+        except ApiError as exc:
+            await with_details(write, body.batchId, exc)
+            raise
         async with write.connect() as conn:
             fresh = await exports.get_export_row(conn, principal.account_id, body.batchId)
             view = await inspect_view(conn, fresh, client)

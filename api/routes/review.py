@@ -15,6 +15,7 @@ from api.routes.exports import (
     refuse_outdated,
     replan_workflow,
     wait_for_status,
+    with_details,
 )
 from api.schemas.exports import (
     ApproveRequest,
@@ -38,10 +39,9 @@ router = APIRouter(prefix="/api/exports", tags=["review"])
 VIEW = {"model": ExportView, "description": "accepted; the export has not moved yet"}
 
 
-def _closed(row: Any) -> ApiError:
-    return ApiError(
-        409, "INVALID_EXPORT_STATE", "The export is closed.", details={"status": row["status"]}
-    )
+async def _closed(write: Write, row: Any) -> ApiError:
+    closed = ApiError(409, "INVALID_EXPORT_STATE", "The export is closed.")
+    return await with_details(write, row["id"], closed)
 
 
 async def _view(write: Write, row: Any, temporal: TemporalDep, status: int = 200) -> Response:
@@ -96,12 +96,13 @@ async def approve_export(
                 result_within=settings.temporal_call_timeout_seconds,
             )
         except WorkflowClosed as exc:
-            raise _closed(row) from exc
+            raise await _closed(write, row) from exc
         except ApiError as exc:
             if exc.code == "PLAN_HASH_MISMATCH":
                 async with write.connect() as conn:
                     current = await exports.get_export_row(conn, principal.account_id, export_id)
                 exc.details = {"currentPlanHash": current["plan_hash"]}
+            await with_details(write, export_id, exc)
             raise
         return await _view(write, row, temporal, 200 if approval is not None else 202)
 
@@ -147,7 +148,7 @@ async def _signal(
         try:
             await bounded(handle.signal(action, payload), settings.temporal_call_timeout_seconds)
         except WorkflowClosed as exc:
-            raise _closed(row) from exc
+            raise await _closed(write, row) from exc
         moved = await wait_for_status(
             pool,
             principal.account_id,
