@@ -6,6 +6,8 @@ from temporalio.service import RPCError, RPCStatusCode
 _DB_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    # asyncpg's own state machine breaks when the server drops a connection mid-operation
+    asyncpg.InternalClientError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.ConnectionFailureError,

@@ -9,7 +9,7 @@ transaction as the business rows, so a key is either unused or tied to a committ
 import hashlib
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -171,13 +171,17 @@ async def begin_workflow_write(
     try:
         yield write
     except BaseException:
-        async with pool.acquire() as conn:
-            await conn.execute(
-                """DELETE FROM idempotency_keys
-                   WHERE account_id = $1 AND key = $2 AND status_code IS NULL""",
-                principal.account_id,
-                key,
-            )
+        # Release the claim so a fixed request may reuse the key. Best effort: when the database
+        # is what failed, this fails too, and the lease lapses by itself; the original error is
+        # the one the client must see.
+        with suppress(Exception):
+            async with pool.acquire() as conn:
+                await conn.execute(
+                    """DELETE FROM idempotency_keys
+                       WHERE account_id = $1 AND key = $2 AND status_code IS NULL""",
+                    principal.account_id,
+                    key,
+                )
         raise
 
 
