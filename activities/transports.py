@@ -106,7 +106,7 @@ def broker_email(
     msg.set_content(
         f"Customs entry package {package['package_number']} for export {submission['export_id']}.\n"
         f"Submission id: {submission['id']}\n"
-        "The commercial invoice and the packing list are attached.\n"
+        "The commercial invoice and the packing list are attached.\n" + _warnings_text(artifacts)
     )
     for kind in ATTACHED_TO_EMAIL:
         art = artifacts.get(kind)
@@ -117,6 +117,16 @@ def broker_email(
             bytes(art["content"]), maintype=maintype, subtype=subtype, filename=art["filename"]
         )
     return msg
+
+
+def _warnings_text(artifacts: dict[str, Any]) -> str:
+    """The invoice's warnings for the broker, one line each (empty when there are none)."""
+    invoice = artifacts.get("cci_json")
+    warnings = json.loads(invoice["content"]).get("warnings", []) if invoice else []
+    if not warnings:
+        return ""
+    lines = [f"- {w['code']} (order {w.get('orderId') or 'all'}): {w['message']}" for w in warnings]
+    return "\nWarnings for the broker:\n" + "\n".join(lines) + "\n"
 
 
 async def send_email(msg: EmailMessage, host: str, port: int, limit_s: float) -> None:

@@ -5,13 +5,15 @@ from typing import Literal
 
 from domain.planning_models import Severity
 
-Effect = Literal["BLOCK", "EXCLUDE", "EXCLUDE_REVIEW", "REVIEW", "FLAG"]
+# WARN reports a WARNING for the broker and the integrator, and asks for nothing
+Effect = Literal["BLOCK", "EXCLUDE", "EXCLUDE_REVIEW", "REVIEW", "WARN", "FLAG"]
 
 SEVERITY: dict[Effect, Severity] = {
     "BLOCK": "ERROR",
     "EXCLUDE": "ERROR",
     "EXCLUDE_REVIEW": "ERROR",
     "REVIEW": "WARNING",
+    "WARN": "WARNING",
     "FLAG": "INFO",
 }
 EXCLUDING: frozenset[Effect] = frozenset({"EXCLUDE", "EXCLUDE_REVIEW"})
@@ -24,7 +26,11 @@ RULES: dict[str, tuple[str, str]] = {
     "P-004": ("RULE_DATA_STALE", "Rule data is past its review date."),
     "O-001": ("ORDER_NOT_SYNCED", "The order id is not a synced order of the account."),
     "O-002": ("DESTINATION_MISMATCH", "The order goes to another destination than the plan."),
-    "O-003": ("CONSIGNEE_ADDRESS_INCOMPLETE", "The consignee address is incomplete."),
+    "O-003": ("CONSIGNEE_ADDRESS_INCOMPLETE", "The destination region or postal code is missing."),
+    "O-004": (
+        "CONSIGNEE_DETAILS_MISSING",
+        "The consignee's name or street address is missing; documents show the destination only.",
+    ),
     "D-001": ("HTS_MISSING", "The product has no HTS code."),
     "D-002": ("HTS_INVALID_FORMAT", "The HTS code is not 6, 8 or 10 digits."),
     "D-003": ("HTS_INVALID_CODE", "The HTS code does not exist."),

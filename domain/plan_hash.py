@@ -13,7 +13,12 @@ from domain.planning_models import (
     ProductSnapshot,
 )
 from domain.rulepack import RulePack
-from domain.rules import broker_has_usable_address, consignee_key, stale_measures
+from domain.rules import (
+    broker_has_usable_address,
+    consignee_details_missing,
+    consignee_key,
+    stale_measures,
+)
 from domain.rules_data import (
     FIBER_COMPOSITION,
     METAL_ORIGIN,
@@ -63,11 +68,11 @@ def hash_input(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date | Non
 
 def _order(order: OrderSnapshot, snapshot: PlanningSnapshot, attributes: list[str]) -> Any:
     lines = [_line(line, product_for(line, snapshot), attributes) for line in order.items]
-    return {
+    value: dict[str, Any] = {
         "destinationCountry": order.destinationCountry,
         "destinationRegion": order.destinationRegion,
         "destinationPostalCode": order.destinationPostalCode,
-        # presence and the normalized address (E-004 groups by it); never the name
+        # presence and the normalized address (E-004 groups by it); never the name itself
         "consignee": consignee_key(order),
         # the outcome does not depend on line order, so neither does the hash; a line's product
         # content follows from its productId, so these three fields order the lines fully
@@ -75,6 +80,11 @@ def _order(order: OrderSnapshot, snapshot: PlanningSnapshot, attributes: list[st
             lines, key=lambda x: (x["productId"], x["quantity"], x["unitValueUsd"] or "")
         ),
     }
+    if order.consignee is not None and "consignee.name" in consignee_details_missing(order):
+        # O-004 warns on a blank name; only then is the key present, so the hash of every plan
+        # whose consignee has a name stays what it was before O-004 existed
+        value["consigneeNameMissing"] = True
+    return value
 
 
 def _line(line: LineSnapshot, product: ProductSnapshot, attributes: list[str]) -> Any:

@@ -80,7 +80,7 @@ def no_eligible_orders() -> Finding:
 def evaluate_order(
     order_id: str, snapshot: PlanningSnapshot, pack: RulePack
 ) -> tuple[OrderEvaluation, list[Finding]]:
-    """O-001…O-003, then the data and compliance rules on every line."""
+    """O-001…O-004, then the data and compliance rules on every line."""
     order = snapshot.orders.get(order_id)
     where = Where(order_id)
     if order is None:
@@ -105,18 +105,34 @@ def evaluate_order(
 
 
 def _consignee(where: Where, order: OrderSnapshot, pack: RulePack) -> list[Finding]:
+    """O-003 (region and postal code decide) and O-004 (name and street only warn)."""
     if order.destinationCountry not in pack.supportedDestinations:
         return []
-    missing = []
-    if order.consignee is None:
-        missing.append("consignee")
-    elif not order.consignee.address.strip():
-        missing.append("consignee.address")
-    if not (order.destinationRegion or "").strip():
-        missing.append("destinationRegion")
-    if not (order.destinationPostalCode or "").strip():
-        missing.append("destinationPostalCode")
-    return [where.fire("O-003", "EXCLUDE", field=f, missing=True) for f in missing]
+    out = [
+        where.fire("O-003", "EXCLUDE", field=field, missing=True)
+        for field, value in (
+            ("destinationRegion", order.destinationRegion),
+            ("destinationPostalCode", order.destinationPostalCode),
+        )
+        if not (value or "").strip()
+    ]
+    lacking = consignee_details_missing(order)
+    if lacking:
+        detail = f"Not provided: {', '.join(lacking)}."
+        out.append(where.fire("O-004", "WARN", detail, field="consignee", missing=True))
+    return out
+
+
+def consignee_details_missing(order: OrderSnapshot) -> list[str]:
+    """Which of the consignee's name and street address the order lacks (blank counts)."""
+    consignee = order.consignee
+    if consignee is None:
+        return ["consignee.name", "consignee.address"]
+    return [
+        f"consignee.{field}"
+        for field, value in (("name", consignee.name), ("address", consignee.address))
+        if not value.strip()
+    ]
 
 
 def consignee_key(order: OrderSnapshot) -> str | None:

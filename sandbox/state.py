@@ -79,8 +79,17 @@ class BrokerState:
                     "exportId": submission.request.export_id,
                     "customsPackageId": submission.request.customs_package_id,
                     "documents": [d.artifact_type for d in submission.request.documents],
+                    "warningCodes": warning_codes(submission.request.invoice),
                     "callbacks": [record.snapshot() for record in submission.callbacks],
                 }
                 for submission_id, submission in self.submissions.items()
             },
         }
+
+
+def warning_codes(invoice: Any) -> list[str]:
+    """The codes of the invoice's warnings for the broker, as the broker read them."""
+    warnings = invoice.get("warnings") if isinstance(invoice, dict) else None
+    if not isinstance(warnings, list):
+        return []
+    return [str(w.get("code")) for w in warnings if isinstance(w, dict)]

@@ -112,21 +112,23 @@ async def list_export_rows(
     account_id: str,
     status: str | None,
     readiness: str | None,
-    after: str | None,
+    after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[asyncpg.Record]:
-    """A page of exports, newest id last."""
+    """A page of exports in creation order (`created_at`, then id), after the given row."""
+    after_time, after_id = after if after is not None else (None, None)
     return list(
         await conn.fetch(
             """SELECT * FROM exports WHERE account_id = $1
                  AND ($2::text IS NULL OR status = $2)
                  AND ($3::text IS NULL OR readiness_state = $3)
-                 AND ($4::text IS NULL OR id > $4)
-               ORDER BY id LIMIT $5""",
+                 AND ($4::timestamptz IS NULL OR (created_at, id) > ($4::timestamptz, $5::text))
+               ORDER BY created_at, id LIMIT $6""",
             account_id,
             status,
             readiness,
-            after,
+            after_time,
+            after_id,
             limit,
         )
     )

@@ -9,6 +9,7 @@ from domain.documents.models import (
     InvoiceLine,
     PackageFlag,
     PackageOrder,
+    PackageWarning,
     Party,
 )
 
@@ -116,4 +117,21 @@ async def load_package_data(conn: Any, export: Any, package: Any) -> CustomsPack
         strategyCode=plan.get("strategyHint", {}).get("code", "NONE"),
         orders=package_orders,
         flags=[PackageFlag(**f) for f in plan.get("flags", [])],
+        warnings=broker_warnings(plan),
     )
+
+
+def broker_warnings(plan: dict[str, Any]) -> list[PackageWarning]:
+    """The plan's WARNING messages that concern the package: plan-wide or on an included order."""
+    included = set(plan["included_order_ids"])
+    return [
+        PackageWarning(
+            code=m["code"],
+            message=m["message"],
+            orderId=m.get("orderId"),
+            productId=m.get("productId"),
+            field=m.get("field"),
+        )
+        for m in plan.get("validationMessages", [])
+        if m["severity"] == "WARNING" and (m.get("orderId") is None or m["orderId"] in included)
+    ]

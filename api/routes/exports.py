@@ -15,7 +15,7 @@ from api.deps import AnyRole, Integration, PoolDep, SettingsDep, TemporalDep, ch
 from api.errors import ApiError
 from api.idempotency import Write, begin_workflow_write
 from api.openapi import error_responses
-from api.pagination import Cursor, Limit
+from api.pagination import Limit, TimeCursor, read_time_cursor, time_cursor
 from api.schemas.exports import EventPage, ExecuteRequest, ExportPage, ExportView, Plan, PlanRequest
 from api.temporal_calls import WorkflowClosed, bounded, run_update
 from api.views import event_view, inspect_view, summary_view
@@ -341,18 +341,20 @@ async def list_exports(
     pool: PoolDep,
     status: StatusFilter = None,
     readinessState: StatusFilter = None,
-    cursor: Cursor = None,
+    cursor: TimeCursor = None,
     limit: Limit = 50,
 ) -> ExportPage:
-    """Exports of the account, oldest first, filtered by status and readiness."""
+    """Exports of the account in creation order (oldest first), filtered by status and readiness."""
+    after = read_time_cursor(cursor)
     async with pool.acquire() as conn:
         rows = await exports.list_export_rows(
-            conn, principal.account_id, status, readinessState, cursor, limit
+            conn, principal.account_id, status, readinessState, after, limit
         )
+    last = rows[-1] if len(rows) == limit else None
     return ExportPage.model_validate(
         {
             "data": [summary_view(r) for r in rows],
-            "nextCursor": rows[-1]["id"] if len(rows) == limit else None,
+            "nextCursor": time_cursor(last["created_at"], last["id"]) if last else None,
         }
     )
 

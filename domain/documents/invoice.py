@@ -9,12 +9,14 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from domain.documents.consignee import ConsigneeBlock, consignee_block
 from domain.documents.formatting import format_instant, format_kg, format_usd
 from domain.documents.models import (
     CustomsPackageData,
     InvoiceLine,
     PackageFlag,
     PackageOrder,
+    PackageWarning,
     Party,
 )
 from domain.money import round_kg, round_usd
@@ -56,7 +58,7 @@ class InvoiceOrder(BaseModel):
 
     orderId: str
     orderExternalId: str
-    consignee: Party | None
+    consignee: ConsigneeBlock
     destinationCountry: str
     destinationRegion: str | None
     destinationPostalCode: str | None
@@ -82,6 +84,7 @@ class CommercialInvoice(BaseModel):
     exporter: Party
     broker: Party
     flags: list[PackageFlag]
+    warnings: list[PackageWarning]
     orders: list[InvoiceOrder]
     totals: InvoiceTotals
 
@@ -147,7 +150,7 @@ def _order(order: PackageOrder, flags: list[PackageFlag]) -> InvoiceOrder:
     return InvoiceOrder(
         orderId=order.orderId,
         orderExternalId=order.orderExternalId,
-        consignee=order.consignee,
+        consignee=consignee_block(order),
         destinationCountry=order.destinationCountry,
         destinationRegion=order.destinationRegion,
         destinationPostalCode=order.destinationPostalCode,
@@ -174,6 +177,7 @@ def build_invoice(data: CustomsPackageData) -> CommercialInvoice:
         exporter=data.exporter,
         broker=data.broker,
         flags=data.flags,
+        warnings=data.warnings,
         orders=[_order(order, data.flags) for order in data.orders],
         totals=totals_of(all_lines, orders=len(data.orders)),
     )

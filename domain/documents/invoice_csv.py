@@ -7,6 +7,7 @@ Cell text is written exactly as given (the csv module quotes commas, quotes and 
 import csv
 import io
 
+from domain.documents.consignee import ConsigneeBlock
 from domain.documents.invoice import CommercialInvoice, InvoiceItem, InvoiceOrder, flag_applies
 from domain.documents.models import PackageFlag, Party, RenderedArtifact
 
@@ -55,6 +56,11 @@ def _party(party: Party | None) -> list[str]:
     return [party.name, party.address, party.country or "", party.identifier or ""]
 
 
+def _consignee(block: ConsigneeBlock) -> list[str]:
+    # the same four columns as every party; region and postal code have their own columns
+    return [block.name or "", block.address or "", block.country, ""]
+
+
 def _flags_text(line: InvoiceItem, flags: list[PackageFlag]) -> str:
     applying = [f for f in flags if flag_applies(f, line.orderId, line.productId)]
     return "\n".join(f"{flag.code}: {flag.message}" for flag in applying)
@@ -73,7 +79,7 @@ def _row(invoice: CommercialInvoice, order: InvoiceOrder, line: InvoiceItem) -> 
         *_party(invoice.broker),
         order.orderId,
         order.orderExternalId,
-        *_party(order.consignee),
+        *_consignee(order.consignee),
         order.destinationCountry,
         order.destinationRegion or "",
         order.destinationPostalCode or "",

@@ -9,6 +9,7 @@ from datetime import datetime
 from fpdf import FPDF
 from fpdf.enums import Align
 
+from domain.documents.consignee import ConsigneeBlock
 from domain.documents.invoice import CommercialInvoice, InvoiceOrder, InvoiceTotals
 from domain.documents.models import Party, RenderedArtifact
 from domain.documents.pdf_table import BODY_SIZE, FONT, LINE_HEIGHT, Column, draw_table
@@ -32,6 +33,12 @@ _FLAGS = (
     Column("Message", 129),
     Column("Orders", 40),
     Column("Products", 40),
+)
+_WARNINGS = (
+    Column("Code", 50),
+    Column("Message", 129),
+    Column("Order", 40),
+    Column("Product / field", 40),
 )
 _LINES = (
     Column("Line", 8, "R"),
@@ -109,6 +116,17 @@ def _party(pdf: _InvoicePdf, party: Party | None, missing: str = MISSING) -> str
     return "\n".join(lines)
 
 
+def _consignee(pdf: _InvoicePdf, block: ConsigneeBlock) -> str:
+    lines = [pdf.txt(value) for value in (block.name, block.address) if value]
+    place = " ".join(value for value in (block.region, block.postalCode) if value)
+    if place:
+        lines.append(pdf.txt(place))
+    lines.append(f"Country: {pdf.txt(block.country)}")
+    if block.note:
+        lines.append(block.note)
+    return "\n".join(lines)
+
+
 def _weight(totals: InvoiceTotals) -> str:
     if not totals.linesWithoutWeight:
         return totals.weightKg
@@ -151,12 +169,29 @@ def _flags(pdf: _InvoicePdf) -> None:
     draw_table(pdf, _FLAGS, rows)
 
 
+def _warnings(pdf: _InvoicePdf) -> None:
+    pdf.heading("Warnings for the broker")
+    if not pdf.invoice.warnings:
+        pdf.note("No warnings.")
+        return
+    rows = [
+        (
+            pdf.txt(warning.code),
+            pdf.txt(warning.message),
+            pdf.txt(warning.orderId, "all"),
+            pdf.txt(" / ".join(part for part in (warning.productId, warning.field) if part)),
+        )
+        for warning in pdf.invoice.warnings
+    ]
+    draw_table(pdf, _WARNINGS, rows)
+
+
 def _order(pdf: _InvoicePdf, order: InvoiceOrder) -> None:
     pdf.heading(f"Order {order.orderExternalId} ({order.orderId})")
     parts = (order.destinationCountry, order.destinationRegion, order.destinationPostalCode)
     totals = order.totals
     order_rows = [
-        ("Consignee", _party(pdf, order.consignee)),
+        ("Consignee", _consignee(pdf, order.consignee)),
         ("Destination", pdf.txt(", ".join(part for part in parts if part))),
         ("Entry type", pdf.txt(order.entryType, MISSING)),
         ("Order totals", f"USD {totals.valueUsd}, {totals.quantity} units, {_weight(totals)} kg"),
@@ -215,6 +250,7 @@ def render_invoice_pdf(invoice: CommercialInvoice, issued_at: datetime) -> Rende
     pdf.add_page()
     _summary(pdf)
     _flags(pdf)
+    _warnings(pdf)
     for order in invoice.orders:
         _order(pdf, order)
     _package_totals(pdf)

@@ -1,5 +1,7 @@
-"""`manifest`: the package's inventory, every other artifact with its SHA-256 and size."""
+"""`manifest`: the package's inventory: every other artifact with its SHA-256 and size, and the
+orders it covers with their consignee and entry type."""
 
+from domain.documents.consignee import consignee_block
 from domain.documents.formatting import canonical_json, format_instant
 from domain.documents.models import CustomsPackageData, RenderedArtifact
 
@@ -20,6 +22,15 @@ def render_manifest(
         "planHash": data.planHash,
         "rulesetVersion": data.rulesetVersion,
         "issuedAt": format_instant(data.issuedAt),
+        "orders": [
+            {
+                "orderId": order.orderId,
+                "orderExternalId": order.orderExternalId,
+                "entryType": order.entryType,
+                "consignee": consignee_block(order).model_dump(mode="json"),
+            }
+            for order in data.orders
+        ],
         "artifacts": [
             {
                 "artifact_type": artifact.artifact_type,

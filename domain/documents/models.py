@@ -66,6 +66,18 @@ class PackageFlag(BaseModel):
     productIds: list[str] = Field(default_factory=list)
 
 
+class PackageWarning(BaseModel):
+    """A plan warning the broker should read (the plan's WARNING messages on included orders)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    message: str
+    orderId: str | None = None
+    productId: str | None = None
+    field: str | None = None
+
+
 class CustomsPackageData(BaseModel):
     """Everything the artifacts of one customs package show, taken from the executed plan."""
 
@@ -85,6 +97,7 @@ class CustomsPackageData(BaseModel):
     strategyCode: str
     orders: list[PackageOrder]
     flags: list[PackageFlag] = Field(default_factory=list)
+    warnings: list[PackageWarning] = Field(default_factory=list)
 
     @field_validator("issuedAt")
     @classmethod

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from domain.documents.consignee import ConsigneeBlock, consignee_block
 from domain.documents.formatting import canonical_json, format_instant, format_kg
 from domain.documents.invoice import line_weight
 from domain.documents.models import (
@@ -46,7 +47,7 @@ class PackedOrder(BaseModel):
 
     orderId: str
     orderExternalId: str
-    consignee: Party | None
+    consignee: ConsigneeBlock
     destinationCountry: str
     destinationRegion: str | None
     destinationPostalCode: str | None
@@ -95,7 +96,7 @@ def _order(order: PackageOrder) -> PackedOrder:
     return PackedOrder(
         orderId=order.orderId,
         orderExternalId=order.orderExternalId,
-        consignee=order.consignee,
+        consignee=consignee_block(order),
         destinationCountry=order.destinationCountry,
         destinationRegion=order.destinationRegion,
         destinationPostalCode=order.destinationPostalCode,

@@ -384,6 +384,67 @@ async def test_list_filters_by_status_and_readiness_and_pages_with_a_cursor(
     assert item["planHash"] == ready["planHash"]
 
 
+async def test_list_is_in_creation_order_with_keyed_and_unkeyed_plans_mixed(
+    http: httpx.AsyncClient, worker: Any, world: World
+) -> None:
+    order_id = (await world.orders(http, "SKU-SCARF"))[0]
+    made = []
+    for n in range(8):
+        # keyed plans get ids derived from the key: they sort anywhere among the others
+        keyed = {"idempotency-key": f"plan-order-{uuid.uuid4().hex}-{n}"} if n % 2 else None
+        r = await plan(http, world, [order_id], headers=keyed)
+        assert r.status_code == 201, r.text
+        made.append(r.json()["exportId"])
+    assert made != sorted(made)  # the test means something only if ids alone mis-order them
+    headers = world.tenant.auth("reviewer")
+
+    async def pages(limit: int, during: Any = None) -> list[str]:
+        seen: list[str] = []
+        cursor = None
+        while True:
+            query = f"?limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+            r = await http.get(f"/api/exports{query}", headers=headers)
+            assert r.status_code == 200, r.text
+            seen += [e["exportId"] for e in r.json()["data"]]
+            cursor = r.json()["nextCursor"]
+            if during is not None:
+                await during()
+            if cursor is None:
+                return seen
+
+    assert await pages(50) == made
+    assert await pages(3) == made
+
+    inserted: list[str] = []
+    running: list[asyncio.Task[None]] = []
+
+    async def plan_more() -> None:
+        r = await plan(http, world, [order_id], headers={"idempotency-key": uuid.uuid4().hex})
+        assert r.status_code == 201, r.text
+        inserted.append(r.json()["exportId"])
+
+    async def start_planning() -> None:
+        running.append(asyncio.create_task(plan_more()))
+
+    # plans made while a client pages: nothing repeats, nothing that was there is skipped or
+    # moved, and whatever new ones it sees come after all the old ones
+    seen = await pages(2, during=start_planning)
+    await asyncio.gather(*running)
+    assert seen[: len(made)] == made
+    assert set(seen[len(made) :]) <= set(inserted)
+    assert len(set(seen)) == len(seen)
+    everything = await pages(50)
+    assert everything[: len(made)] == made
+    assert sorted(everything[len(made) :]) == sorted(inserted)
+
+
+async def test_list_refuses_a_cursor_it_did_not_give(http: httpx.AsyncClient, world: World) -> None:
+    for cursor in ("exp_01ZZZZZZZZZZZZZZZZZZZZZZZZ", "bm90LWEtY3Vyc29y", "x" * 129, "a+b"):
+        r = await http.get(f"/api/exports?cursor={cursor}", headers=world.tenant.auth())
+        body = assert_error(r, 400, "VALIDATION_ERROR")
+        assert body["field"] == "cursor"
+
+
 async def test_events_after_a_seq(http: httpx.AsyncClient, worker: Any, world: World) -> None:
     body = await planned(http, world, "SKU-SCARF-8")
     export_id = body["exportId"]

@@ -24,6 +24,7 @@ from domain.documents.models import (
     InvoiceLine,
     PackageFlag,
     PackageOrder,
+    PackageWarning,
     Party,
     RenderedArtifact,
 )
@@ -547,3 +548,99 @@ def test_pdf_numbers_pages_and_user_text_cannot_forge_the_page_count() -> None:
     assert pages
     assert pages == [(str(n), str(len(pages))) for n in range(1, len(pages) + 1)]
     assert "page {nb} of  nb " in text
+
+
+# --- an order without consignee details (RULES O-004) -------------------------------------
+
+WARNING = PackageWarning(
+    code="CONSIGNEE_DETAILS_MISSING",
+    message="The consignee's name or street address is missing.",
+    orderId="ord_3",
+    field="consignee",
+)
+
+
+def _without_consignee(consignee: Party | None) -> CustomsPackageData:
+    base = build_package()
+    guide = base.orders[1].model_copy(
+        update={
+            "orderId": "ord_3",
+            "orderExternalId": "SHOP-1003",
+            "consignee": consignee,
+            "destinationRegion": "CA",
+            "destinationPostalCode": "94107",
+        }
+    )
+    return build_package(orders=[guide], warnings=[WARNING])
+
+
+@pytest.mark.parametrize(
+    "consignee",
+    [None, Party(name=" ", address="")],
+    ids=["no-consignee", "blank-consignee"],
+)
+def test_consignee_block_shows_the_destination_and_says_what_is_missing(
+    consignee: Party | None,
+) -> None:
+    data = _without_consignee(consignee)
+    artifacts = by_type(render_artifacts(data))
+    expected = {
+        "name": None,
+        "address": None,
+        "region": "CA",
+        "postalCode": "94107",
+        "country": "US",
+        "notProvided": ["name", "address"],
+        "note": "Name and street address were not provided.",
+    }
+    assert json.loads(artifacts["cci_json"].content)["orders"][0]["consignee"] == expected
+    assert json.loads(artifacts["packing_list"].content)["orders"][0]["consignee"] == expected
+    manifest = json.loads(artifacts["manifest"].content)
+    assert manifest["orders"] == [
+        {
+            "orderId": "ord_3",
+            "orderExternalId": "SHOP-1003",
+            "entryType": None,
+            "consignee": expected,
+        }
+    ]
+    html = artifacts["cci_human_readable"].content.decode()
+    block = html.split("<th>Consignee</th>")[1].split("</tr>")[0]
+    assert "CA 94107" in block
+    assert "Country: US" in block
+    assert "Name and street address were not provided." in block
+    assert "None" not in block
+    pdf = squeezed(pdf_text(artifacts["cci_pdf"].content))
+    assert squeezed("CA 94107") in pdf
+    assert squeezed("Name and street address were not provided.") in pdf
+    row = next(csv.DictReader(io.StringIO(artifacts["cci_csv"].content.decode())))
+    assert (row["consigneeName"], row["consigneeAddress"], row["consigneeCountry"]) == (
+        "",
+        "",
+        "US",
+    )
+    assert (row["orderDestinationRegion"], row["orderDestinationPostalCode"]) == ("CA", "94107")
+
+
+def test_a_full_consignee_has_nothing_not_provided() -> None:
+    data = _without_consignee(CONSIGNEE)
+    block = invoice_json(data)["orders"][0]["consignee"]
+    assert (block["name"], block["address"]) == (CONSIGNEE.name, CONSIGNEE.address)
+    assert (block["notProvided"], block["note"]) == ([], None)
+
+
+def test_only_the_missing_part_is_named() -> None:
+    block = invoice_json(_without_consignee(Party(name="Grace", address=" ")))["orders"][0]
+    assert block["consignee"]["notProvided"] == ["address"]
+    assert block["consignee"]["note"] == "Street address was not provided."
+
+
+def test_warnings_for_the_broker_appear_in_html_json_and_pdf() -> None:
+    data = _without_consignee(None)
+    assert invoice_json(data)["warnings"] == [WARNING.model_dump()]
+    html = rendered(data, "cci_human_readable").decode()
+    assert "<code>CONSIGNEE_DETAILS_MISSING</code>" in html
+    assert "CONSIGNEE_DETAILS_MISSING" in pdf_text(rendered(data, "cci_pdf"))
+    quiet = build_package()
+    assert invoice_json(quiet)["warnings"] == []
+    assert "No warnings." in rendered(quiet, "cci_human_readable").decode()

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.plan_hash import plan_hash
-from domain.planning_models import PlanningSnapshot
+from domain.planning_models import Consignee, PlanningSnapshot
 from tests.domain.planning_builders import (
     PACK,
     PLAN_DATE,
@@ -131,7 +131,10 @@ def test_fields_no_rule_reads_do_not_count(text: str) -> None:
         oid: o.model_copy(
             update={
                 "externalId": text,
-                "consignee": o.consignee.model_copy(update={"name": text}) if o.consignee else None,
+                # any name that is not blank: a blank one is O-004's to warn about
+                "consignee": o.consignee.model_copy(update={"name": f"N{text}"})
+                if o.consignee
+                else None,
             }
         )
         for oid, o in BASE.orders.items()
@@ -214,10 +217,11 @@ def test_consignee_presence_and_address_count() -> None:
         {"consignee": None},
         {"destinationRegion": None},
         {"destinationPostalCode": "10002"},
+        {"consignee": Consignee(name=" ", address="1 Market St")},
     ):
         orders = {**BASE.orders, "ord_1": BASE.orders["ord_1"].model_copy(update=changes)}
         hashes.add(plan_hash(BASE.model_copy(update={"orders": orders}), PACK))
-    assert len(hashes) == 4
+    assert len(hashes) == 5
 
 
 def test_pack_version_and_content_count() -> None:

@@ -30,10 +30,19 @@ FIRES = [
     pytest.param("O-001", snapshot(requested=["ord_1", "ord_unknown"]), id="O-001"),
     pytest.param("O-002", with_order(destinationCountry="CA"), id="O-002"),
     pytest.param("O-003", with_order(destinationRegion=None), id="O-003-region"),
+    pytest.param("O-003", with_order(destinationRegion=" "), id="O-003-blank-region"),
+    pytest.param("O-003", with_order(destinationPostalCode=None), id="O-003-no-postal"),
     pytest.param("O-003", with_order(destinationPostalCode=" "), id="O-003-postal"),
-    pytest.param("O-003", with_order(consignee=None), id="O-003-no-consignee"),
+]
+WARNS = [
+    pytest.param(with_order(consignee=None), "name, consignee.address.", id="no-consignee"),
     pytest.param(
-        "O-003", with_order(consignee=Consignee(name="J", address=" ")), id="O-003-no-address"
+        with_order(consignee=Consignee(name=" ", address="5 Main St")),
+        "consignee.name.",
+        id="blank-name",
+    ),
+    pytest.param(
+        with_order(consignee=Consignee(name="J", address=" ")), "consignee.address.", id="no-street"
     ),
 ]
 SILENT = [
@@ -48,6 +57,16 @@ SILENT = [
     pytest.param(
         "O-003", with_order(destinationCountry="CA", consignee=None), id="O-003-after-O-002"
     ),
+    # name and street only warn (O-004): the order is complete enough for customs without them
+    pytest.param("O-003", with_order(consignee=None), id="O-003-no-consignee"),
+    pytest.param(
+        "O-003", with_order(consignee=Consignee(name=" ", address=" ")), id="O-003-blank-consignee"
+    ),
+    pytest.param("O-004", snapshot(), id="O-004-baseline"),
+    pytest.param(
+        "O-004", with_order(destinationCountry="CA", consignee=None), id="O-004-after-O-002"
+    ),
+    pytest.param("O-004", with_order(destinationRegion=None), id="O-004-region-is-O-003"),
 ]
 
 
@@ -93,6 +112,27 @@ def test_o002_stops_other_rules_for_that_order() -> None:
 def test_o003_lists_the_missing_address_fields() -> None:
     outcome = run(with_order(consignee=None, destinationPostalCode=None))
     assert [m.field for m in outcome.missing_data] == ["consignee", "destinationPostalCode"]
+    assert outcome.decisions[0].reasonCodes == ["CONSIGNEE_ADDRESS_INCOMPLETE"]
+
+
+@pytest.mark.parametrize(("snap", "names"), WARNS)
+def test_o004_warns_and_keeps_the_order(snap: PlanningSnapshot, names: str) -> None:
+    outcome = run(snap)
+    found = messages_of(outcome, "O-004")
+    assert [(m.severity, m.code, m.field) for m in found] == [
+        ("WARNING", "CONSIGNEE_DETAILS_MISSING", "consignee")
+    ]
+    assert found[0].message.endswith(names)
+    assert outcome.readinessState == "READY"
+    assert outcome.next_recommended_action == "EXECUTE"
+    assert outcome.included_order_ids == ["ord_1"]
+    assert outcome.decisions[0].reasonCodes == ["CONSIGNEE_DETAILS_MISSING"]
+    assert [(m.orderId, m.field) for m in outcome.missing_data] == [("ord_1", "consignee")]
+    assert outcome.flags == run(snapshot()).flags  # a warning is not a flag
+
+
+def test_o004_does_not_change_the_strategy_or_entry_type() -> None:
+    assert run(with_order(consignee=None)).strategyHint == run(snapshot()).strategyHint
 
 
 ORDER_1 = Where("ord_1")
