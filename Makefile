@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: install run test lint fmt bench-sync bench-plan bench-lifecycle faults fuzz load clean
+.PHONY: install browser run test lint fmt bench-sync bench-plan bench-lifecycle faults fuzz load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,10 +13,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Browser tests use Debian's Chromium, never a downloaded build. As root we install it when it is
+# missing; otherwise those tests skip (and fail where CI=true).
+browser:
+	@test -x /usr/bin/chromium || [ "$$(id -u)" != 0 ] || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
 run: install
 	$(BIN)/entrygo dev
 
-test: install
+test: install browser
 	$(BIN)/pytest
 
 lint: install

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from api.docs import OPENAPI_URL, install_docs
 from api.errors import install_error_handlers
 from api.gateway import Gateway
 from api.idempotency import purge_expired
@@ -75,8 +76,8 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        openapi_url="/docs/api/openapi",
-        docs_url="/docs/api",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,  # install_docs serves the pages with local assets
         redoc_url=None,
     )
     app.state.settings = settings
@@ -96,6 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
     ):
         app.include_router(router, responses=error_responses())
     install_openapi(app)
+    install_docs(app)
     limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_enabled else None
     app.add_middleware(Gateway, body_limit=settings.body_limit_bytes, limiter=limiter)
     return app

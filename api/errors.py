@@ -8,6 +8,7 @@ database / Temporal down -> 503 SERVICE_UNAVAILABLE (api/middleware.py)
 anything else           ->  500 INTERNAL_ERROR (api/middleware.py)
 """
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -143,12 +144,27 @@ async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
     return error_response(validation_error(issues_from_pydantic(errors)))
 
 
-async def _on_http(_: Request, exc: Exception) -> JSONResponse:
+def allowed_methods(request: Request, fallback: str) -> str:
+    """Every method the path serves, as the OpenAPI document declares them (RFC 9110 `Allow`);
+    Starlette's own header names only the first matching route's methods."""
+    path = request.url.path
+    matching = [
+        (template.count("{"), item)
+        for template, item in request.app.openapi().get("paths", {}).items()
+        if re.fullmatch(re.sub(r"\{[^/{}]+\}", "[^/]+", template), path)
+    ]
+    # the most literal template is the path's own (/api/exports/plan, not /api/exports/{id})
+    fewest = min((params for params, _ in matching), default=0)
+    methods = {m.upper() for params, item in matching if params == fewest for m in item}
+    return ", ".join(sorted(methods)) if methods else fallback
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
         return error_response(not_found("route"))
     if exc.status_code == 405:
-        allow = (exc.headers or {}).get("Allow", "")
+        allow = allowed_methods(request, (exc.headers or {}).get("Allow", ""))
         return error_response(
             ApiError(
                 405,

@@ -6,6 +6,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api.errors import ErrorBody
+from api.openapi_links import add_links
+from domain.signing import SIGNATURE_HEADER
 
 _DESCRIPTIONS = {
     400: "Invalid JSON (INVALID_REQUEST) or validation failed (VALIDATION_ERROR, "
@@ -23,6 +25,33 @@ _DESCRIPTIONS = {
 }
 
 COMMON = (400, 401, 404, 405, 413, 415, 429, 500, 503)
+
+# Who may call what (CONTRACT §4, §5): a key, an optional key, nothing, or a broker's signature.
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+SECURITY: dict[str, list[dict[str, list[str]]]] = {
+    "/api/system/health": [{}, {"bearer": []}],
+    "/api/system/live": [],
+    "/api/system/ready": [],
+    "/api/brokers/{broker_id}/callbacks": [{"brokerSignature": []}],
+}
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "eg_live_… API key"},
+    "brokerSignature": {
+        "type": "apiKey",
+        "in": "header",
+        "name": SIGNATURE_HEADER,
+        "description": "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<body>' with the broker's secret>",
+    },
+}
+# What api/idempotency.py enforces on the header and on the body field (CONTRACT §4).
+IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes the write safe to retry; wins over the body's idempotencyKey.",
+    "schema": IDEMPOTENCY_KEY_SCHEMA,
+}
 
 # What GET /api/artifacts/{id}/content really answers: each artifact's own media type (§10).
 ARTIFACT_CONTENT = ("/api/artifacts/{artifact_id}/content", "get")
@@ -62,11 +91,73 @@ def install_openapi(app: FastAPI) -> None:
         components = schema.get("components", {}).get("schemas", {})
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
-        schema["components"]["securitySchemes"] = {
-            "bearer": {"type": "http", "scheme": "bearer", "description": "eg_live_… API key"}
-        }
-        schema["security"] = [{"bearer": []}]
+        schema["components"]["securitySchemes"] = SECURITY_SCHEMES
+        schema["security"] = BEARER
+        for path, security in SECURITY.items():
+            for operation in schema["paths"][path].values():
+                operation["security"] = security
+        _declare_idempotency(schema["paths"], components)
+        _declare_no_nul(schema)
+        add_links(schema["paths"])
         app.openapi_schema = schema
         return schema
 
     app.openapi = build  # type: ignore[method-assign]
+
+
+def _declare_idempotency(paths: dict[str, Any], components: dict[str, Any]) -> None:
+    """Declare the key's constraints on every body that has one, and the header beside it."""
+    for name, component in components.items():
+        properties = component.get("properties", {})
+        if "idempotencyKey" in properties:
+            properties["idempotencyKey"] = {
+                "anyOf": [IDEMPOTENCY_KEY_SCHEMA, {"type": "null"}],
+                "title": "Idempotencykey",
+            }
+            for path_item in paths.values():
+                for operation in path_item.values():
+                    ref = (
+                        operation.get("requestBody", {})
+                        .get("content", {})
+                        .get("application/json", {})
+                        .get("schema", {})
+                        .get("$ref", "")
+                    )
+                    if ref == f"#/components/schemas/{name}":
+                        operation.setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
+
+
+NO_NUL = "^[^\\x00]*$"
+_REF = "#/components/schemas/"
+
+
+def _declare_no_nul(schema: dict[str, Any]) -> None:
+    """Every text a client sends refuses U+0000 (PostgreSQL cannot store it): say so on every
+    string of parameters and request bodies. Answers may echo it (an error names the field)."""
+    components = schema.get("components", {}).get("schemas", {})
+    sent: list[Any] = []
+    for path_item in schema["paths"].values():
+        for operation in path_item.values():
+            sent += [p.get("schema", {}) for p in operation.get("parameters", [])]
+            sent += [
+                c.get("schema", {})
+                for c in operation.get("requestBody", {}).get("content", {}).values()
+            ]
+    seen: set[str] = set()
+    while sent:
+        node = sent.pop()
+        if isinstance(node, list):
+            sent += node
+        elif isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith(_REF) and ref[len(_REF) :] not in seen:
+                seen.add(ref[len(_REF) :])
+                sent.append(components[ref[len(_REF) :]])
+            if node.get("type") == "string" and not node.keys() & {
+                "pattern",
+                "enum",
+                "format",
+                "const",
+            }:
+                node["pattern"] = NO_NUL
+            sent += [v for v in node.values() if isinstance(v, dict | list)]

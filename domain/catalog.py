@@ -4,25 +4,53 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from domain.countries import is_alpha2
+from domain.countries import Alpha2
 from domain.money import Kg, Usd
 
 ExternalId = Annotated[str, Field(min_length=1, max_length=255)]
 ShortText = Annotated[str, Field(min_length=1, max_length=500)]
-CountryCode = Annotated[str, Field(min_length=2, max_length=2)]
-UsdIn = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
-KgIn = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=3, allow_inf_nan=False)]
+
+
+def _amount_schema(whole_digits: int, places: int) -> dict[str, Any]:
+    """What the server takes for an amount: a number or a decimal string, ≥ 0, with at most
+    `whole_digits` digits before the point and `places` after it."""
+    step = 10**-places
+    return {
+        "anyOf": [
+            {
+                "type": "number",
+                "minimum": 0,
+                "maximum": float(10**whole_digits) - step,
+                "multipleOf": step,
+            },
+            {"type": "string", "pattern": f"^[0-9]{{1,{whole_digits}}}(\\.[0-9]{{1,{places}}})?$"},
+        ]
+    }
+
+
+UsdIn = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False),
+    WithJsonSchema(_amount_schema(12, 2)),
+]
+KgIn = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=12, decimal_places=3, allow_inf_nan=False),
+    WithJsonSchema(_amount_schema(9, 3)),
+]
+
+
+def _integral(value: Any) -> Any:
+    # JSON has one number type: 3.0 is the integer 3 (JSON Schema agrees); 3.5 and "3" are not
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
 
 MAX_ITEMS = 1000
 MAX_LINES = 500
-
-
-def _alpha2(value: str | None) -> str | None:
-    if value is not None and not is_alpha2(value):
-        raise ValueError("must be an ISO 3166-1 alpha-2 country code")
-    return value
 
 
 class ManufacturerIn(BaseModel):
@@ -33,10 +61,8 @@ class ManufacturerIn(BaseModel):
     name: ShortText
     address: ShortText
     city: ShortText
-    country: CountryCode
+    country: Alpha2
     region: ShortText | None = None
-
-    _country = field_validator("country")(_alpha2)
 
 
 class ProductIn(BaseModel):
@@ -47,13 +73,11 @@ class ProductIn(BaseModel):
     externalId: ExternalId
     description: Annotated[str, Field(max_length=2000)] | None = None
     hsCode: Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[0-9. ]+$")] | None = None
-    countryOfOrigin: CountryCode | None = None
+    countryOfOrigin: Alpha2 | None = None
     unitValueUsd: UsdIn | None = None
     weightKg: KgIn | None = None
     manufacturer: ManufacturerIn | None = None
     attributes: dict[str, Any] | None = None
-
-    _origin = field_validator("countryOfOrigin")(_alpha2)
 
 
 class Product(BaseModel):
@@ -88,7 +112,7 @@ class OrderLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     productId: Annotated[str, Field(min_length=1, max_length=64)]
-    quantity: Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
+    quantity: Annotated[int, BeforeValidator(_integral), Field(ge=1, le=1_000_000, strict=True)]
     unitValueUsd: UsdIn | None = None
 
 
@@ -98,14 +122,12 @@ class OrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     externalId: ExternalId
-    destinationCountry: CountryCode
+    destinationCountry: Alpha2
     destinationRegion: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     destinationPostalCode: Annotated[str, Field(min_length=1, max_length=32)] | None = None
     consignee: ConsigneeIn | None = None
     items: Annotated[list[OrderLineIn], Field(min_length=1, max_length=MAX_LINES)]
     metadata: dict[str, Any] | None = None
-
-    _destination = field_validator("destinationCountry")(_alpha2)
 
 
 class OrderLine(BaseModel):

@@ -3,14 +3,23 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from domain.countries import is_alpha2
+from domain.countries import Alpha2
 
 ShipmentMode = Literal["PARCEL_DTC", "BULK_TO_US_WAREHOUSE", "POSTAL"]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
-Url = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^https?://[^\s]+$")]
-Email = Annotated[str, Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+# Explicit classes, not \s: Python's and JavaScript's \s differ (U+0085, U+001C…U+001F), and
+# clients validate with the latter. Controls and spaces are out; NUL could not be stored anyway.
+Url = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^https?://[^\x00-\x20\x7f]+$")]
+Email = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=320,
+        pattern=r"^[^@\x00-\x20\x7f]+@[^@\x00-\x20\x7f]+\.[^@\x00-\x20\x7f]+$",
+    ),
+]
 Secret = Annotated[str, Field(min_length=16, max_length=500)]
 
 
@@ -24,14 +33,7 @@ class Address(BaseModel):
     city: Text
     region: Text | None = None
     postalCode: Annotated[str, Field(min_length=1, max_length=32)] | None = None
-    country: Annotated[str, Field(min_length=2, max_length=2)]
-
-    @field_validator("country")
-    @classmethod
-    def _country(cls, value: str) -> str:
-        if not is_alpha2(value):
-            raise ValueError("must be an ISO 3166-1 alpha-2 country code")
-        return value
+    country: Alpha2
 
 
 class Warehouse(BaseModel):
@@ -56,6 +58,13 @@ class EmailTransport(BaseModel):
     recipientEmail: Email
 
 
+class EmailTransportView(BaseModel):
+    """An email transport as shown: the address as stored (input rules may have tightened)."""
+
+    type: Literal["email"]
+    recipientEmail: str
+
+
 class WebhookTransportIn(BaseModel):
     """The broker takes submissions as signed webhooks (secret is write-only)."""
 
@@ -74,7 +83,7 @@ class WebhookTransport(BaseModel):
 
 
 TransportIn = Annotated[EmailTransport | WebhookTransportIn, Field(discriminator="type")]
-TransportOut = Annotated[EmailTransport | WebhookTransport, Field(discriminator="type")]
+TransportOut = Annotated[EmailTransportView | WebhookTransport, Field(discriminator="type")]
 
 
 class Broker(BaseModel):

@@ -5,7 +5,7 @@ from typing import Any
 import asyncpg
 
 from domain.ids import new_id
-from domain.reference import Address, Broker, EmailTransport, Warehouse, WebhookTransport
+from domain.reference import Address, Broker, EmailTransportView, Warehouse, WebhookTransport
 from store.errors import NotFound
 
 
@@ -25,9 +25,9 @@ def warehouse_from_row(row: asyncpg.Record) -> Warehouse:
 
 def broker_from_row(row: asyncpg.Record) -> Broker:
     """Row → model."""
-    transport: EmailTransport | WebhookTransport
+    transport: EmailTransportView | WebhookTransport
     if row["transport_type"] == "email":
-        transport = EmailTransport(type="email", recipientEmail=row["recipient_email"])
+        transport = EmailTransportView(type="email", recipientEmail=row["recipient_email"])
     else:
         transport = WebhookTransport(type="webhook", url=row["webhook_url"])
     return Broker(

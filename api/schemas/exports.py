@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 BatchId = Annotated[str, Field(min_length=3, max_length=64)]
@@ -25,7 +25,7 @@ class PlanRequest(_Body):
     destinationCountry: Country = "US"
     orderIds: Annotated[list[Id], Field(min_length=1, max_length=1000)]
     batchId: BatchId | None = None
-    dryRun: bool = False
+    dryRun: StrictBool = False
     idempotencyKey: str | None = None
 
 

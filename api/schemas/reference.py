@@ -6,18 +6,18 @@ optional, and is refused when the field is required.
 """
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
-from domain.countries import is_alpha2
+from domain.countries import Alpha2
 from domain.keys import ROLES
 from domain.reference import Address, Secret, ShipmentMode, Text, TransportIn, Url
 
 AccountId = Annotated[str, Field(min_length=1, max_length=64)]
 FilerCode = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9-]+$")]
 Role = Literal["integration", "reviewer", "admin"]
-Destinations = Annotated[list[str], Field(min_length=1, max_length=50)]
+Destinations = Annotated[list[Alpha2], Field(min_length=1, max_length=50)]
 
 _WAREHOUSE_REQUIRED = ("name", "address", "shipmentMode")
 _BROKER_REQUIRED = ("name", "transport", "classifiesGoods", "supportedDestinations")
@@ -28,12 +28,7 @@ class _Body(BaseModel):
 
 
 def _destinations(value: list[str] | None) -> list[str] | None:
-    if value is None:
-        return None
-    for code in value:
-        if not is_alpha2(code):
-            raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
-    return list(dict.fromkeys(value))
+    return None if value is None else list(dict.fromkeys(value))
 
 
 def _not_null(value: Any) -> Any:
@@ -54,8 +49,26 @@ class WarehouseCreate(_Body):
     idempotencyKey: str | None = None
 
 
-class WarehousePatch(_Body):
+def _patch_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    # what the validators enforce: at least one field, and no null for a required field (their
+    # None default only marks "not sent", so it is not part of the schema)
+    schema["minProperties"] = 1
+    never_null = getattr(model, "NEVER_NULL", ())
+    for name, prop in schema.get("properties", {}).items():
+        prop.pop("default", None)
+        if name in never_null and "anyOf" in prop:
+            kept = [branch for branch in prop.pop("anyOf") if branch != {"type": "null"}]
+            prop.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
+
+
+class _Patch(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_patch_schema)
+
+
+class WarehousePatch(_Patch):
     """`PATCH /api/warehouses/{id}`: only the fields sent change."""
+
+    NEVER_NULL: ClassVar[tuple[str, ...]] = _WAREHOUSE_REQUIRED
 
     name: Text | None = None
     address: Address | None = None
@@ -79,20 +92,22 @@ class BrokerCreate(_Body):
     name: Text
     filerCode: FilerCode | None = None
     transport: TransportIn
-    classifiesGoods: bool = False
+    classifiesGoods: StrictBool = False
     supportedDestinations: Destinations = Field(default_factory=lambda: ["US"])
     idempotencyKey: str | None = None
 
     _destinations = field_validator("supportedDestinations")(_destinations)
 
 
-class BrokerPatch(_Body):
+class BrokerPatch(_Patch):
     """`PATCH /api/brokers/{id}`: a `transport` sent replaces the whole transport."""
+
+    NEVER_NULL: ClassVar[tuple[str, ...]] = _BROKER_REQUIRED
 
     name: Text | None = None
     filerCode: FilerCode | None = None
     transport: TransportIn | None = None
-    classifiesGoods: bool | None = None
+    classifiesGoods: StrictBool | None = None
     supportedDestinations: Destinations | None = None
 
     _required = field_validator(*_BROKER_REQUIRED)(_not_null)

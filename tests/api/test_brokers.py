@@ -89,7 +89,7 @@ async def test_supported_destinations_are_country_codes(
         headers=tenant.auth("admin"),
     )
     assert r.status_code == 400
-    assert r.json()["field"] == "supportedDestinations"
+    assert r.json()["field"] == "supportedDestinations.1"  # the offending entry
 
 
 async def test_patch_transport_replaces_the_whole_transport(

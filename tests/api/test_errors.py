@@ -3,6 +3,7 @@
 import json
 
 import httpx
+import pytest
 
 from tests.conftest import Tenant
 
@@ -89,6 +90,27 @@ async def test_wrong_method_keeps_allow(http: httpx.AsyncClient, tenant: Tenant)
         "message": "Method not allowed on this route.",
         "details": {"allow": ["POST"]},
     }
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("OPTIONS", "/api/brokers", "GET, POST"),
+        ("DELETE", "/api/brokers/br_x", "GET, PATCH"),
+        ("PUT", "/api/keys", "GET, POST"),
+        ("OPTIONS", "/api/warehouses/wh_x", "GET, PATCH"),
+        ("PUT", "/api/exports/plan", "POST"),  # the literal path, not /api/exports/{export_id}
+        ("DELETE", "/api/exports/exp_x", "GET"),
+        ("POST", "/api/system/live", "GET"),
+    ],
+)
+async def test_allow_lists_every_method_of_the_path(
+    http: httpx.AsyncClient, tenant: Tenant, method: str, path: str, allow: str
+) -> None:
+    r = await http.request(method, path, headers=tenant.auth("admin"))
+    assert r.status_code == 405
+    assert r.headers["allow"] == allow
+    assert body_of(r)["details"] == {"allow": allow.split(", ")}
 
 
 async def test_body_over_limit(http: httpx.AsyncClient, tenant: Tenant) -> None:

@@ -51,3 +51,67 @@ async def test_interactive_docs(http: httpx.AsyncClient) -> None:
     r = await http.get("/docs/api")
     assert r.status_code == 200
     assert "swagger" in r.text.lower()
+
+
+async def test_openapi_declares_who_may_call_what(http: httpx.AsyncClient) -> None:
+    doc = (await http.get("/docs/api/openapi")).json()
+    paths = doc["paths"]
+    assert doc["security"] == [{"bearer": []}]
+    assert paths["/api/system/health"]["get"]["security"] == [{}, {"bearer": []}]
+    assert paths["/api/system/live"]["get"]["security"] == []
+    assert paths["/api/system/ready"]["get"]["security"] == []
+    callbacks = paths["/api/brokers/{broker_id}/callbacks"]["post"]
+    assert callbacks["security"] == [{"brokerSignature": []}]
+    scheme = doc["components"]["securitySchemes"]["brokerSignature"]
+    assert (scheme["in"], scheme["name"]) == ("header", "EntryGo-Signature")
+    assert "security" not in paths["/api/exports/plan"]["post"]  # the document's default
+
+
+async def test_openapi_declares_what_the_server_enforces(http: httpx.AsyncClient) -> None:
+    doc = (await http.get("/docs/api/openapi")).json()
+    schemas = doc["components"]["schemas"]
+    country = schemas["OrderIn"]["properties"]["destinationCountry"]
+    assert "US" in country["enum"]
+    assert "00" not in country["enum"]
+    assert "EU" not in country["enum"]
+    key = schemas["PlanRequest"]["properties"]["idempotencyKey"]["anyOf"][0]
+    assert (key["minLength"], key["maxLength"], key["pattern"]) == (1, 255, "^[!-~]+$")
+    plan = doc["paths"]["/api/exports/plan"]["post"]
+    header = next(p for p in plan["parameters"] if p["name"] == "Idempotency-Key")
+    assert header["schema"] == key
+    assert schemas["OrderIn"]["properties"]["externalId"]["pattern"] == "^[^\\x00]*$"
+    assert schemas["WarehousePatch"]["minProperties"] == 1
+    assert "anyOf" not in schemas["WarehousePatch"]["properties"]["name"]  # never null
+
+
+async def test_openapi_links_creation_to_reading(http: httpx.AsyncClient) -> None:
+    paths = (await http.get("/docs/api/openapi")).json()["paths"]
+    links = {
+        (path, method, name): link["operationId"]
+        for path, item in paths.items()
+        for method, op in item.items()
+        for response in op["responses"].values()
+        for name, link in response.get("links", {}).items()
+    }
+    ops = {
+        op["operationId"]: (method, path)
+        for path, item in paths.items()
+        for method, op in item.items()
+    }
+    assert ops[links["/api/products/sync", "post", "GetProduct"]] == (
+        "get",
+        "/api/products/{product_id}",
+    )
+    assert ops[links["/api/orders/sync", "post", "PlanExport"]] == ("post", "/api/exports/plan")
+    assert ops[links["/api/exports/plan", "post", "InspectExport"]] == (
+        "get",
+        "/api/exports/{export_id}",
+    )
+    assert ops[links["/api/exports/execute", "post", "GetCustomsPackage"]] == (
+        "get",
+        "/api/customs-packages/{package_id}",
+    )
+    assert ops[links["/api/customs-packages/{package_id}", "get", "GetArtifactContent"]] == (
+        "get",
+        "/api/artifacts/{artifact_id}/content",
+    )
