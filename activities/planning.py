@@ -7,7 +7,7 @@ from temporalio import activity
 
 from domain.planner import plan
 from domain.planning_models import PlanOutcome
-from domain.rulepack import load_rule_pack
+from domain.rulepack import pack_for
 from domain.wire import rfc3339
 from store.exports import NewEvent, append_events, lock_export, save_plan
 from store.snapshots import load_snapshot
@@ -48,7 +48,7 @@ class PlanningActivities:
                 inp.destinationCountry,
                 inp.orderIds,
             )
-            outcome = plan(snapshot, load_rule_pack(), inp.planDate.date())
+            outcome = plan(snapshot, pack_for(inp.planDate.date()), inp.planDate.date())
             status = "BLOCKED" if outcome.readinessState == "BLOCKED" else "PLANNED"
             document = plan_document(inp.exportId, status, outcome, rfc3339(inp.planDate))
             review = outcome.readinessState == "REVIEW_REQUIRED"

@@ -144,7 +144,7 @@ class Driver:
 
     async def sync_orders(self, e: Export) -> None:
         """One to three US orders of the demo products."""
-        products = self.demo["productIds"]
+        products = self.demo["readyProductIds"]
         items = [
             {
                 "externalId": f"F-{self.tag}-{e.n}-{k}",

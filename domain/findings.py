@@ -58,6 +58,8 @@ RULES: dict[str, tuple[str, str]] = {
     "S-007": ("RESTRICTED_ARMS_EXPLOSIVES", "Arms, ammunition or explosives."),
     "S-008": ("FCC_COVERED_LIST_UAS", "Foreign drone: FCC Covered List."),
     "S-009": ("IPR_COUNTERFEIT_RISK", "The description suggests counterfeit goods."),
+    "S-010": ("UFLPA_INPUT_REGION", "Inputs produced in Xinjiang: UFLPA presumes forced labour."),
+    "S-011": ("UFLPA_ENTITY_LIST", "The manufacturer is on the UFLPA Entity List."),
     "T-001": ("TARIFF_232_STEEL_ALUMINUM", "Section 232 steel/aluminium duties apply."),
     "T-002": ("TARIFF_232_COPPER", "Section 232 copper duties apply."),
     "T-003": ("TARIFF_232_WOOD", "Section 232 timber and wood-product duties apply."),
@@ -65,10 +67,16 @@ RULES: dict[str, tuple[str, str]] = {
     "T-005": ("TARIFF_301_CHINA", "Chinese origin: Section 301 duties may apply."),
     "T-006": ("DUTY_COLUMN_2", "Column 2 duty rates apply to this origin."),
     "T-007": ("MARKING_COUNTRY_OF_ORIGIN_REQUIRED", "Goods must be marked with their origin."),
+    "T-008": ("MARKING_HK_AS_CHINA", "Hong Kong goods must be marked as made in China."),
     "E-001": ("DE_MINIMIS_UNAVAILABLE", "No de minimis: every shipment needs an entry."),
     "E-002": ("FORMAL_ENTRY_REQUIRED_VALUE", "Order value above the informal entry limit."),
     "E-003": ("INFORMAL_CH99_CAP_CHECK", "Informal entry of a Chapter 99 article above the cap."),
     "E-004": ("SPLIT_SHIPMENT_RISK", "Orders to one consignee together exceed the informal limit."),
+    "E-005": ("ADCVD_RISK", "Goods under an AD/CVD order: a formal entry is needed at any value."),
+    "E-006": (
+        "BOND_NOT_ON_FILE",
+        "A formal entry needs a customs bond; the broker has none on file.",
+    ),
 }
 # rules whose FLAG is a Chapter 99 (232/301) measure, for E-003
 CHAPTER_99_RULES = frozenset({"T-001", "T-002", "T-003", "T-004", "T-005"})

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.canonical import canonical_json
+from domain.entity_names import name_key
 from domain.planning_models import (
     LineSnapshot,
     OrderSnapshot,
@@ -38,7 +39,6 @@ def plan_hash(snapshot: PlanningSnapshot, pack: RulePack, *, plan_date: date | N
 def hash_input(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date | None) -> Any:
     """The JSON value planHash is taken over (exposed so a mismatch can be diagnosed)."""
     requested = sorted(set(snapshot.requestedOrderIds))
-    broker = snapshot.broker
     attributes = sorted(
         {FIBER_COMPOSITION, METAL_ORIGIN}
         | {e.missingAttribute for e in pack.measures.pgaMap.entries if e.missingAttribute}
@@ -49,15 +49,10 @@ def hash_input(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date | Non
             "country": snapshot.warehouse.country,
             "shipmentMode": snapshot.warehouse.shipmentMode,
         },
-        "broker": {
-            "transportType": broker.transportType,
-            "hasUsableAddress": broker_has_usable_address(broker),
-            "classifiesGoods": broker.classifiesGoods,
-            "supportedDestinations": sorted(set(broker.supportedDestinations)),
-        },
+        "broker": _broker(snapshot, pack),
         "requestedOrderIds": requested,
         "orders": {
-            order_id: _order(snapshot.orders[order_id], snapshot, attributes)
+            order_id: _order(snapshot.orders[order_id], snapshot, attributes, pack)
             for order_id in requested
             if order_id in snapshot.orders
         },
@@ -66,8 +61,25 @@ def hash_input(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date | Non
     }
 
 
-def _order(order: OrderSnapshot, snapshot: PlanningSnapshot, attributes: list[str]) -> Any:
-    lines = [_line(line, product_for(line, snapshot), attributes) for line in order.items]
+def _broker(snapshot: PlanningSnapshot, pack: RulePack) -> Any:
+    broker = snapshot.broker
+    value = {
+        "transportType": broker.transportType,
+        "hasUsableAddress": broker_has_usable_address(broker),
+        "classifiesGoods": broker.classifiesGoods,
+        "supportedDestinations": sorted(set(broker.supportedDestinations)),
+    }
+    # inputs of rules newer packs have enter only under those packs, so the hash of a plan
+    # under an older pack stays what it was (E-006 reads the bond)
+    if pack.measures.customsBond is not None:
+        value["hasCustomsBond"] = broker.hasCustomsBond
+    return value
+
+
+def _order(
+    order: OrderSnapshot, snapshot: PlanningSnapshot, attributes: list[str], pack: RulePack
+) -> Any:
+    lines = [_line(line, product_for(line, snapshot), attributes, pack) for line in order.items]
     value: dict[str, Any] = {
         "destinationCountry": order.destinationCountry,
         "destinationRegion": order.destinationRegion,
@@ -87,33 +99,46 @@ def _order(order: OrderSnapshot, snapshot: PlanningSnapshot, attributes: list[st
     return value
 
 
-def _line(line: LineSnapshot, product: ProductSnapshot, attributes: list[str]) -> Any:
+def _line(
+    line: LineSnapshot, product: ProductSnapshot, attributes: list[str], pack: RulePack
+) -> Any:
+    facts = {
+        "description": product.description,
+        "hsCode": product.hsCode,
+        "countryOfOrigin": product.countryOfOrigin,
+        "weightKg": _decimal(product.weightKg),
+        "manufacturer": _manufacturer(product, pack),
+        "attributes": {key: has_attribute(product, key) for key in attributes},
+    }
+    if pack.measures.uflpa.inputRegionCodes is not None:
+        # S-010 reads the codes themselves
+        value = product.attributes.get("inputRegions")
+        items = value if isinstance(value, list) else []
+        facts["inputRegions"] = sorted({i.strip().upper() for i in items if isinstance(i, str)})
     return {
         "productId": line.productId,
         "quantity": line.quantity,
         "unitValueUsd": _decimal(effective_unit_value(line, product)),
-        "product": {
-            "description": product.description,
-            "hsCode": product.hsCode,
-            "countryOfOrigin": product.countryOfOrigin,
-            "weightKg": _decimal(product.weightKg),
-            "manufacturer": _manufacturer(product),
-            "attributes": {key: has_attribute(product, key) for key in attributes},
-        },
+        "product": facts,
     }
 
 
-def _manufacturer(product: ProductSnapshot) -> Any:
+def _manufacturer(product: ProductSnapshot, pack: RulePack) -> Any:
     maker = product.manufacturer
     if maker is None:
         return None
-    # the name matters only as present or not; location feeds the region sanctions rules
-    return {
+    # location feeds the region sanctions rules; the name matters as present or not, and,
+    # under a pack with the UFLPA Entity List (S-011), as the key the list is matched on
+    value = {
         "complete": has_manufacturer(product),
         "address": maker.address,
         "city": maker.city,
         "region": maker.region,
     }
+    entity_list = pack.measures.uflpaEntityList
+    if entity_list is not None:
+        value["nameKey"] = name_key(maker.name, entity_list.legalFormWords)
+    return value
 
 
 def _decimal(value: Decimal | None) -> str | None:

@@ -32,7 +32,7 @@ def plan(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date) -> PlanOut
         findings += order_findings
     # exclusions are final here: the later rules only flag or ask for review
     types = entry_types(evaluations, mode, pack)
-    findings += entry_findings(evaluations, types, pack, mode)
+    findings += entry_findings(evaluations, types, pack, mode, snapshot.broker)
     included = [e for e in evaluations if not e.excluded]
     included_ids = [e.order_id for e in included]
     if not included:

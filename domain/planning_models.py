@@ -98,6 +98,7 @@ class BrokerSnapshot(_Snapshot):
     url: str | None = None
     classifiesGoods: bool
     supportedDestinations: list[str]
+    hasCustomsBond: bool = False
 
 
 class PlanningSnapshot(_Snapshot):

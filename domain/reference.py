@@ -86,6 +86,16 @@ TransportIn = Annotated[EmailTransport | WebhookTransportIn, Field(discriminator
 TransportOut = Annotated[EmailTransportView | WebhookTransport, Field(discriminator="type")]
 
 
+class CustomsBond(BaseModel):
+    """The customs bond the broker files formal entries under (E-006)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["CONTINUOUS", "SINGLE_TRANSACTION"]
+    # the surety company's CBP code: three letters or digits
+    suretyCode: Annotated[str, Field(pattern=r"^[A-Z0-9]{3}$")] | None = None
+
+
 class Broker(BaseModel):
     """A customs broker of the account."""
 
@@ -95,5 +105,6 @@ class Broker(BaseModel):
     transport: TransportOut
     classifiesGoods: bool
     supportedDestinations: list[str]
+    customsBond: CustomsBond | None = None
     createdAt: datetime
     updatedAt: datetime

@@ -10,11 +10,13 @@ from functools import cached_property, lru_cache
 from importlib.resources import files
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from domain.canonical import canonical_json
 
 DEFAULT_VERSION = "us-2026.11"
+# packs that must cite a source on every dated measure (and may use the fields added with it)
+SOURCED_FORMAT = 2
 _VERSION_PATTERN = re.compile(r"^[a-z]{2}-\d{4}\.\d{2}$")
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
 
@@ -55,12 +57,20 @@ class _PackModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _added(default: Any = None) -> Any:
+    """A field added after us-2026.11: absent from a pack's content (and hash) when not given,
+    so the content hash, and every planHash, of an older pack stays what it was."""
+    return Field(default=default, exclude_if=lambda value: value is None)
+
+
 class DatedMeasure(_PackModel):
     """A policy fact that holds from `effectiveFrom` and must be re-checked by `reviewBy`."""
 
     effectiveFrom: date
     reviewBy: date
     basis: str
+    # public addresses the measure's data was checked against (required from SOURCED_FORMAT on)
+    sources: tuple[str, ...] | None = _added()
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Self:
@@ -79,8 +89,60 @@ class InformalEntry(DatedMeasure):
     chapter99CapUsd: Decimal
 
 
+class InformalChapter99Cap(DatedMeasure):
+    """Whether E-003 applies: CBP suspended the cap for all modes and origins from 2025-04-30."""
+
+    enabled: bool
+
+
 class OriginMeasure(DatedMeasure):
     origins: Codes
+
+
+class HongKongMarking(DatedMeasure):
+    """T-008: goods of these origins must be marked as made in `markAs`."""
+
+    origins: Codes
+    markAs: str
+
+
+class UflpaEntity(_PackModel):
+    """One entity of the UFLPA Entity List with the aliases the list gives."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+class UflpaEntityList(DatedMeasure):
+    """S-011: manufacturers on the UFLPA Entity List (as of `listDate`)."""
+
+    listDate: date
+    # words of legal form matching ignores ("co", "ltd", "company limited", …)
+    legalFormWords: Terms
+    entities: tuple[UflpaEntity, ...]
+
+
+class AdcvdOrder(_PackModel):
+    """One AD/CVD order: HTS prefixes × origins, with its case numbers and source."""
+
+    cases: tuple[str, ...]
+    product: str
+    origins: Codes
+    prefixes: HtsPrefixes
+    source: str
+
+
+class AdcvdOrders(DatedMeasure):
+    """E-005: goods under an AD/CVD order need a formal entry of `entryType` at any value."""
+
+    entryType: Literal["01", "03"]
+    orders: tuple[AdcvdOrder, ...]
+
+
+class CustomsBond(DatedMeasure):
+    """E-006: a formal entry needs a customs bond on file with the broker."""
+
+    formalEntryTypes: tuple[Literal["01", "03"], ...]
 
 
 class HtsMeasure(DatedMeasure):
@@ -101,6 +163,8 @@ class RegionSanctions(DatedMeasure):
 
 class Uflpa(RegionSanctions):
     highPrioritySectors: HtsPrefixes
+    # S-010: ISO 3166-2 codes of `attributes.inputRegions` that fire whatever the origin
+    inputRegionCodes: Codes | None = _added()
 
 
 class PgaEntry(_PackModel):
@@ -137,6 +201,12 @@ class Measures(_PackModel):
     section301China: OriginMeasure
     fccCoveredUas: HtsMeasure
     pgaMap: PgaMap
+    # added in us-2026.12 (absent from older packs: those rules do not run there)
+    informalChapter99Cap: InformalChapter99Cap | None = _added()
+    hongKongMarking: HongKongMarking | None = _added()
+    uflpaEntityList: UflpaEntityList | None = _added()
+    adcvdOrders: AdcvdOrders | None = _added()
+    customsBond: CustomsBond | None = _added()
 
 
 class HtsStructure(_PackModel):
@@ -167,6 +237,9 @@ class RulePack(_PackModel):
 
     version: str
     title: str
+    # plans dated from this day on use this pack (the newest one that is effective)
+    effectiveFrom: date | None = _added()
+    formatVersion: int | None = _added()
     supportedDestinations: Codes
     domesticOrigin: str
     restrictedArmsExplosivesHts: HtsPrefixes
@@ -190,7 +263,36 @@ class RulePack(_PackModel):
 
     def dated_measures(self) -> list[tuple[str, DatedMeasure]]:
         """Every dated measure with its name, in pack order."""
-        return [(name, getattr(self.measures, name)) for name in Measures.model_fields]
+        named = ((name, getattr(self.measures, name)) for name in Measures.model_fields)
+        return [(name, measure) for name, measure in named if measure is not None]
+
+    @model_validator(mode="after")
+    def _sourced(self) -> Self:
+        if (self.formatVersion or 1) >= SOURCED_FORMAT:
+            if self.effectiveFrom is None:
+                raise ValueError("a pack of this format needs effectiveFrom")
+            unsourced = [name for name, m in self.dated_measures() if not m.sources]
+            if unsourced:
+                raise ValueError(f"dated measures without sources: {', '.join(unsourced)}")
+        return self
+
+
+def shipped_versions() -> list[str]:
+    """Every pack version this build ships, oldest first."""
+    names = (r.name for r in files("domain.rulepacks").iterdir())
+    return sorted(n.removesuffix(".toml") for n in names if n.endswith(".toml"))
+
+
+def pack_for(plan_date: date) -> RulePack:
+    """The pack plans of this date use: the newest pack effective on that day."""
+    effective = [
+        pack
+        for pack in map(load_rule_pack, shipped_versions())
+        if pack.effectiveFrom is None or pack.effectiveFrom <= plan_date
+    ]
+    if not effective:
+        raise RulePackNotFoundError(f"no rule pack is effective on {plan_date.isoformat()}")
+    return max(effective, key=lambda pack: (pack.effectiveFrom or date.min, pack.version))
 
 
 def load_rule_pack(version: str = DEFAULT_VERSION) -> RulePack:

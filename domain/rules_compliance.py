@@ -1,5 +1,7 @@
-"""Prohibitions (S-001…S-009), partner agencies (G-*, from pgaMap) and tariff overlays (T-001…T-006)."""
+"""Prohibitions (S-001…S-011), partner agencies (G-*, from pgaMap), tariff overlays (T-001…T-006)
+and the Hong Kong marking flag (T-008)."""
 
+from domain.entity_names import listed_entity
 from domain.findings import Finding
 from domain.hs import in_scope
 from domain.rulepack import RegionSanctions, RulePack
@@ -59,6 +61,31 @@ def _sanctions(facts: LineFacts, pack: RulePack) -> list[Finding]:
     term = first_term(facts.description, pack.terms.counterfeit)
     if term:
         out.append(at.fire("S-009", "REVIEW", f"It says {term!r}.", field="description"))
+    return out + _uflpa_any_origin(facts, pack)
+
+
+def input_regions(facts: LineFacts) -> list[str]:
+    """`attributes.inputRegions` as upper-case ISO 3166-2 codes (anything else is ignored)."""
+    value = facts.product.attributes.get("inputRegions")
+    items = value if isinstance(value, list) else []
+    return sorted({item.strip().upper() for item in items if isinstance(item, str)})
+
+
+def _uflpa_any_origin(facts: LineFacts, pack: RulePack) -> list[Finding]:
+    """S-010 and S-011: the UFLPA presumption whatever origin the product declares."""
+    m, at, out = pack.measures, facts.where, []
+    codes = m.uflpa.inputRegionCodes or ()
+    regions = [code for code in input_regions(facts) if code in codes]
+    if regions:
+        detail = f"Inputs from {', '.join(regions)}."
+        out.append(at.fire("S-010", "EXCLUDE_REVIEW", detail, field="attributes.inputRegions"))
+    maker = facts.product.manufacturer
+    if m.uflpaEntityList is not None and maker is not None:
+        entity = listed_entity(maker.name, m.uflpaEntityList)
+        if entity is not None:
+            listed = m.uflpaEntityList.listDate.isoformat()
+            detail = f"{maker.name!r} is listed as {entity.name!r} (list of {listed})."
+            out.append(at.fire("S-011", "EXCLUDE_REVIEW", detail, field="manufacturer.name"))
     return out
 
 
@@ -109,4 +136,8 @@ def tariff_overlays(facts: LineFacts, pack: RulePack) -> list[Finding]:
         out.append(at.fire("T-005", "FLAG", f"Origin {origin}.", field="countryOfOrigin"))
     if origin in m.column2Origins.origins:
         out.append(at.fire("T-006", "FLAG", f"Origin {origin}.", field="countryOfOrigin"))
+    marking = m.hongKongMarking
+    if marking is not None and origin in marking.origins:
+        detail = f"Origin {origin}: mark as made in {marking.markAs}."
+        out.append(at.fire("T-008", "FLAG", detail, field="countryOfOrigin"))
     return out

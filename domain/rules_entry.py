@@ -1,9 +1,10 @@
-"""Rules that need the entry type or several orders: D-015, D-016, E-001…E-004 and T-007."""
+"""Rules that need the entry type or several orders: D-015, D-016, E-001…E-006 and T-007."""
 
 from decimal import Decimal
 
+from domain.adcvd import adcvd_order
 from domain.findings import CHAPTER_99_RULES, PLAN, Finding, Where
-from domain.planning_models import EntryType
+from domain.planning_models import BrokerSnapshot, EntryType
 from domain.reference import ShipmentMode
 from domain.rulepack import RulePack
 from domain.rules import OrderEvaluation, consignee_key
@@ -17,6 +18,7 @@ def entry_findings(
     types: dict[str, EntryType],
     pack: RulePack,
     mode: ShipmentMode,
+    broker: BrokerSnapshot,
 ) -> list[Finding]:
     """Run the entry-stage rules once the order decisions and entry types are known."""
     limit = pack.measures.informalEntry.limitUsd
@@ -35,7 +37,9 @@ def entry_findings(
         if not formal:
             # 19 CFR 143.21(a) limits informal entries only; a formal entry is not capped
             out += _chapter99_cap(e, pack)
+        out += _adcvd(e, pack)
     included = [e for e in evaluations if not e.excluded]
+    out += _bond(included, types, pack, broker)
     if mode != "BULK_TO_US_WAREHOUSE":
         # a bulk batch is one consolidated entry already: splitting by consignee cannot happen
         out += _split_shipments(included, limit)
@@ -44,7 +48,37 @@ def entry_findings(
     return out
 
 
+def _adcvd(evaluation: OrderEvaluation, pack: RulePack) -> list[Finding]:
+    out = []
+    for line in evaluation.lines:
+        order = adcvd_order(line, pack)
+        if order is not None:
+            cases = ", ".join(order.cases)
+            detail = f"{order.product}, origin {line.origin}, HTS {line.hts} ({cases})."
+            out.append(line.where.fire("E-005", "REVIEW", detail, field="hsCode"))
+    return out
+
+
+def _bond(
+    included: list[OrderEvaluation],
+    types: dict[str, EntryType],
+    pack: RulePack,
+    broker: BrokerSnapshot,
+) -> list[Finding]:
+    rule = pack.measures.customsBond
+    if rule is None or broker.hasCustomsBond:
+        return []
+    formal = [e.order_id for e in included if types[e.order_id] in rule.formalEntryTypes]
+    if not formal:
+        return []
+    detail = f"Formal entry for {', '.join(formal)}; no bond on file for broker {broker.id}."
+    return [PLAN.fire("E-006", "REVIEW", detail, field="broker.customsBond")]
+
+
 def _chapter99_cap(evaluation: OrderEvaluation, pack: RulePack) -> list[Finding]:
+    setting = pack.measures.informalChapter99Cap
+    if setting is not None and not setting.enabled:
+        return []  # CBP suspended the cap (the pack says since when, and where)
     cap = pack.measures.informalEntry.chapter99CapUsd
     out = []
     for line in evaluation.lines:

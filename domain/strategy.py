@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from domain.adcvd import adcvd_order
 from domain.findings import Finding
 from domain.money import round_kg, round_usd
 from domain.planning_models import (
@@ -30,16 +31,27 @@ def entry_types(
     """The entry type each order takes (or would take, if excluded) under the shipment mode."""
     limit = pack.measures.informalEntry.limitUsd
     batch = sum((e.value for e in evaluations if not e.excluded), Decimal(0))
+    adcvd = _adcvd_entry_type(pack)
+    under_order = {e.order_id for e in evaluations if any(adcvd_order(x, pack) for x in e.lines)}
+    # AD/CVD goods go on a formal entry of their own type at any value (E-005)
+    batch_adcvd = any(e.order_id in under_order for e in evaluations if not e.excluded)
     types: dict[str, EntryType] = {}
     for e in evaluations:
         if mode == "BULK_TO_US_WAREHOUSE":
-            # one consignee (the US warehouse) for the whole batch: B decides
-            types[e.order_id] = "01" if batch > limit else "11"
+            # one consignee (the US warehouse) for the whole batch: B decides, or AD/CVD goods
+            types[e.order_id] = adcvd if batch_adcvd else "01" if batch > limit else "11"
+        elif e.order_id in under_order:
+            types[e.order_id] = adcvd
         elif e.value > limit:
             types[e.order_id] = "01"
         else:
             types[e.order_id] = POSTAL_ENTRY_TYPE if mode == "POSTAL" else "11"
     return types
+
+
+def _adcvd_entry_type(pack: RulePack) -> EntryType:
+    table = pack.measures.adcvdOrders
+    return table.entryType if table is not None else "01"
 
 
 def strategy_hint(
@@ -78,6 +90,11 @@ def _by_mode(
     limit = _usd(pack.measures.informalEntry.limitUsd)
     if mode == "BULK_TO_US_WAREHOUSE":
         batch = _usd(sum((e.value for e in included), Decimal(0)))
+        if "03" in hints.values():
+            reason = (
+                f"Bulk to a US warehouse worth {batch} with AD/CVD goods: one formal entry (03)."
+            )
+            return "CONSOLIDATED_FORMAL_ENTRY", reason
         if any(t in FORMAL_ENTRY_TYPES for t in hints.values()):
             reason = f"Bulk to a US warehouse worth {batch}, over {limit}: one formal entry (01)."
             return "CONSOLIDATED_FORMAL_ENTRY", reason
@@ -88,6 +105,16 @@ def _by_mode(
         return "POSTAL_INFORMAL_ENTRY", f"Postal, every order at most {limit}: entry type 13."
     if formal == 0:
         return "PER_ORDER_INFORMAL_ENTRY", f"Every order at most {limit}: one entry 11 per order."
+    adcvd = sum(1 for t in hints.values() if t == "03")
+    if adcvd:
+        # AD/CVD goods take a formal entry whatever their value (E-005)
+        if formal == len(hints):
+            reason = (
+                f"Every order needs a formal entry: {adcvd} under AD/CVD (03), over {limit} (01)."
+            )
+            return "PER_ORDER_FORMAL_ENTRY", reason
+        reason = f"{formal} of {len(hints)} orders need a formal entry (AD/CVD 03 or over {limit})."
+        return "MIXED_SPLIT", reason
     if formal == len(hints):
         return "PER_ORDER_FORMAL_ENTRY", f"Every order over {limit}: one entry 01 per order."
     reason = f"{formal} of {len(hints)} orders over {limit} take entry 01, the others informal."

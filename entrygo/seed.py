@@ -9,10 +9,14 @@ import asyncpg
 from store import accounts, reference
 
 DEMO_BROKER_SECRET = "sandbox-broker-secret-0001"  # noqa: S105  (dev-only sandbox broker)
+# the demo brokers file formal entries under a continuous bond, so E-006 stays quiet
+DEMO_BOND = {"type": "CONTINUOUS", "suretyCode": "999"}
+READY_PRODUCTS = 3
 
 
 def demo_products() -> list[dict[str, Any]]:
-    """A few products that plan READY, one that asks for review."""
+    """Products for the demo: three that plan READY, a toy that asks for review, saffron that is
+    blocked."""
     maker = {
         "name": "Atelier Nord AB",
         "address": "Industrigatan 4",
@@ -48,6 +52,36 @@ def demo_products() -> list[dict[str, Any]]:
             "weightKg": 0.1,
             "manufacturer": {**maker, "name": "Pelle Firenze", "country": "IT"},
         },
+        {
+            # a children's product: CPSC certificate eFiling asks for review (G-008)
+            "externalId": "SKU-WOODEN-TOY",
+            "description": "Wooden toy train set with six cars",
+            "hsCode": "9503.00.0073",
+            "countryOfOrigin": "DE",
+            "unitValueUsd": 35.0,
+            "weightKg": 0.6,
+            "manufacturer": {
+                **maker,
+                "name": "Holzspiel GmbH",
+                "city": "Nuremberg",
+                "country": "DE",
+            },
+        },
+        {
+            # Iranian origin is embargoed (S-001): a plan of it alone is blocked
+            "externalId": "SKU-SAFFRON",
+            "description": "Saffron threads, 1 g tin",
+            "hsCode": "0910.20.0000",
+            "countryOfOrigin": "IR",
+            "unitValueUsd": 12.0,
+            "weightKg": 0.05,
+            "manufacturer": {
+                **maker,
+                "name": "Golden Threads Co",
+                "city": "Mashhad",
+                "country": "IR",
+            },
+        },
     ]
 
 
@@ -82,6 +116,7 @@ async def seed_demo(
                 "name": "Sandbox Broker (webhook)",
                 "filerCode": "SBX",
                 "transport": {"type": "webhook", "url": broker_url, "secret": DEMO_BROKER_SECRET},
+                "customsBond": DEMO_BOND,
             },
         )
         email = await reference.create_broker(
@@ -90,6 +125,7 @@ async def seed_demo(
             {
                 "name": "Sandbox Broker (email)",
                 "transport": {"type": "email", "recipientEmail": mail_to},
+                "customsBond": DEMO_BOND,
             },
         )
         products = await _seed_products(conn, account_id)
@@ -100,6 +136,8 @@ async def seed_demo(
         "brokerId": webhook.id,
         "emailBrokerId": email.id,
         "productIds": products,
+        # the products that plan READY on their own (the last two ask for review / are blocked)
+        "readyProductIds": products[:READY_PRODUCTS],
     }
     saved.write_text(json.dumps(demo, indent=2))
     saved.chmod(0o600)

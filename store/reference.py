@@ -37,6 +37,7 @@ def broker_from_row(row: asyncpg.Record) -> Broker:
         transport=transport,
         classifiesGoods=row["classifies_goods"],
         supportedDestinations=list(row["supported_destinations"]),
+        customsBond=row["customs_bond"],
         createdAt=row["created_at"],
         updatedAt=row["updated_at"],
     )
@@ -55,6 +56,7 @@ _BROKER_COLUMNS = {
     "filerCode": "filer_code",
     "classifiesGoods": "classifies_goods",
     "supportedDestinations": "supported_destinations",
+    "customsBond": "customs_bond",
     "transport_type": "transport_type",
     "recipient_email": "recipient_email",
     "webhook_url": "webhook_url",
@@ -97,8 +99,8 @@ async def create_broker(conn: Any, account_id: str, fields: dict[str, Any]) -> B
     row = await conn.fetchrow(
         """INSERT INTO brokers (id, account_id, name, filer_code, transport_type, recipient_email,
                                 webhook_url, webhook_secret, classifies_goods,
-                                supported_destinations)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *""",
+                                supported_destinations, customs_bond)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *""",
         new_id("br"),
         account_id,
         cols["name"],
@@ -109,6 +111,7 @@ async def create_broker(conn: Any, account_id: str, fields: dict[str, Any]) -> B
         cols.get("webhook_secret"),
         bool(cols.get("classifiesGoods", False)),
         cols.get("supportedDestinations") or ["US"],
+        cols.get("customsBond"),
     )
     return broker_from_row(row)
 

@@ -12,7 +12,7 @@ from domain.planning_models import (
     ProductSnapshot,
     WarehouseSnapshot,
 )
-from domain.rulepack import load_rule_pack
+from domain.rulepack import DEFAULT_VERSION, load_rule_pack
 from store.errors import NotFound
 from store.reference import get_broker_row, get_warehouse_row
 
@@ -67,6 +67,7 @@ async def load_snapshot(
             url=broker["webhook_url"],
             classifiesGoods=broker["classifies_goods"],
             supportedDestinations=list(broker["supported_destinations"]),
+            hasCustomsBond=broker["customs_bond"] is not None,
         ),
         requestedOrderIds=list(order_ids),
         orders={
@@ -109,4 +110,6 @@ async def data_plan_hash(conn: Any, export: Any) -> str:
         list(export["order_ids"]),
     )
     planned = datetime.fromisoformat(export["plan"]["plannedAt"].replace("Z", "+00:00"))
-    return plan_hash(snapshot, load_rule_pack(), plan_date=planned.date())
+    # the pack the plan was made with, not today's: the question is whether the data moved
+    pack = load_rule_pack(export["plan"].get("rulesetVersion", DEFAULT_VERSION))
+    return plan_hash(snapshot, pack, plan_date=planned.date())

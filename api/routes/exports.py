@@ -22,7 +22,7 @@ from api.views import event_view, inspect_view, summary_view
 from domain import status as machine
 from domain.ids import derived_id, new_id
 from domain.planner import plan as run_planner
-from domain.rulepack import load_rule_pack
+from domain.rulepack import pack_for
 from domain.wire import rfc3339
 from entrygo.settings import Settings
 from store import exports
@@ -135,7 +135,7 @@ async def _dry_run(conn: Any, account_id: str, body: PlanRequest) -> dict[str, A
         conn, account_id, body.warehouseId, body.brokerId, body.destinationCountry, body.orderIds
     )
     now = datetime.now(UTC)
-    outcome = run_planner(snapshot, load_rule_pack(), now.date())
+    outcome = run_planner(snapshot, pack_for(now.date()), now.date())
     return {
         "exportId": None,
         "batchId": None,

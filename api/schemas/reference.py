@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, 
 
 from domain.countries import Alpha2
 from domain.keys import ROLES
-from domain.reference import Address, Secret, ShipmentMode, Text, TransportIn, Url
+from domain.reference import Address, CustomsBond, Secret, ShipmentMode, Text, TransportIn, Url
 
 AccountId = Annotated[str, Field(min_length=1, max_length=64)]
 FilerCode = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9-]+$")]
@@ -94,6 +94,7 @@ class BrokerCreate(_Body):
     transport: TransportIn
     classifiesGoods: StrictBool = False
     supportedDestinations: Destinations = Field(default_factory=lambda: ["US"])
+    customsBond: CustomsBond | None = None
     idempotencyKey: str | None = None
 
     _destinations = field_validator("supportedDestinations")(_destinations)
@@ -109,6 +110,7 @@ class BrokerPatch(_Patch):
     transport: TransportIn | None = None
     classifiesGoods: StrictBool | None = None
     supportedDestinations: Destinations | None = None
+    customsBond: CustomsBond | None = None
 
     _required = field_validator(*_BROKER_REQUIRED)(_not_null)
     _destinations = field_validator("supportedDestinations")(_destinations)

@@ -169,3 +169,37 @@ async def test_only_admins_manage_brokers(http: httpx.AsyncClient, tenant: Tenan
         assert r.json()["errorCode"] == "INSUFFICIENT_ROLE"
         r = await http.get(f"/api/brokers/{created['id']}", headers=tenant.auth(role))
         assert r.status_code == 403
+
+
+async def test_customs_bond_is_optional_and_kept(http: httpx.AsyncClient, tenant: Tenant) -> None:
+    plain = await create(http, tenant)
+    assert plain["customsBond"] is None
+    bond = {"type": "CONTINUOUS", "suretyCode": "457"}
+    bonded = await create(http, tenant, customsBond=bond)
+    assert bonded["customsBond"] == bond
+    r = await http.get(f"/api/brokers/{bonded['id']}", headers=tenant.auth("admin"))
+    assert r.json()["customsBond"] == bond
+    r = await http.patch(
+        f"/api/brokers/{bonded['id']}",
+        json={"customsBond": {"type": "SINGLE_TRANSACTION"}},
+        headers=tenant.auth("admin"),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["customsBond"] == {"type": "SINGLE_TRANSACTION", "suretyCode": None}
+    r = await http.patch(
+        f"/api/brokers/{bonded['id']}", json={"customsBond": None}, headers=tenant.auth("admin")
+    )
+    assert r.json()["customsBond"] is None
+
+
+async def test_customs_bond_is_validated(http: httpx.AsyncClient, tenant: Tenant) -> None:
+    for bond, field in (
+        ({"type": "ANNUAL"}, "customsBond.type"),
+        ({"type": "CONTINUOUS", "suretyCode": "45"}, "customsBond.suretyCode"),
+        ({"type": "CONTINUOUS", "extra": 1}, "customsBond.extra"),
+    ):
+        r = await http.post(
+            "/api/brokers", json={**EMAIL_BROKER, "customsBond": bond}, headers=tenant.auth("admin")
+        )
+        assert r.status_code == 400, r.text
+        assert r.json()["field"] == field

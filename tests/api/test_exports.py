@@ -445,6 +445,45 @@ async def test_list_refuses_a_cursor_it_did_not_give(http: httpx.AsyncClient, wo
         assert body["field"] == "cursor"
 
 
+async def test_a_formal_plan_asks_for_the_brokers_customs_bond(
+    http: httpx.AsyncClient, worker: Any, world: World
+) -> None:
+    # 40 USD x 2 per order line; 40 lines make one order of 3,200 USD: a formal entry
+    r = await http.post(
+        "/api/orders/sync",
+        json={
+            "accountId": world.tenant.account_id,
+            "items": [
+                {
+                    "externalId": f"formal-{uuid.uuid4().hex[:8]}",
+                    "destinationCountry": "US",
+                    "destinationRegion": "NY",
+                    "destinationPostalCode": "10001",
+                    "consignee": {"name": "Ada Buyer", "address": "1 Main St, New York"},
+                    "items": [{"productId": world.products["SKU-SCARF"], "quantity": 80}],
+                }
+            ],
+        },
+        headers=world.tenant.auth(),
+    )
+    assert r.status_code == 200, r.text
+    order_id = r.json()["data"][0]["id"]
+    unbonded = await plan(http, world, [order_id])
+    assert unbonded.status_code == 201, unbonded.text
+    assert "BOND_NOT_ON_FILE" in {m["code"] for m in unbonded.json()["validationMessages"]}
+    assert unbonded.json()["readinessState"] == "REVIEW_REQUIRED"
+    r = await http.patch(
+        f"/api/brokers/{world.broker_id}",
+        json={"customsBond": {"type": "CONTINUOUS"}},
+        headers=world.tenant.auth("admin"),
+    )
+    assert r.status_code == 200, r.text
+    bonded = await plan(http, world, [order_id])
+    assert "BOND_NOT_ON_FILE" not in {m["code"] for m in bonded.json()["validationMessages"]}
+    assert bonded.json()["readinessState"] == "READY", bonded.json()["validationMessages"]
+    assert bonded.json()["planHash"] != unbonded.json()["planHash"]
+
+
 async def test_events_after_a_seq(http: httpx.AsyncClient, worker: Any, world: World) -> None:
     body = await planned(http, world, "SKU-SCARF-8")
     export_id = body["exportId"]

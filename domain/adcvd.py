@@ -1,0 +1,16 @@
+"""AD/CVD orders (E-005): which order, if any, covers a line's HTS code and origin."""
+
+from domain.hs import in_scope
+from domain.rulepack import AdcvdOrder, RulePack
+from domain.rules_data import LineFacts
+
+
+def adcvd_order(line: LineFacts, pack: RulePack) -> AdcvdOrder | None:
+    """The first order of the pack's table whose HTS scope and origins cover the line."""
+    table = pack.measures.adcvdOrders
+    if table is None or line.hts is None or line.origin is None:
+        return None
+    for order in table.orders:
+        if line.origin in order.origins and in_scope(line.hts, order.prefixes):
+            return order
+    return None
