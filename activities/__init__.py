@@ -11,7 +11,7 @@ from activities.customs import CustomsActivities
 from activities.ledger import LedgerActivities
 from activities.planning import PlanningActivities
 from activities.warehouse import WarehouseActivities
-from entrygo.settings import Settings
+from config.settings import Settings
 
 
 def build_activities(pool: asyncpg.Pool, settings: Settings) -> Sequence[Any]:

@@ -8,8 +8,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import transports
+from activities.errors import invalid_configuration
 from activities.heartbeat import heartbeating
-from entrygo.settings import Settings
+from config.settings import Settings
 from store import packages, submissions
 from store.exports import NewEvent, append_events, lock_export
 from workflows.messages import StepInput, SubmissionResult
@@ -125,9 +126,7 @@ class BrokerActivities:
             await transports.send_email(msg, s.smtp_host, s.smtp_port, s.smtp_timeout_seconds)
             return transports.message_id_for(sub["id"]), None
         if not broker["webhook_secret"]:
-            raise ApplicationError(
-                "broker has no webhook secret", type="InvalidConfiguration", non_retryable=True
-            )
+            raise invalid_configuration("broker has no webhook secret")
         callback = f"{s.public_base_url.rstrip('/')}/api/brokers/{broker['id']}/callbacks"
         payload = transports.webhook_payload(sub, export, package, artifacts, callback)
         response = await transports.post_signed(

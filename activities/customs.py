@@ -4,8 +4,8 @@ import asyncio
 
 import asyncpg
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
+from activities.errors import plan_outdated
 from activities.heartbeat import heartbeating
 from domain.documents.render import render_artifacts
 from store import packages
@@ -50,11 +50,9 @@ class CustomsActivities:
                     customsPackageId=found["id"], packageNumber=found["package_number"], reused=True
                 )
             if await data_plan_hash(conn, export) != inp.planHash:
-                raise ApplicationError(
+                raise plan_outdated(
                     "Orders or products changed since the plan was made: the package would not "
-                    "match the plan. Restore the data and retry, or plan a new export.",
-                    type="PlanOutdated",
-                    non_retryable=True,
+                    "match the plan. Restore the data and retry, or plan a new export."
                 )
             year = int(export["plan"]["plannedAt"][:4])
             row = await packages.create_package(

@@ -1,33 +1,35 @@
-"""The failures activities report to the workflow (ApplicationError types; nothing else is matched).
-
-BrokerRejected        the broker refused the document: retrying the same bytes cannot help
-InvalidAddress        the recipient (email or URL) does not exist or refuses us for good
-InvalidConfiguration  our side is misconfigured (missing secret, wrong signature secret)
-anything else         transient: the activity's retry policy tries again
-"""
+"""The only place activities build the failures they report (types: `domain/failures.py`)."""
 
 from temporalio.exceptions import ApplicationError
+
+from domain.failures import RETRYABLE, ActivityFailure
+
+
+def failure(kind: ActivityFailure, message: str) -> ApplicationError:
+    """An ApplicationError of this kind, retryable exactly as `domain/failures.py` says."""
+    return ApplicationError(message, type=kind.value, non_retryable=kind not in RETRYABLE)
 
 
 def broker_rejected(reason: str) -> ApplicationError:
     """The broker refused the submission."""
-    return ApplicationError(
-        f"Broker rejected the submission: {reason}", type="BrokerRejected", non_retryable=True
-    )
+    return failure(ActivityFailure.BROKER_REJECTED, f"Broker rejected the submission: {reason}")
 
 
 def invalid_address(reason: str) -> ApplicationError:
     """The recipient cannot be reached at this address."""
-    return ApplicationError(
-        f"Invalid recipient: {reason}", type="InvalidAddress", non_retryable=True
-    )
+    return failure(ActivityFailure.INVALID_ADDRESS, f"Invalid recipient: {reason}")
 
 
 def invalid_configuration(reason: str) -> ApplicationError:
     """Our configuration is wrong; a person has to fix it."""
-    return ApplicationError(reason, type="InvalidConfiguration", non_retryable=True)
+    return failure(ActivityFailure.INVALID_CONFIGURATION, reason)
+
+
+def plan_outdated(reason: str) -> ApplicationError:
+    """The data moved since the plan; the package would not match it."""
+    return failure(ActivityFailure.PLAN_OUTDATED, reason)
 
 
 def transient(reason: str) -> ApplicationError:
     """A failure worth retrying (the policy's backoff applies)."""
-    return ApplicationError(reason, type="Transient")
+    return failure(ActivityFailure.TRANSIENT, reason)

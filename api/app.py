@@ -27,8 +27,8 @@ from api.routes import (
     warehouses,
 )
 from api.temporal_gate import TemporalGate
-from entrygo import __version__
-from entrygo.settings import Settings
+from config import __version__
+from config.settings import Settings
 from store.pool import create_pool
 
 log = logging.getLogger("entrygo.api")

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from api.errors import ApiError
 from api.temporal_gate import TemporalGate
-from entrygo.settings import Settings
+from config.settings import Settings
 from store.accounts import Principal
 
 

@@ -5,8 +5,8 @@ import asyncio
 from temporalio.client import Client
 
 from api.errors import service_unavailable
-from entrygo.settings import Settings
-from entrygo.temporal import connect_temporal
+from config.settings import Settings
+from config.temporal import connect_temporal
 
 
 class TemporalGate:

@@ -29,9 +29,9 @@ import httpx
 from bench.common import free_port
 from bench.faults_checks import Check, check_all, figures, gather_evidence, markdown_table
 from bench.faults_driver import DB_DOWN, Api, Driver, Export, error_code, is_unavailable
+from config.settings import Settings
+from config.temporal import connect_temporal
 from entrygo.dev import DevStack, wait_for_port
-from entrygo.settings import Settings
-from entrygo.temporal import connect_temporal
 from sandbox.smtp_sink import read_maildir
 from store.pool import create_pool
 

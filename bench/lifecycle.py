@@ -26,7 +26,7 @@ from temporalio.worker import Worker
 from bench.baseline import BareExport, noop
 from bench.flow import ExportClient, FlowError, Timings, percentile
 from bench.stack import BenchStack, running_stack
-from entrygo.temporal import connect_temporal
+from config.temporal import connect_temporal
 from workflows.export import STEPS
 
 # Ledger transitions between planning and EXECUTED: the execute update's EXECUTION_REQUESTED,

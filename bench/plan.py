@@ -34,8 +34,8 @@ from activities import build_activities
 from api.app import create_app
 from bench.common import free_port, fresh_database, server_url
 from bench.noop_update import NoopUpdate
+from config.settings import Settings, temporal_binary
 from entrygo.gc_tuning import tune_gc
-from entrygo.settings import Settings, temporal_binary
 from entrygo.worker import build_worker
 from store.accounts import create_account, create_key
 from store.pool import create_pool

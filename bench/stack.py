@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import free_port
+from config.settings import Settings, load_settings, temporal_binary
 from entrygo.dev import DevStack, wait_for_port
-from entrygo.settings import Settings, load_settings, temporal_binary
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 

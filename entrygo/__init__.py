@@ -1,3 +1,8 @@
-"""EntryGo: an open implementation of the EntryGo Export Protocol v1."""
+"""EntryGo's composition root: the CLI, the dev stack, the worker main and the demo seed.
 
-__version__ = "0.1.0"
+Nothing else imports this package; configuration lives in `config/`.
+"""
+
+from config import __version__
+
+__all__ = ["__version__"]

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 
+from config.settings import Settings, temporal_binary
 from entrygo.embedded_pg import embedded_url, start_embedded
 from entrygo.seed import DEMO_BROKER_SECRET, seed_demo
-from entrygo.settings import Settings, temporal_binary
 from store.migrate import migrate
 from store.pool import create_pool
 

@@ -12,9 +12,9 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import build_activities
+from config.settings import Settings
+from config.temporal import connect_temporal
 from entrygo.gc_tuning import tune_gc
-from entrygo.settings import Settings
-from entrygo.temporal import connect_temporal
 from store.pool import create_pool
 from workflows import WORKFLOWS
 

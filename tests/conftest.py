@@ -16,7 +16,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from entrygo.settings import Settings, temporal_binary
+from config.settings import Settings, temporal_binary
 from store import accounts
 from store.migrate import migrate
 from store.pool import create_pool

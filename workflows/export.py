@@ -15,6 +15,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain import status as machine
+    from domain.failures import NON_RETRYABLE
     from workflows.messages import (
         Approval,
         ApproveInput,
@@ -55,7 +56,7 @@ SIDE_EFFECT_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=15),
-    non_retryable_error_types=["BrokerRejected", "InvalidAddress", "InvalidConfiguration"],
+    non_retryable_error_types=list(NON_RETRYABLE),
 )
 LEDGER_TIMEOUT = timedelta(seconds=30)
 PLANNING_TIMEOUT = timedelta(seconds=60)

@@ -19,12 +19,12 @@ from api.pagination import Limit, TimeCursor, read_time_cursor, time_cursor
 from api.schemas.exports import EventPage, ExecuteRequest, ExportPage, ExportView, Plan, PlanRequest
 from api.temporal_calls import WorkflowClosed, bounded, run_update
 from api.views import event_view, inspect_view, summary_view
+from config.settings import Settings
 from domain import status as machine
 from domain.ids import derived_id, new_id
 from domain.planner import plan as run_planner
 from domain.rulepack import pack_for
 from domain.wire import rfc3339
-from entrygo.settings import Settings
 from store import exports
 from store.accounts import Principal
 from store.reference import get_broker_row, get_warehouse_row

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.deps import PoolDep, TemporalDep
-from entrygo import __version__
+from config import __version__
 
 router = APIRouter(prefix="/api/system", tags=["system"])
 

@@ -14,7 +14,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from entrygo.settings import Settings
+from config.settings import Settings
 from tests.conftest import Tenant, World, eventually, make_world
 
 PLAN_FIELDS = {

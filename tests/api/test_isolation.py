@@ -18,7 +18,7 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from entrygo.settings import Settings
+from config.settings import Settings
 from tests.api.two_accounts import (
     REQUIRED_ROLE,
     Account,

@@ -23,8 +23,8 @@ from temporalio.client import Client
 
 from activities import build_activities
 from api.app import create_app
+from config.settings import Settings
 from domain.signing import SIGNATURE_HEADER, sign
-from entrygo.settings import Settings
 from entrygo.worker import build_worker
 from sandbox.smtp_sink import SmtpSink
 from store import accounts

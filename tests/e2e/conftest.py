@@ -20,7 +20,7 @@ import pytest_asyncio
 import uvicorn
 
 from api.app import create_app
-from entrygo.settings import Settings
+from config.settings import Settings
 from sandbox.broker import create_broker_app
 from sandbox.smtp_sink import SmtpSink, read_maildir
 from tests.conftest import ROOT, Tenant, World, make_tenant, make_world

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from entrygo.settings import Settings
+from config.settings import Settings
 from tests.fuzz.stack import TALLY, ThreadStack
 
 

@@ -21,8 +21,8 @@ import uvicorn
 
 from activities import build_activities
 from api.app import create_app
-from entrygo.settings import Settings
-from entrygo.temporal import connect_temporal
+from config.settings import Settings
+from config.temporal import connect_temporal
 from entrygo.worker import build_worker
 from sandbox.smtp_sink import SmtpSink
 from store import accounts

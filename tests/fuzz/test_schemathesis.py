@@ -30,9 +30,9 @@ from schemathesis.core.failures import Failure
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
+from config.settings import Settings
 from domain.countries import is_alpha2
 from domain.signing import SIGNATURE_HEADER, sign
-from entrygo.settings import Settings
 from tests.conftest import GOOD_PRODUCT
 from tests.fuzz.stack import CALLBACK_SECRET, SEEDED, TALLY, ThreadStack
 

@@ -15,7 +15,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from entrygo.settings import temporal_binary
+from config.settings import temporal_binary
 from tests.workflows.standins import StandIns, result_of, standin_worker, start_export
 from workflows.export import ExportWorkflow
 from workflows.messages import ApproveInput, BrokerOutcome, ExecutionRequest

@@ -5,7 +5,7 @@ import asyncio
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from entrygo.settings import Settings
+from config.settings import Settings
 
 
 async def connect_temporal(settings: Settings, *, attempts: int = 1, delay: float = 0.5) -> Client:

@@ -1,0 +1,154 @@
+"""Who may import whom (docs/architecture.md): the layout's arrows run one way.
+
+Reads every module's imports (module level and inside functions) with `ast`, so it fails the
+moment an import crosses a rule, whatever the code does at run time.
+"""
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+OURS = ("config", "domain", "store", "workflows", "activities", "api", "sandbox", "entrygo")
+# our packages each package may import (besides itself)
+ALLOWED: dict[str, set[str]] = {
+    "config": set(),
+    "domain": set(),
+    "store": {"domain"},
+    "workflows": {"domain"},
+    "sandbox": {"domain"},
+    "activities": {"config", "domain", "store", "workflows"},
+    "api": {"config", "domain", "store", "workflows"},
+    "entrygo": {"config", "domain", "store", "workflows", "activities", "api", "sandbox"},
+}
+STDLIB = set(sys.stdlib_module_names)
+# outside libraries a package may use, where the rule is tighter than "anything installed"
+THIRD_PARTY: dict[str, set[str]] = {
+    "config": {"pydantic_settings", "temporalio"},
+    "workflows": {"temporalio", "pydantic"},
+}
+IO_LIBRARIES = {"asyncpg", "httpx", "temporalio", "fastapi", "starlette", "aiosmtplib", "uvicorn"}
+# the database driver stays behind the repositories of store/ (api and activities: see
+# docs/architecture.md, "Still to move")
+ASYNCPG_USERS = {"store", "api", "activities", "entrygo"}
+# route modules that still import another route module (to go with the service layer)
+ROUTE_EXCEPTIONS = {("api.routes.review", "api.routes.exports")}
+
+
+def modules(package: str) -> dict[str, list[str]]:
+    """Module name → the absolute module names it imports."""
+    out = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        imported: list[str] = []
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                assert node.level == 0, f"{name}: relative import"
+                imported += [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+        out[name] = imported
+    return out
+
+
+ALL = {package: modules(package) for package in OURS}
+
+
+def crossings(package: str, rule: object) -> list[str]:
+    return [
+        f"{module} imports {target}"
+        for module, targets in ALL[package].items()
+        for target in targets
+        if rule(target)  # type: ignore[operator]
+    ]
+
+
+@pytest.mark.parametrize("package", OURS)
+def test_packages_import_only_the_layers_below(package: str) -> None:
+    def forbidden(target: str) -> bool:
+        top = target.split(".", maxsplit=1)[0]
+        return top in OURS and top != package and top not in ALLOWED[package]
+
+    assert crossings(package, forbidden) == []
+
+
+def test_nothing_imports_the_composition_root() -> None:
+    found = [
+        line
+        for package in OURS
+        if package != "entrygo"
+        for line in crossings(package, lambda t: t.split(".")[0] == "entrygo")
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize("package", sorted(THIRD_PARTY))
+def test_leaves_use_only_the_standard_library_and_their_few_libraries(package: str) -> None:
+    def foreign(target: str) -> bool:
+        top = target.split(".", maxsplit=1)[0]
+        return top not in STDLIB and top not in OURS and top not in THIRD_PARTY[package]
+
+    assert crossings(package, foreign) == []
+
+
+def test_domain_does_no_io() -> None:
+    assert crossings("domain", lambda t: t.split(".")[0] in IO_LIBRARIES) == []
+
+
+def test_asyncpg_stays_behind_the_store() -> None:
+    found = [
+        line
+        for package in OURS
+        if package not in ASYNCPG_USERS
+        for line in crossings(package, lambda t: t.split(".")[0] == "asyncpg")
+    ]
+    assert found == []
+
+
+def test_no_route_imports_another_route() -> None:
+    found = [
+        (module, target)
+        for module, targets in ALL["api"].items()
+        if module.startswith("api.routes.")
+        for target in targets
+        if target.startswith("api.routes.")
+        and not target.startswith(module)
+        and target.count(".") == 2
+    ]
+    assert set(found) <= ROUTE_EXCEPTIONS, found
+
+
+def test_the_rules_can_fail() -> None:
+    # the scanner sees an import inside a function: a crossing hidden there still counts
+    tree = ast.parse("def f():\n    import entrygo.cli\n")
+    names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert names == ["entrygo.cli"]
+    assert ALL["api"]["api.app"], "the scanner read nothing"
+
+
+def test_activities_build_failures_only_in_their_errors_module() -> None:
+    # every failure type, and whether it is retried, is declared once (domain/failures.py)
+    built = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "activities").glob("*.py"))
+        if path.name != "errors.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", getattr(node.func, "attr", "")) == "ApplicationError"
+    ]
+    assert built == []
+
+
+def test_the_workflow_never_retries_what_is_declared_final() -> None:
+    from activities.errors import failure
+    from domain.failures import NON_RETRYABLE, ActivityFailure
+    from workflows.export import SIDE_EFFECT_RETRY
+
+    assert list(SIDE_EFFECT_RETRY.non_retryable_error_types or []) == list(NON_RETRYABLE)
+    for kind in ActivityFailure:
+        error = failure(kind, "x")
+        assert error.type == kind.value
+        assert error.non_retryable is (kind.value in NON_RETRYABLE)
+    assert "Transient" not in NON_RETRYABLE
