@@ -8,6 +8,7 @@ from temporalio import activity
 from domain.planner import plan
 from domain.planning_models import PlanOutcome
 from domain.rulepack import pack_for
+from domain.status import approval_for, status_after_planning
 from domain.wire import rfc3339
 from store.exports import NewEvent, append_events, lock_export, save_plan
 from store.snapshots import load_snapshot
@@ -49,9 +50,8 @@ class PlanningActivities:
                 inp.orderIds,
             )
             outcome = plan(snapshot, pack_for(inp.planDate.date()), inp.planDate.date())
-            status = "BLOCKED" if outcome.readinessState == "BLOCKED" else "PLANNED"
+            status = status_after_planning(outcome.readinessState)
             document = plan_document(inp.exportId, status, outcome, rfc3339(inp.planDate))
-            review = outcome.readinessState == "REVIEW_REQUIRED"
             await save_plan(
                 conn,
                 export_id=inp.exportId,
@@ -61,7 +61,7 @@ class PlanningActivities:
                 destination=inp.destinationCountry,
                 order_ids=inp.orderIds,
                 plan=document,
-                approval={"state": "PENDING" if review else "NOT_REQUIRED"},
+                approval={"state": approval_for(outcome.readinessState).value},
             )
             data = {"planHash": outcome.planHash, "readinessState": outcome.readinessState}
             if inp.replan:

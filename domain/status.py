@@ -1,10 +1,56 @@
-"""The export status machine: which action applies in which state (pure; used by API and workflow)."""
+"""The export status machine: the one status vocabulary, which action applies in which state,
+and the approval a plan starts with (pure; used by the workflow, activities, store and API)."""
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-PRE_EXECUTION = frozenset({"PLANNED", "AWAITING_APPROVAL", "BLOCKED"})
-CLOSED = frozenset({"REJECTED", "CANCELLED", "EXPIRED"})
-FINAL = CLOSED | {"COMPLETED", "BROKER_REJECTED"}
+
+class ExportStatus(StrEnum):
+    """Where an export stands (CONTRACT §9.3)."""
+
+    PLANNED = "PLANNED"
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"
+    EXECUTING = "EXECUTING"
+    EXECUTED = "EXECUTED"
+    COMPLETED = "COMPLETED"
+    BLOCKED = "BLOCKED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+    ATTENTION_REQUIRED = "ATTENTION_REQUIRED"
+    BROKER_REJECTED = "BROKER_REJECTED"
+
+
+class ApprovalState(StrEnum):
+    """Where the plan's review stands."""
+
+    NOT_REQUIRED = "NOT_REQUIRED"
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+S = ExportStatus
+PRE_EXECUTION = frozenset({S.PLANNED, S.AWAITING_APPROVAL, S.BLOCKED})
+# re-plan, approve and the like change a plan only in these (a BLOCKED plan is never approved)
+UNDECIDED = frozenset({S.PLANNED, S.AWAITING_APPROVAL})
+CLOSED = frozenset({S.REJECTED, S.CANCELLED, S.EXPIRED})
+BROKER_DONE = frozenset({S.COMPLETED, S.BROKER_REJECTED})
+FINAL = CLOSED | BROKER_DONE
+# an execute request has its answer once the export rests in one of these
+EXECUTE_ANSWERED = frozenset(
+    {S.AWAITING_APPROVAL, S.ATTENTION_REQUIRED, S.EXECUTED, S.COMPLETED, S.BROKER_REJECTED}
+)
+
+
+def status_after_planning(readiness: str) -> ExportStatus:
+    """The status a fresh plan puts the export in."""
+    return S.BLOCKED if readiness == "BLOCKED" else S.PLANNED
+
+
+def approval_for(readiness: str) -> ApprovalState:
+    """The approval a fresh plan starts with: review-required plans wait for a reviewer."""
+    return ApprovalState.PENDING if readiness == "REVIEW_REQUIRED" else ApprovalState.NOT_REQUIRED
 
 
 @dataclass(frozen=True)
@@ -28,7 +74,7 @@ def refuse_execute(status: str | None, readiness: str | None) -> Refusal | None:
     """Why `execute` does not apply, if it does not."""
     if status is None:
         return Refusal("INVALID_EXPORT_STATE", "The export is still being planned.")
-    if readiness == "BLOCKED" or status == "BLOCKED":
+    if readiness == "BLOCKED" or status == S.BLOCKED:
         return Refusal("EXPORT_BLOCKED", "The plan is BLOCKED; fix the data and re-plan.")
     if status in CLOSED:
         return _state_refusal("execute", status)
@@ -39,7 +85,7 @@ def refuse_approve(
     status: str | None, readiness: str | None, approval: str, current: str | None, given: str
 ) -> Refusal | None:
     """Why `approve` does not apply (state first, then the plan hash)."""
-    if status not in ("PLANNED", "AWAITING_APPROVAL"):
+    if status not in UNDECIDED:
         return _state_refusal("approve", str(status))
     if readiness != "REVIEW_REQUIRED" or approval != "PENDING":
         return Refusal(
@@ -59,13 +105,13 @@ def refuse_before_execution(action: str, status: str | None) -> Refusal | None:
 
 def refuse_retry(status: str | None) -> Refusal | None:
     """retry applies only in ATTENTION_REQUIRED."""
-    if status != "ATTENTION_REQUIRED":
+    if status != S.ATTENTION_REQUIRED:
         return _state_refusal("retry", str(status))
     return None
 
 
 def refuse_broker_outcome(status: str | None) -> Refusal | None:
     """A broker outcome is recorded once the submission went out."""
-    if status not in ("EXECUTING", "EXECUTED", "ATTENTION_REQUIRED"):
+    if status not in (S.EXECUTING, S.EXECUTED, S.ATTENTION_REQUIRED):
         return _state_refusal("record a broker outcome for", str(status))
     return None

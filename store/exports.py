@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 
 from domain.ids import new_id
+from domain.status import PRE_EXECUTION
 from store.errors import NotFound
 
 
@@ -165,7 +166,7 @@ async def abandon(conn: Any, export_id: str) -> None:
     """
     async with conn.transaction():
         row = await lock_export(conn, export_id)
-        if row is None or row["status"] not in ("PLANNED", "BLOCKED", "AWAITING_APPROVAL"):
+        if row is None or row["status"] not in PRE_EXECUTION:
             return
         await conn.execute("DELETE FROM export_events WHERE export_id = $1", export_id)
         await conn.execute("DELETE FROM exports WHERE id = $1", export_id)

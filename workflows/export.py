@@ -16,6 +16,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domain import status as machine
     from domain.failures import NON_RETRYABLE
+    from domain.status import ExportStatus as S
     from workflows.messages import (
         Approval,
         ApproveInput,
@@ -93,10 +94,10 @@ class ExportWorkflow:
         self._inp = inp
         self._summary: PlanSummary | None = None
         self._status: ExportStatus | None = None
-        self._approval = Approval(state="NOT_REQUIRED")
+        self._approval = Approval(state=machine.ApprovalState.NOT_REQUIRED)
         self._execution_requested = False
         self._attention: Attention | None = None
-        self._closing: tuple[str, DecisionInput] | None = None
+        self._closing: tuple[ExportStatus, DecisionInput] | None = None
         self._retry_requested = False
         self._retry_actor = "system"
         self._outcomes: list[BrokerOutcome] = []
@@ -162,7 +163,7 @@ class ExportWorkflow:
             remaining = (deadline - workflow.now()).total_seconds()
             if remaining <= 0 and not self._planning:
                 self._final = True
-                await self._transition("EXPIRED", events=[self._event("EXPORT_EXPIRED")])
+                await self._transition(S.EXPIRED, events=[self._event("EXPORT_EXPIRED")])
                 return False
             try:
                 await workflow.wait_condition(settled, timeout=max(remaining, 0.001))
@@ -171,18 +172,18 @@ class ExportWorkflow:
             if self._closing is not None:
                 self._final = True
                 status, decision = self._closing
-                event = "EXPORT_REJECTED" if status == "REJECTED" else "EXPORT_CANCELLED"
+                event = "EXPORT_REJECTED" if status == S.REJECTED else "EXPORT_CANCELLED"
                 approval = None
-                if status == "REJECTED":
+                if status == S.REJECTED:
                     approval = self._approval = Approval(
-                        state="REJECTED",
+                        state=machine.ApprovalState.REJECTED,
                         reviewer=decision.actor,
                         comment=decision.reason,
                         decidedAt=workflow.now(),
                         planHash=self._plan_hash,
                     )
                 await self._transition(
-                    status,  # type: ignore[arg-type]
+                    status,
                     approval=approval,
                     events=[self._event(event, decision.actor, {"reason": decision.reason})],
                 )
@@ -190,7 +191,7 @@ class ExportWorkflow:
             return True
 
     async def _execute(self) -> None:
-        await self._transition("EXECUTING")
+        await self._transition(S.EXECUTING)
         while True:
             failure = await self._run_steps()
             if failure is None:
@@ -202,16 +203,16 @@ class ExportWorkflow:
             events = [self._event("ATTENTION_REQUIRED", data={"step": step, "error": message})]
             if step == "send":
                 events.insert(0, self._event("BROKER_SUBMISSION_FAILED", data={"error": message}))
-            await self._transition("ATTENTION_REQUIRED", attention=self._attention, events=events)
+            await self._transition(S.ATTENTION_REQUIRED, attention=self._attention, events=events)
             await workflow.wait_condition(lambda: self._retry_requested)
             self._retry_requested = False
             self._attention = None
             await self._transition(
-                "EXECUTING",
+                S.EXECUTING,
                 clear_attention=True,
                 events=[self._event("RETRY_REQUESTED", self._retry_actor)],
             )
-        await self._transition("EXECUTED", events=[self._event("EXPORT_EXECUTED")])
+        await self._transition(S.EXECUTED, events=[self._event("EXPORT_EXECUTED")])
 
     async def _run_steps(self) -> tuple[str, str | None, str] | None:
         """Run the steps not yet done; the first that fails for good is returned."""
@@ -242,7 +243,7 @@ class ExportWorkflow:
     async def _follow_up(self) -> None:
         """Record the broker's answers until it accepts or rejects, or the window closes."""
         deadline = workflow.now() + timedelta(seconds=self._inp.ackWindowSeconds)
-        while self._status not in ("COMPLETED", "BROKER_REJECTED"):
+        while self._status not in machine.BROKER_DONE:
             remaining = (deadline - workflow.now()).total_seconds()
             if remaining <= 0:
                 return
@@ -253,9 +254,9 @@ class ExportWorkflow:
             outcome = self._outcomes.pop(0)
             status: ExportStatus | None = None
             if outcome.status == "ACCEPTED":
-                status = "COMPLETED"
+                status = S.COMPLETED
             elif outcome.status == "REJECTED":
-                status = "BROKER_REJECTED"
+                status = S.BROKER_REJECTED
             data = outcome.model_dump(mode="json", exclude_none=True, exclude={"actor"})
             await self._transition(
                 status,
@@ -297,12 +298,10 @@ class ExportWorkflow:
             self._planning = False
         self._summary = summary
         self._status = summary.status
-        self._approval = Approval(
-            state="PENDING" if summary.readinessState == "REVIEW_REQUIRED" else "NOT_REQUIRED"
-        )
+        self._approval = Approval(state=machine.approval_for(summary.readinessState))
         if self._execution_requested and self._needs_review():
             await self._transition(
-                "AWAITING_APPROVAL", events=[self._event("REVIEW_REQUESTED", actor)]
+                S.AWAITING_APPROVAL, events=[self._event("REVIEW_REQUESTED", actor)]
             )
         return summary
 
@@ -368,7 +367,7 @@ class ExportWorkflow:
             status: ExportStatus | None = None
             if self._needs_review():
                 events.append(self._event("REVIEW_REQUESTED", req.actor))
-                status = "AWAITING_APPROVAL"
+                status = S.AWAITING_APPROVAL
             await self._transition(status, events=events, execution_requested=True)
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
@@ -376,7 +375,7 @@ class ExportWorkflow:
             )
         assert self._status is not None
         return ExecutionAnswer(
-            status=self._status, awaitingApproval=self._status == "AWAITING_APPROVAL"
+            status=self._status, awaitingApproval=self._status == S.AWAITING_APPROVAL
         )
 
     @request_execution.validator
@@ -393,14 +392,14 @@ class ExportWorkflow:
     async def approve(self, inp: ApproveInput) -> Approval:
         """A reviewer approves the current plan."""
         self._approval = Approval(
-            state="APPROVED",
+            state=machine.ApprovalState.APPROVED,
             reviewer=inp.reviewer,
             comment=inp.comment,
             decidedAt=workflow.now(),
             planHash=inp.planHash,
         )
         await self._transition(
-            "PLANNED" if self._status == "AWAITING_APPROVAL" else None,
+            S.PLANNED if self._status == S.AWAITING_APPROVAL else None,
             approval=self._approval,
             events=[
                 self._event(
@@ -444,13 +443,13 @@ class ExportWorkflow:
     def reject(self, inp: DecisionInput) -> None:
         """A reviewer rejects the export (before execution)."""
         if self._closing is None and machine.refuse_before_execution("reject", self._phase) is None:
-            self._closing = ("REJECTED", inp)
+            self._closing = (S.REJECTED, inp)
 
     @workflow.signal
     def cancel(self, inp: DecisionInput) -> None:
         """The export is cancelled (before execution)."""
         if self._closing is None and machine.refuse_before_execution("cancel", self._phase) is None:
-            self._closing = ("CANCELLED", inp)
+            self._closing = (S.CANCELLED, inp)
 
     @workflow.signal
     def retry(self, inp: RetryInput) -> None:
@@ -500,22 +499,19 @@ class ExportWorkflow:
         if self._closing is not None and not self._execution_started:
             return self._closing[0]
         if self._final and self._status in machine.PRE_EXECUTION:
-            return "EXPIRED"
+            return S.EXPIRED
         if self._execution_started and self._status in machine.PRE_EXECUTION:
-            return "EXECUTING"
+            return S.EXECUTING
         return self._status
 
     def _needs_review(self) -> bool:
-        return self._readiness == "REVIEW_REQUIRED" and self._approval.state != "APPROVED"
+        return (
+            self._readiness == "REVIEW_REQUIRED"
+            and self._approval.state != machine.ApprovalState.APPROVED
+        )
 
     def _execute_answered(self) -> bool:
-        return self._status in (
-            "AWAITING_APPROVAL",
-            "ATTENTION_REQUIRED",
-            "EXECUTED",
-            "COMPLETED",
-            "BROKER_REJECTED",
-        ) or ("artifacts" in self._completed)
+        return self._status in machine.EXECUTE_ANSWERED or ("artifacts" in self._completed)
 
 
 __all__ = ["STEPS", "ExportWorkflow"]

@@ -8,21 +8,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-ExportStatus = Literal[
-    "PLANNED",
-    "AWAITING_APPROVAL",
-    "EXECUTING",
-    "EXECUTED",
-    "COMPLETED",
-    "BLOCKED",
-    "REJECTED",
-    "CANCELLED",
-    "EXPIRED",
-    "ATTENTION_REQUIRED",
-    "BROKER_REJECTED",
-]
+from domain.status import ApprovalState, ExportStatus
+
+__all__ = ["ApprovalState", "ExportStatus"]
+
 Readiness = Literal["READY", "REVIEW_REQUIRED", "BLOCKED"]
-ApprovalState = Literal["NOT_REQUIRED", "PENDING", "APPROVED", "REJECTED"]
 
 
 class ExportInput(BaseModel):

@@ -60,7 +60,7 @@ async def check_references(
 async def refuse_outdated(conn: Any, row: Any) -> None:
     """409 when the orders or products changed since planning: what would be executed (or
     approved) is no longer what was planned; the client re-plans first."""
-    if row["status"] not in ("PLANNED", "AWAITING_APPROVAL"):
+    if row["status"] not in machine.UNDECIDED:
         return
     current = await data_plan_hash(conn, row)
     if current != row["plan_hash"]:
