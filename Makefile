@@ -28,7 +28,7 @@ test: install browser
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy config entrygo api workflows activities domain store sandbox
+	$(BIN)/mypy config signing entrygo api workflows activities domain store sandbox
 
 fmt: install
 	$(BIN)/ruff format .

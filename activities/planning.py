@@ -5,9 +5,9 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
-from domain.planner import plan
-from domain.planning_models import PlanOutcome
-from domain.rulepack import pack_for
+from domain.planning.models import PlanOutcome
+from domain.planning.planner import plan
+from domain.rulepack.model import pack_for
 from domain.status import approval_for, status_after_planning
 from domain.wire import rfc3339
 from store.exports import NewEvent, append_events, lock_export, save_plan

@@ -10,7 +10,7 @@ import aiosmtplib
 import httpx
 
 from activities.errors import broker_rejected, invalid_address, invalid_configuration, transient
-from domain.signing import SIGNATURE_HEADER, sign
+from signing import SIGNATURE_HEADER, sign
 
 ATTACHED_TO_EMAIL = ("cci_pdf", "cci_csv", "packing_list")
 _RETRYABLE_STATUS = {408, 425, 429}

@@ -7,7 +7,7 @@ from fastapi.openapi.utils import get_openapi
 
 from api.errors import ErrorBody
 from api.openapi_links import add_links
-from domain.signing import SIGNATURE_HEADER
+from signing import SIGNATURE_HEADER
 
 _DESCRIPTIONS = {
     400: "Invalid JSON (INVALID_REQUEST) or validation failed (VALIDATION_ERROR, "

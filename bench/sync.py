@@ -28,8 +28,8 @@ import httpx
 
 from bench.common import free_port, server_url, with_database
 from domain.canonical import sha256_of
-from domain.ids import new_id
 from store.accounts import create_account, create_key
+from store.ids import new_id
 from store.migrate import migrate
 
 ROOT = Path(__file__).resolve().parent.parent

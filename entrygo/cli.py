@@ -11,7 +11,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from config.settings import Settings, load_settings
-from domain.keys import ROLES
+from store.keys import ROLES
 
 app = typer.Typer(no_args_is_help=True, help="EntryGo: the EntryGo Export Protocol v1 service.")
 accounts_app = typer.Typer(no_args_is_help=True, help="Accounts.")

@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from domain.signing import DEFAULT_TOLERANCE_S, SIGNATURE_HEADER
 from sandbox.callbacks import DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_S, CallbackSender
 from sandbox.faults import FaultRequestError
 from sandbox.service import DEFAULT_CALLBACK_DELAY_S, BrokerSandbox
+from signing import DEFAULT_TOLERANCE_S, SIGNATURE_HEADER
 
 # Names of environment variables, not secrets.
 SECRET_ENV = "SANDBOX_BROKER_SECRET"  # noqa: S105

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from domain.signing import SIGNATURE_HEADER, sign
 from sandbox.state import CallbackRecord
+from signing import SIGNATURE_HEADER, sign
 
 DEFAULT_ATTEMPTS = 5
 DEFAULT_BACKOFF_S = 0.05

@@ -7,7 +7,6 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from domain.signing import DEFAULT_TOLERANCE_S, SignatureError, verify
 from sandbox.callbacks import CallbackSender, occurred_at
 from sandbox.faults import Faults
 from sandbox.references import broker_reference, entry_number
@@ -19,6 +18,7 @@ from sandbox.submissions import (
     parse_submission,
     submission_id_hint,
 )
+from signing import DEFAULT_TOLERANCE_S, SignatureError, verify
 
 logger = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import asyncpg
 
-from domain.ids import new_id
-from domain.keys import display_prefix, generate_key, hash_key
 from store.errors import NotFound
+from store.ids import new_id
+from store.keys import display_prefix, generate_key, hash_key
 
 
 @dataclass(frozen=True)

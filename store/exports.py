@@ -6,9 +6,9 @@ from typing import Any
 
 import asyncpg
 
-from domain.ids import new_id
 from domain.status import PRE_EXECUTION
 from store.errors import NotFound
+from store.ids import new_id
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from typing import Any
 import asyncpg
 
 from domain.catalog import Order, OrderIn, OrderLine
-from domain.ids import new_id
 from domain.money import round_usd
 from store.errors import NotFound
+from store.ids import new_id
 
 _UPSERT = """
 INSERT INTO orders AS o (id, account_id, external_id, destination_country, destination_region,

@@ -5,7 +5,7 @@ from typing import Any
 
 import asyncpg
 
-from domain.ids import new_id
+from store.ids import new_id
 
 
 async def find_package(conn: Any, export_id: str, plan_hash: str) -> asyncpg.Record | None:

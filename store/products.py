@@ -7,8 +7,8 @@ import asyncpg
 
 from domain.canonical import sha256_of
 from domain.catalog import Product, ProductIn
-from domain.ids import new_id
 from store.errors import NotFound
+from store.ids import new_id
 
 
 def product_from_row(row: asyncpg.Record) -> Product:

@@ -4,9 +4,9 @@ from typing import Any
 
 import asyncpg
 
-from domain.ids import new_id
 from domain.reference import Address, Broker, EmailTransportView, Warehouse, WebhookTransport
 from store.errors import NotFound
+from store.ids import new_id
 
 
 def warehouse_from_row(row: asyncpg.Record) -> Warehouse:

@@ -3,8 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from domain.plan_hash import plan_hash
-from domain.planning_models import (
+from domain.planning.models import (
     BrokerSnapshot,
     LineSnapshot,
     OrderSnapshot,
@@ -12,7 +11,8 @@ from domain.planning_models import (
     ProductSnapshot,
     WarehouseSnapshot,
 )
-from domain.rulepack import DEFAULT_VERSION, load_rule_pack
+from domain.planning.plan_hash import plan_hash
+from domain.rulepack.model import DEFAULT_VERSION, load_rule_pack
 from store.errors import NotFound
 from store.reference import get_broker_row, get_warehouse_row
 

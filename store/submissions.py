@@ -4,7 +4,7 @@ from typing import Any
 
 import asyncpg
 
-from domain.ids import new_id
+from store.ids import new_id
 
 
 async def prepare_submission(conn: Any, export: Any, broker: Any, package: Any) -> asyncpg.Record:

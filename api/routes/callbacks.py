@@ -11,7 +11,7 @@ from api.errors import ApiError, issues_from_pydantic, not_found, validation_err
 from api.openapi import error_responses
 from api.schemas.exports import BrokerCallback
 from api.temporal_calls import WorkflowClosed, bounded
-from domain.signing import SIGNATURE_HEADER, SignatureError, verify
+from signing import SIGNATURE_HEADER, SignatureError, verify
 from workflows.export import ExportWorkflow
 from workflows.messages import BrokerOutcome
 

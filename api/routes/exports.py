@@ -21,12 +21,12 @@ from api.temporal_calls import WorkflowClosed, bounded, run_update
 from api.views import event_view, inspect_view, summary_view
 from config.settings import Settings
 from domain import status as machine
-from domain.ids import derived_id, new_id
-from domain.planner import plan as run_planner
-from domain.rulepack import pack_for
+from domain.planning.planner import plan as run_planner
+from domain.rulepack.model import pack_for
 from domain.wire import rfc3339
 from store import exports
 from store.accounts import Principal
+from store.ids import derived_id, new_id
 from store.reference import get_broker_row, get_warehouse_row
 from store.snapshots import data_plan_hash, load_snapshot
 from workflows.export import ExportWorkflow

@@ -11,8 +11,8 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from domain.countries import Alpha2
-from domain.keys import ROLES
 from domain.reference import Address, CustomsBond, Secret, ShipmentMode, Text, TransportIn, Url
+from store.keys import ROLES
 
 AccountId = Annotated[str, Field(min_length=1, max_length=64)]
 FilerCode = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9-]+$")]

@@ -17,7 +17,7 @@ import pytest_asyncio
 from api import ratelimit
 from api.app import create_app
 from config.settings import Settings
-from domain.signing import SIGNATURE_HEADER, sign
+from signing import SIGNATURE_HEADER, sign
 from store import orders as orders_store
 from store.reference import create_broker
 from tests.conftest import Tenant

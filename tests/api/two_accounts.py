@@ -24,9 +24,9 @@ from temporalio.client import Client
 from activities import build_activities
 from api.app import create_app
 from config.settings import Settings
-from domain.signing import SIGNATURE_HEADER, sign
 from entrygo.worker import build_worker
 from sandbox.smtp_sink import SmtpSink
+from signing import SIGNATURE_HEADER, sign
 from store import accounts
 from store.products import upsert_products
 from store.reference import create_broker, create_warehouse

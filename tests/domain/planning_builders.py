@@ -4,8 +4,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain.planner import plan
-from domain.planning_models import (
+from domain.planning.models import (
     BrokerSnapshot,
     Consignee,
     LineSnapshot,
@@ -17,7 +16,8 @@ from domain.planning_models import (
     ValidationMessage,
     WarehouseSnapshot,
 )
-from domain.rulepack import RulePack, load_rule_pack
+from domain.planning.planner import plan
+from domain.rulepack.model import RulePack, load_rule_pack
 
 PACK = load_rule_pack()
 PLAN_DATE = date(2026, 11, 26)

@@ -7,8 +7,8 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.plan_hash import plan_hash
-from domain.planning_models import Consignee, PlanningSnapshot
+from domain.planning.models import Consignee, PlanningSnapshot
+from domain.planning.plan_hash import plan_hash
 from tests.domain.planning_builders import (
     PACK,
     PLAN_DATE,

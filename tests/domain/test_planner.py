@@ -4,8 +4,8 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from domain.plan_hash import plan_hash
-from domain.planning_models import PlanningSnapshot
+from domain.planning.models import PlanningSnapshot
+from domain.planning.plan_hash import plan_hash
 from tests.domain.planning_builders import (
     PACK,
     PLAN_DATE,

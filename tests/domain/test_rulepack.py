@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from domain.rulepack import RulePack, RulePackNotFoundError, load_rule_pack
+from domain.rulepack.model import RulePack, RulePackNotFoundError, load_rule_pack
 from tests.domain.planning_builders import PACK, pack_with
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from domain.entity_names import listed_entity, name_key
-from domain.plan_hash import plan_hash
-from domain.planning_models import Manufacturer, PlanningSnapshot, PlanOutcome
-from domain.rulepack import RulePack, load_rule_pack, pack_for, shipped_versions
+from domain.planning.models import Manufacturer, PlanningSnapshot, PlanOutcome
+from domain.planning.plan_hash import plan_hash
+from domain.planning.rules.entity_names import listed_entity, name_key
+from domain.rulepack.model import RulePack, load_rule_pack, pack_for, shipped_versions
 from tests.domain.planning_builders import (
     PACK,
     broker,
@@ -26,7 +26,7 @@ MAKER = Manufacturer(name="Fabrica Exemplo Lda", address="Rua 1", city="Porto", 
 
 
 def run12(snap: PlanningSnapshot, pack: RulePack = PACK_12) -> PlanOutcome:
-    from domain.planner import plan
+    from domain.planning.planner import plan
 
     return plan(snap, pack, DAY)
 

@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
-from domain.findings import PLAN, RULES, Finding, Where
-from domain.planning_models import Consignee, PlanningSnapshot, ReadinessState
-from domain.rules import next_action, readiness
+from domain.planning.findings import PLAN, RULES, Finding, Where
+from domain.planning.models import Consignee, PlanningSnapshot, ReadinessState
+from domain.planning.rules.orders import next_action, readiness
 from tests.domain.planning_builders import (
     broker,
     messages_of,

@@ -2,8 +2,8 @@
 
 import pytest
 
-from domain.findings import RULES
-from domain.planning_models import PlanningSnapshot
+from domain.planning.findings import RULES
+from domain.planning.models import PlanningSnapshot
 from tests.domain.planning_builders import (
     MAKER,
     PACK,

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from domain.findings import RULES
-from domain.planning_models import PlanningSnapshot
+from domain.planning.findings import RULES
+from domain.planning.models import PlanningSnapshot
 from tests.domain.planning_builders import (
     MAKER,
     broker,

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from domain.findings import RULES
-from domain.planning_models import Consignee, PlanningSnapshot
-from domain.rulepack import RulePack
+from domain.planning.findings import RULES
+from domain.planning.models import Consignee, PlanningSnapshot
+from domain.rulepack.model import RulePack
 from tests.domain.planning_builders import (
     PACK,
     messages_of,

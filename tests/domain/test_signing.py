@@ -5,7 +5,7 @@ import hmac
 
 import pytest
 
-from domain.signing import SIGNATURE_HEADER, SignatureError, sign, verify
+from signing import SIGNATURE_HEADER, SignatureError, sign, verify
 
 SECRET = "whsec_test_0123456789"
 BODY = b'{"submissionId":"bsub_1","status":"ACCEPTED"}'

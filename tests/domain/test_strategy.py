@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.planning_models import PlanningSnapshot
+from domain.planning.models import PlanningSnapshot
 from tests.domain.planning_builders import (
     order,
     pack_with,

@@ -43,7 +43,7 @@ class WarehouseReceiver:
         from starlette.responses import JSONResponse
         from starlette.routing import Route
 
-        from domain.signing import SIGNATURE_HEADER, SignatureError, verify
+        from signing import SIGNATURE_HEADER, SignatureError, verify
 
         async def receive(request: Request) -> JSONResponse:
             body = await request.body()

@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from api.app import create_app
 from config.settings import Settings
 from domain.countries import is_alpha2
-from domain.signing import SIGNATURE_HEADER, sign
+from signing import SIGNATURE_HEADER, sign
 from tests.conftest import GOOD_PRODUCT
 from tests.fuzz.stack import CALLBACK_SECRET, SEEDED, TALLY, ThreadStack
 

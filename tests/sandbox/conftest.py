@@ -20,10 +20,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from domain.signing import SIGNATURE_HEADER, sign
 from sandbox.broker import create_broker_app
 from sandbox.service import BrokerSandbox
 from sandbox.submissions import submission_id_hint
+from signing import SIGNATURE_HEADER, sign
 
 SECRET = "broker-inbound-secret"
 CALLBACK_SECRET = "broker-callback-secret"

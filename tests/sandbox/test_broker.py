@@ -7,8 +7,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from domain.signing import SIGNATURE_HEADER, SignatureError, verify
 from sandbox.references import broker_reference, entry_number
+from signing import SIGNATURE_HEADER, SignatureError, verify
 from tests.sandbox.conftest import (
     CALLBACK_SECRET,
     SECRET,

@@ -3,9 +3,9 @@
 import asyncpg
 import pytest
 
-from domain.keys import hash_key
 from store.accounts import authenticate, create_account, create_key, list_keys, revoke_key
 from store.errors import NotFound
+from store.keys import hash_key
 
 
 async def test_key_lifecycle(pool: asyncpg.Pool) -> None:

@@ -6,17 +6,17 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from domain.findings import EXCLUDING, PLAN, Finding, Where
-from domain.planning_models import (
+from domain.planning.findings import EXCLUDING, PLAN, Finding, Where
+from domain.planning.models import (
     BrokerSnapshot,
     NextAction,
     OrderSnapshot,
     PlanningSnapshot,
     ReadinessState,
 )
-from domain.rulepack import RulePack
-from domain.rules_compliance import compliance_findings
-from domain.rules_data import LineFacts, check_line, product_for
+from domain.planning.rules.compliance import compliance_findings
+from domain.planning.rules.line_data import LineFacts, check_line, product_for
+from domain.rulepack.model import RulePack
 from domain.terms import words
 
 

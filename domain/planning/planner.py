@@ -3,21 +3,21 @@
 from datetime import date
 from decimal import Decimal
 
-from domain import outcome
-from domain.findings import Finding
 from domain.money import round_kg, round_usd
-from domain.plan_hash import plan_hash
-from domain.planning_models import PlanningSnapshot, PlanOutcome, Totals
-from domain.rulepack import RulePack
-from domain.rules import (
+from domain.planning import outcome
+from domain.planning.findings import Finding
+from domain.planning.models import PlanningSnapshot, PlanOutcome, Totals
+from domain.planning.plan_hash import plan_hash
+from domain.planning.rules.entry import entry_findings
+from domain.planning.rules.orders import (
     evaluate_order,
     next_action,
     no_eligible_orders,
     plan_findings,
     readiness,
 )
-from domain.rules_entry import entry_findings
-from domain.strategy import entry_types, export_units, strategy_hint
+from domain.planning.strategy import entry_types, export_units, strategy_hint
+from domain.rulepack.model import RulePack
 
 
 def plan(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date) -> PlanOutcome:

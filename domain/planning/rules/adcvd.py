@@ -1,8 +1,8 @@
 """AD/CVD orders (E-005): which order, if any, covers a line's HTS code and origin."""
 
 from domain.hs import in_scope
-from domain.rulepack import AdcvdOrder, RulePack
-from domain.rules_data import LineFacts
+from domain.planning.rules.line_data import LineFacts
+from domain.rulepack.model import AdcvdOrder, RulePack
 
 
 def adcvd_order(line: LineFacts, pack: RulePack) -> AdcvdOrder | None:

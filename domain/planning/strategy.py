@@ -2,19 +2,19 @@
 
 from decimal import Decimal
 
-from domain.adcvd import adcvd_order
-from domain.findings import Finding
 from domain.money import round_kg, round_usd
-from domain.planning_models import (
+from domain.planning.findings import Finding
+from domain.planning.models import (
     EntryType,
     ExportUnit,
     ReadinessState,
     StrategyCode,
     StrategyHint,
 )
+from domain.planning.rules.adcvd import adcvd_order
+from domain.planning.rules.orders import OrderEvaluation, consignee_key
 from domain.reference import ShipmentMode
-from domain.rulepack import RulePack
-from domain.rules import OrderEvaluation, consignee_key
+from domain.rulepack.model import RulePack
 
 FORMAL_ENTRY_TYPES: frozenset[EntryType] = frozenset({"01", "03"})
 POSTAL_ENTRY_TYPE: EntryType = "13"

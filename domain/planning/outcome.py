@@ -2,8 +2,8 @@
 
 from collections.abc import Collection
 
-from domain.findings import EXCLUDING, SEVERITY, Finding
-from domain.planning_models import Decision, Flag, MissingData, ValidationMessage
+from domain.planning.findings import EXCLUDING, SEVERITY, Finding
+from domain.planning.models import Decision, Flag, MissingData, ValidationMessage
 
 _RULE_GROUPS = "PODSGTE"  # the order of RULES.md §2
 _SEVERITY_RANK = {"ERROR": 0, "WARNING": 1, "INFO": 2}

@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from domain.findings import Effect, Finding, Where
 from domain.hs import hs6_exists, in_scope, is_alpha2, normalize_hts
-from domain.planning_models import LineSnapshot, PlanningSnapshot, ProductSnapshot
-from domain.rulepack import RulePack
+from domain.planning.findings import Effect, Finding, Where
+from domain.planning.models import LineSnapshot, PlanningSnapshot, ProductSnapshot
+from domain.rulepack.model import RulePack
 from domain.terms import only_terms
 
 # attribute names RULES.md gives for D-017 and D-018

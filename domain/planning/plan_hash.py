@@ -6,21 +6,14 @@ from decimal import Decimal
 from typing import Any
 
 from domain.canonical import canonical_json
-from domain.entity_names import name_key
-from domain.planning_models import (
+from domain.planning.models import (
     LineSnapshot,
     OrderSnapshot,
     PlanningSnapshot,
     ProductSnapshot,
 )
-from domain.rulepack import RulePack
-from domain.rules import (
-    broker_has_usable_address,
-    consignee_details_missing,
-    consignee_key,
-    stale_measures,
-)
-from domain.rules_data import (
+from domain.planning.rules.entity_names import name_key
+from domain.planning.rules.line_data import (
     FIBER_COMPOSITION,
     METAL_ORIGIN,
     effective_unit_value,
@@ -28,6 +21,13 @@ from domain.rules_data import (
     has_manufacturer,
     product_for,
 )
+from domain.planning.rules.orders import (
+    broker_has_usable_address,
+    consignee_details_missing,
+    consignee_key,
+    stale_measures,
+)
+from domain.rulepack.model import RulePack
 
 
 def plan_hash(snapshot: PlanningSnapshot, pack: RulePack, *, plan_date: date | None = None) -> str:

@@ -1,11 +1,11 @@
 """Prohibitions (S-001…S-011), partner agencies (G-*, from pgaMap), tariff overlays (T-001…T-006)
 and the Hong Kong marking flag (T-008)."""
 
-from domain.entity_names import listed_entity
-from domain.findings import Finding
 from domain.hs import in_scope
-from domain.rulepack import RegionSanctions, RulePack
-from domain.rules_data import LineFacts, has_attribute
+from domain.planning.findings import Finding
+from domain.planning.rules.entity_names import listed_entity
+from domain.planning.rules.line_data import LineFacts, has_attribute
+from domain.rulepack.model import RegionSanctions, RulePack
 from domain.terms import first_term
 
 

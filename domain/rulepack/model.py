@@ -279,7 +279,7 @@ class RulePack(_PackModel):
 
 def shipped_versions() -> list[str]:
     """Every pack version this build ships, oldest first."""
-    names = (r.name for r in files("domain.rulepacks").iterdir())
+    names = (r.name for r in files("domain.rulepack.packs").iterdir())
     return sorted(n.removesuffix(".toml") for n in names if n.endswith(".toml"))
 
 
@@ -305,7 +305,7 @@ def load_rule_pack(version: str = DEFAULT_VERSION) -> RulePack:
 def _load(version: str) -> RulePack:
     if not _VERSION_PATTERN.match(version):
         raise RulePackNotFoundError(version)
-    resource = files("domain.rulepacks").joinpath(f"{version}.toml")
+    resource = files("domain.rulepack.packs").joinpath(f"{version}.toml")
     if not resource.is_file():
         raise RulePackNotFoundError(version)
     # Decimal for floats: thresholds are money and shares, compared exactly

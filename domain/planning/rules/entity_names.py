@@ -8,7 +8,7 @@ Two spellings of one company differ in case, punctuation, legal form ("Co., Ltd.
 import re
 from functools import lru_cache
 
-from domain.rulepack import UflpaEntity, UflpaEntityList
+from domain.rulepack.model import UflpaEntity, UflpaEntityList
 from domain.terms import words
 
 _PARENTHESISED = re.compile(r"[(（][^)）]*[)）]")

@@ -2,15 +2,15 @@
 
 from decimal import Decimal
 
-from domain.adcvd import adcvd_order
-from domain.findings import CHAPTER_99_RULES, PLAN, Finding, Where
-from domain.planning_models import BrokerSnapshot, EntryType
+from domain.planning.findings import CHAPTER_99_RULES, PLAN, Finding, Where
+from domain.planning.models import BrokerSnapshot, EntryType
+from domain.planning.rules.adcvd import adcvd_order
+from domain.planning.rules.compliance import tariff_overlays
+from domain.planning.rules.line_data import entry_dependent_findings
+from domain.planning.rules.orders import OrderEvaluation, consignee_key
+from domain.planning.strategy import FORMAL_ENTRY_TYPES, POSTAL_ENTRY_TYPE
 from domain.reference import ShipmentMode
-from domain.rulepack import RulePack
-from domain.rules import OrderEvaluation, consignee_key
-from domain.rules_compliance import tariff_overlays
-from domain.rules_data import entry_dependent_findings
-from domain.strategy import FORMAL_ENTRY_TYPES, POSTAL_ENTRY_TYPE
+from domain.rulepack.model import RulePack
 
 
 def entry_findings(

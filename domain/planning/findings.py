@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Literal
 
-from domain.planning_models import Severity
+from domain.planning.models import Severity
 
 # WARN reports a WARNING for the broker and the integrator, and asks for nothing
 Effect = Literal["BLOCK", "EXCLUDE", "EXCLUDE_REVIEW", "REVIEW", "WARN", "FLAG"]

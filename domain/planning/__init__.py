@@ -1,0 +1,1 @@
+"""Planning: the pure planner, its findings, outcome, strategy and planHash."""

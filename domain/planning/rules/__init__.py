@@ -1,0 +1,1 @@
+"""The planning rules by family: plan and orders, line data, compliance, entry."""

@@ -1,0 +1,1 @@
+"""Rule packs: the model (`model.py`) and the dated pack files (`packs/`)."""

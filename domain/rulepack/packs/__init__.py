@@ -1,0 +1,1 @@
+"""Versioned rule-pack data files (`<version>.toml`), read by `domain.rulepack.model`."""

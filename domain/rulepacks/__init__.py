@@ -1,1 +1,0 @@
-"""Versioned rule-pack data files (`<version>.toml`), read by `domain.rulepack`."""
