@@ -30,6 +30,7 @@ def install_docs(app: FastAPI) -> None:
             swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
             swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
-            # no validator badge: it would load an image from validator.swagger.io
-            swagger_ui_parameters={"persistAuthorization": True, "validatorUrl": None},
+            # no validator badge: it would load an image from validator.swagger.io; the key
+            # pasted into Authorize is not kept in the browser's storage
+            swagger_ui_parameters={"validatorUrl": None},
         )

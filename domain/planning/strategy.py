@@ -12,7 +12,7 @@ from domain.planning.models import (
     StrategyHint,
 )
 from domain.planning.rules.adcvd import adcvd_order
-from domain.planning.rules.orders import OrderEvaluation, consignee_key
+from domain.planning.rules.orders import OrderEvaluation, recipient_key
 from domain.reference import ShipmentMode
 from domain.rulepack.model import RulePack
 
@@ -148,7 +148,7 @@ def _within_de_minimis(included: list[OrderEvaluation], threshold: Decimal, mode
         if mode == "BULK_TO_US_WAREHOUSE":
             key = "warehouse"  # the US warehouse is the one consignee of a bulk batch
         else:
-            key = (consignee_key(e.order) if e.order else None) or e.order_id
+            key = (recipient_key(e.order) if e.order else None) or e.order_id
         totals[key] = totals.get(key, Decimal(0)) + e.value
     return all(total <= threshold for total in totals.values())
 

@@ -385,3 +385,34 @@ def test_t002_copper_scope(hs_code: str, fires: bool) -> None:
 def test_t004_trucks_buses_and_parts(hs_code: str, fires: bool) -> None:
     outcome = run12(goods(hs_code, "DE", "Vehicle or vehicle part for road use"))
     assert bool(messages_of(outcome, "T-004")) is fires
+
+
+def test_e004_does_not_group_orders_without_a_street() -> None:
+    from domain.planning.models import Consignee
+
+    blank = [
+        order(oid, line_value=Decimal("750"), consignee=Consignee(name=name, address=" "))
+        for oid, name in (("ord_1", "Alice"), ("ord_2", "Bob"))
+    ]
+    outcome = run12(snapshot(orders=blank))
+    assert messages_of(outcome, "E-004") == []
+    assert outcome.readinessState == "READY"
+
+
+def test_e004_leaves_out_orders_on_a_formal_entry() -> None:
+    from domain.planning.models import Consignee
+
+    home = Consignee(name="Jane Doe", address="5 Main Street")
+    mug = product(manufacturer=MAKER)
+    dresser = product("prod_dresser", hsCode="9403.50.9045", countryOfOrigin="CN",
+                      description="Wooden bedroom dresser, six drawers", manufacturer=MAKER)  # fmt: skip
+    snap = snapshot(
+        orders=[
+            order("ord_1", line_value=Decimal("750"), consignee=home),
+            order("ord_2", lines=[("prod_dresser", 2)], line_value=Decimal("750"), consignee=home),
+        ],
+        products=[mug, dresser],
+    )
+    outcome = run12(snap)
+    assert outcome.strategyHint.entryTypeHints == {"ord_1": "11", "ord_2": "03"}
+    assert messages_of(outcome, "E-004") == []

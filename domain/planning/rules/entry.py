@@ -7,7 +7,7 @@ from domain.planning.models import BrokerSnapshot, EntryType
 from domain.planning.rules.adcvd import adcvd_order
 from domain.planning.rules.compliance import tariff_overlays
 from domain.planning.rules.line_data import entry_dependent_findings
-from domain.planning.rules.orders import OrderEvaluation, consignee_key
+from domain.planning.rules.orders import OrderEvaluation, recipient_key
 from domain.planning.strategy import FORMAL_ENTRY_TYPES, POSTAL_ENTRY_TYPE
 from domain.reference import ShipmentMode
 from domain.rulepack.model import RulePack
@@ -42,7 +42,8 @@ def entry_findings(
     out += _bond(included, types, pack, broker)
     if mode != "BULK_TO_US_WAREHOUSE":
         # a bulk batch is one consolidated entry already: splitting by consignee cannot happen
-        out += _split_shipments(included, limit)
+        informal = [e for e in included if types[e.order_id] not in FORMAL_ENTRY_TYPES]
+        out += _split_shipments(informal, limit)
     if included:
         out.append(PLAN.fire("T-007", "FLAG"))
     return out
@@ -91,10 +92,11 @@ def _chapter99_cap(evaluation: OrderEvaluation, pack: RulePack) -> list[Finding]
     return out
 
 
-def _split_shipments(included: list[OrderEvaluation], limit: Decimal) -> list[Finding]:
+def _split_shipments(informal: list[OrderEvaluation], limit: Decimal) -> list[Finding]:
+    """E-004 over the included orders on an informal entry (a formal one cannot be split)."""
     groups: dict[str, list[OrderEvaluation]] = {}
-    for e in included:
-        key = consignee_key(e.order) if e.order else None
+    for e in informal:
+        key = recipient_key(e.order) if e.order else None
         if key is not None and e.value <= limit:
             groups.setdefault(key, []).append(e)
     out = []

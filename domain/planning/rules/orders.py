@@ -149,6 +149,14 @@ def consignee_key(order: OrderSnapshot) -> str | None:
     return "|".join(parts)
 
 
+def recipient_key(order: OrderSnapshot) -> str | None:
+    """The consignee to group orders by (E-004, de minimis): only when the street is known;
+    a blank address says nothing about who receives the goods, so it groups with no one."""
+    if order.consignee is None or not order.consignee.address.strip():
+        return None
+    return consignee_key(order)
+
+
 def readiness(findings: list[Finding], included: Collection[str]) -> ReadinessState:
     """RULES.md §1: BLOCK or nothing included → BLOCKED; review-worthy findings → REVIEW."""
     if not included or any(f.effect == "BLOCK" for f in findings):
