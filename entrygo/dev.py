@@ -13,7 +13,7 @@ import httpx
 
 from config.settings import Settings, temporal_binary
 from entrygo.embedded_pg import embedded_url, start_embedded
-from entrygo.seed import DEMO_BROKER_SECRET, seed_demo
+from entrygo.seed import DEMO_BROKER_SECRET, READY_PRODUCTS, seed_demo
 from store.migrate import migrate
 from store.pool import create_pool
 
@@ -211,7 +211,7 @@ def banner(settings: Settings, demo: dict[str, Any]) -> str:
             f"  admin key       {keys['admin']}",
             f"  warehouseId     {demo['warehouseId']}",
             f"  brokerId        {demo['brokerId']} (webhook)   {demo['emailBrokerId']} (email)",
-            f"  productIds      {', '.join(demo['productIds'])}",
+            f"  productIds      {product_line(demo['productIds'])}",
             "",
             f'  curl -H "authorization: Bearer {keys["integration"]}" '
             f"localhost:{settings.port}/api/system/health",
@@ -248,3 +248,12 @@ def run_dev(settings: Settings) -> int:
     finally:
         stack.stop()
         print("EntryGo dev stack stopped.", flush=True)
+
+
+def product_line(product_ids: list[str]) -> str:
+    """The demo products, the last two named by what planning does with them."""
+    if len(product_ids) != READY_PRODUCTS + 2:  # demo data of an older seed
+        return ", ".join(product_ids)
+    ready = ", ".join(product_ids[:READY_PRODUCTS])
+    toy, saffron = product_ids[READY_PRODUCTS:]
+    return f"{ready} (READY), {toy} (toy: REVIEW), {saffron} (saffron: BLOCKED)"

@@ -122,3 +122,13 @@ async def test_unknown_account_is_refused() -> None:
         result = await cli(command, "list", "--account", "acc_missing")
         assert result.exit_code == 2
         assert "no account acc_missing" in result.output
+
+
+def test_the_dev_stack_names_what_planning_does_with_each_demo_product() -> None:
+    from entrygo.dev import product_line
+    from entrygo.seed import demo_products
+
+    assert len(demo_products()) == 5
+    line = product_line(["p1", "p2", "p3", "p4", "p5"])
+    assert line == "p1, p2, p3 (READY), p4 (toy: REVIEW), p5 (saffron: BLOCKED)"
+    assert product_line(["p1", "p2"]) == "p1, p2"  # demo data seeded by an older version
