@@ -83,7 +83,7 @@ class BrokerActivities:
                 "SELECT * FROM customs_packages WHERE id = $1", sub["customs_package_id"]
             )
             artifacts = await packages.artifact_contents(conn, package["id"], ALL_ARTIFACTS)
-            await submissions.count_attempt(conn, "broker_submissions", sub["id"])
+            await submissions.count_submission_attempt(conn, sub["id"])
         try:
             message_id, reference = await self._deliver(export, broker, sub, package, artifacts)
         except ApplicationError as err:

@@ -46,7 +46,7 @@ class WarehouseActivities:
         sending = note["status"] in UNDELIVERED
         if sending:
             async with self.pool.acquire() as conn:
-                await submissions.count_attempt(conn, "notifications", note["id"])
+                await submissions.count_notification_attempt(conn, note["id"])
             payload = {
                 "event": "EXPORT_EXECUTED",
                 "notificationId": note["id"],

@@ -43,27 +43,6 @@ def broker_from_row(row: asyncpg.Record) -> Broker:
     )
 
 
-_WAREHOUSE_COLUMNS = {
-    "name": "name",
-    "address": "address",
-    "shipmentMode": "shipment_mode",
-    "notificationUrl": "notification_url",
-    "notificationSecret": "notification_secret",
-}
-
-_BROKER_COLUMNS = {
-    "name": "name",
-    "filerCode": "filer_code",
-    "classifiesGoods": "classifies_goods",
-    "supportedDestinations": "supported_destinations",
-    "customsBond": "customs_bond",
-    "transport_type": "transport_type",
-    "recipient_email": "recipient_email",
-    "webhook_url": "webhook_url",
-    "webhook_secret": "webhook_secret",
-}
-
-
 def broker_columns(fields: dict[str, Any]) -> dict[str, Any]:
     """Flatten a broker's `transport` into its columns (other transport's columns cleared)."""
     out = {k: v for k, v in fields.items() if k != "transport"}
@@ -116,29 +95,56 @@ async def create_broker(conn: Any, account_id: str, fields: dict[str, Any]) -> B
     return broker_from_row(row)
 
 
-async def _patch(
-    conn: Any,
-    table: str,
-    columns: dict[str, str],
-    row_id: str,
-    account_id: str,
-    values: dict[str, Any],
-) -> Any:
-    sets = [f"{columns[k]} = ${i + 3}" for i, k in enumerate(values)]
-    sets.append("updated_at = now()")
-    return await conn.fetchrow(
-        f"UPDATE {table} SET {', '.join(sets)} WHERE id = $1 AND account_id = $2 RETURNING *",
-        row_id,
-        account_id,
-        *values.values(),
-    )
+# PATCH writes a column only when its field was sent (`$3` lists them); the SQL is fixed text
+_PATCH_WAREHOUSE = """
+UPDATE warehouses SET
+    name = CASE WHEN 'name' = any($3::text[]) THEN $4::text ELSE name END,
+    address = CASE WHEN 'address' = any($3::text[]) THEN $5::jsonb ELSE address END,
+    shipment_mode = CASE WHEN 'shipmentMode' = any($3::text[]) THEN $6::text
+                         ELSE shipment_mode END,
+    notification_url = CASE WHEN 'notificationUrl' = any($3::text[]) THEN $7::text
+                            ELSE notification_url END,
+    notification_secret = CASE WHEN 'notificationSecret' = any($3::text[]) THEN $8::text
+                               ELSE notification_secret END,
+    updated_at = now()
+WHERE id = $1 AND account_id = $2 RETURNING *"""
+
+_PATCH_BROKER = """
+UPDATE brokers SET
+    name = CASE WHEN 'name' = any($3::text[]) THEN $4::text ELSE name END,
+    filer_code = CASE WHEN 'filerCode' = any($3::text[]) THEN $5::text ELSE filer_code END,
+    classifies_goods = CASE WHEN 'classifiesGoods' = any($3::text[]) THEN $6::boolean
+                            ELSE classifies_goods END,
+    supported_destinations = CASE WHEN 'supportedDestinations' = any($3::text[])
+                                  THEN $7::text[] ELSE supported_destinations END,
+    customs_bond = CASE WHEN 'customsBond' = any($3::text[]) THEN $8::jsonb
+                        ELSE customs_bond END,
+    transport_type = CASE WHEN 'transport' = any($3::text[]) THEN $9::text
+                          ELSE transport_type END,
+    recipient_email = CASE WHEN 'transport' = any($3::text[]) THEN $10::text
+                           ELSE recipient_email END,
+    webhook_url = CASE WHEN 'transport' = any($3::text[]) THEN $11::text ELSE webhook_url END,
+    webhook_secret = CASE WHEN 'transport' = any($3::text[]) THEN $12::text
+                          ELSE webhook_secret END,
+    updated_at = now()
+WHERE id = $1 AND account_id = $2 RETURNING *"""
 
 
 async def patch_warehouse(
     conn: Any, account_id: str, warehouse_id: str, fields: dict[str, Any]
 ) -> Warehouse:
     """Change the given fields of a warehouse."""
-    row = await _patch(conn, "warehouses", _WAREHOUSE_COLUMNS, warehouse_id, account_id, fields)
+    row = await conn.fetchrow(
+        _PATCH_WAREHOUSE,
+        warehouse_id,
+        account_id,
+        list(fields),
+        fields.get("name"),
+        fields.get("address"),
+        fields.get("shipmentMode"),
+        fields.get("notificationUrl"),
+        fields.get("notificationSecret"),
+    )
     if row is None:
         raise NotFound("warehouse")
     return warehouse_from_row(row)
@@ -148,8 +154,21 @@ async def patch_broker(
     conn: Any, account_id: str, broker_id: str, fields: dict[str, Any]
 ) -> Broker:
     """Change the given fields of a broker (a new transport replaces the old one whole)."""
-    row = await _patch(
-        conn, "brokers", _BROKER_COLUMNS, broker_id, account_id, broker_columns(fields)
+    cols = broker_columns(fields)
+    row = await conn.fetchrow(
+        _PATCH_BROKER,
+        broker_id,
+        account_id,
+        list(fields),
+        cols.get("name"),
+        cols.get("filerCode"),
+        cols.get("classifiesGoods"),
+        cols.get("supportedDestinations"),
+        cols.get("customsBond"),
+        cols.get("transport_type"),
+        cols.get("recipient_email"),
+        cols.get("webhook_url"),
+        cols.get("webhook_secret"),
     )
     if row is None:
         raise NotFound("broker")
@@ -186,15 +205,17 @@ async def get_broker(conn: Any, account_id: str, broker_id: str) -> Broker:
     return broker_from_row(row)
 
 
-_PAGE = """SELECT * FROM {table} WHERE account_id = $1 AND ($2::text IS NULL OR id > $2)
-           ORDER BY id LIMIT $3"""
-
-
 async def list_warehouses(
     conn: Any, account_id: str, *, after: str | None = None, limit: int | None = None
 ) -> list[Warehouse]:
     """The account's warehouses, oldest first; a page after `after` when `limit` is given."""
-    rows = await conn.fetch(_PAGE.format(table="warehouses"), account_id, after, limit)
+    rows = await conn.fetch(
+        """SELECT * FROM warehouses WHERE account_id = $1 AND ($2::text IS NULL OR id > $2)
+           ORDER BY id LIMIT $3""",
+        account_id,
+        after,
+        limit,
+    )
     return [warehouse_from_row(r) for r in rows]
 
 
@@ -202,5 +223,11 @@ async def list_brokers(
     conn: Any, account_id: str, *, after: str | None = None, limit: int | None = None
 ) -> list[Broker]:
     """The account's brokers, oldest first; a page after `after` when `limit` is given."""
-    rows = await conn.fetch(_PAGE.format(table="brokers"), account_id, after, limit)
+    rows = await conn.fetch(
+        """SELECT * FROM brokers WHERE account_id = $1 AND ($2::text IS NULL OR id > $2)
+           ORDER BY id LIMIT $3""",
+        account_id,
+        after,
+        limit,
+    )
     return [broker_from_row(r) for r in rows]

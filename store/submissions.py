@@ -31,11 +31,20 @@ async def prepare_submission(conn: Any, export: Any, broker: Any, package: Any) 
     return row
 
 
-async def count_attempt(conn: Any, table: str, row_id: str) -> int:
-    """Count one delivery attempt; returns the new count."""
-    assert table in ("broker_submissions", "notifications")
+async def count_submission_attempt(conn: Any, submission_id: str) -> int:
+    """Count one delivery attempt of a broker submission; returns the new count."""
     value: int = await conn.fetchval(
-        f"UPDATE {table} SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts", row_id
+        "UPDATE broker_submissions SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
+        submission_id,
+    )
+    return value
+
+
+async def count_notification_attempt(conn: Any, notification_id: str) -> int:
+    """Count one delivery attempt of a warehouse notification; returns the new count."""
+    value: int = await conn.fetchval(
+        "UPDATE notifications SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
+        notification_id,
     )
     return value
 

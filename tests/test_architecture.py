@@ -172,3 +172,30 @@ def test_the_workflow_never_retries_what_is_declared_final() -> None:
         assert error.type == kind.value
         assert error.non_retryable is (kind.value in NON_RETRYABLE)
     assert "Transient" not in NON_RETRYABLE
+
+
+SQL_STATEMENTS = ("SELECT ", "UPDATE ", "INSERT ", "DELETE ", "WITH ")
+
+
+def test_no_identifier_is_formatted_into_sql() -> None:
+    # SQL is fixed text with $n parameters: no f-string or .format() builds a statement
+    found = []
+    for package in ("store", "activities", "api", "entrygo"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.JoinedStr):
+                    text = "".join(
+                        v.value for v in node.values if isinstance(v, ast.Constant)
+                    ).upper()
+                elif (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "format"
+                    and isinstance(node.func.value, ast.Constant)
+                ):
+                    text = str(node.func.value.value).upper()
+                else:
+                    continue
+                if text.strip().startswith(SQL_STATEMENTS):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []
