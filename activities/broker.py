@@ -12,7 +12,8 @@ from activities.errors import invalid_configuration
 from activities.heartbeat import heartbeating
 from config.settings import Settings
 from store import packages, submissions
-from store.exports import NewEvent, append_events, lock_export
+from store.exports import NewEvent, append_events, get_export_by_id, lock_export
+from store.reference import get_broker_by_id
 from workflows.messages import StepInput, SubmissionResult
 
 DONE = {"SENT", "ACKNOWLEDGED", "ACCEPTED", "REJECTED"}
@@ -37,7 +38,7 @@ class BrokerActivities:
         async with self.pool.acquire() as conn, conn.transaction():
             export = await lock_export(conn, inp.exportId)
             assert export is not None
-            broker = await conn.fetchrow("SELECT * FROM brokers WHERE id = $1", export["broker_id"])
+            broker = await get_broker_by_id(conn, export["broker_id"])
             package = await packages.find_package(conn, inp.exportId, inp.planHash)
             assert package is not None
             row = await submissions.prepare_submission(conn, export, broker, package)
@@ -64,10 +65,8 @@ class BrokerActivities:
 
     async def _send_broker_submission(self, inp: StepInput) -> SubmissionResult:
         async with self.pool.acquire() as conn:
-            export = await conn.fetchrow("SELECT * FROM exports WHERE id = $1", inp.exportId)
-            sub = await conn.fetchrow(
-                "SELECT * FROM broker_submissions WHERE export_id = $1", inp.exportId
-            )
+            export = await get_export_by_id(conn, inp.exportId)
+            sub = await submissions.get_submission_for_export(conn, inp.exportId)
             assert export is not None
             assert sub is not None
             if sub["status"] in DONE:
@@ -76,12 +75,11 @@ class BrokerActivities:
                     status=sub["status"],
                     brokerReference=sub["broker_reference"],
                 )
-            broker = await conn.fetchrow("SELECT * FROM brokers WHERE id = $1", sub["broker_id"])
+            broker = await get_broker_by_id(conn, sub["broker_id"])
             # a retry after the broker's address was fixed sends to the address as it is now
             sub = await submissions.readdress_submission(conn, sub["id"], broker)
-            package = await conn.fetchrow(
-                "SELECT * FROM customs_packages WHERE id = $1", sub["customs_package_id"]
-            )
+            package = await packages.get_package(conn, sub["customs_package_id"])
+            assert package is not None  # a prepared submission names its package
             artifacts = await packages.artifact_contents(conn, package["id"], ALL_ARTIFACTS)
             await submissions.count_submission_attempt(conn, sub["id"])
         try:

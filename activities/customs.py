@@ -9,7 +9,7 @@ from activities.errors import plan_outdated
 from activities.heartbeat import heartbeating
 from domain.documents.render import render_artifacts
 from store import packages
-from store.exports import NewEvent, append_events, lock_export
+from store.exports import NewEvent, append_events, database_now, get_export_by_id, lock_export
 from store.package_data import load_package_data
 from store.snapshots import data_plan_hash
 from workflows.messages import PackageResult, StepInput
@@ -44,7 +44,7 @@ class CustomsActivities:
                             _package_data(found),
                         )
                     ],
-                    await conn.fetchval("SELECT now()"),
+                    await database_now(conn),
                 )
                 return PackageResult(
                     customsPackageId=found["id"], packageNumber=found["package_number"], reused=True
@@ -83,7 +83,7 @@ class CustomsActivities:
 
     async def _generate_artifacts(self, inp: StepInput) -> list[str]:
         async with self.pool.acquire() as conn:
-            export = await conn.fetchrow("SELECT * FROM exports WHERE id = $1", inp.exportId)
+            export = await get_export_by_id(conn, inp.exportId)
             package = await packages.find_package(conn, inp.exportId, inp.planHash)
             assert export is not None
             assert package is not None
@@ -92,7 +92,7 @@ class CustomsActivities:
         rendered = await asyncio.to_thread(render_artifacts, data)
         async with self.pool.acquire() as conn, conn.transaction():
             await lock_export(conn, inp.exportId)
-            now = await conn.fetchval("SELECT now()")
+            now = await database_now(conn)
             events = []
             for art in rendered:
                 await packages.insert_artifact(

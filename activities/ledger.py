@@ -6,6 +6,7 @@ import asyncpg
 from temporalio import activity
 
 from domain.status import FINAL
+from store import exports, packages, submissions
 from store.exports import NewEvent, append_events, lock_export
 from workflows.messages import TransitionInput
 
@@ -42,58 +43,34 @@ class LedgerActivities:
 
     @staticmethod
     async def _update_projection(conn: Any, inp: TransitionInput) -> None:
-        await conn.execute(
-            """UPDATE exports SET
-                   status = CASE WHEN status = any($8::text[]) THEN status
-                                 ELSE coalesce($2, status) END,
-                   approval = CASE WHEN status = any($8::text[]) THEN approval
-                                   ELSE coalesce($3::jsonb, approval) END,
-                   attention = CASE WHEN $5 THEN NULL ELSE coalesce($4::jsonb, attention) END,
-                   execution_requested = coalesce($6, execution_requested),
-                   updated_at = $7
-               WHERE id = $1""",
+        await exports.update_projection(
+            conn,
             inp.exportId,
-            inp.status,
-            inp.approval.model_dump(mode="json") if inp.approval else None,
-            inp.attention.model_dump(mode="json") if inp.attention else None,
-            inp.clearAttention,
-            inp.executionRequested,
-            inp.occurredAt,
-            sorted(FINAL),
+            status=inp.status,
+            approval=inp.approval.model_dump(mode="json") if inp.approval else None,
+            attention=inp.attention.model_dump(mode="json") if inp.attention else None,
+            clear_attention=inp.clearAttention,
+            execution_requested=inp.executionRequested,
+            at=inp.occurredAt,
+            final=sorted(FINAL),
         )
         if inp.attention is not None and inp.attention.step == "send":
             # the send step failed for good: the submission shows it, not just the export
-            await conn.execute(
-                """UPDATE broker_submissions SET status = 'FAILED', updated_at = $2
-                   WHERE export_id = $1 AND status = 'PREPARED'""",
-                inp.exportId,
-                inp.occurredAt,
-            )
+            await submissions.fail_prepared_submission(conn, inp.exportId, inp.occurredAt)
 
     @staticmethod
     async def _record_outcome(conn: Any, inp: TransitionInput) -> None:
         outcome = inp.brokerOutcome
         assert outcome is not None
-        await conn.execute(
-            """UPDATE broker_submissions SET
-                   status = CASE WHEN status IN ('ACCEPTED', 'REJECTED') THEN status ELSE $2 END,
-                   entry_number = coalesce($3, entry_number),
-                   broker_reference = coalesce($4, broker_reference),
-                   error_message = coalesce($5, error_message),
-                   updated_at = $6
-               WHERE export_id = $1""",
+        await submissions.record_outcome(
+            conn,
             inp.exportId,
-            _SUBMISSION_STATUS[outcome.status],
-            outcome.entryNumber,
-            outcome.brokerReference,
-            outcome.reason,
-            inp.occurredAt,
+            status=_SUBMISSION_STATUS[outcome.status],
+            entry_number=outcome.entryNumber,
+            broker_reference=outcome.brokerReference,
+            reason=outcome.reason,
+            at=inp.occurredAt,
         )
         state = _PACKAGE_STATE.get(outcome.status)
         if state is not None:
-            await conn.execute(
-                "UPDATE customs_packages SET state = $2, updated_at = $3 WHERE export_id = $1",
-                inp.exportId,
-                state,
-                inp.occurredAt,
-            )
+            await packages.set_export_package_state(conn, inp.exportId, state, inp.occurredAt)

@@ -7,8 +7,9 @@ from temporalio.exceptions import ApplicationError
 
 from activities import transports
 from activities.heartbeat import heartbeating
-from store import submissions
-from store.exports import NewEvent, append_events, lock_export
+from store import packages, submissions
+from store.exports import NewEvent, append_events, database_now, lock_export
+from store.reference import get_warehouse_by_id
 from workflows.messages import StepInput
 
 UNDELIVERED = ("PENDING", "FAILED")
@@ -31,18 +32,12 @@ class WarehouseActivities:
         async with self.pool.acquire() as conn, conn.transaction():
             export = await lock_export(conn, inp.exportId)
             assert export is not None
-            warehouse = await conn.fetchrow(
-                "SELECT * FROM warehouses WHERE id = $1", export["warehouse_id"]
-            )
+            warehouse = await get_warehouse_by_id(conn, export["warehouse_id"])
             note = await submissions.ensure_notification(conn, export, warehouse)
             if note["status"] in UNDELIVERED:
                 # a retry after a fix uses the warehouse's address as it is now
                 note = await submissions.readdress_notification(conn, note["id"], warehouse)
-            package = await conn.fetchrow(
-                "SELECT id, package_number FROM customs_packages WHERE export_id = $1 AND plan_hash = $2",
-                inp.exportId,
-                inp.planHash,
-            )
+            package = await packages.find_package(conn, inp.exportId, inp.planHash)
         sending = note["status"] in UNDELIVERED
         if sending:
             async with self.pool.acquire() as conn:
@@ -77,7 +72,7 @@ class WarehouseActivities:
             await lock_export(conn, inp.exportId)
             if sending:
                 await submissions.record_notification(conn, note["id"], delivered=True, error=None)
-            now = await conn.fetchval("SELECT now()")
+            now = await database_now(conn)
             await append_events(
                 conn,
                 inp.exportId,

@@ -170,3 +170,47 @@ async def abandon(conn: Any, export_id: str) -> None:
             return
         await conn.execute("DELETE FROM export_events WHERE export_id = $1", export_id)
         await conn.execute("DELETE FROM exports WHERE id = $1", export_id)
+
+
+async def get_export_by_id(conn: Any, export_id: str) -> asyncpg.Record | None:
+    """The export's row, for the worker (which acts for the export, not for a key)."""
+    return await conn.fetchrow("SELECT * FROM exports WHERE id = $1", export_id)
+
+
+async def database_now(conn: Any) -> Any:
+    """The database's transaction time: events and rows of one step share it."""
+    return await conn.fetchval("SELECT now()")
+
+
+async def update_projection(
+    conn: Any,
+    export_id: str,
+    *,
+    status: str | None,
+    approval: dict[str, Any] | None,
+    attention: dict[str, Any] | None,
+    clear_attention: bool,
+    execution_requested: bool | None,
+    at: Any,
+    final: list[str],
+) -> None:
+    """Apply a workflow transition to the projection; a final status is never left."""
+    await conn.execute(
+        """UPDATE exports SET
+               status = CASE WHEN status = any($8::text[]) THEN status
+                             ELSE coalesce($2, status) END,
+               approval = CASE WHEN status = any($8::text[]) THEN approval
+                               ELSE coalesce($3::jsonb, approval) END,
+               attention = CASE WHEN $5 THEN NULL ELSE coalesce($4::jsonb, attention) END,
+               execution_requested = coalesce($6, execution_requested),
+               updated_at = $7
+           WHERE id = $1""",
+        export_id,
+        status,
+        approval,
+        attention,
+        clear_attention,
+        execution_requested,
+        at,
+        final,
+    )

@@ -90,3 +90,18 @@ async def artifact_contents(
         types,
     )
     return {r["artifact_type"]: r for r in rows}
+
+
+async def get_package(conn: Any, package_id: str) -> asyncpg.Record | None:
+    """One customs package by id."""
+    return await conn.fetchrow("SELECT * FROM customs_packages WHERE id = $1", package_id)
+
+
+async def set_export_package_state(conn: Any, export_id: str, state: str, at: Any) -> None:
+    """The state of the export's package, from the broker's answer."""
+    await conn.execute(
+        "UPDATE customs_packages SET state = $2, updated_at = $3 WHERE export_id = $1",
+        export_id,
+        state,
+        at,
+    )

@@ -231,3 +231,13 @@ async def list_brokers(
         limit,
     )
     return [broker_from_row(r) for r in rows]
+
+
+async def get_broker_by_id(conn: Any, broker_id: str) -> Any:
+    """A broker's raw row (with secret), for the worker."""
+    return await conn.fetchrow("SELECT * FROM brokers WHERE id = $1", broker_id)
+
+
+async def get_warehouse_by_id(conn: Any, warehouse_id: str) -> Any:
+    """A warehouse's raw row (with secret), for the worker."""
+    return await conn.fetchrow("SELECT * FROM warehouses WHERE id = $1", warehouse_id)

@@ -146,3 +146,46 @@ async def record_notification(
         error,
         final,
     )
+
+
+async def get_submission_for_export(conn: Any, export_id: str) -> asyncpg.Record | None:
+    """The export's broker submission, if prepared."""
+    return await conn.fetchrow("SELECT * FROM broker_submissions WHERE export_id = $1", export_id)
+
+
+async def fail_prepared_submission(conn: Any, export_id: str, at: Any) -> None:
+    """The send step failed for good: the prepared submission shows it."""
+    await conn.execute(
+        """UPDATE broker_submissions SET status = 'FAILED', updated_at = $2
+           WHERE export_id = $1 AND status = 'PREPARED'""",
+        export_id,
+        at,
+    )
+
+
+async def record_outcome(
+    conn: Any,
+    export_id: str,
+    *,
+    status: str,
+    entry_number: str | None,
+    broker_reference: str | None,
+    reason: str | None,
+    at: Any,
+) -> None:
+    """The broker's answer on the submission; an accepted or rejected one stays so."""
+    await conn.execute(
+        """UPDATE broker_submissions SET
+               status = CASE WHEN status IN ('ACCEPTED', 'REJECTED') THEN status ELSE $2 END,
+               entry_number = coalesce($3, entry_number),
+               broker_reference = coalesce($4, broker_reference),
+               error_message = coalesce($5, error_message),
+               updated_at = $6
+           WHERE export_id = $1""",
+        export_id,
+        status,
+        entry_number,
+        broker_reference,
+        reason,
+        at,
+    )

@@ -199,3 +199,16 @@ def test_no_identifier_is_formatted_into_sql() -> None:
                 if text.strip().startswith(SQL_STATEMENTS):
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert found == []
+
+
+def test_activities_hold_no_sql() -> None:
+    # activities are handed repositories of store/; no statement text lives in them
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in sorted((ROOT / "activities").glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value.strip().upper().startswith(SQL_STATEMENTS)
+    ]
+    assert found == []
