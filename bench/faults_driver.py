@@ -15,6 +15,8 @@ from typing import Any
 import asyncpg
 import httpx
 
+from entrygo.seed import READY_PRODUCTS
+
 FINAL = "COMPLETED"
 # statuses an export of this run never leaves: waiting longer for them is pointless
 DEAD = frozenset({"CANCELLED", "REJECTED", "EXPIRED", "BROKER_REJECTED", "BLOCKED"})
@@ -144,7 +146,7 @@ class Driver:
 
     async def sync_orders(self, e: Export) -> None:
         """One to three US orders of the demo products."""
-        products = self.demo["readyProductIds"]
+        products = self.demo["productIds"][:READY_PRODUCTS]
         items = [
             {
                 "externalId": f"F-{self.tag}-{e.n}-{k}",

@@ -37,3 +37,23 @@ def only_terms(text: str, terms: tuple[str, ...], filler: Iterable[str]) -> bool
     rest = _pattern(terms).sub(" ", _fold(text)) if terms else _fold(text)
     skip = set(filler)
     return all(word in skip or word.isdigit() for word in words(rest))
+
+
+_PARENTHESISED = re.compile(r"[(（][^)）]*[)）]")
+
+
+@lru_cache(maxsize=8)
+def _legal_forms(forms: tuple[str, ...]) -> re.Pattern[str]:
+    # longest first, so a longer form goes before a shorter one it contains
+    alternatives = sorted((" ".join(words(f)) for f in forms), key=len, reverse=True)
+    return re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, alternatives))})(?!\w)")
+
+
+def name_key(name: str, legal_forms: tuple[str, ...]) -> str:
+    """A company name as lists are matched (S-011): lower-case words without the legal form
+    (`legal_forms`: "co", "ltd", …) and without a parenthesised place, so "Hoshine Silicon
+    Industry (Shanshan) Co., Ltd" and "HOSHINE SILICON INDUSTRY CO LTD" meet."""
+    text = " ".join(words(_PARENTHESISED.sub(" ", name)))
+    if legal_forms:
+        text = _legal_forms(legal_forms).sub(" ", text)
+    return " ".join(text.split())

@@ -11,6 +11,7 @@ from store import accounts, reference
 DEMO_BROKER_SECRET = "sandbox-broker-secret-0001"  # noqa: S105  (dev-only sandbox broker)
 # the demo brokers file formal entries under a continuous bond, so E-006 stays quiet
 DEMO_BOND = {"type": "CONTINUOUS", "suretyCode": "999"}
+# the first demo products plan READY on their own; the last two ask for review / are blocked
 READY_PRODUCTS = 3
 
 
@@ -136,8 +137,6 @@ async def seed_demo(
         "brokerId": webhook.id,
         "emailBrokerId": email.id,
         "productIds": products,
-        # the products that plan READY on their own (the last two ask for review / are blocked)
-        "readyProductIds": products[:READY_PRODUCTS],
     }
     saved.write_text(json.dumps(demo, indent=2))
     saved.chmod(0o600)

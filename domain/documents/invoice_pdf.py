@@ -5,6 +5,7 @@ file id is fpdf2's hash of the content, and all text is folded to Latin-1 by `pd
 """
 
 from datetime import datetime
+from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import Align
@@ -152,11 +153,17 @@ def _summary(pdf: _InvoicePdf) -> None:
     draw_table(pdf, _PARTIES, [(_party(pdf, invoice.exporter), _party(pdf, invoice.broker))])
 
 
+def _listing(
+    pdf: _InvoicePdf, title: str, empty: str, columns: tuple[Column, ...], rows: list[Any]
+) -> None:
+    pdf.heading(title)
+    if rows:
+        draw_table(pdf, columns, rows)
+    else:
+        pdf.note(empty)
+
+
 def _flags(pdf: _InvoicePdf) -> None:
-    pdf.heading("Flags for the broker")
-    if not pdf.invoice.flags:
-        pdf.note("No flags.")
-        return
     rows = [
         (
             pdf.txt(flag.code),
@@ -166,14 +173,10 @@ def _flags(pdf: _InvoicePdf) -> None:
         )
         for flag in pdf.invoice.flags
     ]
-    draw_table(pdf, _FLAGS, rows)
+    _listing(pdf, "Flags for the broker", "No flags.", _FLAGS, rows)
 
 
 def _warnings(pdf: _InvoicePdf) -> None:
-    pdf.heading("Warnings for the broker")
-    if not pdf.invoice.warnings:
-        pdf.note("No warnings.")
-        return
     rows = [
         (
             pdf.txt(warning.code),
@@ -183,7 +186,7 @@ def _warnings(pdf: _InvoicePdf) -> None:
         )
         for warning in pdf.invoice.warnings
     ]
-    draw_table(pdf, _WARNINGS, rows)
+    _listing(pdf, "Warnings for the broker", "No warnings.", _WARNINGS, rows)
 
 
 def _order(pdf: _InvoicePdf, order: InvoiceOrder) -> None:

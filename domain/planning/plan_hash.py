@@ -12,7 +12,7 @@ from domain.planning.models import (
     PlanningSnapshot,
     ProductSnapshot,
 )
-from domain.planning.rules.entity_names import name_key
+from domain.planning.rules.compliance import input_regions
 from domain.planning.rules.line_data import (
     FIBER_COMPOSITION,
     METAL_ORIGIN,
@@ -28,6 +28,7 @@ from domain.planning.rules.orders import (
     stale_measures,
 )
 from domain.rulepack.model import RulePack
+from domain.terms import name_key
 
 
 def plan_hash(snapshot: PlanningSnapshot, pack: RulePack, *, plan_date: date | None = None) -> str:
@@ -112,9 +113,7 @@ def _line(
     }
     if pack.measures.uflpa.inputRegionCodes is not None:
         # S-010 reads the codes themselves
-        value = product.attributes.get("inputRegions")
-        items = value if isinstance(value, list) else []
-        facts["inputRegions"] = sorted({i.strip().upper() for i in items if isinstance(i, str)})
+        facts["inputRegions"] = input_regions(product)
     return {
         "productId": line.productId,
         "quantity": line.quantity,

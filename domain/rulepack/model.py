@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from domain.canonical import canonical_json
+from domain.terms import name_key
 
 DEFAULT_VERSION = "us-2026.11"
 # packs that must cite a source on every dated measure (and may use the fields added with it)
@@ -120,6 +121,20 @@ class UflpaEntityList(DatedMeasure):
     # words of legal form matching ignores ("co", "ltd", "company limited", …)
     legalFormWords: Terms
     entities: tuple[UflpaEntity, ...]
+
+    @cached_property
+    def by_key(self) -> dict[str, UflpaEntity]:
+        # computed once per loaded pack, like RulePack.content_hash
+        index: dict[str, UflpaEntity] = {}
+        for entity in self.entities:
+            for spelling in (entity.name, *entity.aliases):
+                index.setdefault(name_key(spelling, self.legalFormWords), entity)
+        index.pop("", None)
+        return index
+
+    def find(self, name: str) -> UflpaEntity | None:
+        """The entity whose name or an alias has the same key as `name`, if any."""
+        return self.by_key.get(name_key(name, self.legalFormWords))
 
 
 class AdcvdOrder(_PackModel):
@@ -277,10 +292,11 @@ class RulePack(_PackModel):
         return self
 
 
-def shipped_versions() -> list[str]:
-    """Every pack version this build ships, oldest first."""
+@lru_cache(maxsize=1)
+def shipped_versions() -> tuple[str, ...]:
+    """Every pack version this build ships, oldest first (read once: they ship with the build)."""
     names = (r.name for r in files("domain.rulepack.packs").iterdir())
-    return sorted(n.removesuffix(".toml") for n in names if n.endswith(".toml"))
+    return tuple(sorted(n.removesuffix(".toml") for n in names if n.endswith(".toml")))
 
 
 def pack_for(plan_date: date) -> RulePack:

@@ -9,8 +9,8 @@ import pytest
 
 from domain.planning.models import Manufacturer, PlanningSnapshot, PlanOutcome
 from domain.planning.plan_hash import plan_hash
-from domain.planning.rules.entity_names import listed_entity, name_key
 from domain.rulepack.model import RulePack, load_rule_pack, pack_for, shipped_versions
+from domain.terms import name_key
 from tests.domain.planning_builders import (
     PACK,
     broker,
@@ -48,7 +48,7 @@ def codes(outcome: PlanOutcome) -> set[str]:
 
 
 def test_both_packs_ship_and_the_plan_date_chooses() -> None:
-    assert shipped_versions() == ["us-2026.11", "us-2026.12"]
+    assert shipped_versions() == ("us-2026.11", "us-2026.12")
     assert pack_for(date(2026, 11, 29)).version == "us-2026.11"
     assert pack_for(date(2026, 11, 30)).version == "us-2026.12"
     assert pack_for(date(2027, 6, 1)).version == "us-2026.12"
@@ -259,7 +259,10 @@ def test_name_key_drops_case_punctuation_legal_form_and_place() -> None:
         == "hoshine silicon industry"
     )
     assert name_key("Camel Group Co., Ltd.", forms) == "camel group"
-    assert listed_entity("", PACK_12.measures.uflpaEntityList) is None  # type: ignore[arg-type]
+    entity_list = PACK_12.measures.uflpaEntityList
+    assert entity_list is not None
+    assert entity_list.find("") is None
+    assert entity_list.find("Co., Ltd.") is None  # nothing but legal form matches nothing
 
 
 # --- E-005 AD/CVD ------------------------------------------------------------------------------

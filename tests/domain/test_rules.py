@@ -26,6 +26,9 @@ FIRES = [
     pytest.param("P-002", snapshot(broker=broker(recipientEmail="ops at x")), id="P-002-bad-email"),
     pytest.param("P-002", snapshot(broker=broker(**WEBHOOK, url="ftp://x")), id="P-002-bad-url"),
     pytest.param("P-002", snapshot(broker=broker(**WEBHOOK, url=None)), id="P-002-no-url"),
+    pytest.param(
+        "P-002", snapshot(broker=broker(**WEBHOOK, url="http://[::1")), id="P-002-unparseable-url"
+    ),
     pytest.param("P-003", snapshot(requested=["ord_unknown"]), id="P-003"),
     pytest.param("O-001", snapshot(requested=["ord_1", "ord_unknown"]), id="O-001"),
     pytest.param("O-002", with_order(destinationCountry="CA"), id="O-002"),

@@ -3,7 +3,7 @@ and the Hong Kong marking flag (T-008)."""
 
 from domain.hs import in_scope
 from domain.planning.findings import Finding
-from domain.planning.rules.entity_names import listed_entity
+from domain.planning.models import ProductSnapshot
 from domain.planning.rules.line_data import LineFacts, has_attribute
 from domain.rulepack.model import RegionSanctions, RulePack
 from domain.terms import first_term
@@ -64,9 +64,9 @@ def _sanctions(facts: LineFacts, pack: RulePack) -> list[Finding]:
     return out + _uflpa_any_origin(facts, pack)
 
 
-def input_regions(facts: LineFacts) -> list[str]:
+def input_regions(product: ProductSnapshot) -> list[str]:
     """`attributes.inputRegions` as upper-case ISO 3166-2 codes (anything else is ignored)."""
-    value = facts.product.attributes.get("inputRegions")
+    value = product.attributes.get("inputRegions")
     items = value if isinstance(value, list) else []
     return sorted({item.strip().upper() for item in items if isinstance(item, str)})
 
@@ -75,13 +75,13 @@ def _uflpa_any_origin(facts: LineFacts, pack: RulePack) -> list[Finding]:
     """S-010 and S-011: the UFLPA presumption whatever origin the product declares."""
     m, at, out = pack.measures, facts.where, []
     codes = m.uflpa.inputRegionCodes or ()
-    regions = [code for code in input_regions(facts) if code in codes]
+    regions = [code for code in input_regions(facts.product) if code in codes]
     if regions:
         detail = f"Inputs from {', '.join(regions)}."
         out.append(at.fire("S-010", "EXCLUDE_REVIEW", detail, field="attributes.inputRegions"))
     maker = facts.product.manufacturer
     if m.uflpaEntityList is not None and maker is not None:
-        entity = listed_entity(maker.name, m.uflpaEntityList)
+        entity = m.uflpaEntityList.find(maker.name)
         if entity is not None:
             listed = m.uflpaEntityList.listDate.isoformat()
             detail = f"{maker.name!r} is listed as {entity.name!r} (list of {listed})."

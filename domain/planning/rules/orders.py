@@ -45,7 +45,10 @@ def broker_has_usable_address(broker: BrokerSnapshot) -> bool:
     if broker.transportType == "email":
         local, _, domain = (broker.recipientEmail or "").strip().partition("@")
         return bool(local) and "." in domain and " " not in domain
-    parts = urlsplit((broker.url or "").strip())
+    try:
+        parts = urlsplit((broker.url or "").strip())
+    except ValueError:  # e.g. "http://[" (an unclosed IPv6 host): nowhere to send to
+        return False
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
