@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: install browser run test lint fmt bench-sync bench-plan bench-lifecycle faults fuzz load clean
+.PHONY: install browser run test lint fmt bench-sync bench-plan bench-inspect bench-lifecycle faults fuzz load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ test: install browser
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy config signing entrygo api workflows activities domain store sandbox
+	$(BIN)/mypy config signing entrygo api services workflows activities domain store sandbox
 
 fmt: install
 	$(BIN)/ruff format .
@@ -39,6 +39,9 @@ bench-sync: install
 
 bench-plan: install
 	$(BIN)/python -m bench.plan
+
+bench-inspect: install
+	$(BIN)/python -m bench.inspect
 
 bench-lifecycle: install
 	$(BIN)/python -m bench.lifecycle

@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 from typing import Any
 
-import asyncpg
 import httpx
 
 from activities.broker import BrokerActivities
@@ -12,9 +11,10 @@ from activities.ledger import LedgerActivities
 from activities.planning import PlanningActivities
 from activities.warehouse import WarehouseActivities
 from config.settings import Settings
+from store.pool import Pool
 
 
-def build_activities(pool: asyncpg.Pool, settings: Settings) -> Sequence[Any]:
+def build_activities(pool: Pool, settings: Settings) -> Sequence[Any]:
     """Every activity callable, bound to its clients (one HTTP client per worker)."""
     http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
     ledger = LedgerActivities(pool)

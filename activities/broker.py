@@ -1,8 +1,5 @@
 """Broker submission: prepared once per export, sent through the broker's transport."""
 
-from typing import Any
-
-import asyncpg
 import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -12,7 +9,16 @@ from activities.errors import invalid_configuration
 from activities.heartbeat import heartbeating
 from config.settings import Settings
 from store import packages, submissions
+from store.execution import submission_of
 from store.exports import NewEvent, append_events, get_export_by_id, lock_export
+from store.pool import Pool
+from store.records import (
+    ArtifactFile,
+    BrokerRecord,
+    ExportRecord,
+    PackageRecord,
+    SubmissionRecord,
+)
 from store.reference import get_broker_by_id
 from workflows.messages import StepInput, SubmissionResult
 
@@ -23,7 +29,7 @@ ALL_ARTIFACTS = ["cci_human_readable", "cci_csv", "cci_json", "cci_pdf", "packin
 class BrokerActivities:
     """Submission steps of execution."""
 
-    def __init__(self, pool: asyncpg.Pool, settings: Settings, http: httpx.AsyncClient) -> None:
+    def __init__(self, pool: Pool, settings: Settings, http: httpx.AsyncClient) -> None:
         self.pool = pool
         self.settings = settings
         self.http = http
@@ -38,7 +44,8 @@ class BrokerActivities:
         async with self.pool.acquire() as conn, conn.transaction():
             export = await lock_export(conn, inp.exportId)
             assert export is not None
-            broker = await get_broker_by_id(conn, export["broker_id"])
+            broker = await get_broker_by_id(conn, export.broker_id)
+            assert broker is not None  # an export names a broker of its account
             package = await packages.find_package(conn, inp.exportId, inp.planHash)
             assert package is not None
             row = await submissions.prepare_submission(conn, export, broker, package)
@@ -48,14 +55,14 @@ class BrokerActivities:
                 [
                     NewEvent(
                         "BROKER_SUBMISSION_PREPARED",
-                        f"{row['id']}:PREPARED",
+                        f"{row.id}:PREPARED",
                         "system",
-                        {"submissionId": row["id"], "submission_type": row["submission_type"]},
+                        {"submissionId": row.id, "submission_type": row.submission_type},
                     )
                 ],
-                row["created_at"],
+                row.created_at,
             )
-            return SubmissionResult(submissionId=row["id"], status=row["status"])
+            return SubmissionResult(submissionId=row.id, status=row.status)
 
     @activity.defn(name="send_broker_submission")
     async def send_broker_submission(self, inp: StepInput) -> SubmissionResult:
@@ -66,69 +73,77 @@ class BrokerActivities:
     async def _send_broker_submission(self, inp: StepInput) -> SubmissionResult:
         async with self.pool.acquire() as conn:
             export = await get_export_by_id(conn, inp.exportId)
-            sub = await submissions.get_submission_for_export(conn, inp.exportId)
+            sub = await submission_of(conn, inp.exportId)
             assert export is not None
             assert sub is not None
-            if sub["status"] in DONE:
+            if sub.status in DONE:
                 return SubmissionResult(
-                    submissionId=sub["id"],
-                    status=sub["status"],
-                    brokerReference=sub["broker_reference"],
+                    submissionId=sub.id,
+                    status=sub.status,
+                    brokerReference=sub.broker_reference,
                 )
-            broker = await get_broker_by_id(conn, sub["broker_id"])
+            broker = await get_broker_by_id(conn, sub.broker_id)
+            assert broker is not None  # a submission names its broker
             # a retry after the broker's address was fixed sends to the address as it is now
-            sub = await submissions.readdress_submission(conn, sub["id"], broker)
-            package = await packages.get_package(conn, sub["customs_package_id"])
+            sub = await submissions.readdress_submission(conn, sub.id, broker)
+            package = await packages.get_package(conn, sub.customs_package_id)
             assert package is not None  # a prepared submission names its package
-            artifacts = await packages.artifact_contents(conn, package["id"], ALL_ARTIFACTS)
-            await submissions.count_submission_attempt(conn, sub["id"])
+            artifacts = await packages.artifact_contents(conn, package.id, ALL_ARTIFACTS)
+            await submissions.count_submission_attempt(conn, sub.id)
         try:
             message_id, reference = await self._deliver(export, broker, sub, package, artifacts)
         except ApplicationError as err:
             async with self.pool.acquire() as conn:
                 await submissions.record_submission_error(
-                    conn, sub["id"], err.message, final=err.non_retryable
+                    conn, sub.id, err.message, final=err.non_retryable
                 )
             raise
         async with self.pool.acquire() as conn, conn.transaction():
             await lock_export(conn, inp.exportId)
-            row = await submissions.mark_sent(conn, sub["id"], message_id, reference)
-            await packages.set_package_state(conn, package["id"], "SUBMITTED")
+            sent = await submissions.mark_sent(conn, sub.id, message_id, reference)
+            assert sent.sent_at is not None  # marking it sent stamps the time
+            await packages.set_package_state(conn, package.id, "SUBMITTED")
             data = {
-                "submissionId": sub["id"],
-                "submission_type": sub["submission_type"],
+                "submissionId": sub.id,
+                "submission_type": sub.submission_type,
                 "brokerReference": reference,
             }
             await append_events(
                 conn,
                 inp.exportId,
                 [
-                    NewEvent("BROKER_SUBMISSION_SENT", f"{sub['id']}:SENT", "system", data),
+                    NewEvent("BROKER_SUBMISSION_SENT", f"{sub.id}:SENT", "system", data),
                     NewEvent(
                         "BROKER_NOTIFIED",
-                        f"{sub['id']}:NOTIFIED",
+                        f"{sub.id}:NOTIFIED",
                         "system",
-                        {"brokerId": sub["broker_id"]},
+                        {"brokerId": sub.broker_id},
                     ),
                 ],
-                row["sent_at"],
+                sent.sent_at,
             )
-        return SubmissionResult(submissionId=sub["id"], status="SENT", brokerReference=reference)
+        return SubmissionResult(submissionId=sub.id, status="SENT", brokerReference=reference)
 
     async def _deliver(
-        self, export: Any, broker: Any, sub: Any, package: Any, artifacts: dict[str, Any]
+        self,
+        export: ExportRecord,
+        broker: BrokerRecord,
+        sub: SubmissionRecord,
+        package: PackageRecord,
+        artifacts: dict[str, ArtifactFile],
     ) -> tuple[str | None, str | None]:
         s = self.settings
-        if sub["submission_type"] == "email":
+        if sub.submission_type == "email":
             msg = transports.broker_email(sub, package, artifacts, s.smtp_from)
             await transports.send_email(msg, s.smtp_host, s.smtp_port, s.smtp_timeout_seconds)
-            return transports.message_id_for(sub["id"]), None
-        if not broker["webhook_secret"]:
+            return transports.message_id_for(sub.id), None
+        if not broker.webhook_secret:
             raise invalid_configuration("broker has no webhook secret")
-        callback = f"{s.public_base_url.rstrip('/')}/api/brokers/{broker['id']}/callbacks"
+        assert sub.recipient_url is not None  # a webhook submission is addressed to the URL
+        callback = f"{s.public_base_url.rstrip('/')}/api/brokers/{broker.id}/callbacks"
         payload = transports.webhook_payload(sub, export, package, artifacts, callback)
         response = await transports.post_signed(
-            self.http, sub["recipient_url"], broker["webhook_secret"], payload, sub["id"]
+            self.http, sub.recipient_url, broker.webhook_secret, payload, sub.id
         )
         try:
             answer = response.json()

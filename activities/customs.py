@@ -2,23 +2,26 @@
 
 import asyncio
 
-import asyncpg
 from temporalio import activity
 
 from activities.errors import plan_outdated
 from activities.heartbeat import heartbeating
+from domain.documents.assembly import package_data
 from domain.documents.render import render_artifacts
+from domain.planning.plan_hash import data_plan_hash
 from store import packages
 from store.exports import NewEvent, append_events, database_now, get_export_by_id, lock_export
-from store.package_data import load_package_data
-from store.snapshots import data_plan_hash
+from store.package_data import load_package_source
+from store.pool import Pool
+from store.records import PackageRecord
+from store.snapshots import export_snapshot
 from workflows.messages import PackageResult, StepInput
 
 
 class CustomsActivities:
     """Package and artifact steps of execution."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: Pool) -> None:
         self.pool = pool
 
     @activity.defn(name="create_customs_package")
@@ -47,16 +50,16 @@ class CustomsActivities:
                     await database_now(conn),
                 )
                 return PackageResult(
-                    customsPackageId=found["id"], packageNumber=found["package_number"], reused=True
+                    customsPackageId=found.id, packageNumber=found.package_number, reused=True
                 )
-            if await data_plan_hash(conn, export) != inp.planHash:
+            if data_plan_hash(await export_snapshot(conn, export), export.plan) != inp.planHash:
                 raise plan_outdated(
                     "Orders or products changed since the plan was made: the package would not "
                     "match the plan. Restore the data and retry, or plan a new export."
                 )
-            year = int(export["plan"]["plannedAt"][:4])
+            year = int(export.plan["plannedAt"][:4])
             row = await packages.create_package(
-                conn, export["account_id"], inp.exportId, inp.planHash, year
+                conn, export.account_id, inp.exportId, inp.planHash, year
             )
             await append_events(
                 conn,
@@ -69,10 +72,10 @@ class CustomsActivities:
                         _package_data(row),
                     )
                 ],
-                row["created_at"],
+                row.created_at,
             )
             return PackageResult(
-                customsPackageId=row["id"], packageNumber=row["package_number"], reused=False
+                customsPackageId=row.id, packageNumber=row.package_number, reused=False
             )
 
     @activity.defn(name="generate_artifacts")
@@ -87,7 +90,17 @@ class CustomsActivities:
             package = await packages.find_package(conn, inp.exportId, inp.planHash)
             assert export is not None
             assert package is not None
-            data = await load_package_data(conn, export, package)
+            source = await load_package_source(
+                conn, export.warehouse_id, export.broker_id, export.plan["included_order_ids"]
+            )
+        data = package_data(
+            export.plan,
+            source,
+            export_id=export.id,
+            destination_country=export.destination_country,
+            package_number=package.package_number,
+            package_id=package.id,
+        )
         # rendering a large PDF takes seconds of CPU: keep the worker's event loop free
         rendered = await asyncio.to_thread(render_artifacts, data)
         async with self.pool.acquire() as conn, conn.transaction():
@@ -97,8 +110,8 @@ class CustomsActivities:
             for art in rendered:
                 await packages.insert_artifact(
                     conn,
-                    account_id=export["account_id"],
-                    package_id=package["id"],
+                    account_id=export.account_id,
+                    package_id=package.id,
                     artifact_type=art.artifact_type,
                     filename=art.filename,
                     content_type=art.contentType,
@@ -109,7 +122,7 @@ class CustomsActivities:
                 events.append(
                     NewEvent(
                         "CUSTOMS_ARTIFACT_GENERATED",
-                        f"{package['id']}:{art.artifact_type}",
+                        f"{package.id}:{art.artifact_type}",
                         "system",
                         {
                             "artifact_type": art.artifact_type,
@@ -118,15 +131,15 @@ class CustomsActivities:
                         },
                     )
                 )
-            if package["state"] == "GENERATING":
-                await packages.set_package_state(conn, package["id"], "READY")
+            if package.state == "GENERATING":
+                await packages.set_package_state(conn, package.id, "READY")
             await append_events(conn, inp.exportId, events, now)
         return [a.artifact_type for a in rendered]
 
 
-def _package_data(row: asyncpg.Record) -> dict[str, str]:
+def _package_data(package: PackageRecord) -> dict[str, str]:
     return {
-        "customsPackageId": row["id"],
-        "packageNumber": row["package_number"],
-        "planHash": row["plan_hash"],
+        "customsPackageId": package.id,
+        "packageNumber": package.package_number,
+        "planHash": package.plan_hash,
     }

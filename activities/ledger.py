@@ -2,12 +2,12 @@
 
 from typing import Any
 
-import asyncpg
 from temporalio import activity
 
 from domain.status import FINAL
 from store import exports, packages, submissions
 from store.exports import NewEvent, append_events, lock_export
+from store.pool import Pool
 from workflows.messages import TransitionInput
 
 _SUBMISSION_STATUS = {
@@ -21,7 +21,7 @@ _PACKAGE_STATE = {"ACCEPTED": "ACCEPTED", "REJECTED": "REJECTED"}
 class LedgerActivities:
     """Writes transitions; retried writes are harmless (events are keyed)."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: Pool) -> None:
         self.pool = pool
 
     @activity.defn(name="record_transition")

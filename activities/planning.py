@@ -2,36 +2,23 @@
 
 from typing import Any
 
-import asyncpg
 from temporalio import activity
 
-from domain.planning.models import PlanOutcome
+from domain.planning.document import plan_document
 from domain.planning.planner import plan
 from domain.rulepack.model import pack_for
 from domain.status import approval_for, status_after_planning
 from domain.wire import rfc3339
 from store.exports import NewEvent, append_events, lock_export, save_plan
+from store.pool import Pool
 from store.snapshots import load_snapshot
 from workflows.messages import PlanExportInput, PlanSummary
-
-
-def plan_document(
-    export_id: str, status: str, outcome: PlanOutcome, planned_at: str
-) -> dict[str, Any]:
-    """The plan as the contract shows it (§9.1)."""
-    return {
-        "exportId": export_id,
-        "batchId": export_id,
-        "status": status,
-        **outcome.model_dump(mode="json"),
-        "plannedAt": planned_at,
-    }
 
 
 class PlanningActivities:
     """The planning step of the export workflow."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: Pool) -> None:
         self.pool = pool
 
     @activity.defn(name="plan_export")
@@ -40,7 +27,7 @@ class PlanningActivities:
         async with self.pool.acquire() as conn, conn.transaction():
             existing = await lock_export(conn, inp.exportId)
             if existing is not None and not inp.replan:
-                return _summary(existing["plan"])
+                return _summary(existing.plan)
             snapshot = await load_snapshot(
                 conn,
                 inp.accountId,
@@ -65,7 +52,7 @@ class PlanningActivities:
             )
             data = {"planHash": outcome.planHash, "readinessState": outcome.readinessState}
             if inp.replan:
-                previous = existing["plan_hash"] if existing is not None else None
+                previous = existing.plan_hash if existing is not None else None
                 events = [
                     NewEvent(
                         "EXPORT_REPLANNED",

@@ -11,6 +11,7 @@ import httpx
 
 from activities.errors import broker_rejected, invalid_address, invalid_configuration, transient
 from signing import SIGNATURE_HEADER, sign
+from store.records import ArtifactFile, ExportRecord, PackageRecord, SubmissionRecord
 
 ATTACHED_TO_EMAIL = ("cci_pdf", "cci_csv", "packing_list")
 _RETRYABLE_STATUS = {408, 425, 429}
@@ -62,28 +63,32 @@ def _reason(response: httpx.Response) -> str:
 
 
 def webhook_payload(
-    submission: Any, export: Any, package: Any, artifacts: dict[str, Any], callback_url: str
+    submission: SubmissionRecord,
+    export: ExportRecord,
+    package: PackageRecord,
+    artifacts: dict[str, ArtifactFile],
+    callback_url: str,
 ) -> dict[str, Any]:
     """What a webhook broker receives."""
     invoice = artifacts.get("cci_json")
     return {
-        "submissionId": submission["id"],
-        "exportId": export["id"],
-        "customsPackageId": package["id"],
-        "packageNumber": package["package_number"],
-        "accountId": export["account_id"],
-        "brokerId": submission["broker_id"],
+        "submissionId": submission.id,
+        "exportId": export.id,
+        "customsPackageId": package.id,
+        "packageNumber": package.package_number,
+        "accountId": export.account_id,
+        "brokerId": submission.broker_id,
         "callbackUrl": callback_url,
-        "invoice": json.loads(invoice["content"]) if invoice else None,
+        "invoice": json.loads(invoice.content) if invoice else None,
         "documents": [
             {
-                "artifact_type": a["artifact_type"],
-                "filename": a["filename"],
-                "contentType": a["content_type"],
-                "sha256": a["sha256"],
-                "contentBase64": base64.b64encode(a["content"]).decode(),
+                "artifact_type": a.artifact_type,
+                "filename": a.filename,
+                "contentType": a.content_type,
+                "sha256": a.sha256,
+                "contentBase64": base64.b64encode(a.content).decode(),
             }
-            for a in sorted(artifacts.values(), key=lambda r: r["artifact_type"])
+            for a in sorted(artifacts.values(), key=lambda a: a.artifact_type)
         ],
     }
 
@@ -94,35 +99,38 @@ def message_id_for(submission_id: str) -> str:
 
 
 def broker_email(
-    submission: Any, package: Any, artifacts: dict[str, Any], sender: str
+    submission: SubmissionRecord,
+    package: PackageRecord,
+    artifacts: dict[str, ArtifactFile],
+    sender: str,
 ) -> EmailMessage:
     """The email to a broker: a short text and the invoice and packing list attached."""
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = submission["recipient_email"]
-    msg["Subject"] = submission["subject"]
-    msg["Message-ID"] = message_id_for(submission["id"])
-    msg["X-EntryGo-Submission-Id"] = submission["id"]
+    msg["To"] = submission.recipient_email
+    msg["Subject"] = submission.subject
+    msg["Message-ID"] = message_id_for(submission.id)
+    msg["X-EntryGo-Submission-Id"] = submission.id
     msg.set_content(
-        f"Customs entry package {package['package_number']} for export {submission['export_id']}.\n"
-        f"Submission id: {submission['id']}\n"
+        f"Customs entry package {package.package_number} for export {submission.export_id}.\n"
+        f"Submission id: {submission.id}\n"
         "The commercial invoice and the packing list are attached.\n" + _warnings_text(artifacts)
     )
     for kind in ATTACHED_TO_EMAIL:
         art = artifacts.get(kind)
         if art is None:
             continue
-        maintype, _, subtype = art["content_type"].split(";")[0].partition("/")
+        maintype, _, subtype = art.content_type.split(";")[0].partition("/")
         msg.add_attachment(
-            bytes(art["content"]), maintype=maintype, subtype=subtype, filename=art["filename"]
+            bytes(art.content), maintype=maintype, subtype=subtype, filename=art.filename
         )
     return msg
 
 
-def _warnings_text(artifacts: dict[str, Any]) -> str:
+def _warnings_text(artifacts: dict[str, ArtifactFile]) -> str:
     """The invoice's warnings for the broker, one line each (empty when there are none)."""
     invoice = artifacts.get("cci_json")
-    warnings = json.loads(invoice["content"]).get("warnings", []) if invoice else []
+    warnings = json.loads(invoice.content).get("warnings", []) if invoice else []
     if not warnings:
         return ""
     lines = [f"- {w['code']} (order {w.get('orderId') or 'all'}): {w['message']}" for w in warnings]

@@ -1,6 +1,5 @@
 """Warehouse notification: a signed webhook when the warehouse has a URL, else recorded."""
 
-import asyncpg
 import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -9,6 +8,7 @@ from activities import transports
 from activities.heartbeat import heartbeating
 from store import packages, submissions
 from store.exports import NewEvent, append_events, database_now, lock_export
+from store.pool import Pool
 from store.reference import get_warehouse_by_id
 from workflows.messages import StepInput
 
@@ -18,7 +18,7 @@ UNDELIVERED = ("PENDING", "FAILED")
 class WarehouseActivities:
     """The notification step of execution."""
 
-    def __init__(self, pool: asyncpg.Pool, http: httpx.AsyncClient) -> None:
+    def __init__(self, pool: Pool, http: httpx.AsyncClient) -> None:
         self.pool = pool
         self.http = http
 
@@ -32,37 +32,39 @@ class WarehouseActivities:
         async with self.pool.acquire() as conn, conn.transaction():
             export = await lock_export(conn, inp.exportId)
             assert export is not None
-            warehouse = await get_warehouse_by_id(conn, export["warehouse_id"])
+            warehouse = await get_warehouse_by_id(conn, export.warehouse_id)
+            assert warehouse is not None  # an export names a warehouse of its account
             note = await submissions.ensure_notification(conn, export, warehouse)
-            if note["status"] in UNDELIVERED:
+            if note.status in UNDELIVERED:
                 # a retry after a fix uses the warehouse's address as it is now
-                note = await submissions.readdress_notification(conn, note["id"], warehouse)
+                note = await submissions.readdress_notification(conn, note.id, warehouse)
             package = await packages.find_package(conn, inp.exportId, inp.planHash)
-        sending = note["status"] in UNDELIVERED
+        sending = note.status in UNDELIVERED
         if sending:
+            assert note.recipient is not None  # only a notification with a URL is sent
             async with self.pool.acquire() as conn:
-                await submissions.count_notification_attempt(conn, note["id"])
+                await submissions.count_notification_attempt(conn, note.id)
             payload = {
                 "event": "EXPORT_EXECUTED",
-                "notificationId": note["id"],
+                "notificationId": note.id,
                 "exportId": inp.exportId,
-                "customsPackageId": package["id"] if package else None,
-                "packageNumber": package["package_number"] if package else None,
-                "orderIds": export["plan"]["included_order_ids"],
+                "customsPackageId": package.id if package else None,
+                "packageNumber": package.package_number if package else None,
+                "orderIds": export.plan["included_order_ids"],
             }
             try:
                 await transports.post_signed(
                     self.http,
-                    note["recipient"],
-                    warehouse["notification_secret"],
+                    note.recipient,
+                    warehouse.notification_secret,
                     payload,
-                    note["id"],
+                    note.id,
                 )
             except ApplicationError as err:
                 async with self.pool.acquire() as conn:
                     await submissions.record_notification(
                         conn,
-                        note["id"],
+                        note.id,
                         delivered=False,
                         error=err.message,
                         final=err.non_retryable,
@@ -71,7 +73,7 @@ class WarehouseActivities:
         async with self.pool.acquire() as conn, conn.transaction():
             await lock_export(conn, inp.exportId)
             if sending:
-                await submissions.record_notification(conn, note["id"], delivered=True, error=None)
+                await submissions.record_notification(conn, note.id, delivered=True, error=None)
             now = await database_now(conn)
             await append_events(
                 conn,
@@ -79,11 +81,11 @@ class WarehouseActivities:
                 [
                     NewEvent(
                         "WAREHOUSE_NOTIFIED",
-                        f"{note['id']}:NOTIFIED",
+                        f"{note.id}:NOTIFIED",
                         "system",
-                        {"notificationId": note["id"], "channel": note["channel"]},
+                        {"notificationId": note.id, "channel": note.channel},
                     )
                 ],
                 now,
             )
-        return "DELIVERED" if sending else str(note["status"])
+        return "DELIVERED" if sending else note.status

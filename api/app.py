@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from api.docs import OPENAPI_URL, install_docs
 from api.errors import install_error_handlers
 from api.gateway import Gateway
-from api.idempotency import purge_expired
 from api.openapi import error_responses, install_openapi
 from api.ratelimit import RateLimiter
 from api.routes import (
@@ -26,9 +25,10 @@ from api.routes import (
     system,
     warehouses,
 )
-from api.temporal_gate import TemporalGate
 from config import __version__
 from config.settings import Settings
+from services.temporal import TemporalGate
+from store.idempotency import purge_expired
 from store.pool import create_pool
 
 log = logging.getLogger("entrygo.api")
@@ -82,6 +82,10 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.temporal = TemporalGate(settings)
+    # read by the principal dependency (api/deps.py): every authenticated request counts
+    app.state.limiter = (
+        RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_enabled else None
+    )
     install_error_handlers(app)
     for router in (
         system.router,
@@ -98,6 +102,5 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router, responses=error_responses())
     install_openapi(app)
     install_docs(app)
-    limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_enabled else None
-    app.add_middleware(Gateway, body_limit=settings.body_limit_bytes, limiter=limiter)
+    app.add_middleware(Gateway, body_limit=settings.body_limit_bytes)
     return app

@@ -1,18 +1,36 @@
-"""Typed dependencies: the lifespan's pool, settings and Temporal gate; the caller and its roles."""
+"""Typed dependencies: the lifespan's pool, settings and Temporal gate; the caller and its roles.
+
+The caller is authenticated here, as a FastAPI security dependency: `Authorization: Bearer <key>`
+is read by `BEARER` (which is also what puts the `bearer` scheme on each operation of the OpenAPI
+document), checked against the store over one pooled connection, and counted by the per-account
+rate limiter. A route names what it needs (`Integration`, `Reviewer`, `Admin`, `AnyRole`,
+`PrincipalDep`, or `OptionalPrincipalDep` where a key is optional); a route that names none is
+public. FastAPI runs dependencies before it validates the query and the body, so a caller without
+a valid key (401), within its rate (429) and role (403) learns nothing about them. Two answers
+come earlier, from FastAPI itself: routing (404, 405) and a body that is not JSON at all (400).
+"""
 
 from collections.abc import Callable
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
-from api.temporal_gate import TemporalGate
+from api.ratelimit import RateLimiter
 from config.settings import Settings
-from store.accounts import Principal
+from services.context import Runtime
+from services.temporal import TemporalGate
+from store.accounts import Principal, authenticate
+from store.pool import Pool
+
+BEARER_SCHEME = "bearer"
+# auto_error=False: a missing or malformed header is answered below, in the contract's body.
+BEARER = HTTPBearer(scheme_name=BEARER_SCHEME, description="eg_live_… API key", auto_error=False)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
 
 
-def _pool(request: Request) -> asyncpg.Pool:
+def _pool(request: Request) -> Pool:
     return request.app.state.pool  # type: ignore[no-any-return]
 
 
@@ -24,17 +42,51 @@ def _temporal(request: Request) -> TemporalGate:
     return request.app.state.temporal  # type: ignore[no-any-return]
 
 
-def _principal(request: Request) -> Principal:
-    principal = getattr(request.state, "principal", None)
-    if principal is None:  # the gateway authenticates every /api route that needs a key
+def _limiter(request: Request) -> RateLimiter | None:
+    return getattr(request.app.state, "limiter", None)
+
+
+async def _authenticate(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
+    """The principal of the bearer key; 401 without one or for a wrong one; 429 over the rate."""
+    if credentials is None:  # no header, another scheme, or an empty key
         raise ApiError(401, "INVALID_API_KEY", "Missing API key.")
-    return principal  # type: ignore[no-any-return]
+    async with _pool(request).acquire() as conn:
+        principal = await authenticate(conn, credentials.credentials)
+    if principal is None:  # unknown or revoked
+        raise ApiError(401, "INVALID_API_KEY", "Invalid API key.")
+    limiter = _limiter(request)
+    if limiter is not None:
+        limiter.check(principal.account_id)
+    return principal
 
 
-PoolDep = Annotated[asyncpg.Pool, Depends(_pool)]
+async def _principal(request: Request, credentials: BearerDep) -> Principal:
+    return await _authenticate(request, credentials)
+
+
+async def _optional_principal(request: Request, credentials: BearerDep) -> Principal | None:
+    """None without an `Authorization` header; any header sent is checked like a required key."""
+    if request.headers.get("authorization") is None:
+        return None
+    return await _authenticate(request, credentials)
+
+
+PoolDep = Annotated[Pool, Depends(_pool)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 TemporalDep = Annotated[TemporalGate, Depends(_temporal)]
+
+
+def _runtime(request: Request) -> Runtime:
+    state = request.app.state
+    return Runtime(state.pool, state.temporal, state.settings)
+
+
+# what the services are handed: the pool, the Temporal gate and the settings
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 PrincipalDep = Annotated[Principal, Depends(_principal)]
+OptionalPrincipalDep = Annotated[Principal | None, Depends(_optional_principal)]
 
 
 def require_role(*roles: str) -> Callable[..., Any]:

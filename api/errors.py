@@ -1,6 +1,7 @@
 """The contract's error body, produced in one place for every layer.
 
-ApiError                    raised by routes and services; carries status and errorCode
+ApiError                    raised by the HTTP layer; carries status and errorCode
+services.errors.*       ->  their status by kind (SERVICE_STATUS below), the code they carry
 RequestValidationError  ->  400 INVALID_REQUEST (bad JSON) or 400 VALIDATION_ERROR
 HTTPException (routing) ->  404 NOT_FOUND, 405 METHOD_NOT_ALLOWED (keeps Allow)
 store.errors.NotFound   ->  404 NOT_FOUND with details.resource
@@ -18,6 +19,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.errors import (
+    BadSignature,
+    Conflict,
+    Invalid,
+    OutOfScope,
+    ServiceError,
+    Unavailable,
+)
 from store.errors import NotFound
 
 # pydantic's error types renamed to the names the public docs use (Zod's vocabulary).
@@ -101,6 +110,27 @@ def service_unavailable(dependency: str) -> ApiError:
     )
 
 
+SERVICE_STATUS: dict[type[ServiceError], int] = {
+    Invalid: 400,
+    BadSignature: 401,
+    OutOfScope: 403,
+    Conflict: 409,
+    Unavailable: 503,
+}
+
+
+def from_service_error(exc: ServiceError) -> ApiError:
+    """The contract's answer to a service error."""
+    if isinstance(exc, Invalid):
+        return validation_error(
+            [ErrorIssue(path=i.path, message=i.message, code=i.code) for i in exc.issues]
+        )
+    if isinstance(exc, Unavailable):
+        return service_unavailable(exc.dependency)
+    status = next((s for kind, s in SERVICE_STATUS.items() if isinstance(exc, kind)), 500)
+    return ApiError(status, exc.code, exc.message, field=exc.field, details=exc.details)
+
+
 def error_response(exc: ApiError) -> JSONResponse:
     """Render an ApiError."""
     body: dict[str, Any] = {"errorCode": exc.code, "message": exc.message}
@@ -134,6 +164,11 @@ def issues_from_pydantic(errors: Sequence[Mapping[str, Any]]) -> list[ErrorIssue
 async def _on_api_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return error_response(exc)
+
+
+async def _on_service_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    return error_response(from_service_error(exc))
 
 
 async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
@@ -185,6 +220,7 @@ async def _on_not_found(_: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers above."""
     app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(ServiceError, _on_service_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(NotFound, _on_not_found)

@@ -1,7 +1,8 @@
-"""Outermost layer of every request: request id, size, media type, key, rate, last-resort errors.
+"""Outermost layer of every request: request id, body size, media type, last-resort errors.
 
 A pure ASGI middleware so that it sees every request before routing and every exception that
 nothing else handled, and can answer in the contract's body with `x-request-id` in all cases.
+Who the caller is, and its rate, is not its business: routes declare that (api/deps.py).
 """
 
 import logging
@@ -9,26 +10,17 @@ import re
 import uuid
 from typing import Any
 
-import asyncpg
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ApiError, ErrorIssue, error_response, service_unavailable, validation_error
 from api.failures import unavailable_dependency
-from api.ratelimit import RateLimiter
-from store.accounts import Principal, authenticate
+from store.errors import is_unstorable_text
 
 log = logging.getLogger("entrygo.api")
 
 _REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
-_PUBLIC = re.compile(r"^/api/system/(live|ready)$|^/api/brokers/[^/]+/callbacks$")
-_OPTIONAL_KEY = re.compile(r"^/api/system/health$")
 _WRITE_METHODS = {"POST", "PUT", "PATCH"}
-# PostgreSQL cannot store U+0000 in text or jsonb; whatever field carried it, the client sent it.
-_UNSTORABLE_TEXT = (
-    asyncpg.exceptions.CharacterNotInRepertoireError,
-    asyncpg.exceptions.UntranslatableCharacterError,
-)
 
 
 class BodyTooLarge(Exception):
@@ -45,10 +37,9 @@ def _is_json(content_type: str) -> bool:
 class Gateway:
     """Wraps the FastAPI app; see the module docstring."""
 
-    def __init__(self, app: ASGIApp, *, body_limit: int, limiter: RateLimiter | None) -> None:
+    def __init__(self, app: ASGIApp, *, body_limit: int) -> None:
         self.app = app
         self.body_limit = body_limit
-        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,10 +66,6 @@ class Gateway:
             receive_body = receive
             if scope["method"] in _WRITE_METHODS and "content-length" not in headers:
                 receive_body = await self._buffered(receive)
-            principal = await self._authenticate(scope, headers)
-            state["principal"] = principal
-            if principal is not None and self.limiter is not None:
-                self.limiter.check(principal.account_id)
             await self.app(scope, receive_body, send_with_id)
         except Exception as exc:  # the last resort: everything becomes the contract's body
             if started:
@@ -127,29 +114,11 @@ class Gateway:
                     details={"contentType": content_type},
                 )
 
-    async def _authenticate(self, scope: Scope, headers: Headers) -> Principal | None:
-        path: str = scope["path"]
-        if not path.startswith("/api/") or _PUBLIC.match(path):
-            return None
-        authorization = headers.get("authorization")
-        if authorization is None and _OPTIONAL_KEY.match(path):
-            return None
-        scheme, _, token = (authorization or "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise ApiError(401, "INVALID_API_KEY", "Missing API key.")
-        pool = scope["app"].state.pool
-        async with pool.acquire() as conn:
-            principal = await authenticate(conn, token)
-        if principal is None:
-            raise ApiError(401, "INVALID_API_KEY", "Invalid API key.")
-        return principal
-
     @staticmethod
     def _translate(exc: Exception, request_id: str) -> ApiError:
         if isinstance(exc, ApiError):
             return exc
-        if isinstance(exc, _UNSTORABLE_TEXT):
+        if is_unstorable_text(exc):  # whatever field carried the NUL, the client sent it
             return validation_error(
                 [
                     ErrorIssue(

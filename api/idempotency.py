@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
 from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -22,7 +21,10 @@ from pydantic import BaseModel
 from api.errors import ApiError
 from domain.canonical import canonical_json
 from domain.wire import wire_value
+from services.context import Intent
+from store import idempotency
 from store.accounts import Principal
+from store.idempotency import ClaimState
 
 MAX_KEY_LENGTH = 255
 
@@ -71,7 +73,7 @@ class Write:
     (`begin_workflow_write`): no transaction stays open; `connect()` lends a pooled connection.
     """
 
-    pool: asyncpg.Pool
+    pool: Any
     principal: Principal
     key: str | None
     conn: Any = None
@@ -88,11 +90,10 @@ class Write:
         async with self.pool.acquire() as conn:
             yield conn
 
-    def message_id(self, kind: str) -> str | None:
-        """A Temporal update id for this request: same key and request → same id."""
-        if self.key is None:
-            return None
-        return f"{kind}-{self.key}-{self.digest.hex()[:16]}"
+    @property
+    def intent(self) -> Intent:
+        """The request as the services see it: the caller, its key and the request's digest."""
+        return Intent(self.principal, self.key, self.digest)
 
     async def respond(self, status: int, payload: Any, *, replay: Any = None) -> Response:
         """The response; with a key and a 2xx status it is stored for replays.
@@ -104,14 +105,8 @@ class Write:
         stored = body if replay is None else _json_bytes(replay)
         if self.key is not None and 200 <= status < 300:
             async with self.connect() as conn:
-                await conn.execute(
-                    """UPDATE idempotency_keys
-                       SET status_code = $3, response_body = $4, locked_until = NULL
-                       WHERE account_id = $1 AND key = $2""",
-                    self.principal.account_id,
-                    self.key,
-                    status,
-                    stored,
+                await idempotency.store_answer(
+                    conn, self.principal.account_id, self.key, status, stored
                 )
         return Response(body, status, headers=self.headers, media_type="application/json")
 
@@ -128,7 +123,7 @@ async def begin_write(
 ) -> AsyncIterator[Write]:
     """Open the request's transaction and claim its idempotency key (if it has one)."""
     key = resolve_key(request, body)
-    pool: asyncpg.Pool = request.app.state.pool
+    pool: Any = request.app.state.pool
     ttl = timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
     async with pool.acquire() as conn, conn.transaction():
         write = Write(pool, principal, key, conn=conn)
@@ -151,7 +146,7 @@ async def begin_workflow_write(
     releases its claim; a crashed one lets it lapse with the lease.
     """
     key = resolve_key(request, body)
-    pool: asyncpg.Pool = request.app.state.pool
+    pool: Any = request.app.state.pool
     settings = request.app.state.settings
     write = Write(pool, principal, key, digest=fingerprint(request, body))
     if key is None:
@@ -176,17 +171,12 @@ async def begin_workflow_write(
         # the one the client must see.
         with suppress(Exception):
             async with pool.acquire() as conn:
-                await conn.execute(
-                    """DELETE FROM idempotency_keys
-                       WHERE account_id = $1 AND key = $2 AND status_code IS NULL""",
-                    principal.account_id,
-                    key,
-                )
+                await idempotency.release(conn, principal.account_id, key)
         raise
 
 
 async def _claim(
-    conn: asyncpg.Connection,
+    conn: Any,
     account_id: str,
     key: str,
     digest: bytes,
@@ -194,56 +184,22 @@ async def _claim(
     *,
     lease: timedelta | None,
 ) -> Response | None:
-    locked = await conn.fetchval(
-        "SELECT pg_try_advisory_xact_lock(hashtext($1), hashtext($2))", account_id, key
-    )
-    if not locked:
+    """Claim the key; the stored answer when this request was answered before."""
+    claimed = await idempotency.claim(conn, account_id, key, digest, ttl, lease=lease)
+    if claimed.state is ClaimState.IN_PROGRESS:
         raise ApiError(
             409,
             "IDEMPOTENCY_IN_PROGRESS",
             "A request with this idempotency key is still being processed.",
             headers={"Retry-After": "1"},
         )
-    row = await conn.fetchrow(
-        """SELECT fingerprint, status_code, response_body, expires_at > now() AS live,
-                  coalesce(locked_until > now(), false) AS leased
-           FROM idempotency_keys WHERE account_id = $1 AND key = $2""",
-        account_id,
-        key,
-    )
-    if row is not None and row["status_code"] is None and row["leased"]:
+    if claimed.state is ClaimState.CONFLICT:
         raise ApiError(
             409,
-            "IDEMPOTENCY_IN_PROGRESS",
-            "A request with this idempotency key is still being processed.",
-            headers={"Retry-After": "1"},
+            "IDEMPOTENCY_CONFLICT",
+            "This idempotency key was used with a different request.",
+            field="idempotencyKey",
         )
-    if row is not None and row["live"] and row["status_code"] is not None:
-        if row["fingerprint"] != digest:
-            raise ApiError(
-                409,
-                "IDEMPOTENCY_CONFLICT",
-                "This idempotency key was used with a different request.",
-                field="idempotencyKey",
-            )
-        return _replay(row["status_code"], row["response_body"])
-    await conn.execute(
-        """INSERT INTO idempotency_keys (account_id, key, fingerprint, expires_at, locked_until)
-           VALUES ($1, $2, $3, now() + $4, now() + $5)
-           ON CONFLICT (account_id, key) DO UPDATE
-             SET fingerprint = EXCLUDED.fingerprint, status_code = NULL, response_body = NULL,
-                 created_at = now(), expires_at = EXCLUDED.expires_at,
-                 locked_until = EXCLUDED.locked_until""",
-        account_id,
-        key,
-        digest,
-        ttl,
-        lease,
-    )
+    if claimed.answer is not None:
+        return _replay(*claimed.answer)
     return None
-
-
-async def purge_expired(pool: asyncpg.Pool) -> int:
-    """Delete expired records; returns how many."""
-    result: str = await pool.execute("DELETE FROM idempotency_keys WHERE expires_at <= now()")
-    return int(result.rsplit(maxsplit=1)[-1])

@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from api.deps import BEARER_SCHEME
 from api.errors import ErrorBody
 from api.openapi_links import add_links
 from signing import SIGNATURE_HEADER
@@ -26,16 +27,16 @@ _DESCRIPTIONS = {
 
 COMMON = (400, 401, 404, 405, 413, 415, 429, 500, 503)
 
-# Who may call what (CONTRACT §4, §5): a key, an optional key, nothing, or a broker's signature.
-BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+# Who may call what (CONTRACT §4, §5) follows from each route's dependencies: a route that needs
+# a key depends on api.deps.BEARER, which declares the `bearer` scheme on its operation; a route
+# without one declares nothing. Two things no dependency says are added here: health's key is
+# optional (either no requirement or the key), and a broker callback is signed, which the route
+# checks over the raw body, instead of keyed.
 SECURITY: dict[str, list[dict[str, list[str]]]] = {
-    "/api/system/health": [{}, {"bearer": []}],
-    "/api/system/live": [],
-    "/api/system/ready": [],
+    "/api/system/health": [{}, {BEARER_SCHEME: []}],
     "/api/brokers/{broker_id}/callbacks": [{"brokerSignature": []}],
 }
 SECURITY_SCHEMES = {
-    "bearer": {"type": "http", "scheme": "bearer", "description": "eg_live_… API key"},
     "brokerSignature": {
         "type": "apiKey",
         "in": "header",
@@ -91,8 +92,7 @@ def install_openapi(app: FastAPI) -> None:
         components = schema.get("components", {}).get("schemas", {})
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
-        schema["components"]["securitySchemes"] = SECURITY_SCHEMES
-        schema["security"] = BEARER
+        schema["components"].setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
         for path, security in SECURITY.items():
             for operation in schema["paths"][path].values():
                 operation["security"] = security

@@ -4,8 +4,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from store import accounts, reference
 
 DEMO_BROKER_SECRET = "sandbox-broker-secret-0001"  # noqa: S105  (dev-only sandbox broker)
@@ -86,9 +84,7 @@ def demo_products() -> list[dict[str, Any]]:
     ]
 
 
-async def seed_demo(
-    conn: asyncpg.Connection, data_dir: Path, broker_url: str, mail_to: str
-) -> dict[str, Any]:
+async def seed_demo(conn: Any, data_dir: Path, broker_url: str, mail_to: str) -> dict[str, Any]:
     """Create the demo account once; later calls return what the first one saved."""
     saved = data_dir / "demo.json"
     if saved.exists():
@@ -143,7 +139,7 @@ async def seed_demo(
     return demo
 
 
-async def _seed_products(conn: asyncpg.Connection, account_id: str) -> list[str]:
+async def _seed_products(conn: Any, account_id: str) -> list[str]:
     from store.products import upsert_products  # noqa: PLC0415  (issue order: products come later)
 
     rows = await upsert_products(conn, account_id, demo_products())

@@ -13,12 +13,14 @@ from store.keys import display_prefix, generate_key, hash_key
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller a valid key stands for."""
+    """The caller a valid key stands for; `label` is the key's name (what `POST /api/keys` named
+    it), None where no name is known."""
 
     account_id: str
     account_name: str
     key_id: str
     roles: frozenset[str]
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ async def revoke_key(conn: Any, key_id: str, account_id: str | None = None) -> A
 async def authenticate(conn: Any, secret: str) -> Principal | None:
     """The principal of a valid, unrevoked key, else None."""
     row = await conn.fetchrow(
-        """SELECT k.id, k.account_id, k.roles, a.name AS account_name
+        """SELECT k.id, k.account_id, k.roles, k.name, a.name AS account_name
            FROM api_keys k JOIN accounts a ON a.id = k.account_id
            WHERE k.key_hash = $1 AND k.revoked_at IS NULL""",
         hash_key(secret),
@@ -120,4 +122,5 @@ async def authenticate(conn: Any, secret: str) -> Principal | None:
         account_name=row["account_name"],
         key_id=row["id"],
         roles=frozenset(row["roles"]),
+        label=row["name"],
     )

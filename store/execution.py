@@ -2,58 +2,68 @@
 
 from typing import Any
 
-import asyncpg
-
 from store.errors import NotFound
+from store.records import (
+    ArtifactContent,
+    ArtifactRecord,
+    NotificationRecord,
+    PackageRecord,
+    SubmissionRecord,
+)
 
 
-async def package_of_export(conn: Any, export_id: str) -> asyncpg.Record | None:
+async def package_of_export(conn: Any, export_id: str) -> PackageRecord | None:
     """The export's newest customs package, if any."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         "SELECT * FROM customs_packages WHERE export_id = $1 ORDER BY created_at DESC LIMIT 1",
         export_id,
     )
+    return PackageRecord.from_row(row) if row is not None else None
 
 
-async def get_package(conn: Any, account_id: str, package_id: str) -> asyncpg.Record:
+async def get_package(conn: Any, account_id: str, package_id: str) -> PackageRecord:
     """A package of the account."""
     row = await conn.fetchrow(
         "SELECT * FROM customs_packages WHERE id = $1 AND account_id = $2", package_id, account_id
     )
     if row is None:
         raise NotFound("customsPackage")
-    return row
+    return PackageRecord.from_row(row)
 
 
-async def artifacts_of(conn: Any, package_id: str) -> list[asyncpg.Record]:
+async def artifacts_of(conn: Any, package_id: str) -> list[ArtifactRecord]:
     """Artifact metadata (not content) of a package, in generation order."""
-    return list(
-        await conn.fetch(
-            """SELECT id, customs_package_id, artifact_type, filename, content_type, size_bytes,
-                      sha256, generated_at
-               FROM artifacts WHERE customs_package_id = $1 ORDER BY id""",
-            package_id,
-        )
+    rows = await conn.fetch(
+        """SELECT id, customs_package_id, artifact_type, filename, content_type, size_bytes,
+                  sha256, generated_at
+           FROM artifacts WHERE customs_package_id = $1 ORDER BY id""",
+        package_id,
     )
+    return [ArtifactRecord.from_row(row) for row in rows]
 
 
-async def get_artifact(conn: Any, account_id: str, artifact_id: str) -> asyncpg.Record:
+async def get_artifact(conn: Any, account_id: str, artifact_id: str) -> ArtifactContent:
     """An artifact with its content."""
     row = await conn.fetchrow(
-        "SELECT * FROM artifacts WHERE id = $1 AND account_id = $2", artifact_id, account_id
+        """SELECT id, filename, content_type, sha256, content FROM artifacts
+           WHERE id = $1 AND account_id = $2""",
+        artifact_id,
+        account_id,
     )
     if row is None:
         raise NotFound("artifact")
-    return row
+    return ArtifactContent.from_row(row)
 
 
-async def submission_of(conn: Any, export_id: str) -> asyncpg.Record | None:
+async def submission_of(conn: Any, export_id: str) -> SubmissionRecord | None:
     """The export's broker submission."""
-    return await conn.fetchrow("SELECT * FROM broker_submissions WHERE export_id = $1", export_id)
+    row = await conn.fetchrow("SELECT * FROM broker_submissions WHERE export_id = $1", export_id)
+    return SubmissionRecord.from_row(row) if row is not None else None
 
 
-async def notifications_of(conn: Any, export_id: str) -> list[asyncpg.Record]:
+async def notifications_of(conn: Any, export_id: str) -> list[NotificationRecord]:
     """The export's warehouse notifications."""
-    return list(
-        await conn.fetch("SELECT * FROM notifications WHERE export_id = $1 ORDER BY id", export_id)
+    rows = await conn.fetch(
+        "SELECT * FROM notifications WHERE export_id = $1 ORDER BY id", export_id
     )
+    return [NotificationRecord.from_row(row) for row in rows]

@@ -4,11 +4,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
 from domain.status import PRE_EXECUTION
 from store.errors import NotFound
 from store.ids import new_id
+from store.records import EventRecord, ExportRecord
 
 
 @dataclass(frozen=True)
@@ -55,9 +54,10 @@ async def append_events(
     return len(fresh)
 
 
-async def lock_export(conn: Any, export_id: str) -> asyncpg.Record | None:
+async def lock_export(conn: Any, export_id: str) -> ExportRecord | None:
     """The export row, locked for this transaction."""
-    return await conn.fetchrow("SELECT * FROM exports WHERE id = $1 FOR UPDATE", export_id)
+    row = await conn.fetchrow("SELECT * FROM exports WHERE id = $1 FOR UPDATE", export_id)
+    return ExportRecord.from_row(row) if row is not None else None
 
 
 async def save_plan(
@@ -98,28 +98,35 @@ async def save_plan(
     )
 
 
-async def get_export_row(conn: Any, account_id: str, export_id: str) -> asyncpg.Record:
+async def get_export(conn: Any, account_id: str, export_id: str) -> ExportRecord:
     """The export's projection row in the account."""
     row = await conn.fetchrow(
         "SELECT * FROM exports WHERE id = $1 AND account_id = $2", export_id, account_id
     )
     if row is None:
         raise NotFound("export")
-    return row
+    return ExportRecord.from_row(row)
 
 
-async def list_export_rows(
+async def created_before(conn: Any, export_id: str, moment: datetime) -> bool:
+    """True when the export exists and was created before `moment`."""
+    created = await conn.fetchval("SELECT created_at FROM exports WHERE id = $1", export_id)
+    return created is not None and bool(created < moment)
+
+
+async def list_exports(
     conn: Any,
     account_id: str,
     status: str | None,
     readiness: str | None,
     after: tuple[datetime, str] | None,
     limit: int,
-) -> list[asyncpg.Record]:
+) -> list[ExportRecord]:
     """A page of exports in creation order (`created_at`, then id), after the given row."""
     after_time, after_id = after if after is not None else (None, None)
-    return list(
-        await conn.fetch(
+    return [
+        ExportRecord.from_row(row)
+        for row in await conn.fetch(
             """SELECT * FROM exports WHERE account_id = $1
                  AND ($2::text IS NULL OR status = $2)
                  AND ($3::text IS NULL OR readiness_state = $3)
@@ -132,30 +139,29 @@ async def list_export_rows(
             after_id,
             limit,
         )
-    )
+    ]
 
 
-async def list_events(conn: Any, export_id: str, after: int, limit: int) -> list[asyncpg.Record]:
+async def list_events(conn: Any, export_id: str, after: int, limit: int) -> list[EventRecord]:
     """Events with seq > after, in order."""
-    return list(
-        await conn.fetch(
-            """SELECT * FROM export_events WHERE export_id = $1 AND seq > $2
-               ORDER BY seq LIMIT $3""",
-            export_id,
-            after,
-            limit,
-        )
+    rows = await conn.fetch(
+        """SELECT * FROM export_events WHERE export_id = $1 AND seq > $2
+           ORDER BY seq LIMIT $3""",
+        export_id,
+        after,
+        limit,
     )
+    return [EventRecord.from_row(row) for row in rows]
 
 
-async def latest_events(conn: Any, export_id: str, limit: int = 100) -> list[asyncpg.Record]:
+async def latest_events(conn: Any, export_id: str, limit: int = 100) -> list[EventRecord]:
     """The latest `limit` events, in seq order."""
     rows = await conn.fetch(
         "SELECT * FROM export_events WHERE export_id = $1 ORDER BY seq DESC LIMIT $2",
         export_id,
         limit,
     )
-    return list(reversed(rows))
+    return [EventRecord.from_row(row) for row in reversed(rows)]
 
 
 async def abandon(conn: Any, export_id: str) -> None:
@@ -166,15 +172,16 @@ async def abandon(conn: Any, export_id: str) -> None:
     """
     async with conn.transaction():
         row = await lock_export(conn, export_id)
-        if row is None or row["status"] not in PRE_EXECUTION:
+        if row is None or row.status not in PRE_EXECUTION:
             return
         await conn.execute("DELETE FROM export_events WHERE export_id = $1", export_id)
         await conn.execute("DELETE FROM exports WHERE id = $1", export_id)
 
 
-async def get_export_by_id(conn: Any, export_id: str) -> asyncpg.Record | None:
+async def get_export_by_id(conn: Any, export_id: str) -> ExportRecord | None:
     """The export's row, for the worker (which acts for the export, not for a key)."""
-    return await conn.fetchrow("SELECT * FROM exports WHERE id = $1", export_id)
+    row = await conn.fetchrow("SELECT * FROM exports WHERE id = $1", export_id)
+    return ExportRecord.from_row(row) if row is not None else None
 
 
 async def database_now(conn: Any) -> Any:

@@ -1,6 +1,5 @@
 """Orders: bulk upsert by externalId; lines replaced only when the order's content changed."""
 
-import hashlib
 import json
 from decimal import Decimal
 from typing import Any
@@ -8,7 +7,7 @@ from typing import Any
 import asyncpg
 
 from domain.catalog import Order, OrderIn, OrderLine
-from domain.money import round_usd
+from domain.order_content import content_hash, order_value, resolve_lines
 from store.errors import NotFound
 from store.ids import new_id
 
@@ -44,39 +43,6 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def resolve_lines(order: OrderIn, product_values: dict[str, Decimal | None]) -> list[OrderLine]:
-    """Lines with the unit value defaulted from the product and the line value computed."""
-    lines = []
-    for item in order.items:
-        unit = (
-            item.unitValueUsd if item.unitValueUsd is not None else product_values[item.productId]
-        )
-        lines.append(
-            OrderLine(
-                productId=item.productId,
-                quantity=item.quantity,
-                unitValueUsd=unit,
-                lineValueUsd=None if unit is None else round_usd(unit * item.quantity),
-            )
-        )
-    return lines
-
-
-def _amount(value: Decimal | None) -> str | None:
-    return None if value is None else format(value.normalize(), "f")  # 12.5 and 12.50 are one
-
-
-def content_hash(order: OrderIn, lines: list[OrderLine]) -> bytes:
-    """SHA-256 of the order's content with its resolved lines, metadata aside.
-
-    Metadata is compared as jsonb in the upsert instead (equal whatever the key order), which
-    leaves a fixed shape here that pydantic renders deterministically and fast.
-    """
-    head = order.model_dump_json(exclude={"items", "metadata"})
-    tail = json.dumps([[ln.productId, ln.quantity, _amount(ln.unitValueUsd)] for ln in lines])
-    return hashlib.sha256(f"{head}\n{tail}".encode()).digest()
-
-
 def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"))
 
@@ -86,10 +52,7 @@ async def upsert_orders(
 ) -> list[Order]:
     """Upsert orders whose products were checked to be the account's; returns request order."""
     resolved = [resolve_lines(o, product_values) for o in orders]
-    values = [
-        round_usd(sum((ln.lineValueUsd or Decimal(0) for ln in lines), Decimal(0)))
-        for lines in resolved
-    ]
+    values = [order_value(lines) for lines in resolved]
     changed = await conn.fetch(
         _UPSERT,
         account_id,

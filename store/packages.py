@@ -3,23 +3,23 @@
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
 from store.ids import new_id
+from store.records import ArtifactFile, PackageRecord
 
 
-async def find_package(conn: Any, export_id: str, plan_hash: str) -> asyncpg.Record | None:
+async def find_package(conn: Any, export_id: str, plan_hash: str) -> PackageRecord | None:
     """The package of this plan, if it exists."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         "SELECT * FROM customs_packages WHERE export_id = $1 AND plan_hash = $2",
         export_id,
         plan_hash,
     )
+    return PackageRecord.from_row(row) if row is not None else None
 
 
 async def create_package(
     conn: Any, account_id: str, export_id: str, plan_hash: str, year: int
-) -> asyncpg.Record:
+) -> PackageRecord:
     """Insert the package with the next human-facing number (EG-<year>-<000001>)."""
     number = await conn.fetchval("SELECT nextval('customs_package_numbers')")
     row = await conn.fetchrow(
@@ -36,7 +36,7 @@ async def create_package(
         export_id,
         row["id"],
     )
-    return row
+    return PackageRecord.from_row(row)
 
 
 async def set_package_state(conn: Any, package_id: str, state: str) -> None:
@@ -82,19 +82,21 @@ async def insert_artifact(
 
 async def artifact_contents(
     conn: Any, package_id: str, types: list[str]
-) -> dict[str, asyncpg.Record]:
-    """{artifact_type: row with content} for the given types."""
+) -> dict[str, ArtifactFile]:
+    """{artifact_type: artifact with content} for the given types."""
     rows = await conn.fetch(
-        "SELECT * FROM artifacts WHERE customs_package_id = $1 AND artifact_type = any($2::text[])",
+        """SELECT id, artifact_type, filename, content_type, sha256, content FROM artifacts
+           WHERE customs_package_id = $1 AND artifact_type = any($2::text[])""",
         package_id,
         types,
     )
-    return {r["artifact_type"]: r for r in rows}
+    return {r["artifact_type"]: ArtifactFile.from_row(r) for r in rows}
 
 
-async def get_package(conn: Any, package_id: str) -> asyncpg.Record | None:
+async def get_package(conn: Any, package_id: str) -> PackageRecord | None:
     """One customs package by id."""
-    return await conn.fetchrow("SELECT * FROM customs_packages WHERE id = $1", package_id)
+    row = await conn.fetchrow("SELECT * FROM customs_packages WHERE id = $1", package_id)
+    return PackageRecord.from_row(row) if row is not None else None
 
 
 async def set_export_package_state(conn: Any, export_id: str, state: str, at: Any) -> None:

@@ -1,9 +1,12 @@
 """One asyncpg pool per process, with JSON codecs registered on every connection."""
 
 import json
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
+
+Pool: TypeAlias = asyncpg.Pool
+"""The pool type, for layers that hold a pool without importing the driver."""
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -17,7 +20,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> Pool:
     """Open the process's pool."""
     pool = await asyncpg.create_pool(
         dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=30

@@ -2,45 +2,63 @@
 
 from typing import Any
 
-import asyncpg
-
-from domain.reference import Address, Broker, EmailTransportView, Warehouse, WebhookTransport
+from domain.reference import (
+    Address,
+    Broker,
+    CustomsBond,
+    EmailTransportView,
+    Warehouse,
+    WebhookTransport,
+)
 from store.errors import NotFound
 from store.ids import new_id
+from store.records import BrokerRecord, WarehouseRecord
 
 
-def warehouse_from_row(row: asyncpg.Record) -> Warehouse:
-    """Row → model."""
+def warehouse_model(record: WarehouseRecord) -> Warehouse:
+    """Record → the contract's model (the secret only as `hasNotificationSecret`)."""
     return Warehouse(
-        id=row["id"],
-        name=row["name"],
-        address=Address.model_validate(row["address"]),
-        shipmentMode=row["shipment_mode"],
-        notificationUrl=row["notification_url"],
-        hasNotificationSecret=row["notification_secret"] is not None,
-        createdAt=row["created_at"],
-        updatedAt=row["updated_at"],
+        id=record.id,
+        name=record.name,
+        address=Address.model_validate(record.address),
+        shipmentMode=record.shipment_mode,
+        notificationUrl=record.notification_url,
+        hasNotificationSecret=record.notification_secret is not None,
+        createdAt=record.created_at,
+        updatedAt=record.updated_at,
     )
 
 
-def broker_from_row(row: asyncpg.Record) -> Broker:
-    """Row → model."""
+def broker_model(record: BrokerRecord) -> Broker:
+    """Record → the contract's model (the webhook secret left out)."""
     transport: EmailTransportView | WebhookTransport
-    if row["transport_type"] == "email":
-        transport = EmailTransportView(type="email", recipientEmail=row["recipient_email"])
+    if record.transport_type == "email":
+        assert record.recipient_email is not None  # an email transport is stored with its address
+        transport = EmailTransportView(type="email", recipientEmail=record.recipient_email)
     else:
-        transport = WebhookTransport(type="webhook", url=row["webhook_url"])
+        assert record.webhook_url is not None  # a webhook transport is stored with its URL
+        transport = WebhookTransport(type="webhook", url=record.webhook_url)
     return Broker(
-        id=row["id"],
-        name=row["name"],
-        filerCode=row["filer_code"],
+        id=record.id,
+        name=record.name,
+        filerCode=record.filer_code,
         transport=transport,
-        classifiesGoods=row["classifies_goods"],
-        supportedDestinations=list(row["supported_destinations"]),
-        customsBond=row["customs_bond"],
-        createdAt=row["created_at"],
-        updatedAt=row["updated_at"],
+        classifiesGoods=record.classifies_goods,
+        supportedDestinations=list(record.supported_destinations),
+        customsBond=(
+            None if record.customs_bond is None else CustomsBond.model_validate(record.customs_bond)
+        ),
+        createdAt=record.created_at,
+        updatedAt=record.updated_at,
     )
+
+
+def _warehouse(row: Any) -> WarehouseRecord | None:
+    return WarehouseRecord.from_row(row) if row is not None else None
+
+
+def _broker(row: Any) -> BrokerRecord | None:
+    return BrokerRecord.from_row(row) if row is not None else None
 
 
 def broker_columns(fields: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +87,7 @@ async def create_warehouse(conn: Any, account_id: str, fields: dict[str, Any]) -
         fields.get("notificationUrl"),
         fields.get("notificationSecret"),
     )
-    return warehouse_from_row(row)
+    return warehouse_model(WarehouseRecord.from_row(row))
 
 
 async def create_broker(conn: Any, account_id: str, fields: dict[str, Any]) -> Broker:
@@ -92,7 +110,7 @@ async def create_broker(conn: Any, account_id: str, fields: dict[str, Any]) -> B
         cols.get("supportedDestinations") or ["US"],
         cols.get("customsBond"),
     )
-    return broker_from_row(row)
+    return broker_model(BrokerRecord.from_row(row))
 
 
 # PATCH writes a column only when its field was sent (`$3` lists them); the SQL is fixed text
@@ -147,7 +165,7 @@ async def patch_warehouse(
     )
     if row is None:
         raise NotFound("warehouse")
-    return warehouse_from_row(row)
+    return warehouse_model(WarehouseRecord.from_row(row))
 
 
 async def patch_broker(
@@ -172,37 +190,43 @@ async def patch_broker(
     )
     if row is None:
         raise NotFound("broker")
-    return broker_from_row(row)
+    return broker_model(BrokerRecord.from_row(row))
 
 
-async def get_warehouse_row(conn: Any, account_id: str, warehouse_id: str) -> Any:
-    """The raw row (with secret) or None."""
-    return await conn.fetchrow(
-        "SELECT * FROM warehouses WHERE id = $1 AND account_id = $2", warehouse_id, account_id
+async def get_warehouse_row(
+    conn: Any, account_id: str, warehouse_id: str
+) -> WarehouseRecord | None:
+    """The account's warehouse with its secret, or None."""
+    return _warehouse(
+        await conn.fetchrow(
+            "SELECT * FROM warehouses WHERE id = $1 AND account_id = $2", warehouse_id, account_id
+        )
     )
 
 
-async def get_broker_row(conn: Any, account_id: str, broker_id: str) -> Any:
-    """The raw row (with secret) or None."""
-    return await conn.fetchrow(
-        "SELECT * FROM brokers WHERE id = $1 AND account_id = $2", broker_id, account_id
+async def get_broker_row(conn: Any, account_id: str, broker_id: str) -> BrokerRecord | None:
+    """The account's broker with its secret, or None."""
+    return _broker(
+        await conn.fetchrow(
+            "SELECT * FROM brokers WHERE id = $1 AND account_id = $2", broker_id, account_id
+        )
     )
 
 
 async def get_warehouse(conn: Any, account_id: str, warehouse_id: str) -> Warehouse:
     """One warehouse of the account."""
-    row = await get_warehouse_row(conn, account_id, warehouse_id)
-    if row is None:
+    record = await get_warehouse_row(conn, account_id, warehouse_id)
+    if record is None:
         raise NotFound("warehouse")
-    return warehouse_from_row(row)
+    return warehouse_model(record)
 
 
 async def get_broker(conn: Any, account_id: str, broker_id: str) -> Broker:
     """One broker of the account."""
-    row = await get_broker_row(conn, account_id, broker_id)
-    if row is None:
+    record = await get_broker_row(conn, account_id, broker_id)
+    if record is None:
         raise NotFound("broker")
-    return broker_from_row(row)
+    return broker_model(record)
 
 
 async def list_warehouses(
@@ -216,7 +240,7 @@ async def list_warehouses(
         after,
         limit,
     )
-    return [warehouse_from_row(r) for r in rows]
+    return [warehouse_model(WarehouseRecord.from_row(r)) for r in rows]
 
 
 async def list_brokers(
@@ -230,14 +254,22 @@ async def list_brokers(
         after,
         limit,
     )
-    return [broker_from_row(r) for r in rows]
+    return [broker_model(BrokerRecord.from_row(r)) for r in rows]
 
 
-async def get_broker_by_id(conn: Any, broker_id: str) -> Any:
-    """A broker's raw row (with secret), for the worker."""
-    return await conn.fetchrow("SELECT * FROM brokers WHERE id = $1", broker_id)
+async def get_broker_by_id(conn: Any, broker_id: str) -> BrokerRecord | None:
+    """A broker with its secret, for the worker (None: no such broker)."""
+    return _broker(await conn.fetchrow("SELECT * FROM brokers WHERE id = $1", broker_id))
 
 
-async def get_warehouse_by_id(conn: Any, warehouse_id: str) -> Any:
-    """A warehouse's raw row (with secret), for the worker."""
-    return await conn.fetchrow("SELECT * FROM warehouses WHERE id = $1", warehouse_id)
+async def get_warehouse_by_id(conn: Any, warehouse_id: str) -> WarehouseRecord | None:
+    """A warehouse with its secret, for the worker (None: no such warehouse)."""
+    return _warehouse(await conn.fetchrow("SELECT * FROM warehouses WHERE id = $1", warehouse_id))
+
+
+async def broker_callback_secret(conn: Any, broker_id: str) -> str | None:
+    """The secret a broker signs its callbacks with (None: unknown broker, or none set)."""
+    secret: str | None = await conn.fetchval(
+        "SELECT webhook_secret FROM brokers WHERE id = $1", broker_id
+    )
+    return secret

@@ -1,6 +1,5 @@
 """Planning snapshots: everything one planning run reads, loaded in four queries."""
 
-from datetime import datetime
 from typing import Any
 
 from domain.planning.models import (
@@ -11,9 +10,8 @@ from domain.planning.models import (
     ProductSnapshot,
     WarehouseSnapshot,
 )
-from domain.planning.plan_hash import plan_hash
-from domain.rulepack.model import DEFAULT_VERSION, load_rule_pack
 from store.errors import NotFound
+from store.records import ExportRecord
 from store.reference import get_broker_row, get_warehouse_row
 
 
@@ -56,18 +54,18 @@ async def load_snapshot(
     return PlanningSnapshot(
         destinationCountry=destination,
         warehouse=WarehouseSnapshot(
-            id=warehouse["id"],
-            country=warehouse["address"]["country"],
-            shipmentMode=warehouse["shipment_mode"],
+            id=warehouse.id,
+            country=warehouse.address["country"],
+            shipmentMode=warehouse.shipment_mode,
         ),
         broker=BrokerSnapshot(
-            id=broker["id"],
-            transportType=broker["transport_type"],
-            recipientEmail=broker["recipient_email"],
-            url=broker["webhook_url"],
-            classifiesGoods=broker["classifies_goods"],
-            supportedDestinations=list(broker["supported_destinations"]),
-            hasCustomsBond=broker["customs_bond"] is not None,
+            id=broker.id,
+            transportType=broker.transport_type,
+            recipientEmail=broker.recipient_email,
+            url=broker.webhook_url,
+            classifiesGoods=broker.classifies_goods,
+            supportedDestinations=list(broker.supported_destinations),
+            hasCustomsBond=broker.customs_bond is not None,
         ),
         requestedOrderIds=list(order_ids),
         orders={
@@ -99,17 +97,13 @@ async def load_snapshot(
     )
 
 
-async def data_plan_hash(conn: Any, export: Any) -> str:
-    """The planHash the export's inputs would get now (differs when orders or products changed)."""
-    snapshot = await load_snapshot(
+async def export_snapshot(conn: Any, export: ExportRecord) -> PlanningSnapshot:
+    """The snapshot of an export's inputs as they are now."""
+    return await load_snapshot(
         conn,
-        export["account_id"],
-        export["warehouse_id"],
-        export["broker_id"],
-        export["destination_country"],
-        list(export["order_ids"]),
+        export.account_id,
+        export.warehouse_id,
+        export.broker_id,
+        export.destination_country,
+        list(export.order_ids),
     )
-    planned = datetime.fromisoformat(export["plan"]["plannedAt"].replace("Z", "+00:00"))
-    # the pack the plan was made with, not today's: the question is whether the data moved
-    pack = load_rule_pack(export["plan"].get("rulesetVersion", DEFAULT_VERSION))
-    return plan_hash(snapshot, pack, plan_date=planned.date())

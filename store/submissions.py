@@ -2,14 +2,22 @@
 
 from typing import Any
 
-import asyncpg
-
 from store.ids import new_id
+from store.records import (
+    BrokerRecord,
+    ExportRecord,
+    NotificationRecord,
+    PackageRecord,
+    SubmissionRecord,
+    WarehouseRecord,
+)
 
 
-async def prepare_submission(conn: Any, export: Any, broker: Any, package: Any) -> asyncpg.Record:
+async def prepare_submission(
+    conn: Any, export: ExportRecord, broker: BrokerRecord, package: PackageRecord
+) -> SubmissionRecord:
     """Create the export's submission once; later calls return the existing one."""
-    transport = broker["transport_type"]
+    transport = broker.transport_type
     await conn.execute(
         """INSERT INTO broker_submissions (id, account_id, export_id, broker_id, customs_package_id,
                                            submission_type, status, recipient_email, recipient_url,
@@ -17,18 +25,18 @@ async def prepare_submission(conn: Any, export: Any, broker: Any, package: Any) 
            VALUES ($1, $2, $3, $4, $5, $6, 'PREPARED', $7, $8, $9)
            ON CONFLICT (export_id) DO NOTHING""",
         new_id("bsub"),
-        export["account_id"],
-        export["id"],
-        broker["id"],
-        package["id"],
+        export.account_id,
+        export.id,
+        broker.id,
+        package.id,
         transport,
-        broker["recipient_email"] if transport == "email" else None,
-        broker["webhook_url"] if transport == "webhook" else None,
-        f"Customs entry package {package['package_number']} (export {export['id']})",
+        broker.recipient_email if transport == "email" else None,
+        broker.webhook_url if transport == "webhook" else None,
+        f"Customs entry package {package.package_number} (export {export.id})",
     )
-    row = await conn.fetchrow("SELECT * FROM broker_submissions WHERE export_id = $1", export["id"])
+    row = await conn.fetchrow("SELECT * FROM broker_submissions WHERE export_id = $1", export.id)
     assert row is not None
-    return row
+    return SubmissionRecord.from_row(row)
 
 
 async def count_submission_attempt(conn: Any, submission_id: str) -> int:
@@ -65,7 +73,7 @@ async def record_submission_error(
 
 async def mark_sent(
     conn: Any, submission_id: str, message_id: str | None, reference: str | None
-) -> asyncpg.Record:
+) -> SubmissionRecord:
     """The submission went out."""
     row = await conn.fetchrow(
         """UPDATE broker_submissions SET
@@ -79,30 +87,34 @@ async def mark_sent(
         reference,
     )
     assert row is not None
-    return row
+    return SubmissionRecord.from_row(row)
 
 
-async def ensure_notification(conn: Any, export: Any, warehouse: Any) -> asyncpg.Record:
+async def ensure_notification(
+    conn: Any, export: ExportRecord, warehouse: WarehouseRecord
+) -> NotificationRecord:
     """Create the export's warehouse notification once."""
-    url = warehouse["notification_url"]
+    url = warehouse.notification_url
     await conn.execute(
         """INSERT INTO notifications (id, account_id, export_id, channel, recipient, status)
            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (export_id) DO NOTHING""",
         new_id("ntf"),
-        export["account_id"],
-        export["id"],
+        export.account_id,
+        export.id,
         "webhook" if url else "record",
         url,
         "PENDING" if url else "RECORDED",
     )
-    row = await conn.fetchrow("SELECT * FROM notifications WHERE export_id = $1", export["id"])
+    row = await conn.fetchrow("SELECT * FROM notifications WHERE export_id = $1", export.id)
     assert row is not None
-    return row
+    return NotificationRecord.from_row(row)
 
 
-async def readdress_notification(conn: Any, notification_id: str, warehouse: Any) -> asyncpg.Record:
+async def readdress_notification(
+    conn: Any, notification_id: str, warehouse: WarehouseRecord
+) -> NotificationRecord:
     """Point an undelivered notification at the warehouse's current URL (none: RECORDED)."""
-    url = warehouse["notification_url"]
+    url = warehouse.notification_url
     row = await conn.fetchrow(
         """UPDATE notifications SET recipient = $2,
                channel = CASE WHEN $2::text IS NULL THEN 'record' ELSE 'webhook' END,
@@ -112,23 +124,25 @@ async def readdress_notification(conn: Any, notification_id: str, warehouse: Any
         url,
     )
     assert row is not None
-    return row
+    return NotificationRecord.from_row(row)
 
 
-async def readdress_submission(conn: Any, submission_id: str, broker: Any) -> asyncpg.Record:
+async def readdress_submission(
+    conn: Any, submission_id: str, broker: BrokerRecord
+) -> SubmissionRecord:
     """Point an unsent submission at the broker's current transport and address."""
-    transport = broker["transport_type"]
+    transport = broker.transport_type
     row = await conn.fetchrow(
         """UPDATE broker_submissions SET submission_type = $2, recipient_email = $3,
                recipient_url = $4, updated_at = now()
            WHERE id = $1 RETURNING *""",
         submission_id,
         transport,
-        broker["recipient_email"] if transport == "email" else None,
-        broker["webhook_url"] if transport == "webhook" else None,
+        broker.recipient_email if transport == "email" else None,
+        broker.webhook_url if transport == "webhook" else None,
     )
     assert row is not None
-    return row
+    return SubmissionRecord.from_row(row)
 
 
 async def record_notification(
@@ -146,11 +160,6 @@ async def record_notification(
         error,
         final,
     )
-
-
-async def get_submission_for_export(conn: Any, export_id: str) -> asyncpg.Record | None:
-    """The export's broker submission, if prepared."""
-    return await conn.fetchrow("SELECT * FROM broker_submissions WHERE export_id = $1", export_id)
 
 
 async def fail_prepared_submission(conn: Any, export_id: str, at: Any) -> None:
@@ -189,3 +198,13 @@ async def record_outcome(
         reason,
         at,
     )
+
+
+async def submission_of_broker(conn: Any, submission_id: str, broker_id: str) -> str | None:
+    """The export of a submission made to this broker (None: no such submission)."""
+    export_id: str | None = await conn.fetchval(
+        "SELECT export_id FROM broker_submissions WHERE id = $1 AND broker_id = $2",
+        submission_id,
+        broker_id,
+    )
+    return export_id

@@ -12,7 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 OURS = (
-    "config", "signing", "domain", "store", "workflows", "activities", "api", "sandbox", "entrygo",
+    "config", "signing", "domain", "store", "workflows", "services", "activities", "api",
+    "sandbox", "entrygo",
 )  # fmt: skip
 # our packages each package may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
@@ -24,13 +25,17 @@ ALLOWED: dict[str, set[str]] = {
     # an outside party: it shares only the signature scheme with us
     "sandbox": {"signing"},
     "activities": {"config", "signing", "domain", "store", "workflows"},
-    "api": {"config", "signing", "domain", "store", "workflows"},
+    # the application layer: use cases over the store and the workflow's typed handles
+    "services": {"config", "signing", "domain", "store", "workflows"},
+    # the HTTP layer reaches the workflow and the export tables only through services/
+    "api": {"config", "signing", "domain", "store", "services"},
     "entrygo": {
         "config",
         "signing",
         "domain",
         "store",
         "workflows",
+        "services",
         "activities",
         "api",
         "sandbox",
@@ -45,11 +50,14 @@ THIRD_PARTY: dict[str, set[str]] = {
 IO_LIBRARIES = {"asyncpg", "httpx", "temporalio", "fastapi", "starlette", "aiosmtplib", "uvicorn"}
 # no clock, no randomness, no secrets in the pure set the workflow sandbox passes through
 IMPURE_STDLIB = {"time", "random", "secrets", "uuid", "os", "hmac", "socket", "subprocess"}
-# the database driver stays behind the repositories of store/ (api and activities: see
-# docs/architecture.md, "Still to move")
-ASYNCPG_USERS = {"store", "api", "activities", "entrygo"}
-# route modules that still import another route module (to go with the service layer)
-ROUTE_EXCEPTIONS = {("api.routes.review", "api.routes.exports")}
+# the database driver stays behind the repositories of store/
+ASYNCPG_USERS = {"store"}
+# what api/ may take from store/: the caller's identity, the idempotency records, errors, the
+# pool's construction and probe; every export, catalog and reference read goes through services/
+API_STORE_MODULES = {
+    "store.accounts", "store.errors", "store.idempotency", "store.pool", "store.health",
+    "store.keys",
+}  # fmt: skip
 
 
 def modules(package: str, root: Path = ROOT) -> dict[str, list[str]]:
@@ -137,7 +145,36 @@ def test_no_route_imports_another_route() -> None:
         and not target.startswith(module)
         and target.count(".") == 2
     ]
-    assert set(found) <= ROUTE_EXCEPTIONS, found
+    assert found == []
+
+
+def test_api_takes_only_identity_and_plumbing_from_the_store() -> None:
+    found = [
+        f"{module} imports {target}"
+        for module, targets in ALL["api"].items()
+        for target in targets
+        if target.startswith("store.") and ".".join(target.split(".")[:2]) not in API_STORE_MODULES
+    ]
+    assert found == []
+
+
+def test_routes_hold_no_sql_and_reach_no_connection() -> None:
+    # a route validates, calls one service function and shapes the answer
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in sorted((ROOT / "api" / "routes").glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in ("acquire", "fetch", "fetchrow", "fetchval", "transaction")
+        )
+        or (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value.strip().upper().startswith(SQL_STATEMENTS)
+        )
+    ]
+    assert found == []
 
 
 def test_the_scanner_sees_imports_hidden_in_functions(tmp_path: Path) -> None:
@@ -185,7 +222,7 @@ SQL_STATEMENTS = ("SELECT ", "UPDATE ", "INSERT ", "DELETE ", "WITH ")
 def test_no_identifier_is_formatted_into_sql() -> None:
     # SQL is fixed text with $n parameters: no f-string or .format() builds a statement
     found = []
-    for package in ("store", "activities", "api", "entrygo"):
+    for package in ("store", "services", "activities", "api", "entrygo"):
         for path in sorted((ROOT / package).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.JoinedStr):

@@ -88,14 +88,14 @@ class ApproveInput(BaseModel):
 
 
 class DecisionInput(BaseModel):
-    """The `reject` and `cancel` signals."""
+    """The `reject` and `cancel` updates (and the signals of the same names they replaced)."""
 
     actor: str
     reason: str | None = None
 
 
 class RetryInput(BaseModel):
-    """The `retry` signal."""
+    """The `retry` update (and the signal of the same name it replaced)."""
 
     actor: str
 

@@ -3,13 +3,13 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import Admin, PoolDep, check_account_scope
+from api.deps import Admin, RuntimeDep, check_account_scope
 from api.idempotency import begin_write
 from api.openapi import error_responses
 from api.pagination import Cursor, Limit, Page, page_of
 from api.schemas.reference import BrokerCreate, BrokerPatch
 from domain.reference import Broker
-from store import reference
+from services import reference
 
 router = APIRouter(prefix="/api/brokers", tags=["brokers"])
 
@@ -28,19 +28,17 @@ async def create_broker(request: Request, body: BrokerCreate, principal: Admin) 
 
 @router.get("", response_model=Page[Broker], responses=error_responses(403))
 async def list_brokers(
-    principal: Admin, pool: PoolDep, cursor: Cursor = None, limit: Limit = 50
+    principal: Admin, rt: RuntimeDep, cursor: Cursor = None, limit: Limit = 50
 ) -> Page[Broker]:
     """The account's brokers, oldest first."""
-    async with pool.acquire() as conn:
-        rows = await reference.list_brokers(conn, principal.account_id, after=cursor, limit=limit)
+    rows = await reference.list_brokers(rt, principal.account_id, cursor, limit)
     return page_of(rows, limit)
 
 
 @router.get("/{broker_id}", response_model=Broker, responses=error_responses(403))
-async def get_broker(broker_id: str, principal: Admin, pool: PoolDep) -> Broker:
+async def get_broker(broker_id: str, principal: Admin, rt: RuntimeDep) -> Broker:
     """One broker."""
-    async with pool.acquire() as conn:
-        return await reference.get_broker(conn, principal.account_id, broker_id)
+    return await reference.get_broker(rt, principal.account_id, broker_id)
 
 
 @router.patch("/{broker_id}", response_model=Broker, responses=error_responses(403, 409))

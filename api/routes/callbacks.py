@@ -1,19 +1,14 @@
 """Broker callbacks (CONTRACT §11): signed, not authenticated by key; duplicates are ignored."""
 
-import time
-from contextlib import suppress
-
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ValidationError
 
-from api.deps import PoolDep, SettingsDep, TemporalDep
-from api.errors import ApiError, issues_from_pydantic, not_found, validation_error
+from api.deps import RuntimeDep
+from api.errors import ApiError, issues_from_pydantic, validation_error
 from api.openapi import error_responses
 from api.schemas.exports import BrokerCallback
-from api.temporal_calls import WorkflowClosed, bounded
-from signing import SIGNATURE_HEADER, SignatureError, verify
-from workflows.export import ExportWorkflow
-from workflows.messages import BrokerOutcome
+from services.exports import execution
+from signing import SIGNATURE_HEADER
 
 router = APIRouter(prefix="/api/brokers", tags=["broker callbacks"])
 
@@ -38,24 +33,17 @@ class CallbackReceipt(BaseModel):
     responses=error_responses(409),
 )
 async def receive_broker_callback(
-    broker_id: str, request: Request, pool: PoolDep, temporal: TemporalDep, settings: SettingsDep
+    broker_id: str, request: Request, rt: RuntimeDep
 ) -> CallbackReceipt:
     """A broker reports ACKNOWLEDGED, ACCEPTED or REJECTED for a submission."""
-    raw = await request.body()
-    async with pool.acquire() as conn:
-        broker = await conn.fetchrow("SELECT * FROM brokers WHERE id = $1", broker_id)
-    secret = broker["webhook_secret"] if broker is not None else None
-    try:
-        if secret is None:
-            raise SignatureError("mismatch", "the broker has no webhook secret")
-        verify(secret, raw, request.headers.get(SIGNATURE_HEADER), int(time.time()))
-    except SignatureError as exc:
-        raise ApiError(
-            401,
-            "INVALID_SIGNATURE",
-            "Callback signature missing, wrong or too old.",
-            details={"reason": exc.reason},
-        ) from exc
+    submission_id, status = await execution.broker_callback(
+        rt, broker_id, await request.body(), request.headers.get(SIGNATURE_HEADER), _parse
+    )
+    return CallbackReceipt(received=True, submissionId=submission_id, status=status)
+
+
+def _parse(raw: bytes) -> tuple[str, execution.Outcome]:
+    """The verified body, validated as the contract's callback (400 otherwise)."""
     try:
         body = BrokerCallback.model_validate_json(raw)
     except ValidationError as exc:
@@ -64,28 +52,11 @@ async def receive_broker_callback(
         raise validation_error(
             issues_from_pydantic([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()])
         ) from exc
-    async with pool.acquire() as conn:
-        sub = await conn.fetchrow(
-            "SELECT * FROM broker_submissions WHERE id = $1 AND broker_id = $2",
-            body.submissionId,
-            broker_id,
-        )
-    if sub is None:
-        raise not_found("brokerSubmission")
-    outcome = BrokerOutcome(
+    outcome = execution.Outcome(
         status=body.status,
-        entryNumber=body.entryNumber,
-        brokerReference=body.brokerReference,
+        entry_number=body.entryNumber,
+        broker_reference=body.brokerReference,
         reason=body.reason,
-        occurredAt=body.occurredAt,
-        actor=f"broker:{broker_id}",
+        occurred_at=body.occurredAt,
     )
-    client = await temporal.client()
-    handle = client.get_workflow_handle_for(ExportWorkflow.run, f"export-{sub['export_id']}")
-    # a closed export is final already: a late duplicate is accepted and ignored
-    with suppress(WorkflowClosed):
-        await bounded(
-            handle.signal(ExportWorkflow.broker_outcome, outcome),
-            settings.temporal_call_timeout_seconds,
-        )
-    return CallbackReceipt(received=True, submissionId=body.submissionId, status=body.status)
+    return body.submissionId, outcome

@@ -3,17 +3,18 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import Admin, PoolDep, check_account_scope
+from api.deps import Admin, RuntimeDep, check_account_scope
 from api.idempotency import begin_write
 from api.openapi import error_responses
 from api.pagination import Cursor, Limit, Page, page_of
 from api.schemas.reference import ApiKeyCreated, ApiKeyView, KeyCreate
-from store import accounts
+from services import keys
+from store.accounts import ApiKey
 
 router = APIRouter(prefix="/api/keys", tags=["keys"])
 
 
-def key_view(key: accounts.ApiKey) -> ApiKeyView:
+def key_view(key: ApiKey) -> ApiKeyView:
     """The listed form of a key."""
     return ApiKeyView(
         id=key.id,
@@ -33,7 +34,7 @@ async def create_key(request: Request, body: KeyCreate, principal: Admin) -> Res
     async with begin_write(request, principal, body) as write:
         if write.replayed:
             return write.replayed
-        key, secret = await accounts.create_key(
+        key, secret = await keys.create_key(
             write.conn, principal.account_id, body.name, list(body.roles)
         )
         view = key_view(key).model_dump()
@@ -44,16 +45,14 @@ async def create_key(request: Request, body: KeyCreate, principal: Admin) -> Res
 
 @router.get("", response_model=Page[ApiKeyView], responses=error_responses(403))
 async def list_keys(
-    principal: Admin, pool: PoolDep, cursor: Cursor = None, limit: Limit = 50
+    principal: Admin, rt: RuntimeDep, cursor: Cursor = None, limit: Limit = 50
 ) -> Page[ApiKeyView]:
     """The account's keys, revoked ones included; never a secret or a hash."""
-    async with pool.acquire() as conn:
-        rows = await accounts.list_keys(conn, principal.account_id, after=cursor, limit=limit)
+    rows = await keys.list_keys(rt, principal.account_id, cursor, limit)
     return page_of([key_view(k) for k in rows], limit)
 
 
 @router.delete("/{key_id}", response_model=ApiKeyView, responses=error_responses(403))
-async def revoke_key(key_id: str, principal: Admin, pool: PoolDep) -> ApiKeyView:
+async def revoke_key(key_id: str, principal: Admin, rt: RuntimeDep) -> ApiKeyView:
     """Revoke a key at once (revoking again changes nothing); its requests then get 401."""
-    async with pool.acquire() as conn:
-        return key_view(await accounts.revoke_key(conn, key_id, principal.account_id))
+    return key_view(await keys.revoke_key(rt, principal.account_id, key_id))

@@ -6,10 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from api.deps import AnyRole, PoolDep
+from api.deps import AnyRole, RuntimeDep
 from api.openapi import error_responses
-from api.views import package_view
-from store import execution
+from services import packages
 
 router = APIRouter(prefix="/api", tags=["customs packages"])
 
@@ -44,11 +43,11 @@ class CustomsPackageOut(BaseModel):
     response_model=CustomsPackageOut,
     responses=error_responses(403),
 )
-async def get_customs_package(package_id: str, principal: AnyRole, pool: PoolDep) -> dict[str, Any]:
+async def get_customs_package(
+    package_id: str, principal: AnyRole, rt: RuntimeDep
+) -> dict[str, Any]:
     """A customs package with its artifacts."""
-    async with pool.acquire() as conn:
-        row = await execution.get_package(conn, principal.account_id, package_id)
-        return package_view(row, await execution.artifacts_of(conn, package_id))
+    return await packages.get_package(rt, principal.account_id, package_id)
 
 
 @router.get(
@@ -61,13 +60,12 @@ async def get_customs_package(package_id: str, principal: AnyRole, pool: PoolDep
     response_class=Response,
 )
 async def get_artifact_content(
-    artifact_id: str, request: Request, principal: AnyRole, pool: PoolDep
+    artifact_id: str, request: Request, principal: AnyRole, rt: RuntimeDep
 ) -> Response:
     """The artifact's bytes; ETag is its sha256."""
-    async with pool.acquire() as conn:
-        row = await execution.get_artifact(conn, principal.account_id, artifact_id)
-    etag = f'"{row["sha256"]}"'
-    headers = {"ETag": etag, "Content-Disposition": f'attachment; filename="{row["filename"]}"'}
+    artifact = await packages.get_artifact(rt, principal.account_id, artifact_id)
+    etag = f'"{artifact.sha256}"'
+    headers = {"ETag": etag, "Content-Disposition": f'attachment; filename="{artifact.filename}"'}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    return Response(bytes(row["content"]), media_type=row["content_type"], headers=headers)
+    return Response(bytes(artifact.content), media_type=artifact.content_type, headers=headers)

@@ -6,13 +6,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from api.deps import AnyRole, Integration, PoolDep, check_account_scope
+from api.deps import AnyRole, Integration, RuntimeDep, check_account_scope
 from api.idempotency import begin_write
 from api.openapi import error_responses
 from api.pagination import Cursor, Limit, Page, page_of
 from api.validation import reject_duplicates
 from domain.catalog import Product, ProductSyncRequest
-from store import products
+from services import catalog
 
 router = APIRouter(prefix="/api/products", tags=["products"])
 
@@ -33,26 +33,24 @@ async def sync_products(
     async with begin_write(request, principal, body) as write:
         if write.replayed:
             return write.replayed
-        rows = await products.upsert_products(write.conn, principal.account_id, body.items)
+        rows = await catalog.sync_products(write.conn, principal.account_id, body.items)
         return await write.respond(200, ProductList(data=rows))
 
 
 @router.get("/{product_id}", response_model=Product, responses=error_responses(403))
-async def get_product(product_id: str, principal: AnyRole, pool: PoolDep) -> Product:
+async def get_product(product_id: str, principal: AnyRole, rt: RuntimeDep) -> Product:
     """One product."""
-    async with pool.acquire() as conn:
-        return await products.get_product(conn, principal.account_id, product_id)
+    return await catalog.get_product(rt, principal.account_id, product_id)
 
 
 @router.get("", response_model=Page[Product], responses=error_responses(403))
 async def list_products(
     principal: AnyRole,
-    pool: PoolDep,
+    rt: RuntimeDep,
     externalId: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[Product]:
     """Products ordered by id, optionally filtered by externalId."""
-    async with pool.acquire() as conn:
-        rows = await products.list_products(conn, principal.account_id, externalId, cursor, limit)
+    rows = await catalog.list_products(rt, principal.account_id, externalId, cursor, limit)
     return page_of(rows, limit)

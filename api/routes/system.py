@@ -3,16 +3,18 @@
 import asyncio
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.deps import PoolDep, TemporalDep
+from api.deps import OptionalPrincipalDep, PoolDep, TemporalDep
 from config import __version__
+from store.health import database_ok
 
 router = APIRouter(prefix="/api/system", tags=["system"])
 
 PROTOCOL_VERSION = "EntryGo Export Protocol v1"
+DATABASE_PROBE_SECONDS = 2.0
 
 
 class AccountRef(BaseModel):
@@ -45,26 +47,18 @@ class Live(BaseModel):
     status: Literal["ok"]
 
 
-async def _database_ok(pool: PoolDep) -> bool:
-    try:
-        async with asyncio.timeout(2.0):
-            async with pool.acquire() as conn:
-                return bool(await conn.fetchval("SELECT 1"))
-    except Exception:
-        return False
-
-
 async def _checks(pool: PoolDep, temporal: TemporalDep) -> HealthChecks:
-    db, tmp = await asyncio.gather(_database_ok(pool), temporal.healthy())
+    db, tmp = await asyncio.gather(database_ok(pool, DATABASE_PROBE_SECONDS), temporal.healthy())
     return HealthChecks(database="ok" if db else "down", temporal="ok" if tmp else "down")
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
-async def get_health(request: Request, pool: PoolDep, temporal: TemporalDep) -> JSONResponse:
+async def get_health(
+    principal: OptionalPrincipalDep, pool: PoolDep, temporal: TemporalDep
+) -> JSONResponse:
     """Health of the service and its dependencies; with a key, also the key's account."""
     checks = await _checks(pool, temporal)
     ok = checks.database == "ok" and checks.temporal == "ok"
-    principal = getattr(request.state, "principal", None)
     body = Health(
         status="ok" if ok else "degraded",
         protocolVersion=PROTOCOL_VERSION,

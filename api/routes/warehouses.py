@@ -3,13 +3,13 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import Admin, PoolDep, check_account_scope
+from api.deps import Admin, RuntimeDep, check_account_scope
 from api.idempotency import begin_write
 from api.openapi import error_responses
 from api.pagination import Cursor, Limit, Page, page_of
 from api.schemas.reference import WarehouseCreate, WarehousePatch
 from domain.reference import Warehouse
-from store import reference
+from services import reference
 
 router = APIRouter(prefix="/api/warehouses", tags=["warehouses"])
 
@@ -28,21 +28,17 @@ async def create_warehouse(request: Request, body: WarehouseCreate, principal: A
 
 @router.get("", response_model=Page[Warehouse], responses=error_responses(403))
 async def list_warehouses(
-    principal: Admin, pool: PoolDep, cursor: Cursor = None, limit: Limit = 50
+    principal: Admin, rt: RuntimeDep, cursor: Cursor = None, limit: Limit = 50
 ) -> Page[Warehouse]:
     """The account's warehouses, oldest first."""
-    async with pool.acquire() as conn:
-        rows = await reference.list_warehouses(
-            conn, principal.account_id, after=cursor, limit=limit
-        )
+    rows = await reference.list_warehouses(rt, principal.account_id, cursor, limit)
     return page_of(rows, limit)
 
 
 @router.get("/{warehouse_id}", response_model=Warehouse, responses=error_responses(403))
-async def get_warehouse(warehouse_id: str, principal: Admin, pool: PoolDep) -> Warehouse:
+async def get_warehouse(warehouse_id: str, principal: Admin, rt: RuntimeDep) -> Warehouse:
     """One warehouse."""
-    async with pool.acquire() as conn:
-        return await reference.get_warehouse(conn, principal.account_id, warehouse_id)
+    return await reference.get_warehouse(rt, principal.account_id, warehouse_id)
 
 
 @router.patch("/{warehouse_id}", response_model=Warehouse, responses=error_responses(403, 409))

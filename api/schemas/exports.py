@@ -5,6 +5,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from domain.status import ExportStatus
+
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 BatchId = Annotated[str, Field(min_length=3, max_length=64)]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
@@ -102,7 +104,7 @@ class Plan(BaseModel):
 
     exportId: str | None
     batchId: str | None
-    status: str | None
+    status: ExportStatus | None
     readinessState: str
     planHash: str
     rulesetVersion: str
@@ -156,7 +158,7 @@ class ExportView(BaseModel):
     warehouseId: str
     brokerId: str
     destinationCountry: str
-    status: str
+    status: ExportStatus
     readinessState: str
     planHash: str
     plan: Plan
@@ -178,7 +180,7 @@ class ExportSummary(BaseModel):
 
     exportId: str
     batchId: str
-    status: str
+    status: ExportStatus
     readinessState: str
     planHash: str
     warehouseId: str

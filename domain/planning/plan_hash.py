@@ -1,7 +1,7 @@
 """planHash (CONTRACT §9.2): SHA-256 of the canonical JSON of what the decision depends on."""
 
 import hashlib
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +27,7 @@ from domain.planning.rules.orders import (
     consignee_key,
     stale_measures,
 )
-from domain.rulepack.model import RulePack
+from domain.rulepack.model import DEFAULT_VERSION, RulePack, load_rule_pack
 from domain.terms import name_key
 
 
@@ -35,6 +35,14 @@ def plan_hash(snapshot: PlanningSnapshot, pack: RulePack, *, plan_date: date | N
     """`sha256:<hex>` of the planning input; `plan_date` counts only as which measures are stale."""
     digest = hashlib.sha256(canonical_json(hash_input(snapshot, pack, plan_date)))
     return f"sha256:{digest.hexdigest()}"
+
+
+def data_plan_hash(snapshot: PlanningSnapshot, plan: dict[str, Any]) -> str:
+    """The planHash a stored plan's inputs get from `snapshot`, their data as it is now: with
+    the pack and date the plan was made with, so it differs only when the data moved."""
+    planned = datetime.fromisoformat(plan["plannedAt"].replace("Z", "+00:00"))
+    pack = load_rule_pack(plan.get("rulesetVersion", DEFAULT_VERSION))
+    return plan_hash(snapshot, pack, plan_date=planned.date())
 
 
 def hash_input(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date | None) -> Any:

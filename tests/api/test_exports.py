@@ -875,8 +875,7 @@ async def test_a_plan_abandoned_after_it_was_persisted_plans_afresh_on_retry(
     worker: Any,
 ) -> None:
     """The plan was written but its answer timed out: the API abandons it; the retry must work."""
-    from api.idempotency import Write
-    from api.routes.exports import abandon_plan
+    from services.exports.planning import abandon
     from store import exports
 
     ids = await world.orders(http, "SKU-SCARF")
@@ -889,8 +888,7 @@ async def test_a_plan_abandoned_after_it_was_persisted_plans_afresh_on_retry(
         await conn.execute(
             "DELETE FROM idempotency_keys WHERE account_id = $1", world.tenant.account_id
         )
-    write = Write(pool, None, None)  # type: ignore[arg-type]
-    await abandon_plan(temporal_env.client, export_id, write)
+    await abandon(pool, temporal_env.client, export_id)
     assert await count_exports(pool, world.tenant.account_id) == 0
     retried = await plan(http, world, ids, headers=key)
     assert retried.status_code == 201, retried.text
@@ -902,8 +900,8 @@ async def test_a_plan_abandoned_after_it_was_persisted_plans_afresh_on_retry(
     )
     assert r.status_code in (200, 202), r.text
     async with pool.acquire() as conn:
-        row = await exports.get_export_row(conn, world.tenant.account_id, export_id)
-    assert row["status"] in ("EXECUTING", "EXECUTED", "COMPLETED"), row["status"]
+        row = await exports.get_export(conn, world.tenant.account_id, export_id)
+    assert row.status in ("EXECUTING", "EXECUTED", "COMPLETED"), row.status
 
 
 async def test_execute_refuses_a_plan_whose_data_changed_until_re_planned(
@@ -947,8 +945,7 @@ async def test_abandoning_never_stops_an_export_that_existed_before_the_request(
     temporal_env: WorkflowEnvironment,
     worker: Any,
 ) -> None:
-    from api.idempotency import Write
-    from api.routes.exports import abandon_plan
+    from services.exports.planning import abandon
 
     ids = await world.orders(http, "SKU-SCARF")
     first = await plan(http, world, ids)
@@ -956,7 +953,7 @@ async def test_abandoning_never_stops_an_export_that_existed_before_the_request(
     export_id = first.json()["exportId"]
     async with pool.acquire() as conn:
         later = await conn.fetchval("SELECT clock_timestamp()")
-    await abandon_plan(temporal_env.client, export_id, Write(pool, None, None), later)  # type: ignore[arg-type]
+    await abandon(pool, temporal_env.client, export_id, later)
     assert await count_exports(pool, world.tenant.account_id) == 1
     described = await temporal_env.client.get_workflow_handle(f"export-{export_id}").describe()
     assert described.status == WorkflowExecutionStatus.RUNNING

@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
-from api.idempotency import purge_expired
+from store.idempotency import purge_expired
 from store.products import upsert_products
 from tests.conftest import Tenant
 

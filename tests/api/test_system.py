@@ -56,15 +56,22 @@ async def test_interactive_docs(http: httpx.AsyncClient) -> None:
 async def test_openapi_declares_who_may_call_what(http: httpx.AsyncClient) -> None:
     doc = (await http.get("/docs/api/openapi")).json()
     paths = doc["paths"]
-    assert doc["security"] == [{"bearer": []}]
+    # each operation says it: the key from the route's dependency, no document-wide default
+    assert "security" not in doc
+    assert paths["/api/exports/plan"]["post"]["security"] == [{"bearer": []}]
     assert paths["/api/system/health"]["get"]["security"] == [{}, {"bearer": []}]
-    assert paths["/api/system/live"]["get"]["security"] == []
-    assert paths["/api/system/ready"]["get"]["security"] == []
+    assert "security" not in paths["/api/system/live"]["get"]
+    assert "security" not in paths["/api/system/ready"]["get"]
     callbacks = paths["/api/brokers/{broker_id}/callbacks"]["post"]
     assert callbacks["security"] == [{"brokerSignature": []}]
-    scheme = doc["components"]["securitySchemes"]["brokerSignature"]
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "eg_live_… API key",
+    }
+    scheme = schemes["brokerSignature"]
     assert (scheme["in"], scheme["name"]) == ("header", "EntryGo-Signature")
-    assert "security" not in paths["/api/exports/plan"]["post"]  # the document's default
 
 
 async def test_openapi_declares_what_the_server_enforces(http: httpx.AsyncClient) -> None:

@@ -1,4 +1,8 @@
-"""Recorded histories must keep replaying against the current ExportWorkflow; a changed one must not."""
+"""Recorded histories must keep replaying against the current ExportWorkflow; a changed one must not.
+
+signal_reject and signal_retry were recorded before reject, cancel and retry became updates (see
+tests/replay/record.py): they are the histories of exports that were running at the change.
+"""
 
 from pathlib import Path
 
@@ -11,10 +15,37 @@ from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
 from tests.replay.changed import TimerFirstExportWorkflow
-from tests.replay.record import HISTORIES, PLAN_APPROVE, record_plan_approve
+from tests.replay.record import HISTORIES, PLAN_APPROVE, RECORDINGS
 from workflows.export import ExportWorkflow
 
 GOLDEN = sorted(HISTORIES.glob("*.json"))
+EXECUTE = [
+    "create_customs_package",
+    "generate_artifacts",
+    "prepare_broker_submission",
+    "send_broker_submission",
+    "notify_warehouse",
+]
+REQUEST = ["update:get_plan", "update:request_execution", "record_transition"]
+# the send fails for good, a retry comes (update or signal), the send is retried and the rest runs
+FAIL_SEND = [*REQUEST, "record_transition", *EXECUTE[:4], "record_transition"]
+RESUME = ["record_transition", *EXECUTE[3:], "record_transition"]
+ACCEPTED = ["signal:broker_outcome", "record_transition"]
+MILESTONES = {
+    "plan_approve": [
+        *REQUEST,
+        "update:approve",
+        "record_transition",
+        "record_transition",
+        *EXECUTE,
+        "record_transition",
+        *ACCEPTED,
+    ],
+    "plan_reject": [*REQUEST, "update:reject", "record_transition"],
+    "attention_retry": [*FAIL_SEND, "update:retry", *RESUME, *ACCEPTED],
+    "signal_reject": [*REQUEST, "signal:reject", "record_transition"],
+    "signal_retry": [*FAIL_SEND, "signal:retry", *RESUME, *ACCEPTED],
+}
 
 
 def load(path: Path) -> WorkflowHistory:
@@ -26,7 +57,7 @@ def replayer(workflow: type) -> Replayer:
 
 
 def milestones(history: WorkflowHistory) -> list[str]:
-    """The activities scheduled and the updates accepted, in order (what the driver decides)."""
+    """The activities scheduled, the updates accepted and the signals received, in order."""
     found = []
     for event in history.events:
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
@@ -34,26 +65,18 @@ def milestones(history: WorkflowHistory) -> list[str]:
         elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
             attrs = event.workflow_execution_update_accepted_event_attributes
             found.append(f"update:{attrs.accepted_request.input.name}")
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            signaled = event.workflow_execution_signaled_event_attributes
+            found.append(f"signal:{signaled.signal_name}")
     return found
 
 
 def test_the_golden_histories_are_there() -> None:
     assert PLAN_APPROVE in GOLDEN
-    assert milestones(load(PLAN_APPROVE)) == [
-        "update:get_plan",
-        "update:request_execution",
-        "record_transition",
-        "update:approve",
-        "record_transition",
-        "record_transition",
-        "create_customs_package",
-        "generate_artifacts",
-        "prepare_broker_submission",
-        "send_broker_submission",
-        "notify_warehouse",
-        "record_transition",
-        "record_transition",
-    ]
+    assert [p.stem for p in GOLDEN] == sorted(MILESTONES)
+    assert sorted(RECORDINGS) == sorted(MILESTONES)
+    for path in GOLDEN:
+        assert milestones(load(path)) == MILESTONES[path.stem], path.stem
 
 
 @pytest.mark.parametrize("path", GOLDEN, ids=[p.stem for p in GOLDEN])
@@ -64,17 +87,19 @@ async def test_recorded_history_replays(path: Path) -> None:
     assert result.replay_failure is None, result.replay_failure
 
 
-async def test_a_changed_workflow_does_not_replay() -> None:
+@pytest.mark.parametrize("path", GOLDEN, ids=[p.stem for p in GOLDEN])
+async def test_a_changed_workflow_does_not_replay(path: Path) -> None:
     result = await replayer(TimerFirstExportWorkflow).replay_workflow(
-        load(PLAN_APPROVE), raise_on_replay_failure=False
+        load(path), raise_on_replay_failure=False
     )
     assert isinstance(result.replay_failure, NondeterminismError), result.replay_failure
 
 
+@pytest.mark.parametrize("name", sorted(RECORDINGS))
 async def test_the_recorder_still_records_the_same_path(
-    temporal_env: WorkflowEnvironment, tmp_path: Path
+    temporal_env: WorkflowEnvironment, name: str
 ) -> None:
-    fresh = await record_plan_approve(temporal_env.client)
-    assert milestones(fresh) == milestones(load(PLAN_APPROVE))
+    fresh = await RECORDINGS[name](temporal_env.client)
+    assert milestones(fresh) == MILESTONES[name]
     result = await replayer(ExportWorkflow).replay_workflow(fresh, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure

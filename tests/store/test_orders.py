@@ -6,9 +6,10 @@ import asyncpg
 import pytest
 
 from domain.catalog import OrderIn
+from domain.order_content import content_hash, resolve_lines
 from store.accounts import create_account
 from store.errors import NotFound
-from store.orders import content_hash, get_order, resolve_lines, upsert_orders
+from store.orders import get_order, upsert_orders
 from store.products import product_values, upsert_products
 
 

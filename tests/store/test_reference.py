@@ -32,8 +32,10 @@ async def test_warehouse_defaults_and_patch(pool: asyncpg.Pool) -> None:
         True,
         created.address,
     )
-    assert row["notification_secret"] == "n" * 20
+    assert row is not None
+    assert row.notification_secret == "n" * 20
     assert "n" * 20 not in patched.model_dump_json()
+    assert "n" * 20 not in repr(row)  # the record carries the secret, its repr does not show it
 
 
 async def test_broker_transport_replaced_whole(pool: asyncpg.Pool) -> None:
@@ -52,7 +54,9 @@ async def test_broker_transport_replaced_whole(pool: asyncpg.Pool) -> None:
         )
         row = await reference.get_broker_row(conn, account_id, created.id)
     assert patched.transport.model_dump() == {"type": "email", "recipientEmail": "x@b.example"}
-    assert (row["webhook_url"], row["webhook_secret"]) == (None, None)
+    assert row is not None
+    assert (row.transport_type, row.recipient_email) == ("email", "x@b.example")
+    assert (row.webhook_url, row.webhook_secret) == (None, None)
 
 
 async def test_lists_page_and_stay_in_the_account(pool: asyncpg.Pool) -> None:

@@ -3,6 +3,7 @@
 The stand-ins touch no database: they record what the workflow asked for, in order. Planning
 decides readiness from the order ids (`blocked-…` → BLOCKED, `review-…` → REVIEW_REQUIRED,
 anything else → READY) and hashes the sorted ids, so a changed order set changes the planHash.
+A step named in `failing` fails for good (a non-retryable `InvalidAddress`) that many times.
 """
 
 import asyncio
@@ -13,13 +14,23 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from temporalio import activity
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from workflows.export import STEPS, ExportWorkflow
 from workflows.messages import (
+    ApproveInput,
+    ExecutionRequest,
     ExportInput,
     PackageResult,
     PlanExportInput,
@@ -27,6 +38,7 @@ from workflows.messages import (
     StepInput,
     SubmissionResult,
     TransitionInput,
+    WorkflowState,
 )
 
 STEP_ACTIVITIES = [name for _, name in STEPS]
@@ -59,10 +71,19 @@ class StandIns:
     hold_status: str | None = None
     entered: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    # step activity name → how many more times it fails for good
+    failing: dict[str, int] = field(default_factory=dict)
+    # every plan_export waits for `plan_release` (after setting `plan_entered`)
+    hold_plans: bool = False
+    plan_entered: asyncio.Event = field(default_factory=asyncio.Event)
+    plan_release: asyncio.Event = field(default_factory=asyncio.Event)
 
     @activity.defn(name="plan_export")
     async def plan_export(self, inp: PlanExportInput) -> PlanSummary:
         """Decide readiness from the order ids."""
+        if self.hold_plans:
+            self.plan_entered.set()
+            await self.plan_release.wait()
         self.calls.append("plan_export")
         self.plans.append(inp)
         readiness = readiness_of(inp.orderIds)
@@ -86,6 +107,11 @@ class StandIns:
     async def _step(self, name: str, inp: StepInput) -> None:
         self.calls.append(name)
         self.steps.append(inp)
+        if self.failing.get(name, 0) > 0:
+            self.failing[name] -= 1
+            raise ApplicationError(
+                f"{name}: the address refuses us", type="InvalidAddress", non_retryable=True
+            )
 
     @activity.defn(name="create_customs_package")
     async def create_customs_package(self, inp: StepInput) -> PackageResult:
@@ -196,3 +222,58 @@ async def result_of(handle: WorkflowHandle[Any, str], seconds: float = 30.0) -> 
     """The workflow's result; a workflow that does not finish fails the test instead of hanging."""
     async with asyncio.timeout(seconds):
         return await handle.result()
+
+
+async def update(
+    handle: WorkflowHandle[Any, Any], method: Any, arg: Any, seconds: float = 10.0
+) -> Any:
+    """Execute an update; one that never answers fails the test instead of hanging it."""
+    async with asyncio.timeout(seconds):
+        return await handle.execute_update(method, arg)
+
+
+def refusal_type(exc: pytest.ExceptionInfo[WorkflowUpdateFailedError]) -> str | None:
+    """The ApplicationError type a validator refused an update with."""
+    cause = exc.value.cause
+    assert isinstance(cause, ApplicationError), cause
+    return cause.type
+
+
+async def state_of(handle: WorkflowHandle[Any, Any]) -> WorkflowState:
+    """The `state` query."""
+    return await handle.query(ExportWorkflow.state)
+
+
+async def wait_state(
+    handle: WorkflowHandle[Any, Any], check: Any, attempts: int = 400
+) -> WorkflowState:
+    """Query until `check(state)` holds (bounded number of queries)."""
+    state = await state_of(handle)
+    for _ in range(attempts):
+        if check(state):
+            return state
+        await asyncio.sleep(0.05)
+        state = await state_of(handle)
+    raise AssertionError(f"state never matched: {state}")
+
+
+async def request_execution(handle: WorkflowHandle[Any, Any], wait: float = 0.0) -> Any:
+    """The `request_execution` update, as the API sends it."""
+    return await handle.execute_update(
+        ExportWorkflow.request_execution,
+        ExecutionRequest(actor="key_integration", waitSeconds=wait),
+    )
+
+
+def approve_input(plan_hash: str) -> ApproveInput:
+    """A reviewer's approval of `plan_hash`."""
+    return ApproveInput(planHash=plan_hash, reviewer="key_reviewer", comment="looks right")
+
+
+def accepted_updates(events: Any) -> list[str]:
+    """The names of the updates a history accepted, in order."""
+    return [
+        e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    ]

@@ -1,5 +1,6 @@
 """ExportWorkflow on the real dev server: planning with the real activities, orchestration with
-stand-ins registered under the real activity names (tests/workflows/standins.py)."""
+stand-ins registered under the real activity names (tests/workflows/standins.py). Reject, cancel
+and retry: test_reject_cancel_retry.py."""
 
 import asyncio
 import uuid
@@ -10,8 +11,7 @@ import httpx
 import pytest
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -19,59 +19,25 @@ from tests.conftest import World, eventually
 from tests.workflows.standins import (
     STEP_ACTIVITIES,
     StandIns,
+    approve_input,
     export_input,
     hash_of,
+    refusal_type,
+    request_execution,
     result_of,
     standin_worker,
     start_export,
+    state_of,
+    wait_state,
 )
 from workflows.export import ExportWorkflow
 from workflows.messages import (
-    ApproveInput,
     BrokerOutcome,
-    DecisionInput,
-    ExecutionRequest,
     PlanExportInput,
     PlanSummary,
     ReplanInput,
     WorkflowState,
 )
-
-
-def refusal_type(exc: pytest.ExceptionInfo[WorkflowUpdateFailedError]) -> str | None:
-    """The ApplicationError type a validator refused an update with."""
-    cause = exc.value.cause
-    assert isinstance(cause, ApplicationError), cause
-    return cause.type
-
-
-async def state_of(handle: WorkflowHandle[Any, Any]) -> WorkflowState:
-    return await handle.query(ExportWorkflow.state)
-
-
-async def wait_state(
-    handle: WorkflowHandle[Any, Any], check: Any, attempts: int = 400
-) -> WorkflowState:
-    """Query until `check(state)` holds (bounded number of queries)."""
-    state = await state_of(handle)
-    for _ in range(attempts):
-        if check(state):
-            return state
-        await asyncio.sleep(0.05)
-        state = await state_of(handle)
-    raise AssertionError(f"state never matched: {state}")
-
-
-async def request_execution(handle: WorkflowHandle[Any, Any], wait: float = 0.0) -> Any:
-    return await handle.execute_update(
-        ExportWorkflow.request_execution,
-        ExecutionRequest(actor="key_integration", waitSeconds=wait),
-    )
-
-
-def approve_input(plan_hash: str) -> ApproveInput:
-    return ApproveInput(planHash=plan_hash, reviewer="key_reviewer", comment="looks right")
-
 
 # ---- the plan path, with the real worker and activities -----------------------------------------
 
@@ -219,37 +185,6 @@ async def test_approve_on_a_ready_plan_is_refused(temporal_env: WorkflowEnvironm
         await handle.terminate("test done")
 
 
-async def test_reject_closes_the_export(temporal_env: WorkflowEnvironment) -> None:
-    standins = StandIns()
-    async with standin_worker(temporal_env.client, standins) as tq:
-        handle, summary = await start_export(temporal_env.client, tq, ["review-1"])
-        await request_execution(handle)
-        await handle.signal(
-            ExportWorkflow.reject, DecisionInput(actor="key_reviewer", reason="wrong HTS")
-        )
-        assert await result_of(handle) == "REJECTED"
-    assert standins.step_calls() == []
-    last = standins.transitions[-1]
-    assert last.status == "REJECTED"
-    assert last.approval is not None
-    assert last.approval.state == "REJECTED"
-    assert last.approval.planHash == summary.planHash
-    assert [(e.type, e.actor, e.data) for e in last.events] == [
-        ("EXPORT_REJECTED", "key_reviewer", {"reason": "wrong HTS"})
-    ]
-
-
-async def test_cancel_closes_the_export(temporal_env: WorkflowEnvironment) -> None:
-    standins = StandIns()
-    async with standin_worker(temporal_env.client, standins) as tq:
-        handle, _ = await start_export(temporal_env.client, tq, ["o-1"])
-        await handle.signal(ExportWorkflow.cancel, DecisionInput(actor="key_reviewer"))
-        assert await result_of(handle) == "CANCELLED"
-    assert standins.statuses() == ["CANCELLED"]
-    assert standins.event_types() == ["EXPORT_CANCELLED"]
-    assert standins.step_calls() == []
-
-
 async def test_replan_changes_the_hash_and_resets_the_approval(
     temporal_env: WorkflowEnvironment,
 ) -> None:
@@ -331,42 +266,6 @@ async def test_execute_twice_runs_the_steps_once(temporal_env: WorkflowEnvironme
         await handle.terminate("test done")
     assert standins.step_calls() == STEP_ACTIVITIES
     assert standins.event_types().count("EXECUTION_REQUESTED") == 1
-
-
-async def test_signal_right_after_the_plan_is_not_lost(temporal_env: WorkflowEnvironment) -> None:
-    async with standin_worker(temporal_env.client, StandIns()) as tq:
-        handle, _ = await start_export(temporal_env.client, tq, ["review-1"])
-        await handle.signal(ExportWorkflow.reject, DecisionInput(actor="key_reviewer", reason="x"))
-        assert await result_of(handle) == "REJECTED"
-
-
-async def wait_closed(handle: WorkflowHandle[Any, Any], attempts: int = 100) -> bool:
-    """True once the workflow has closed (bounded number of describes)."""
-    for _ in range(attempts):
-        if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
-            return True
-        await asyncio.sleep(0.05)
-    return False
-
-
-async def test_signal_with_start_is_not_lost(temporal_env: WorkflowEnvironment) -> None:
-    """A cancel delivered with the start (before the first plan finished) is kept."""
-    async with standin_worker(temporal_env.client, StandIns()) as tq:
-        inp = export_input(["o-1"])
-        handle = await temporal_env.client.start_workflow(
-            ExportWorkflow.run,
-            inp,
-            id=f"export-{inp.exportId}",
-            task_queue=tq,
-            start_signal="cancel",
-            start_signal_args=[DecisionInput(actor="key_reviewer", reason="changed my mind")],
-        )
-        try:
-            assert await wait_closed(handle), "the cancel signal was lost"
-            assert await handle.result() == "CANCELLED"
-        finally:
-            if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-                await handle.terminate("test done")
 
 
 async def test_replan_is_refused_once_execution_has_begun(

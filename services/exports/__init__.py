@@ -1,0 +1,1 @@
+"""Export use cases: planning, decisions, execution and the read models."""

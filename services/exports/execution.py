@@ -1,0 +1,145 @@
+"""Execute an export and record the broker's answer (CONTRACT §9.2, §9.9, §11)."""
+
+import asyncio
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain import status as machine
+from services.context import Intent, Runtime
+from services.errors import BadSignature, Conflict
+from services.exports import guards
+from services.exports.reading import view_of
+from services.temporal import WorkflowClosed, bounded, run_update
+from signing import SignatureError, verify
+from store.errors import NotFound
+from store.reference import broker_callback_secret
+from store.submissions import submission_of_broker
+from workflows.export import ExportWorkflow
+from workflows.messages import BrokerOutcome, ExecutionRequest
+
+# how often the projection is read while a manually recorded broker outcome is applied
+OUTCOME_POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class Executed:
+    """The export after an execute request; `finished` when its package and artifacts exist
+    and it is not waiting for an approval."""
+
+    view: dict[str, Any]
+    finished: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a broker reports."""
+
+    status: str
+    entry_number: str | None = None
+    broker_reference: str | None = None
+    reason: str | None = None
+    occurred_at: datetime | None = None
+
+
+async def execute(rt: Runtime, intent: Intent, export_id: str) -> Executed:
+    """Ask the workflow to execute; waits a bounded time for the package and artifacts."""
+    export = await guards.load(rt, intent.account_id, export_id)
+    guards.check(machine.refuse_execute(export.status, export.readiness_state), export)
+    await guards.refuse_outdated(rt, export)
+    client = await rt.temporal.client()
+    handle = client.get_workflow_handle_for(ExportWorkflow.run, export.workflow_id)
+    wait = rt.settings.execute_wait_seconds
+    awaiting = False
+    try:
+        answer = await run_update(
+            handle,
+            ExportWorkflow.request_execution,
+            ExecutionRequest(actor=intent.actor, waitSeconds=wait),
+            update_id=intent.message_id("execute"),
+            accept_within=rt.settings.temporal_call_timeout_seconds,
+            result_within=wait + 5,
+        )
+        awaiting = answer is not None and answer.awaitingApproval
+    except WorkflowClosed:
+        pass  # finished long ago: answer the view as it stands
+    except Conflict as exc:
+        raise await guards.explained(rt, intent.account_id, export_id, exc) from exc
+    view = await view_of(rt, await guards.load(rt, intent.account_id, export_id))
+    done = view["customs_package_id"] is not None and len(view["artifacts"]) > 0
+    return Executed(view, done and not awaiting)
+
+
+async def record_outcome(rt: Runtime, intent: Intent, export_id: str, outcome: Outcome) -> Executed:
+    """A reviewer records the answer of a broker that answers by email.
+
+    Sent as the same signal a broker callback sends; the answer waits (bounded) for the
+    export's status to move, which is when the outcome has been recorded.
+    """
+    export = await guards.load(rt, intent.account_id, export_id)
+    guards.check(machine.refuse_broker_outcome(export.status), export)
+    client = await rt.temporal.client()
+    handle = client.get_workflow_handle_for(ExportWorkflow.run, export.workflow_id)
+    seconds = rt.settings.temporal_call_timeout_seconds
+    try:
+        await bounded(
+            handle.signal(ExportWorkflow.broker_outcome, _message(outcome, intent.actor)), seconds
+        )
+    except WorkflowClosed as exc:
+        raise await guards.explained(rt, intent.account_id, export_id, guards.closed()) from exc
+    fresh = export
+    for _ in range(max(1, int(seconds / OUTCOME_POLL_SECONDS))):
+        fresh = await guards.load(rt, intent.account_id, export_id)
+        if fresh.status != export.status:
+            break
+        await asyncio.sleep(OUTCOME_POLL_SECONDS)
+    return Executed(await view_of(rt, fresh), fresh.status != export.status)
+
+
+async def broker_callback(
+    rt: Runtime,
+    broker_id: str,
+    raw: bytes,
+    signature: str | None,
+    parse: Callable[[bytes], tuple[str, Outcome]],
+) -> tuple[str, str]:
+    """A signed broker callback: verify it, then hand the outcome to the export's workflow.
+
+    `parse` turns the verified body into (submissionId, Outcome) or raises; a closed export is
+    final already, so a late duplicate is accepted and ignored. Returns (submissionId, status).
+    """
+    async with rt.pool.acquire() as conn:
+        secret = await broker_callback_secret(conn, broker_id)
+    try:
+        if secret is None:
+            raise SignatureError("mismatch", "the broker has no webhook secret")
+        verify(secret, raw, signature, int(time.time()))
+    except SignatureError as exc:
+        raise BadSignature(exc.reason) from exc
+    submission_id, outcome = parse(raw)
+    async with rt.pool.acquire() as conn:
+        export_id = await submission_of_broker(conn, submission_id, broker_id)
+    if export_id is None:
+        raise NotFound("brokerSubmission")
+    client = await rt.temporal.client()
+    handle = client.get_workflow_handle_for(ExportWorkflow.run, f"export-{export_id}")
+    with suppress(WorkflowClosed):
+        await bounded(
+            handle.signal(ExportWorkflow.broker_outcome, _message(outcome, f"broker:{broker_id}")),
+            rt.settings.temporal_call_timeout_seconds,
+        )
+    return submission_id, outcome.status
+
+
+def _message(outcome: Outcome, actor: str) -> BrokerOutcome:
+    return BrokerOutcome(
+        status=outcome.status,  # type: ignore[arg-type]
+        entryNumber=outcome.entry_number,
+        brokerReference=outcome.broker_reference,
+        reason=outcome.reason,
+        occurredAt=outcome.occurred_at,
+        actor=actor,
+    )

@@ -1,0 +1,82 @@
+"""Checks every export use case shares: the export in the account, its references, whether its
+state allows the action, whether its data still matches the plan."""
+
+from typing import Any
+
+from domain import status as machine
+from domain.planning.plan_hash import data_plan_hash
+from services.context import Runtime
+from services.errors import Conflict, OutOfScope
+from store import exports
+from store.records import ExportRecord
+from store.reference import get_broker_row, get_warehouse_row
+from store.snapshots import export_snapshot
+
+
+async def load(rt: Runtime, account_id: str, export_id: str) -> ExportRecord:
+    """The export of the account (NotFound otherwise)."""
+    async with rt.pool.acquire() as conn:
+        return await exports.get_export(conn, account_id, export_id)
+
+
+async def check_references(rt: Runtime, account_id: str, warehouse_id: str, broker_id: str) -> None:
+    """OutOfScope for a warehouse or broker outside the account."""
+    async with rt.pool.acquire() as conn:
+        if await get_warehouse_row(conn, account_id, warehouse_id) is None:
+            raise OutOfScope("warehouseId is not a warehouse of this account.", field="warehouseId")
+        if await get_broker_row(conn, account_id, broker_id) is None:
+            raise OutOfScope("brokerId is not a broker of this account.", field="brokerId")
+
+
+def refused(refusal: machine.Refusal, export: ExportRecord) -> Conflict:
+    """The conflict for an action the export's status does not allow, with the contract's
+    details (for a blocked plan, why it is blocked)."""
+    details: dict[str, Any] = {"status": export.status}
+    if refusal.code == "EXPORT_BLOCKED":
+        details = {
+            "readinessState": export.readiness_state,
+            "validationMessages": export.plan.get("validationMessages", []),
+        }
+    elif refusal.code == "PLAN_HASH_MISMATCH":
+        details = {"currentPlanHash": export.plan_hash}
+    return Conflict(refusal.code, refusal.message, details=details)
+
+
+def check(refusal: machine.Refusal | None, export: ExportRecord) -> None:
+    """Raise the conflict when the domain refused the action."""
+    if refusal is not None:
+        raise refused(refusal, export)
+
+
+async def refuse_outdated(rt: Runtime, export: ExportRecord) -> None:
+    """Conflict when the orders or products changed since planning: what would be executed (or
+    approved) is no longer what was planned; the client re-plans first."""
+    if export.status not in machine.UNDECIDED:
+        return
+    async with rt.pool.acquire() as conn:
+        current = data_plan_hash(await export_snapshot(conn, export), export.plan)
+    if current != export.plan_hash:
+        raise Conflict(
+            "INVALID_EXPORT_STATE",
+            "Orders or products changed since this plan was made; re-plan first.",
+            details={
+                "status": export.status,
+                "reason": "PLAN_OUTDATED",
+                "planHash": export.plan_hash,
+                "dataPlanHash": current,
+            },
+        )
+
+
+async def explained(rt: Runtime, account_id: str, export_id: str, exc: Conflict) -> Conflict:
+    """Give a conflict the workflow raised (a race the projection could not see) the contract's
+    details, from the export as it is now; returns the same error."""
+    if exc.details is None:
+        export = await load(rt, account_id, export_id)
+        exc.details = refused(machine.Refusal(exc.code, exc.message), export).details
+    return exc
+
+
+def closed() -> Conflict:
+    """The workflow has finished: no message applies any more."""
+    return Conflict("INVALID_EXPORT_STATE", "The export is closed.")

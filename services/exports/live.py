@@ -1,0 +1,98 @@
+"""The live part of inspect: the workflow's `state` query, bounded, with a database fallback.
+
+A workflow whose export is final is read from the database alone. An open one is asked its
+`state` (rejected at once by the server when the workflow has closed meanwhile); when no worker
+answers within the bound, inspect says `live: false` and shows the projection. Only while a
+step is running is Temporal also asked which activity attempts are pending (what an operator
+needs to see why a step is stuck), the one thing the workflow itself cannot know.
+"""
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio.client import Client, WorkflowQueryRejectedError
+from temporalio.common import QueryRejectCondition
+
+from domain.status import FINAL
+from store.records import ExportRecord
+from workflows.export import ExportWorkflow
+from workflows.messages import Approval, WorkflowState
+
+QUERY_SECONDS = 1.0
+_PENDING_STATES = {1: "SCHEDULED", 2: "STARTED", 3: "CANCEL_REQUESTED", 4: "PAUSED"}
+
+
+@dataclass
+class Live:
+    """What inspect shows of the workflow, and the live approval and attention if it answered."""
+
+    workflow: dict[str, Any]
+    state: dict[str, Any] | None = field(default=None)
+
+
+def approval_document(approval: Approval) -> dict[str, Any]:
+    """The approval as the projection stores it: the state alone until someone decided."""
+    if approval.reviewer is None and approval.decidedAt is None:
+        return {"state": approval.state.value}
+    return approval.model_dump(mode="json")
+
+
+async def live_state(client: Client | None, export: ExportRecord) -> Live:
+    """The workflow part of inspect for `export`."""
+    info: dict[str, Any] = {
+        "id": export.workflow_id,
+        "running": None,
+        "live": False,
+        "pendingActivities": [],
+    }
+    if export.status in FINAL:
+        info["running"] = False
+        return Live(info)
+    if client is None:
+        return Live(info)
+    handle = client.get_workflow_handle_for(ExportWorkflow.run, export.workflow_id)
+    try:
+        async with asyncio.timeout(QUERY_SECONDS):
+            state: WorkflowState = await handle.query(
+                ExportWorkflow.state, reject_condition=QueryRejectCondition.NOT_OPEN
+            )
+    except WorkflowQueryRejectedError:
+        info["running"] = False
+        return Live(info)
+    except Exception:  # no worker answered in time, or Temporal is unreachable
+        return Live(info)
+    info.update(
+        running=True,
+        live=True,
+        currentStep=state.currentStep,
+        completedSteps=state.completedSteps,
+        executionRequested=state.executionRequested,
+    )
+    if state.currentStep is not None:
+        info["pendingActivities"] = await _pending(client, export.workflow_id)
+    attention = state.attention.model_dump(mode="json") if state.attention else None
+    return Live(info, {"approval": approval_document(state.approval), "attention": attention})
+
+
+async def _pending(client: Client, workflow_id: str) -> list[dict[str, Any]]:
+    try:
+        async with asyncio.timeout(QUERY_SECONDS):
+            desc = await client.get_workflow_handle(workflow_id).describe()
+    except Exception:
+        return []
+    pending = []
+    for activity in desc.raw_description.pending_activities:
+        entry: dict[str, Any] = {
+            "name": activity.activity_type.name,
+            "attempt": activity.attempt,
+            "state": _PENDING_STATES.get(activity.state, "UNKNOWN"),
+        }
+        if activity.HasField("last_failure"):
+            entry["lastFailure"] = activity.last_failure.message
+        if activity.HasField("next_attempt_schedule_time"):
+            entry["nextAttemptAt"] = (
+                activity.next_attempt_schedule_time.ToDatetime().isoformat() + "Z"
+            )
+        pending.append(entry)
+    return pending

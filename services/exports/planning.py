@@ -1,0 +1,199 @@
+"""Plan, dry-run and re-plan an export (CONTRACT §9.1)."""
+
+import asyncio
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from domain import status as machine
+from domain.planning.document import plan_document
+from domain.planning.planner import plan as run_planner
+from domain.rulepack.model import pack_for
+from domain.wire import rfc3339
+from services.context import Intent, Runtime
+from services.errors import Conflict, Unavailable
+from services.exports import guards
+from services.exports.views import plan_view
+from services.temporal import WorkflowClosed, bounded
+from store import exports
+from store.ids import derived_id, new_id
+from store.records import ExportRecord
+from store.snapshots import load_snapshot
+from workflows.export import ExportWorkflow
+from workflows.messages import ExportInput, ReplanInput
+
+
+@dataclass(frozen=True)
+class NewPlan:
+    """What a plan asks for."""
+
+    warehouse_id: str
+    broker_id: str
+    destination_country: str
+    order_ids: list[str]
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    """What a plan or re-plan asks for; on a re-plan, unset fields keep their value."""
+
+    warehouse_id: str | None = None
+    broker_id: str | None = None
+    destination_country: str | None = None
+    order_ids: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan document; `created` when this request started the export."""
+
+    document: dict[str, Any]
+    created: bool = False
+
+
+async def _dry_run(rt: Runtime, intent: Intent, change: NewPlan) -> Planned:
+    """The plan the request would make, computed without persisting anything."""
+    async with rt.pool.acquire() as conn:
+        snapshot = await load_snapshot(
+            conn,
+            intent.account_id,
+            change.warehouse_id,
+            change.broker_id,
+            change.destination_country,
+            change.order_ids,
+        )
+    now = datetime.now(UTC)
+    outcome = run_planner(snapshot, pack_for(now.date()), now.date())
+    return Planned(plan_document(None, None, outcome, rfc3339(now)))
+
+
+async def plan(
+    rt: Runtime, intent: Intent, change: NewPlan, *, batch_id: str | None, dry: bool
+) -> Planned:
+    """POST /plan: a dry run, a new export, or (with `batch_id`) a re-plan of that export."""
+    await guards.check_references(rt, intent.account_id, change.warehouse_id, change.broker_id)
+    if dry:
+        return await _dry_run(rt, intent, change)
+    if batch_id is not None:
+        export = await guards.load(rt, intent.account_id, batch_id)
+        guards.check(machine.refuse_before_execution("re-plan", export.status), export)
+        return await _replan(rt, intent, export, PlanChange(**vars(change)))
+    return await _start(rt, intent, change)
+
+
+async def _start(rt: Runtime, intent: Intent, change: NewPlan) -> Planned:
+    """Start the export's workflow, which plans and persists (update-with-start)."""
+    settings = rt.settings
+    export_id = _export_id(intent)
+    client = await rt.temporal.client()
+    async with rt.pool.acquire() as conn:  # the database's clock, which stamps created_at
+        started = await exports.database_now(conn)
+    operation = WithStartWorkflowOperation(
+        ExportWorkflow.run,
+        ExportInput(
+            exportId=export_id,
+            accountId=intent.account_id,
+            warehouseId=change.warehouse_id,
+            brokerId=change.broker_id,
+            destinationCountry=change.destination_country,
+            orderIds=change.order_ids,
+            actor=intent.actor,
+            planTtlSeconds=settings.plan_ttl_seconds,
+            ackWindowSeconds=settings.ack_window_seconds,
+            retryBudgetSeconds=settings.retry_budget_seconds,
+        ),
+        id=f"export-{export_id}",
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        # a plan abandoned after a 503 is terminated: the same request may start it afresh
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    )
+    created = True
+    try:
+        await bounded(
+            client.execute_update_with_start_workflow(
+                ExportWorkflow.get_plan, start_workflow_operation=operation
+            ),
+            settings.temporal_call_timeout_seconds,
+        )
+    except WorkflowAlreadyStartedError:
+        with suppress(WorkflowAlreadyStartedError):
+            await operation.workflow_handle()
+        created = False  # the key's export finished long ago: answer its plan
+    except Unavailable:
+        with suppress(BaseException):  # the start's own future holds the same failure
+            async with asyncio.timeout(0.1):
+                await operation.workflow_handle()
+        await abandon(rt.pool, client, export_id, started)
+        raise
+    export = await guards.load(rt, intent.account_id, export_id)
+    return Planned(export.plan, created)
+
+
+async def replan(rt: Runtime, intent: Intent, export_id: str, change: PlanChange) -> Planned:
+    """Plan the export again (changed inputs, or the current data) until execution starts."""
+    export = await guards.load(rt, intent.account_id, export_id)
+    guards.check(machine.refuse_before_execution("re-plan", export.status), export)
+    await guards.check_references(
+        rt,
+        intent.account_id,
+        change.warehouse_id or export.warehouse_id,
+        change.broker_id or export.broker_id,
+    )
+    return await _replan(rt, intent, export, change)
+
+
+async def _replan(rt: Runtime, intent: Intent, export: ExportRecord, change: PlanChange) -> Planned:
+    export_id = export.id
+    client = await rt.temporal.client()
+    handle = client.get_workflow_handle_for(ExportWorkflow.run, export.workflow_id)
+    message = ReplanInput(
+        orderIds=change.order_ids,
+        warehouseId=change.warehouse_id,
+        brokerId=change.broker_id,
+        destinationCountry=change.destination_country,
+        actor=intent.actor,
+    )
+    try:
+        await bounded(
+            handle.execute_update(ExportWorkflow.replan, message, id=intent.message_id("replan")),
+            rt.settings.temporal_call_timeout_seconds,
+        )
+    except WorkflowClosed as exc:
+        raise await guards.explained(rt, intent.account_id, export_id, guards.closed()) from exc
+    except Conflict as exc:
+        raise await guards.explained(rt, intent.account_id, export_id, exc) from exc
+    fresh = await guards.load(rt, intent.account_id, export_id)
+    return Planned(plan_view(fresh))
+
+
+def _export_id(intent: Intent) -> str:
+    """A new id; with an idempotency key, the same id for the same key and request."""
+    if intent.key is None:
+        return new_id("exp")
+    return derived_id("exp", intent.account_id, intent.key, intent.digest.hex())
+
+
+async def abandon(
+    pool: Any, client: Client, export_id: str, started: datetime | None = None
+) -> None:
+    """The client was told 503: stop the workflow so no export it never saw appears later.
+
+    An export that existed before this request began (the same key and request, sent again
+    after its idempotency record expired) is someone's live export: it is left alone.
+    """
+    with suppress(Exception):  # best effort: see docs/decisions.md, "Known gaps"
+        async with pool.acquire() as conn:
+            if started is not None and await exports.created_before(conn, export_id, started):
+                return
+        async with asyncio.timeout(5):
+            await client.get_workflow_handle(f"export-{export_id}").terminate(
+                reason="plan request answered 503"
+            )
+        async with pool.acquire() as conn:
+            await exports.abandon(conn, export_id)

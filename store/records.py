@@ -1,0 +1,174 @@
+"""The typed rows repositories hand out: read by attribute, never by string key."""
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any, Literal, Self
+
+from domain.reference import ShipmentMode
+from domain.status import ExportStatus
+
+
+class _FromRow:
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        """The record of a database row (extra columns are ignored)."""
+        return cls(**{f.name: row[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRecord(_FromRow):
+    """An export's projection row."""
+
+    id: str
+    account_id: str
+    warehouse_id: str
+    broker_id: str
+    destination_country: str
+    order_ids: list[str]
+    status: ExportStatus
+    readiness_state: str
+    plan_hash: str
+    plan: dict[str, Any]
+    approval: dict[str, Any]
+    execution_requested: bool
+    attention: dict[str, Any] | None
+    customs_package_id: str | None
+    workflow_id: str
+    created_at: datetime
+    updated_at: datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", ExportStatus(self.status))
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord(_FromRow):
+    """One event of an export's log."""
+
+    id: str
+    seq: int
+    type: str
+    occurred_at: datetime
+    actor: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PackageRecord(_FromRow):
+    """A customs package."""
+
+    id: str
+    account_id: str
+    export_id: str
+    plan_hash: str
+    package_number: str
+    state: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactRecord(_FromRow):
+    """An artifact's metadata."""
+
+    id: str
+    customs_package_id: str
+    artifact_type: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    generated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactContent(_FromRow):
+    """An artifact's bytes, as downloaded."""
+
+    id: str
+    filename: str
+    content_type: str
+    sha256: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionRecord(_FromRow):
+    """A broker submission."""
+
+    id: str
+    export_id: str
+    broker_id: str
+    customs_package_id: str
+    submission_type: str
+    status: str
+    recipient_email: str | None
+    recipient_url: str | None
+    subject: str | None
+    message_id: str | None
+    sent_at: datetime | None
+    error_message: str | None
+    attempts: int
+    broker_reference: str | None
+    entry_number: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRecord(_FromRow):
+    """A warehouse notification."""
+
+    id: str
+    channel: str
+    recipient: str | None
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactFile(_FromRow):
+    """An artifact with its bytes, as the worker sends it to a broker."""
+
+    id: str
+    artifact_type: str
+    filename: str
+    content_type: str
+    sha256: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class WarehouseRecord(_FromRow):
+    """A warehouse's row, notification secret included (kept out of its repr)."""
+
+    id: str
+    account_id: str
+    name: str
+    address: dict[str, Any]
+    shipment_mode: ShipmentMode
+    notification_url: str | None
+    notification_secret: str | None = field(repr=False)
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerRecord(_FromRow):
+    """A broker's row, webhook secret included (kept out of its repr)."""
+
+    id: str
+    account_id: str
+    name: str
+    filer_code: str | None
+    transport_type: Literal["email", "webhook"]
+    recipient_email: str | None
+    webhook_url: str | None
+    webhook_secret: str | None = field(repr=False)
+    classifies_goods: bool
+    supported_destinations: list[str]
+    customs_bond: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,66 @@
+"""How the export workflow calls its activities: the named retry policies and timeouts, the
+execution steps in order, and the event each broker outcome writes (constants only)."""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from domain.failures import NON_RETRYABLE
+
+# The ledger must eventually write: a database outage only delays it.
+LEDGER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10)
+)
+# Planning reads the database: a short outage is retried, a long one fails the plan (the API
+# answers 503). Backoffs over LOCAL_RETRY_THRESHOLD wait on workflow timers rather than inside
+# the worker, so a worker can shut down while planning keeps failing.
+PLANNING_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    maximum_interval=timedelta(seconds=5),
+    maximum_attempts=8,
+)
+PLANNING_BUDGET = timedelta(minutes=2)
+LOCAL_RETRY_THRESHOLD = timedelta(seconds=1)
+# Side effects retry with backoff until the export's retry budget (schedule-to-close) is spent;
+# a rejected document or a bad address does not get better by retrying.
+SIDE_EFFECT_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=15),
+    non_retryable_error_types=list(NON_RETRYABLE),
+)
+LEDGER_TIMEOUT = timedelta(seconds=30)
+PLANNING_TIMEOUT = timedelta(seconds=60)
+STEP_TIMEOUT = timedelta(seconds=60)
+# steps heartbeat every second: a worker that dies mid-step is noticed after this long
+STEP_HEARTBEAT_TIMEOUT = timedelta(seconds=5)
+
+# (step, activity name), in the order they run
+STEPS: tuple[tuple[str, str], ...] = (
+    ("package", "create_customs_package"),
+    ("artifacts", "generate_artifacts"),
+    ("submission", "prepare_broker_submission"),
+    ("send", "send_broker_submission"),
+    ("notify", "notify_warehouse"),
+)
+OUTCOME_EVENTS = {
+    "ACKNOWLEDGED": "BROKER_ACKNOWLEDGED",
+    "ACCEPTED": "BROKER_ACCEPTED",
+    "REJECTED": "BROKER_REJECTED",
+}
+
+__all__ = [
+    "LEDGER_RETRY",
+    "LEDGER_TIMEOUT",
+    "LOCAL_RETRY_THRESHOLD",
+    "OUTCOME_EVENTS",
+    "PLANNING_BUDGET",
+    "PLANNING_RETRY",
+    "PLANNING_TIMEOUT",
+    "SIDE_EFFECT_RETRY",
+    "STEPS",
+    "STEP_HEARTBEAT_TIMEOUT",
+    "STEP_TIMEOUT",
+]
