@@ -140,11 +140,18 @@ class EventPage(BaseModel):
 
 
 class WorkflowInfo(BaseModel):
-    """The export's workflow as Temporal sees it (running is null when unreachable)."""
+    """The export's workflow: `live` when its `state` query answered (then its current and
+    completed steps are shown); `running` is null when Temporal or the worker did not answer."""
+
+    model_config = ConfigDict(extra="forbid")
 
     id: str
     running: bool | None
+    live: bool = False
     pendingActivities: list[dict[str, Any]]
+    currentStep: str | None = None
+    completedSteps: list[str] | None = None
+    executionRequested: bool | None = None
 
 
 class ExportView(BaseModel):

@@ -1,0 +1,85 @@
+"""Inspect is the workflow's `state` query plus the persisted log (issue 11, item 7)."""
+
+import asyncio
+import uuid
+from typing import Any
+
+import asyncpg
+import httpx
+from temporalio.testing import WorkflowEnvironment
+
+from config.settings import Settings
+from tests.api.test_exports import app_client, inspect, plan, review, terminate
+from tests.conftest import World
+
+
+async def test_an_open_export_is_inspected_live_from_its_workflow(
+    http: httpx.AsyncClient, worker: Any, world: World, temporal_env: WorkflowEnvironment
+) -> None:
+    r = await plan(http, world, await world.orders(http, "SKU-SCARF-8"))
+    assert r.status_code == 201, r.text
+    export_id = r.json()["exportId"]
+    view = (await inspect(http, world.tenant, export_id)).json()
+    workflow = view["workflow"]
+    assert workflow["live"] is True
+    assert workflow["running"] is True
+    assert workflow["currentStep"] is None
+    assert workflow["completedSteps"] == []
+    assert workflow["executionRequested"] is False
+    # the live approval is the one the workflow holds, in the projection's shape
+    state = await temporal_env.client.get_workflow_handle(f"export-{export_id}").query("state")
+    assert view["approval"] == {"state": state["approval"]["state"]} == {"state": "PENDING"}
+    await terminate(temporal_env, export_id)
+
+
+async def test_a_final_export_is_read_from_the_database_alone(
+    http: httpx.AsyncClient, worker: Any, world: World, temporal_env: WorkflowEnvironment
+) -> None:
+    r = await plan(http, world, await world.orders(http, "SKU-SCARF"))
+    export_id = r.json()["exportId"]
+    cancelled = await review(http, world, export_id, "cancel", {"reason": "not needed"})
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "CANCELLED"
+    workflow = (await inspect(http, world.tenant, export_id)).json()["workflow"]
+    assert workflow == {
+        "id": f"export-{export_id}",
+        "running": False,
+        "live": False,
+        "pendingActivities": [],
+        "currentStep": None,
+        "completedSteps": None,
+        "executionRequested": None,
+    }
+
+
+async def test_without_a_worker_inspect_falls_back_to_the_projection(
+    http: httpx.AsyncClient,
+    world: World,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    from activities import build_activities
+    from entrygo.worker import build_worker
+
+    queue = f"gone-{uuid.uuid4().hex[:8]}"
+    alone = settings.model_copy(update={"task_queue": queue})
+    ids = await world.orders(http, "SKU-SCARF")
+    async with app_client(alone) as client, asyncio.timeout(60):
+        w = build_worker(temporal_env.client, queue, build_activities(pool, alone))
+        async with w:
+            r = await plan(client, world, ids)
+            assert r.status_code == 201, r.text
+            export_id = r.json()["exportId"]
+            assert (await inspect(client, world.tenant, export_id)).json()["workflow"]["live"]
+        # the worker is gone: the query is not answered within its bound
+        r = await inspect(client, world.tenant, export_id)
+        assert r.status_code == 200, r.text
+        view = r.json()
+        assert view["workflow"]["live"] is False
+        assert view["workflow"]["running"] is None
+        assert view["workflow"]["completedSteps"] is None
+        assert view["status"] == "PLANNED"
+        assert view["approval"] == {"state": "NOT_REQUIRED"}
+        assert [e["type"] for e in view["events"]] == ["EXPORT_PLANNED", "EXPORT_BATCH_CREATED"]
+    await terminate(temporal_env, export_id)
