@@ -9,6 +9,7 @@ from activities.broker import BrokerActivities
 from activities.customs import CustomsActivities
 from activities.ledger import LedgerActivities
 from activities.planning import PlanningActivities
+from activities.review import ReviewActivities
 from activities.warehouse import WarehouseActivities
 from config.settings import Settings
 from store.pool import Pool
@@ -18,10 +19,11 @@ def build_activities(pool: Pool, settings: Settings) -> Sequence[Any]:
     """Every activity callable, bound to its clients (one HTTP client per worker)."""
     http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
     ledger = LedgerActivities(pool)
-    planning = PlanningActivities(pool)
+    planning = PlanningActivities(pool, settings)
     customs = CustomsActivities(pool)
     broker = BrokerActivities(pool, settings, http)
     warehouse = WarehouseActivities(pool, http)
+    review = ReviewActivities(pool, http)
     return [
         ledger.record_transition,
         planning.plan_export,
@@ -30,4 +32,5 @@ def build_activities(pool: Pool, settings: Settings) -> Sequence[Any]:
         broker.prepare_broker_submission,
         broker.send_broker_submission,
         warehouse.notify_warehouse,
+        review.notify_review_overdue,
     ]

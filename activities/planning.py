@@ -4,22 +4,26 @@ from typing import Any
 
 from temporalio import activity
 
+from config.settings import Settings
 from domain.planning.document import plan_document
 from domain.planning.planner import plan
+from domain.review_policy import approvals_required
 from domain.rulepack.model import pack_for
-from domain.status import approval_for, status_after_planning
+from domain.status import status_after_planning
 from domain.wire import rfc3339
 from store.exports import NewEvent, append_events, lock_export, save_plan
 from store.pool import Pool
 from store.snapshots import load_snapshot
-from workflows.messages import PlanExportInput, PlanSummary
+from workflows.messages import PlanExportInput, PlanSummary, plan_approval
 
 
 class PlanningActivities:
-    """The planning step of the export workflow."""
+    """The planning step of the export workflow; the review policy's threshold is the one the
+    export was started with, else this worker's setting."""
 
-    def __init__(self, pool: Pool) -> None:
+    def __init__(self, pool: Pool, settings: Settings | None = None) -> None:
         self.pool = pool
+        self.threshold_usd = (settings or Settings()).review_two_keys_above_usd
 
     @activity.defn(name="plan_export")
     async def plan_export(self, inp: PlanExportInput) -> PlanSummary:
@@ -27,7 +31,7 @@ class PlanningActivities:
         async with self.pool.acquire() as conn, conn.transaction():
             existing = await lock_export(conn, inp.exportId)
             if existing is not None and not inp.replan:
-                return _summary(existing.plan)
+                return _summary(existing.plan, existing.approval)
             snapshot = await load_snapshot(
                 conn,
                 inp.accountId,
@@ -39,6 +43,13 @@ class PlanningActivities:
             outcome = plan(snapshot, pack_for(inp.planDate.date()), inp.planDate.date())
             status = status_after_planning(outcome.readinessState)
             document = plan_document(inp.exportId, status, outcome, rfc3339(inp.planDate))
+            threshold = inp.reviewTwoKeysAboveUsd
+            required, reasons = approvals_required(
+                document, self.threshold_usd if threshold is None else threshold
+            )
+            summary = _summary(document).model_copy(
+                update={"approvalsRequired": required, "fourEyesReasons": reasons}
+            )
             await save_plan(
                 conn,
                 export_id=inp.exportId,
@@ -48,9 +59,15 @@ class PlanningActivities:
                 destination=inp.destinationCountry,
                 order_ids=inp.orderIds,
                 plan=document,
-                approval={"state": approval_for(outcome.readinessState).value},
+                approval=plan_approval(summary, inp.reviewDeadlineSeconds).model_dump(mode="json"),
             )
-            data = {"planHash": outcome.planHash, "readinessState": outcome.readinessState}
+            data: dict[str, Any] = {
+                "planHash": outcome.planHash,
+                "readinessState": outcome.readinessState,
+            }
+            if required >= 2:
+                data["approvalsRequired"] = required
+                data["fourEyesReasons"] = reasons
             if inp.replan:
                 previous = existing.plan_hash if existing is not None else None
                 events = [
@@ -72,14 +89,18 @@ class PlanningActivities:
                     ),
                 ]
             await append_events(conn, inp.exportId, events, inp.planDate)
-            return _summary(document)
+            return summary
 
 
-def _summary(document: dict[str, Any]) -> PlanSummary:
+def _summary(document: dict[str, Any], approval: dict[str, Any] | None = None) -> PlanSummary:
+    """The workflow's summary of a stored plan (with its stored review policy, if any)."""
+    policy = (approval or {}).get("policy") or {}
     return PlanSummary(
         exportId=document["exportId"],
         planHash=document["planHash"],
         readinessState=document["readinessState"],
         status=document["status"],
         plannedAt=document["plannedAt"],
+        approvalsRequired=(approval or {}).get("approvalsRequired") or 1,
+        fourEyesReasons=policy.get("reasons") or [],
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from api.console import pages as console_pages
 from api.docs import OPENAPI_URL, install_docs
 from api.errors import install_error_handlers
 from api.gateway import Gateway
@@ -27,6 +28,7 @@ from api.routes import (
 )
 from config import __version__
 from config.settings import Settings
+from services import sessions
 from services.temporal import TemporalGate
 from store.idempotency import purge_expired
 from store.pool import create_pool
@@ -42,13 +44,17 @@ DESCRIPTION = (
 PURGE_EVERY_SECONDS = 600
 
 
-async def purge_idempotency_keys(pool: Any) -> None:
-    """Delete expired idempotency records every few minutes, for the life of the process."""
+async def purge_expired_records(pool: Any) -> None:
+    """Delete expired idempotency records and ended console sessions every few minutes, for the
+    life of the process."""
     while True:
         try:
             removed = await purge_expired(pool)
             if removed:
                 log.info("purged %d expired idempotency keys", removed)
+            ended = await sessions.purge_ended(pool)
+            if ended:
+                log.info("purged %d ended console sessions", ended)
         except Exception:  # the database may be down for a while; try again next round
             log.warning("could not purge idempotency keys", exc_info=True)
         await asyncio.sleep(PURGE_EVERY_SECONDS)
@@ -64,7 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.pool = await create_pool(
             settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
-        janitor = asyncio.create_task(purge_idempotency_keys(app.state.pool))
+        janitor = asyncio.create_task(purge_expired_records(app.state.pool))
         try:
             yield
         finally:
@@ -100,6 +106,7 @@ def create_app(settings: Settings) -> FastAPI:
         keys.router,
     ):
         app.include_router(router, responses=error_responses())
+    app.include_router(console_pages.router)
     install_openapi(app)
     install_docs(app)
     app.add_middleware(Gateway, body_limit=settings.body_limit_bytes)

@@ -21,6 +21,7 @@ log = logging.getLogger("entrygo.api")
 
 _REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
 _WRITE_METHODS = {"POST", "PUT", "PATCH"}
+CONSOLE_PREFIX = "/console/"
 
 
 class BodyTooLarge(Exception):
@@ -62,7 +63,7 @@ class Gateway:
             await send(message)
 
         try:
-            self._check_body(scope["method"], headers)
+            self._check_body(scope["method"], headers, scope["path"])
             receive_body = receive
             if scope["method"] in _WRITE_METHODS and "content-length" not in headers:
                 receive_body = await self._buffered(receive)
@@ -99,11 +100,12 @@ class Gateway:
 
         return replay
 
-    def _check_body(self, method: str, headers: Headers) -> None:
+    def _check_body(self, method: str, headers: Headers, path: str) -> None:
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self.body_limit:
             raise BodyTooLarge
-        if method in _WRITE_METHODS:
+        # the console's forms post urlencoded bodies; the console checks their media type itself
+        if method in _WRITE_METHODS and not path.startswith(CONSOLE_PREFIX):
             has_body = (length is not None and length != "0") or "transfer-encoding" in headers
             content_type = headers.get("content-type")
             if (has_body or content_type) and not _is_json(content_type or ""):

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     plan_ttl_seconds: float = 7 * 24 * 3600
     ack_window_seconds: float = 7 * 24 * 3600
     retry_budget_seconds: float = 900.0
+    # review policy (issue 12): plans above this included value need two different approvers,
+    # and a review still open this long after its plan is reported overdue
+    review_two_keys_above_usd: float = 10000.0
+    review_deadline_seconds: float = 4 * 3600
 
     rate_limit_per_minute: int = 6000
     rate_limit_enabled: bool = True
@@ -50,6 +54,16 @@ class Settings(BaseSettings):
     sandbox_broker_port: int = 8787
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
+
+    # the review console (/console)
+    console_session_seconds: float = 8 * 3600
+    console_secret: str | None = None  # signs session cookies; made once in the database if unset
+    temporal_ui_url: str | None = None  # the export page links its workflow there
+
+
+def temporal_ui_base(settings: Settings) -> str:
+    """Where the Temporal UI is: ENTRYGO_TEMPORAL_UI_URL, else the dev server's UI port."""
+    return (settings.temporal_ui_url or f"http://localhost:{settings.temporal_ui_port}").rstrip("/")
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -73,4 +87,4 @@ def temporal_binary() -> Path:
     return Path(found)
 
 
-__all__ = ["TASK_QUEUE", "Settings", "load_settings", "temporal_binary"]
+__all__ = ["TASK_QUEUE", "Settings", "load_settings", "temporal_binary", "temporal_ui_base"]

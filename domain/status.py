@@ -1,6 +1,7 @@
 """The export status machine: the one status vocabulary, which action applies in which state,
 and the approval a plan starts with (pure; used by the workflow, activities, store and API)."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -26,11 +27,15 @@ class ApprovalState(StrEnum):
 
     NOT_REQUIRED = "NOT_REQUIRED"
     PENDING = "PENDING"
+    # four eyes: approved by fewer different keys than the plan needs
+    PARTIALLY_APPROVED = "PARTIALLY_APPROVED"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
 
 
 S = ExportStatus
+# approvals still accepted: nobody approved yet, or fewer keys than the plan needs
+AWAITING_APPROVALS = frozenset({ApprovalState.PENDING, ApprovalState.PARTIALLY_APPROVED})
 PRE_EXECUTION = frozenset({S.PLANNED, S.AWAITING_APPROVAL, S.BLOCKED})
 # re-plan, approve and the like change a plan only in these (a BLOCKED plan is never approved)
 UNDECIDED = frozenset({S.PLANNED, S.AWAITING_APPROVAL})
@@ -81,18 +86,34 @@ def refuse_execute(status: str | None, readiness: str | None) -> Refusal | None:
     return None
 
 
+ALREADY_APPROVED_BY_KEY = Refusal(
+    "INVALID_EXPORT_STATE",
+    "This key has already approved this plan; a second reviewer must approve.",
+)
+
+
 def refuse_approve(
-    status: str | None, readiness: str | None, approval: str, current: str | None, given: str
+    status: str | None,
+    readiness: str | None,
+    approval: str,
+    current: str | None,
+    given: str,
+    *,
+    approved_by: Collection[str] = (),
+    key_id: str | None = None,
 ) -> Refusal | None:
-    """Why `approve` does not apply (state first, then the plan hash)."""
+    """Why `approve` does not apply (state first, then the plan hash, then four eyes: a key
+    that approved this plan already may not approve it again)."""
     if status not in UNDECIDED:
         return _state_refusal("approve", str(status))
-    if readiness != "REVIEW_REQUIRED" or approval != "PENDING":
+    if readiness != "REVIEW_REQUIRED" or approval not in AWAITING_APPROVALS:
         return Refusal(
             "INVALID_EXPORT_STATE", "Only an undecided plan that requires review can be approved."
         )
     if given != current:
         return Refusal("PLAN_HASH_MISMATCH", "The plan changed; approve the current planHash.")
+    if key_id is not None and key_id in approved_by:
+        return ALREADY_APPROVED_BY_KEY
     return None
 
 

@@ -124,21 +124,70 @@ def accounts_create(name: str) -> None:
     _print({"id": _with_db(lambda conn: create_account(conn, name)), "name": name})
 
 
+@accounts_app.command("set-review-webhook")
+def accounts_set_review_webhook(
+    account_id: str,
+    url: Annotated[str, typer.Argument(help="http(s) URL; '-' clears the webhook")],
+    secret: Annotated[
+        str | None,
+        typer.Option(help="signing secret (16+ characters); default: a new one, printed once"),
+    ] = None,
+) -> None:
+    """Where the account hears of reviews past their deadline (a signed POST, like broker
+    webhooks: header EntryGo-Signature)."""
+    import secrets as random_secrets  # noqa: PLC0415
+
+    from store.accounts import set_review_webhook  # noqa: PLC0415
+
+    if url == "-":
+        _in_account(account_id, lambda conn: set_review_webhook(conn, account_id, None, None))
+        _print({"accountId": account_id, "reviewWebhookUrl": None})
+        return
+    if not url.startswith(("http://", "https://")) or any(c.isspace() for c in url):
+        raise typer.BadParameter("must be an http(s) URL", param_hint="URL")
+    if secret is not None and len(secret) < 16:
+        raise typer.BadParameter("must be at least 16 characters", param_hint="--secret")
+    chosen = secret or random_secrets.token_urlsafe(24)
+    _in_account(account_id, lambda conn: set_review_webhook(conn, account_id, url, chosen))
+    shown = {"accountId": account_id, "reviewWebhookUrl": url}
+    _print(shown if secret is not None else {**shown, "secret": chosen})
+
+
 @keys_app.command("create")
 def keys_create(
     account: Annotated[str, typer.Option(help="account id")],
     roles: Annotated[str, typer.Option(help="comma-separated: integration,reviewer,admin")],
-    name: Annotated[str, typer.Option(help="a label")] = "cli",
+    name: Annotated[str, typer.Option(help="the key's name")] = "cli",
+    label: Annotated[
+        str | None,
+        typer.Option(help="who the key stands for (a person or a system); default: the name"),
+    ] = None,
 ) -> None:
     """Create an API key; the key is printed once."""
+    from api.schemas.reference import KeyCreate  # noqa: PLC0415
     from store.accounts import create_key  # noqa: PLC0415
 
     wanted = [r.strip() for r in roles.split(",") if r.strip()]
     unknown = sorted(set(wanted) - set(ROLES))
     if not wanted or unknown:
         raise typer.BadParameter(f"roles must be among {', '.join(ROLES)}")
-    key, secret = _with_db(lambda conn: create_key(conn, account, name, wanted))
-    _print({"id": key.id, "accountId": key.account_id, "roles": key.roles, "key": secret})
+    if label is not None:  # the same rules as `POST /api/keys`
+        try:
+            KeyCreate(name=name, roles=wanted, label=label)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            message = exc.errors()[0]["msg"]
+            raise typer.BadParameter(message, param_hint="--label") from exc
+    key, secret = _with_db(lambda conn: create_key(conn, account, name, wanted, label=label))
+    _print(
+        {
+            "id": key.id,
+            "accountId": key.account_id,
+            "name": key.name,
+            "label": key.label,
+            "roles": key.roles,
+            "key": secret,
+        }
+    )
 
 
 @keys_app.command("revoke")

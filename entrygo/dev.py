@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from config.settings import Settings, temporal_binary
+from config.settings import Settings, temporal_binary, temporal_ui_base
 from entrygo.embedded_pg import embedded_url, start_embedded
 from entrygo.seed import DEMO_BROKER_SECRET, READY_PRODUCTS, seed_demo
 from store.migrate import migrate
@@ -197,9 +197,10 @@ def banner(settings: Settings, demo: dict[str, Any]) -> str:
             "",
             "EntryGo dev stack is up.",
             f"  API             {base}/api",
+            f"  Review console  {base}/console   (sign in with the reviewer key below)",
             f"  API docs        {base}/docs/api",
             f"  OpenAPI         {base}/docs/api/openapi",
-            f"  Temporal UI     http://localhost:{settings.temporal_ui_port}",
+            f"  Temporal UI     {temporal_ui_base(settings)}",
             f"  Sandbox broker  http://127.0.0.1:{settings.sandbox_broker_port}/_sandbox/stats",
             f"  Broker e-mails  {settings.data_dir.resolve() / 'mail'} "
             f"(SMTP sink on 127.0.0.1:{settings.smtp_port})",

@@ -11,6 +11,12 @@ DEMO_BROKER_SECRET = "sandbox-broker-secret-0001"  # noqa: S105  (dev-only sandb
 DEMO_BOND = {"type": "CONTINUOUS", "suretyCode": "999"}
 # the first demo products plan READY on their own; the last two ask for review / are blocked
 READY_PRODUCTS = 3
+# who each demo key stands for (shown as who approved or rejected); the key names stay
+DEMO_KEY_LABELS = {
+    "integration": "Integration bot (demo)",
+    "reviewer": "Dana Diaz (demo reviewer)",
+    "admin": "Alex Admin (demo)",
+}
 
 
 def demo_products() -> list[dict[str, Any]]:
@@ -95,7 +101,9 @@ async def seed_demo(conn: Any, data_dir: Path, broker_url: str, mail_to: str) ->
         account_id = await accounts.create_account(conn, "Demo Merchant")
         keys = {}
         for role in ("integration", "reviewer", "admin"):
-            _, secret = await accounts.create_key(conn, account_id, f"demo {role}", [role])
+            _, secret = await accounts.create_key(
+                conn, account_id, f"demo {role}", [role], label=DEMO_KEY_LABELS[role]
+            )
             keys[role] = secret
         warehouse = await reference.create_warehouse(
             conn,

@@ -35,6 +35,11 @@ class Intent:
     def actor(self) -> str:
         return self.principal.key_id
 
+    @property
+    def label(self) -> str | None:
+        """Who the key stands for (a person's or a system's name)."""
+        return self.principal.label
+
     def message_id(self, kind: str) -> str | None:
         """A Temporal update id for this request: same key and request → same id."""
         if self.key is None:

@@ -7,9 +7,12 @@ from store import accounts
 from store.accounts import ApiKey
 
 
-async def create_key(conn: Any, account_id: str, name: str, roles: list[str]) -> tuple[ApiKey, str]:
-    """A new key and its secret, on the request's transaction."""
-    return await accounts.create_key(conn, account_id, name, roles)
+async def create_key(
+    conn: Any, account_id: str, name: str, roles: list[str], *, label: str | None = None
+) -> tuple[ApiKey, str]:
+    """A new key and its secret, on the request's transaction; `label` (who the key stands
+    for) defaults to the name."""
+    return await accounts.create_key(conn, account_id, name, roles, label=label)
 
 
 async def list_keys(rt: Runtime, account_id: str, after: str | None, limit: int) -> list[ApiKey]:

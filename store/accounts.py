@@ -13,8 +13,8 @@ from store.keys import display_prefix, generate_key, hash_key
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller a valid key stands for; `label` is the key's name (what `POST /api/keys` named
-    it), None where no name is known."""
+    """The caller a valid key stands for; `label` is the key's label (a person's or a system's
+    name, the key's name when none was given), None where no key is known."""
 
     account_id: str
     account_name: str
@@ -34,6 +34,16 @@ class ApiKey:
     roles: list[str]
     created_at: datetime
     revoked_at: datetime | None
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewWebhook:
+    """Where an account is told of an overdue review, and the secret its requests are signed
+    with (None: sent unsigned)."""
+
+    url: str
+    secret: str | None
 
 
 def _key_from_row(row: asyncpg.Record) -> ApiKey:
@@ -45,6 +55,7 @@ def _key_from_row(row: asyncpg.Record) -> ApiKey:
         roles=list(row["roles"]),
         created_at=row["created_at"],
         revoked_at=row["revoked_at"],
+        label=row["label"] or row["name"],
     )
 
 
@@ -61,21 +72,29 @@ async def account_exists(conn: Any, account_id: str) -> bool:
 
 
 async def create_key(
-    conn: Any, account_id: str, name: str, roles: list[str], *, secret: str | None = None
+    conn: Any,
+    account_id: str,
+    name: str,
+    roles: list[str],
+    *,
+    secret: str | None = None,
+    label: str | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key; returns it with its secret (shown once, stored only as a hash)."""
+    """Create a key; returns it with its secret (shown once, stored only as a hash). The label
+    is who the key stands for; without one it is the key's name."""
     if not await account_exists(conn, account_id):
         raise NotFound("account")
     secret = secret or generate_key()
     row = await conn.fetchrow(
-        """INSERT INTO api_keys (id, account_id, name, key_hash, key_prefix, roles)
-           VALUES ($1, $2, $3, $4, $5, $6) RETURNING *""",
+        """INSERT INTO api_keys (id, account_id, name, key_hash, key_prefix, roles, label)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *""",
         new_id("key"),
         account_id,
         name,
         hash_key(secret),
         display_prefix(secret),
         sorted(set(roles)),
+        label or name,
     )
     return _key_from_row(row), secret
 
@@ -110,7 +129,8 @@ async def revoke_key(conn: Any, key_id: str, account_id: str | None = None) -> A
 async def authenticate(conn: Any, secret: str) -> Principal | None:
     """The principal of a valid, unrevoked key, else None."""
     row = await conn.fetchrow(
-        """SELECT k.id, k.account_id, k.roles, k.name, a.name AS account_name
+        """SELECT k.id, k.account_id, k.roles, coalesce(k.label, k.name) AS label,
+                  a.name AS account_name
            FROM api_keys k JOIN accounts a ON a.id = k.account_id
            WHERE k.key_hash = $1 AND k.revoked_at IS NULL""",
         hash_key(secret),
@@ -122,5 +142,31 @@ async def authenticate(conn: Any, secret: str) -> Principal | None:
         account_name=row["account_name"],
         key_id=row["id"],
         roles=frozenset(row["roles"]),
-        label=row["name"],
+        label=row["label"],
     )
+
+
+async def set_review_webhook(
+    conn: Any, account_id: str, url: str | None, secret: str | None
+) -> None:
+    """Set (or with `url` None, clear) the account's review webhook."""
+    done = await conn.execute(
+        """UPDATE accounts SET review_webhook_url = $2, review_webhook_secret = $3
+           WHERE id = $1""",
+        account_id,
+        url,
+        secret if url is not None else None,
+    )
+    if done == "UPDATE 0":
+        raise NotFound("account")
+
+
+async def review_webhook(conn: Any, account_id: str) -> ReviewWebhook | None:
+    """The account's review webhook, if one is set."""
+    row = await conn.fetchrow(
+        "SELECT review_webhook_url, review_webhook_secret FROM accounts WHERE id = $1",
+        account_id,
+    )
+    if row is None or row["review_webhook_url"] is None:
+        return None
+    return ReviewWebhook(row["review_webhook_url"], row["review_webhook_secret"])

@@ -148,6 +148,17 @@ def test_no_route_imports_another_route() -> None:
     assert found == []
 
 
+def test_the_console_and_the_api_routes_do_not_import_each_other() -> None:
+    found = [
+        (module, target)
+        for module, targets in ALL["api"].items()
+        for target in targets
+        if (module.startswith("api.console") and target.startswith("api.routes"))
+        or (module.startswith("api.routes") and target.startswith("api.console"))
+    ]
+    assert found == []
+
+
 def test_api_takes_only_identity_and_plumbing_from_the_store() -> None:
     found = [
         f"{module} imports {target}"
@@ -159,10 +170,12 @@ def test_api_takes_only_identity_and_plumbing_from_the_store() -> None:
 
 
 def test_routes_hold_no_sql_and_reach_no_connection() -> None:
-    # a route validates, calls one service function and shapes the answer
+    # a route (an API route or a console page) validates, calls service functions and shapes
+    # the answer
+    pages = [*(ROOT / "api" / "routes").glob("*.py"), *(ROOT / "api" / "console").glob("*.py")]
     found = [
         f"{path.relative_to(ROOT)}:{node.lineno}"
-        for path in sorted((ROOT / "api" / "routes").glob("*.py"))
+        for path in sorted(pages)
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         if (
             isinstance(node, ast.Attribute)

@@ -6,7 +6,8 @@ effect is an activity with a named retry policy (workflows/policies.py). Time co
 this module is the run loop.
 """
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -23,11 +24,13 @@ from workflows.policies import (
 with workflow.unsafe.imports_passed_through():
     from domain import status as machine
     from domain.status import ExportStatus as S
+    from domain.wire import rfc3339
     from workflows.messages import (
-        Approval,
         Attention,
         ExportInput,
         ExportStatus,
+        Rejecter,
+        ReviewOverdueInput,
         StepInput,
     )
 
@@ -39,6 +42,7 @@ class ExportWorkflow(ExportMessages):
     @workflow.init
     def __init__(self, inp: ExportInput) -> None:
         super().__init__(inp)
+        self._review_task: asyncio.Task[None] | None = None
 
     @workflow.run
     async def run(self, inp: ExportInput) -> str:
@@ -52,6 +56,10 @@ class ExportWorkflow(ExportMessages):
                     type="PlanningFailed",
                     non_retryable=True,
                 ) from err
+        if inp.reviewDeadlineSeconds is not None:
+            # only workflows given a deadline run the clock: older histories never started it, so
+            # they replay with the commands they recorded
+            self._review_task = asyncio.create_task(self._review_clock())
         while True:
             if not await self._wait_for_execution():
                 return await self._finish()
@@ -71,7 +79,10 @@ class ExportWorkflow(ExportMessages):
     async def _finish(self) -> str:
         # a reject or cancel update ends once its transition is written (or an expiry's), a retry
         # once it is taken: none outlives the run, so this wait ends
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        # and the review webhook, if it is being told, hears of it first
+        await workflow.wait_condition(
+            lambda: workflow.all_handlers_finished() and not self._notifying
+        )
         return str(self._status)
 
     async def _wait_for_execution(self) -> bool:
@@ -103,21 +114,105 @@ class ExportWorkflow(ExportMessages):
                 status, decision = self._closing
                 event = "EXPORT_REJECTED" if status == S.REJECTED else "EXPORT_CANCELLED"
                 approval = None
+                now = workflow.now()
                 if status == S.REJECTED:
-                    approval = self._approval = Approval(
-                        state=machine.ApprovalState.REJECTED,
-                        reviewer=decision.actor,
-                        comment=decision.reason,
-                        decidedAt=workflow.now(),
-                        planHash=self._plan_hash,
+                    approval = self._approval = self._approval.model_copy(
+                        update={
+                            "state": machine.ApprovalState.REJECTED,
+                            "reviewer": decision.actor,
+                            "comment": decision.reason,
+                            "decidedAt": now,
+                            "planHash": self._plan_hash,
+                            "label": decision.label,
+                            "rejectedBy": Rejecter(
+                                keyId=decision.actor,
+                                label=decision.label,
+                                at=now,
+                                reason=decision.reason,
+                            ),
+                        }
                     )
+                data = {"reason": decision.reason, "keyId": decision.actor, "label": decision.label}
                 await self._transition(
-                    status,
-                    approval=approval,
-                    events=[self._event(event, decision.actor, {"reason": decision.reason})],
+                    status, approval=approval, events=[self._event(event, decision.actor, data)]
                 )
                 return False
             return True
+
+    async def _review_clock(self) -> None:
+        """REVIEW_OVERDUE once per plan whose review is still open at its deadline (the plan's
+        time plus `reviewDeadlineSeconds`; a re-plan starts a new clock), and the account's
+        review webhook told of it. Runs beside the run loop, which it never holds up."""
+        while True:
+            await workflow.wait_condition(self._review_waiting)
+            plan_round = self._plan_round
+            policy = self._approval.policy
+            assert policy is not None
+            assert policy.reviewDeadline is not None
+            deadline = policy.reviewDeadline
+
+            def changed(plan_round: int = plan_round) -> bool:
+                return not self._review_waiting() or self._plan_round != plan_round
+
+            remaining = (deadline - workflow.now()).total_seconds()
+            if remaining > 0:
+                try:
+                    await workflow.wait_condition(changed, timeout=remaining)
+                    continue  # decided, closed or re-planned before the deadline
+                except TimeoutError:
+                    pass
+            if changed():
+                continue
+            await self._report_overdue(plan_round, deadline)
+
+    async def _report_overdue(self, plan_round: int, deadline: datetime) -> None:
+        assert self._summary is not None
+        assert self._approval.policy is not None
+        self._overdue_round = plan_round
+        summary = self._summary
+        self._approval = self._approval.model_copy(
+            update={"policy": self._approval.policy.model_copy(update={"overdue": True})}
+        )
+        data = {
+            "planHash": summary.planHash,
+            "waitingSince": rfc3339(summary.plannedAt),
+            "deadline": rfc3339(deadline),
+            "approvals": len(self._approval.approvedBy),
+            "approvalsRequired": self._approval.approvalsRequired,
+        }
+        self._notifying = True
+        try:
+            await self._transition(
+                None, current_approval=True, events=[self._event("REVIEW_OVERDUE", data=data)]
+            )
+            try:
+                await workflow.execute_activity(
+                    "notify_review_overdue",
+                    ReviewOverdueInput(
+                        exportId=self._inp.exportId,
+                        accountId=self._inp.accountId,
+                        planHash=summary.planHash,
+                        waitingSince=summary.plannedAt,
+                        deadline=deadline,
+                    ),
+                    start_to_close_timeout=STEP_TIMEOUT,
+                    schedule_to_close_timeout=timedelta(seconds=self._inp.retryBudgetSeconds),
+                    retry_policy=SIDE_EFFECT_RETRY,
+                )
+            except ActivityError as err:
+                # the overdue review is on record; only the webhook did not hear of it
+                error = str(err.cause or err)
+                await self._transition(
+                    None,
+                    events=[
+                        self._event(
+                            "REVIEW_WEBHOOK_FAILED",
+                            data={"planHash": summary.planHash, "error": error},
+                        )
+                    ],
+                )
+        finally:
+            self._notifying = False
 
     async def _execute(self) -> None:
         await self._transition(S.EXECUTING)
@@ -139,7 +234,13 @@ class ExportWorkflow(ExportMessages):
             await self._transition(
                 S.EXECUTING,
                 clear_attention=True,
-                events=[self._event("RETRY_REQUESTED", self._retry_actor)],
+                events=[
+                    self._event(
+                        "RETRY_REQUESTED",
+                        self._retry_actor,
+                        {"keyId": self._retry_actor, "label": self._retry_label},
+                    )
+                ],
             )
             self._retries_taken += 1  # answers the retry updates waiting for it
         await self._transition(S.EXECUTED, events=[self._event("EXPORT_EXECUTED")])

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages import (
         Approval,
         ApproveInput,
+        Approver,
         BrokerOutcome,
         DecisionInput,
         ExecutionAnswer,
@@ -90,24 +91,40 @@ class ExportMessages(ExportState):
 
     @workflow.update
     async def approve(self, inp: ApproveInput) -> Approval:
-        """A reviewer approves the current plan."""
-        self._approval = Approval(
-            state=machine.ApprovalState.APPROVED,
-            reviewer=inp.reviewer,
-            comment=inp.comment,
-            decidedAt=workflow.now(),
-            planHash=inp.planHash,
+        """A reviewer approves the current plan. Four eyes: while fewer different keys approved
+        than the plan needs, the approval is PARTIALLY_APPROVED and the export keeps waiting."""
+        now = workflow.now()
+        approved_by = [
+            *self._approval.approvedBy,
+            Approver(keyId=inp.reviewer, label=inp.label, at=now, comment=inp.comment),
+        ]
+        required = self._approval.approvalsRequired or 1
+        done = len(approved_by) >= required
+        state = machine.ApprovalState.APPROVED if done else machine.ApprovalState.PARTIALLY_APPROVED
+        self._approval = self._approval.model_copy(
+            update={
+                "state": state,
+                "reviewer": inp.reviewer,
+                "comment": inp.comment,
+                "decidedAt": now,
+                "planHash": inp.planHash,
+                "label": inp.label,
+                "approvedBy": approved_by,
+            }
         )
+        data = {
+            "planHash": inp.planHash,
+            "comment": inp.comment,
+            "keyId": inp.reviewer,
+            "label": inp.label,
+            "approvalState": state.value,
+            "approvals": len(approved_by),
+            "approvalsRequired": required,
+        }
         await self._transition(
-            S.PLANNED if self._status == S.AWAITING_APPROVAL else None,
+            S.PLANNED if done and self._status == S.AWAITING_APPROVAL else None,
             approval=self._approval,
-            events=[
-                self._event(
-                    "EXPORT_APPROVED",
-                    inp.reviewer,
-                    {"planHash": inp.planHash, "comment": inp.comment},
-                )
-            ],
+            events=[self._event("EXPORT_APPROVED", inp.reviewer, data)],
         )
         return self._approval
 
@@ -118,7 +135,13 @@ class ExportMessages(ExportState):
                 machine.Refusal("INVALID_EXPORT_STATE", "The export is being re-planned.")
             )
         refusal = machine.refuse_approve(
-            self._phase, self._readiness, self._approval.state, self._plan_hash, inp.planHash
+            self._phase,
+            self._readiness,
+            self._approval.state,
+            self._plan_hash,
+            inp.planHash,
+            approved_by={a.keyId for a in self._approval.approvedBy},
+            key_id=inp.reviewer,
         )
         if refusal is not None:
             raise refusal_error(refusal)
@@ -160,7 +183,7 @@ class ExportMessages(ExportState):
         """Resume the failed step of an export in ATTENTION_REQUIRED; returns the status once the
         retry has been taken (EXECUTING written)."""
         taken = self._retries_taken
-        self._request_retry(inp.actor)
+        self._request_retry(inp.actor, inp.label)
         await workflow.wait_condition(lambda: self._retries_taken > taken)
         assert self._status is not None
         return self._status
@@ -203,7 +226,7 @@ class ExportMessages(ExportState):
     def retry_signal(self, inp: RetryInput) -> None:
         """The `retry` signal (use the `retry` update): retries a failed step, else ignored."""
         if self._attention is not None:
-            self._request_retry(inp.actor)
+            self._request_retry(inp.actor, inp.label)
 
     # ---- query -------------------------------------------------------------------------------
 
@@ -240,11 +263,12 @@ class ExportMessages(ExportState):
         assert self._status is not None
         return self._status
 
-    def _request_retry(self, actor: str) -> None:
+    def _request_retry(self, actor: str, label: str | None = None) -> None:
         # `_attention` is set before the ATTENTION_REQUIRED transition is written and cleared as
         # soon as a retry is taken, so a retry is neither lost nor counted twice
         self._retry_requested = True
         self._retry_actor = actor
+        self._retry_label = label
 
 
 __all__ = ["ExportMessages", "refusal_error"]

@@ -3,7 +3,7 @@
 New fields are optional so that running workflows keep replaying.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -28,6 +28,10 @@ class ExportInput(BaseModel):
     planTtlSeconds: float
     ackWindowSeconds: float
     retryBudgetSeconds: float = 900.0
+    # review policy (issue 12); None (histories from before it): no review deadline, and the
+    # planning worker's own threshold
+    reviewDeadlineSeconds: float | None = None
+    reviewTwoKeysAboveUsd: float | None = None
 
 
 class PlanExportInput(BaseModel):
@@ -43,6 +47,8 @@ class PlanExportInput(BaseModel):
     planDate: datetime
     replan: bool
     dedupeKey: str
+    reviewDeadlineSeconds: float | None = None
+    reviewTwoKeysAboveUsd: float | None = None
 
 
 class PlanSummary(BaseModel):
@@ -53,6 +59,9 @@ class PlanSummary(BaseModel):
     readinessState: Readiness
     status: ExportStatus
     plannedAt: datetime
+    # four eyes (domain/review_policy.py): different keys that must approve, and why two
+    approvalsRequired: int = 1
+    fourEyesReasons: list[str] = Field(default_factory=list)
 
 
 class ReplanInput(BaseModel):
@@ -85,6 +94,7 @@ class ApproveInput(BaseModel):
     planHash: str
     reviewer: str
     comment: str | None = None
+    label: str | None = None  # who the reviewer's key stands for
 
 
 class DecisionInput(BaseModel):
@@ -92,12 +102,14 @@ class DecisionInput(BaseModel):
 
     actor: str
     reason: str | None = None
+    label: str | None = None
 
 
 class RetryInput(BaseModel):
     """The `retry` update (and the signal of the same name it replaced)."""
 
     actor: str
+    label: str | None = None
 
 
 class BrokerOutcome(BaseModel):
@@ -111,14 +123,68 @@ class BrokerOutcome(BaseModel):
     actor: str = "broker"
 
 
+class Approver(BaseModel):
+    """One approval of the current plan: the key, who it stands for, when, and the comment."""
+
+    keyId: str
+    label: str | None = None
+    at: datetime
+    comment: str | None = None
+
+
+class Rejecter(BaseModel):
+    """The rejection of the plan."""
+
+    keyId: str
+    label: str | None = None
+    at: datetime
+    reason: str | None = None
+
+
+class ReviewPolicy(BaseModel):
+    """What the review of the current plan asks: four eyes and why, and by when."""
+
+    fourEyes: bool = False
+    reasons: list[str] = Field(default_factory=list)
+    reviewDeadline: datetime | None = None
+    overdue: bool = False
+
+
 class Approval(BaseModel):
-    """The review decision of the current plan."""
+    """The review decision of the current plan. `reviewer`, `comment`, `decidedAt` and `label`
+    are those of the latest decision; `approvedBy` holds every approval (four eyes: two different
+    keys), `rejectedBy` the rejection. `approvalsRequired` and `policy` are None in workflows
+    started before the review policy."""
 
     state: ApprovalState
     reviewer: str | None = None
     comment: str | None = None
     decidedAt: datetime | None = None
     planHash: str | None = None
+    label: str | None = None
+    approvalsRequired: int | None = None
+    approvedBy: list[Approver] = Field(default_factory=list)
+    rejectedBy: Rejecter | None = None
+    policy: ReviewPolicy | None = None
+
+
+def plan_approval(summary: PlanSummary, deadline_seconds: float | None) -> Approval:
+    """The approval a fresh plan starts with (the workflow holds it, the planning activity
+    stores it): nobody decided yet; the review deadline only when the plan asks for review."""
+    review = summary.readinessState == "REVIEW_REQUIRED"
+    required = summary.approvalsRequired if review else 0
+    deadline = None
+    if review and deadline_seconds is not None:
+        deadline = summary.plannedAt + timedelta(seconds=deadline_seconds)
+    return Approval(
+        state=ApprovalState.PENDING if review else ApprovalState.NOT_REQUIRED,
+        approvalsRequired=required,
+        policy=ReviewPolicy(
+            fourEyes=required >= 2,
+            reasons=list(summary.fourEyesReasons) if review else [],
+            reviewDeadline=deadline,
+        ),
+    )
 
 
 class Attention(BaseModel):
@@ -151,6 +217,16 @@ class TransitionInput(BaseModel):
     brokerOutcome: BrokerOutcome | None = None
     events: list[EventSpec] = Field(default_factory=list)
     occurredAt: datetime
+
+
+class ReviewOverdueInput(BaseModel):
+    """The `notify_review_overdue` activity: tell the account's review webhook, if it has one."""
+
+    exportId: str
+    accountId: str
+    planHash: str
+    waitingSince: datetime
+    deadline: datetime
 
 
 class StepInput(BaseModel):

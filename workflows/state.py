@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         PlanExportInput,
         PlanSummary,
         TransitionInput,
+        plan_approval,
     )
 
 
@@ -49,6 +50,7 @@ class ExportState:
         self._closing: tuple[ExportStatus, DecisionInput] | None = None
         self._retry_requested = False
         self._retry_actor = "system"
+        self._retry_label: str | None = None
         self._retries_taken = 0  # retries whose EXECUTING transition has been written
         self._outcomes: list[BrokerOutcome] = []
         self._seen_outcomes: set[str] = set()
@@ -60,6 +62,11 @@ class ExportState:
         self._transitions = 0
         self._ledger_lock = asyncio.Lock()
         self._plan_lock = asyncio.Lock()
+        # the review clock (workflows/export.py): plans made so far, the plan whose review was
+        # reported overdue, and whether the review webhook is being told
+        self._plan_round = 0
+        self._overdue_round = 0
+        self._notifying = False
 
     # ---- planning ----------------------------------------------------------------------------
 
@@ -83,6 +90,8 @@ class ExportState:
                     planDate=workflow.now(),
                     replan=replan,
                     dedupeKey=f"t{self._transitions}",
+                    reviewDeadlineSeconds=self._inp.reviewDeadlineSeconds,
+                    reviewTwoKeysAboveUsd=self._inp.reviewTwoKeysAboveUsd,
                 ),
                 result_type=PlanSummary,
                 start_to_close_timeout=PLANNING_TIMEOUT,
@@ -95,7 +104,9 @@ class ExportState:
             self._planning = False
         self._summary = summary
         self._status = summary.status
-        self._approval = Approval(state=machine.approval_for(summary.readinessState))
+        # a new plan starts its review afresh: no approvals, a new deadline
+        self._approval = plan_approval(summary, self._inp.reviewDeadlineSeconds)
+        self._plan_round += 1
         if self._execution_requested and self._needs_review():
             await self._transition(
                 S.AWAITING_APPROVAL, events=[self._event("REVIEW_REQUESTED", actor)]
@@ -120,8 +131,13 @@ class ExportState:
         clear_attention: bool = False,
         execution_requested: bool | None = None,
         broker_outcome: BrokerOutcome | None = None,
+        current_approval: bool = False,
     ) -> None:
+        """Write one transition. `current_approval`: write the approval as it is once the
+        ledger is free (a decision taken meanwhile is not overwritten by an older copy)."""
         async with self._ledger_lock:
+            if current_approval:
+                approval = self._approval
             self._transitions += 1
             number = self._transitions
             keyed = [
@@ -172,6 +188,22 @@ class ExportState:
         return (
             self._readiness == "REVIEW_REQUIRED"
             and self._approval.state != machine.ApprovalState.APPROVED
+        )
+
+    def _review_waiting(self) -> bool:
+        """The current plan waits for a reviewer, has a review deadline, and its review has not
+        been reported overdue yet."""
+        policy = self._approval.policy
+        return (
+            policy is not None
+            and policy.reviewDeadline is not None
+            and self._overdue_round != self._plan_round
+            and not self._planning
+            and self._readiness == "REVIEW_REQUIRED"
+            and self._approval.state in machine.AWAITING_APPROVALS
+            and self._closing is None
+            and not self._final
+            and not self._execution_started
         )
 
     def _execute_answered(self) -> bool:

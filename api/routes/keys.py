@@ -20,6 +20,7 @@ def key_view(key: ApiKey) -> ApiKeyView:
         id=key.id,
         accountId=key.account_id,
         name=key.name,
+        label=key.label,
         prefix=key.prefix,
         roles=key.roles,
         createdAt=key.created_at,
@@ -35,7 +36,7 @@ async def create_key(request: Request, body: KeyCreate, principal: Admin) -> Res
         if write.replayed:
             return write.replayed
         key, secret = await keys.create_key(
-            write.conn, principal.account_id, body.name, list(body.roles)
+            write.conn, principal.account_id, body.name, list(body.roles), label=body.label
         )
         view = key_view(key).model_dump()
         return await write.respond(

@@ -18,6 +18,8 @@ AccountId = Annotated[str, Field(min_length=1, max_length=64)]
 FilerCode = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9-]+$")]
 Role = Literal["integration", "reviewer", "admin"]
 Destinations = Annotated[list[Alpha2], Field(min_length=1, max_length=50)]
+# who a key stands for, shown as who decided: no control characters (C0, DEL, C1)
+KeyLabel = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")]
 
 _WAREHOUSE_REQUIRED = ("name", "address", "shipmentMode")
 _BROKER_REQUIRED = ("name", "transport", "classifiesGoods", "supportedDestinations")
@@ -128,6 +130,8 @@ class KeyCreate(_Body):
     accountId: AccountId | None = None
     name: Annotated[str, Field(min_length=1, max_length=200)]
     roles: Annotated[list[Role], Field(min_length=1, max_length=len(ROLES))]
+    # a person's or a system's name, shown as who approved or rejected; the name when absent
+    label: KeyLabel | None = None
     idempotencyKey: str | None = None
 
 
@@ -137,6 +141,7 @@ class ApiKeyView(BaseModel):
     id: str
     accountId: str
     name: str
+    label: str
     prefix: str
     roles: list[str]
     createdAt: datetime

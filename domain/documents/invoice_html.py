@@ -27,7 +27,9 @@ def _template() -> Template:
     return env.from_string(source)
 
 
-def render_invoice_html(invoice: CommercialInvoice) -> RenderedArtifact:
-    """Render the invoice template; every value is HTML-escaped by the template engine."""
-    content = _template().render(invoice=invoice).encode("utf-8")
+def render_invoice_html(invoice: CommercialInvoice, *, draft: bool = False) -> RenderedArtifact:
+    """Render the invoice template; every value is HTML-escaped by the template engine. A draft
+    (the console's preview of a plan under review) says so in its title, heading and first line;
+    otherwise the output is the package's artifact, byte for byte."""
+    content = _template().render(invoice=invoice, draft=draft).encode("utf-8")
     return RenderedArtifact.of(ARTIFACT_TYPE, FILENAME, CONTENT_TYPE, content)

@@ -31,7 +31,8 @@ class Decided:
 async def approve(
     rt: Runtime, intent: Intent, export_id: str, plan_hash: str, comment: str | None
 ) -> Decided:
-    """Approve the current plan (its planHash must match)."""
+    """Approve the current plan (its planHash must match); under four eyes, a key that approved
+    it already is refused (409 INVALID_EXPORT_STATE with `details.approvedBy`)."""
     export = await guards.load(rt, intent.account_id, export_id)
     guards.check(
         machine.refuse_approve(
@@ -40,11 +41,15 @@ async def approve(
             export.approval["state"],
             export.plan_hash,
             plan_hash,
+            approved_by={a.get("keyId") for a in export.approval.get("approvedBy") or []},
+            key_id=intent.actor,
         ),
         export,
     )
     await guards.refuse_outdated(rt, export)
-    message = ApproveInput(planHash=plan_hash, reviewer=intent.actor, comment=comment)
+    message = ApproveInput(
+        planHash=plan_hash, reviewer=intent.actor, comment=comment, label=intent.label
+    )
     return await _decide(rt, intent, export, ExportWorkflow.approve, message, "approve")
 
 
@@ -52,7 +57,7 @@ async def reject(rt: Runtime, intent: Intent, export_id: str, reason: str | None
     """Reject the export before execution → REJECTED."""
     export = await guards.load(rt, intent.account_id, export_id)
     guards.check(machine.refuse_before_execution("reject", export.status), export)
-    message = DecisionInput(actor=intent.actor, reason=reason)
+    message = DecisionInput(actor=intent.actor, reason=reason, label=intent.label)
     return await _decide(rt, intent, export, ExportWorkflow.reject, message, "reject")
 
 
@@ -60,7 +65,7 @@ async def cancel(rt: Runtime, intent: Intent, export_id: str, reason: str | None
     """Cancel the export before execution → CANCELLED."""
     export = await guards.load(rt, intent.account_id, export_id)
     guards.check(machine.refuse_before_execution("cancel", export.status), export)
-    message = DecisionInput(actor=intent.actor, reason=reason)
+    message = DecisionInput(actor=intent.actor, reason=reason, label=intent.label)
     return await _decide(rt, intent, export, ExportWorkflow.cancel, message, "cancel")
 
 
@@ -68,7 +73,7 @@ async def retry(rt: Runtime, intent: Intent, export_id: str) -> Decided:
     """Resume the failed step of an export in ATTENTION_REQUIRED."""
     export = await guards.load(rt, intent.account_id, export_id)
     guards.check(machine.refuse_retry(export.status), export)
-    message = RetryInput(actor=intent.actor)
+    message = RetryInput(actor=intent.actor, label=intent.label)
     return await _decide(rt, intent, export, ExportWorkflow.retry, message, "retry")
 
 

@@ -39,6 +39,14 @@ def refused(refusal: machine.Refusal, export: ExportRecord) -> Conflict:
         }
     elif refusal.code == "PLAN_HASH_MISMATCH":
         details = {"currentPlanHash": export.plan_hash}
+    elif refusal == machine.ALREADY_APPROVED_BY_KEY:
+        details = {
+            "status": export.status,
+            "reason": "ALREADY_APPROVED_BY_THIS_KEY",
+            "approvalState": export.approval.get("state"),
+            "approvalsRequired": export.approval.get("approvalsRequired"),
+            "approvedBy": export.approval.get("approvedBy") or [],
+        }
     return Conflict(refusal.code, refusal.message, details=details)
 
 

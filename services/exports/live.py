@@ -32,8 +32,9 @@ class Live:
 
 
 def approval_document(approval: Approval) -> dict[str, Any]:
-    """The approval as the projection stores it: the state alone until someone decided."""
-    if approval.reviewer is None and approval.decidedAt is None:
+    """The approval as the projection stores it; one without a review policy and without a
+    decision (before the review policy existed) is the state alone, as it was stored then."""
+    if approval.approvalsRequired is None and approval.reviewer is None:
         return {"state": approval.state.value}
     return approval.model_dump(mode="json")
 

@@ -106,6 +106,8 @@ async def _start(rt: Runtime, intent: Intent, change: NewPlan) -> Planned:
             planTtlSeconds=settings.plan_ttl_seconds,
             ackWindowSeconds=settings.ack_window_seconds,
             retryBudgetSeconds=settings.retry_budget_seconds,
+            reviewDeadlineSeconds=settings.review_deadline_seconds,
+            reviewTwoKeysAboveUsd=settings.review_two_keys_above_usd,
         ),
         id=f"export-{export_id}",
         task_queue=settings.task_queue,

@@ -28,7 +28,8 @@ async def test_an_open_export_is_inspected_live_from_its_workflow(
     assert workflow["executionRequested"] is False
     # the live approval is the one the workflow holds, in the projection's shape
     state = await temporal_env.client.get_workflow_handle(f"export-{export_id}").query("state")
-    assert view["approval"] == {"state": state["approval"]["state"]} == {"state": "PENDING"}
+    assert view["approval"]["state"] == state["approval"]["state"] == "PENDING"
+    assert view["approval"]["approvalsRequired"] == state["approval"]["approvalsRequired"] == 1
     await terminate(temporal_env, export_id)
 
 
@@ -80,6 +81,6 @@ async def test_without_a_worker_inspect_falls_back_to_the_projection(
         assert view["workflow"]["running"] is None
         assert view["workflow"]["completedSteps"] is None
         assert view["status"] == "PLANNED"
-        assert view["approval"] == {"state": "NOT_REQUIRED"}
+        assert view["approval"]["state"] == "NOT_REQUIRED"
         assert [e["type"] for e in view["events"]] == ["EXPORT_PLANNED", "EXPORT_BATCH_CREATED"]
     await terminate(temporal_env, export_id)

@@ -60,7 +60,16 @@ async def test_list_never_shows_secret_or_hash(http: httpx.AsyncClient, tenant: 
     assert len(keys) == 5
     assert r.json()["nextCursor"] is None
     for key in keys:
-        assert set(key) == {"id", "accountId", "name", "prefix", "roles", "createdAt", "revokedAt"}
+        assert set(key) == {
+            "id",
+            "accountId",
+            "name",
+            "label",
+            "prefix",
+            "roles",
+            "createdAt",
+            "revokedAt",
+        }
     assert secret not in r.text
     assert hashlib.sha256(secret.encode()).hexdigest() not in r.text
     r = await http.get("/api/keys", params={"limit": 2}, headers=tenant.auth("admin"))
@@ -148,3 +157,41 @@ async def test_only_admins_manage_keys(http: httpx.AsyncClient, tenant: Tenant) 
         assert r.status_code == 403
         assert r.json()["details"]["requiredRole"] == "admin"
         assert (await http.get("/api/keys", headers=tenant.auth(role))).status_code == 403
+
+
+# ---- labels (issue 12): who a key stands for ------------------------------------------------
+
+
+async def test_a_key_carries_its_label_in_the_answer_and_the_list(
+    http: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    r = await create(http, tenant, name="reviewer-2", roles=["reviewer"], label="Dana Diaz")
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert (created["name"], created["label"]) == ("reviewer-2", "Dana Diaz")
+    r = await http.get("/api/keys", headers=tenant.auth("admin"))
+    listed = {k["id"]: k for k in r.json()["data"]}
+    assert listed[created["id"]]["label"] == "Dana Diaz"
+    # the fixture keys were made without a label: theirs is their name
+    assert all(k["label"] == k["name"] for k in listed.values() if k["id"] != created["id"])
+
+
+async def test_without_a_label_the_label_is_the_name(
+    http: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    r = await create(http, tenant, name="Integration bot")
+    assert r.status_code == 201, r.text
+    assert r.json()["label"] == "Integration bot"
+
+
+async def test_a_label_is_validated(http: httpx.AsyncClient, tenant: Tenant) -> None:
+    for bad in ("", "x" * 201, "Dana\nDiaz", "tab\there", "nul\u0000", "c1\u0085"):
+        r = await create(http, tenant, label=bad)
+        assert r.status_code == 400, (bad, r.text)
+        assert r.json()["errorCode"] == "VALIDATION_ERROR"
+        assert r.json()["details"]["issues"][0]["path"] == "label"
+    r = await create(http, tenant, label=None)
+    assert r.status_code == 201, r.text
+    r = await create(http, tenant, name="k", label="Zoë Ångström (QA) – \u65e5\u672c")
+    assert r.status_code == 201, r.text
+    assert r.json()["label"] == "Zoë Ångström (QA) – 日本"

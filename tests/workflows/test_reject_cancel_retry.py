@@ -33,7 +33,7 @@ from tests.workflows.standins import (
 from workflows.export import ExportWorkflow
 from workflows.messages import BrokerOutcome, DecisionInput, ExecutionRequest, RetryInput
 
-REVIEWER = DecisionInput(actor="key_reviewer", reason="wrong HTS")
+REVIEWER = DecisionInput(actor="key_reviewer", reason="wrong HTS", label="Dana Diaz")
 RETRY = RetryInput(actor="key_admin")
 # the steps called up to a send that fails for good
 FAILED_SEND = STEP_ACTIVITIES[:4]
@@ -98,8 +98,16 @@ async def test_reject_returns_rejected_and_closes_the_export(
     assert last.approval is not None
     assert last.approval.state == "REJECTED"
     assert last.approval.planHash == summary.planHash
+    assert last.approval.rejectedBy is not None
+    assert last.approval.rejectedBy.keyId == "key_reviewer"
+    assert last.approval.rejectedBy.label == "Dana Diaz"
+    assert last.approval.rejectedBy.reason == "wrong HTS"
     assert [(e.type, e.actor, e.data) for e in last.events] == [
-        ("EXPORT_REJECTED", "key_reviewer", {"reason": "wrong HTS"})
+        (
+            "EXPORT_REJECTED",
+            "key_reviewer",
+            {"reason": "wrong HTS", "keyId": "key_reviewer", "label": "Dana Diaz"},
+        )
     ]
 
 

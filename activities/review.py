@@ -1,0 +1,40 @@
+"""The review webhook: an account hears of a review that outlasted its deadline (issue 12)."""
+
+import httpx
+from temporalio import activity
+
+from activities.transports import post_signed
+from domain.wire import rfc3339
+from store.accounts import review_webhook
+from store.pool import Pool
+from workflows.messages import ReviewOverdueInput
+
+REVIEW_OVERDUE = "REVIEW_OVERDUE"
+
+
+class ReviewActivities:
+    """Tells the account's review webhook, signed like the broker webhooks (CONTRACT §11)."""
+
+    def __init__(self, pool: Pool, http: httpx.AsyncClient) -> None:
+        self.pool = pool
+        self.http = http
+
+    @activity.defn(name="notify_review_overdue")
+    async def notify_review_overdue(self, inp: ReviewOverdueInput) -> str:
+        """POST the overdue review to the account's webhook: DELIVERED, or NO_WEBHOOK when the
+        account has none. The Idempotency-Key is the same on every attempt for this deadline."""
+        async with self.pool.acquire() as conn:
+            hook = await review_webhook(conn, inp.accountId)
+        if hook is None:
+            return "NO_WEBHOOK"
+        payload = {
+            "type": REVIEW_OVERDUE,
+            "exportId": inp.exportId,
+            "accountId": inp.accountId,
+            "planHash": inp.planHash,
+            "waitingSince": rfc3339(inp.waitingSince),
+            "deadline": rfc3339(inp.deadline),
+        }
+        key = f"review-overdue-{inp.exportId}-{int(inp.deadline.timestamp() * 1000)}"
+        await post_signed(self.http, hook.url, hook.secret, payload, key)
+        return "DELIVERED"

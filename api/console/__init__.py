@@ -1,0 +1,1 @@
+"""The review console: server-rendered pages for compliance reviewers and operators."""

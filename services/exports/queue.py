@@ -1,0 +1,126 @@
+"""The review queue: exports awaiting a reviewer (oldest first) and exports that need attention,
+filtered by warehouse, broker and reason code."""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.status import ExportStatus as S
+from services.context import Runtime
+from store import console
+from store.records import ExportRecord
+
+QUEUE_LIMIT = 500
+TOP_CODES = 3
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One export in a queue, with what a reviewer sorts by."""
+
+    export: ExportRecord
+    waiting_since: datetime
+    age_seconds: float
+    value_usd: str
+    orders: int
+    reason_codes: list[tuple[str, int]]  # the most frequent first
+
+    @property
+    def codes(self) -> set[str]:
+        """Every reason code of the plan."""
+        return {code for code, _ in self.reason_codes}
+
+
+@dataclass(frozen=True)
+class Queues:
+    """Both sections of the queue page, and what the filters can choose from."""
+
+    awaiting: list[QueueItem]
+    attention: list[QueueItem]
+    warehouses: list[str]
+    brokers: list[str]
+    reason_codes: list[str]
+    names: console.AccountNames
+
+
+def _parse_time(value: Any, fallback: datetime) -> datetime:
+    if not isinstance(value, str):
+        return fallback
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return fallback
+
+
+def reason_counts(plan: dict[str, Any]) -> list[tuple[str, int]]:
+    """The plan's reason codes over all orders, the most frequent first (then by code)."""
+    counts = Counter(c for d in plan.get("decisions", []) for c in d.get("reasonCodes", []))
+    counts.update(f["code"] for f in plan.get("flags", []))
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _item(export: ExportRecord, now: datetime, since: datetime) -> QueueItem:
+    totals = export.plan.get("totals", {})
+    return QueueItem(
+        export=export,
+        waiting_since=since,
+        age_seconds=max((now - since).total_seconds(), 0.0),
+        value_usd=str(totals.get("valueUsd", "0")),
+        orders=int(totals.get("orders", len(export.order_ids))),
+        reason_codes=reason_counts(export.plan),
+    )
+
+
+async def queues(
+    rt: Runtime,
+    account_id: str,
+    *,
+    warehouse_id: str | None = None,
+    broker_id: str | None = None,
+    reason_code: str | None = None,
+) -> Queues:
+    """Exports awaiting review (PLANNED or AWAITING_APPROVAL with readiness REVIEW_REQUIRED),
+    waiting longest first, and exports in ATTENTION_REQUIRED, failing longest first."""
+    async with rt.pool.acquire() as conn:
+        now = await console.database_now(conn)
+        names = await console.account_names(conn, account_id)
+        review = await console.exports_in(
+            conn,
+            account_id,
+            [S.PLANNED, S.AWAITING_APPROVAL],
+            readiness="REVIEW_REQUIRED",
+            warehouse_id=None,
+            broker_id=None,
+            limit=QUEUE_LIMIT,
+        )
+        failing = await console.exports_in(
+            conn,
+            account_id,
+            [S.ATTENTION_REQUIRED],
+            readiness=None,
+            warehouse_id=None,
+            broker_id=None,
+            limit=QUEUE_LIMIT,
+        )
+    awaiting = [_item(e, now, _parse_time(e.plan.get("plannedAt"), e.created_at)) for e in review]
+    attention = [
+        _item(e, now, _parse_time((e.attention or {}).get("at"), e.updated_at)) for e in failing
+    ]
+    everything = awaiting + attention
+
+    def wanted(item: QueueItem) -> bool:
+        return (
+            (warehouse_id is None or item.export.warehouse_id == warehouse_id)
+            and (broker_id is None or item.export.broker_id == broker_id)
+            and (reason_code is None or reason_code in item.codes)
+        )
+
+    return Queues(
+        awaiting=sorted(filter(wanted, awaiting), key=lambda i: (i.waiting_since, i.export.id)),
+        attention=sorted(filter(wanted, attention), key=lambda i: (i.waiting_since, i.export.id)),
+        warehouses=sorted({i.export.warehouse_id for i in everything}),
+        brokers=sorted({i.export.broker_id for i in everything}),
+        reason_codes=sorted({c for i in everything for c in i.codes}),
+        names=names,
+    )
