@@ -17,6 +17,7 @@ from api.ratelimit import RateLimiter
 from api.routes import (
     brokers,
     callbacks,
+    events,
     exports,
     keys,
     orders,
@@ -25,6 +26,7 @@ from api.routes import (
     review,
     system,
     warehouses,
+    webhooks,
 )
 from config import __version__
 from config.settings import Settings
@@ -104,6 +106,8 @@ def create_app(settings: Settings) -> FastAPI:
         warehouses.router,
         brokers.router,
         keys.router,
+        webhooks.router,
+        events.router,
     ):
         app.include_router(router, responses=error_responses())
     app.include_router(console_pages.router)

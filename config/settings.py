@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 10.0
     webhook_timeout_seconds: float = 10.0
 
+    # webhook endpoints (events pushed to clients): loopback and private addresses are refused
+    # unless allowed (the dev stack and the tests allow them)
+    allow_private_urls: bool = False
+    webhook_retry_base_seconds: float = 1.0
+    webhook_retry_cap_seconds: float = 600.0
+    webhook_give_up_seconds: float = 72 * 3600  # retried for three days, then FAILED
+    outbox_poll_seconds: float = 0.5
+
     sandbox_broker_port: int = 8787
     temporal_port: int = 7233
     temporal_ui_port: int = 8233

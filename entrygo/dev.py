@@ -132,6 +132,8 @@ class DevStack:
             ENTRYGO_PORT=str(s.port),
             ENTRYGO_SMTP_PORT=str(s.smtp_port),
             ENTRYGO_PUBLIC_BASE_URL=s.public_base_url,
+            # on this machine webhook receivers run on loopback
+            ENTRYGO_ALLOW_PRIVATE_URLS=os.environ.get("ENTRYGO_ALLOW_PRIVATE_URLS", "true"),
         )
         demo = asyncio.run(self._migrate_and_seed())
         py = sys.executable

@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import build_activities
+from activities.outbox import Outbox
 from config.settings import Settings
 from config.temporal import connect_temporal
 from entrygo.gc_tuning import tune_gc
@@ -54,7 +55,10 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     worker = build_worker(client, settings.task_queue, build_activities(pool, settings))
     tune_gc()
+    # the webhook outbox is drained beside the activities (any number of workers may drain it)
+    outbox = asyncio.create_task(Outbox(pool, settings).run(stop))
     async with worker:
         log.info("worker polling %s", settings.task_queue)
         await stop.wait()
+    await outbox
     await pool.close()

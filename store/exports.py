@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.status import PRE_EXECUTION
+from store import webhooks
 from store.errors import NotFound
 from store.ids import new_id
 from store.records import EventRecord, ExportRecord
@@ -43,14 +44,17 @@ async def append_events(
     seq = await conn.fetchval(
         "SELECT coalesce(max(seq), 0) FROM export_events WHERE export_id = $1", export_id
     )
+    rows = [
+        (new_id("evt"), export_id, seq + n, e.dedupe_key, e.type, occurred_at, e.actor, e.data)
+        for n, e in enumerate(fresh, start=1)
+    ]
     await conn.executemany(
         """INSERT INTO export_events (id, export_id, seq, dedupe_key, type, occurred_at, actor, data)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        [
-            (new_id("evt"), export_id, seq + n, e.dedupe_key, e.type, occurred_at, e.actor, e.data)
-            for n, e in enumerate(fresh, start=1)
-        ],
+        rows,
     )
+    # in the same transaction: an event is never without its webhook deliveries
+    await webhooks.enqueue(conn, [row[0] for row in rows])
     return len(fresh)
 
 

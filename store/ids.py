@@ -7,7 +7,7 @@ import time
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: sorts like the number
 
 PREFIXES = frozenset(
-    {"acc", "key", "wh", "br", "prod", "ord", "exp", "cp", "art", "ntf", "bsub", "evt"}
+    {"acc", "key", "wh", "br", "prod", "ord", "exp", "cp", "art", "ntf", "bsub", "evt", "whe"}
 )
 
 

@@ -96,6 +96,7 @@ def settings(database_url: str, temporal_env: WorkflowEnvironment, task_queue: s
         data_dir=ROOT / ".entrygo" / "test",
         temporal_call_timeout_seconds=5.0,
         execute_wait_seconds=5.0,
+        allow_private_urls=True,  # receivers in tests listen on loopback
     )
 
 

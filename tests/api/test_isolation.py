@@ -57,6 +57,10 @@ PATH_ID_CALLS = [
     ("POST", "/api/exports/{export_id}/broker-outcome", "executed"),
     ("GET", "/api/customs-packages/{package_id}", "package"),
     ("GET", "/api/artifacts/{artifact_id}/content", "artifact"),
+    ("GET", "/api/webhook-endpoints/{endpoint_id}", "webhook_endpoint"),
+    ("PATCH", "/api/webhook-endpoints/{endpoint_id}", "webhook_endpoint"),
+    ("DELETE", "/api/webhook-endpoints/{endpoint_id}", "webhook_endpoint"),
+    ("GET", "/api/webhook-endpoints/{endpoint_id}/deliveries", "webhook_endpoint"),
     ("POST", "/api/brokers/{broker_id}/callbacks", "webhook_broker"),
 ]
 
@@ -67,6 +71,7 @@ def body_for(path: str, victim: Account, target: str) -> dict[str, Any] | None:
     return {
         "{warehouse_id}": {"name": "taken over"},
         "{broker_id}": {"name": "taken over"},
+        "{endpoint_id}": {"description": "taken over"},
         "approve": {"planHash": victim.plan_hashes.get(target, "sha256:" + "0" * 64)},
         "reject": {"reason": "taken over"},
         "cancel": {"reason": "taken over"},

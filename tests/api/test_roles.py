@@ -112,6 +112,14 @@ async def _delete_key(c: Ctx) -> Call:
     return Call(f"/api/keys/{await c.key_id()}")
 
 
+async def _delete_endpoint(c: Ctx) -> Call:
+    endpoint = c.me.ids["webhook_endpoint"]
+    if c.allowed:  # a fresh one to delete, so the shared one stays for the other calls
+        r = await c.http.post("/api/webhook-endpoints", headers=c.me.auth("admin"), json=HOOK)
+        endpoint = r.json()["id"]
+    return Call(f"/api/webhook-endpoints/{endpoint}")
+
+
 def _fixed(make: Callable[[Ctx], Call]) -> Builder:
     async def build(c: Ctx) -> Call:
         return make(c)
@@ -121,6 +129,7 @@ def _fixed(make: Callable[[Ctx], Call]) -> Builder:
 
 WAREHOUSE = {"address": {"line1": "Hamnv 1", "city": "Goteborg", "country": "SE"}}
 EMAIL = {"type": "email", "recipientEmail": "b@example.com"}
+HOOK = {"url": "http://127.0.0.1:9/hooks", "secret": "role-test-secret-0123456789"}
 
 BUILDERS: dict[tuple[str, str], Builder] = {
     ("GET", "/api/system/health"): _fixed(lambda c: Call("/api/system/health")),
@@ -211,6 +220,21 @@ BUILDERS: dict[tuple[str, str], Builder] = {
     ),
     ("GET", "/api/keys"): _fixed(lambda c: Call("/api/keys")),
     ("DELETE", "/api/keys/{key_id}"): _delete_key,
+    ("POST", "/api/webhook-endpoints"): _fixed(lambda c: Call("/api/webhook-endpoints", HOOK, 201)),
+    ("GET", "/api/webhook-endpoints"): _fixed(lambda c: Call("/api/webhook-endpoints")),
+    ("GET", "/api/webhook-endpoints/{endpoint_id}"): _fixed(
+        lambda c: Call(f"/api/webhook-endpoints/{c.me.ids['webhook_endpoint']}")
+    ),
+    ("PATCH", "/api/webhook-endpoints/{endpoint_id}"): _fixed(
+        lambda c: Call(
+            f"/api/webhook-endpoints/{c.me.ids['webhook_endpoint']}", {"description": c.tag}
+        )
+    ),
+    ("DELETE", "/api/webhook-endpoints/{endpoint_id}"): _delete_endpoint,
+    ("GET", "/api/webhook-endpoints/{endpoint_id}/deliveries"): _fixed(
+        lambda c: Call(f"/api/webhook-endpoints/{c.me.ids['webhook_endpoint']}/deliveries")
+    ),
+    ("GET", "/api/events"): _fixed(lambda c: Call("/api/events")),
 }
 
 

@@ -27,7 +27,7 @@ from config.settings import Settings
 from entrygo.worker import build_worker
 from sandbox.smtp_sink import SmtpSink
 from signing import SIGNATURE_HEADER, sign
-from store import accounts
+from store import accounts, webhooks
 from store.products import upsert_products
 from store.reference import create_broker, create_warehouse
 from tests.conftest import GOOD_PRODUCT, REVIEW_PRODUCT, Tenant, World, eventually, make_tenant
@@ -168,6 +168,9 @@ async def populate(http: httpx.AsyncClient, pool: asyncpg.Pool, label: str) -> A
             ],
         )
         spare, _ = await accounts.create_key(conn, tenant.account_id, f"spare-{tag}", ["reviewer"])
+        endpoint = await webhooks.create_endpoint(
+            conn, tenant.account_id, f"http://127.0.0.1:9/hooks-{tag}", webhook_secret, None, tag
+        )
     world = World(tenant, warehouse.id, broker.id, {p.externalId: p.id for p in products})
     account = Account(tenant, world, {}, {}, webhook_secret)
     ready = await plan(http, account, SKU_READY)
@@ -181,6 +184,7 @@ async def populate(http: httpx.AsyncClient, pool: asyncpg.Pool, label: str) -> A
         "broker": broker.id,
         "webhook_broker": hook_broker.id,
         "key": spare.id,
+        "webhook_endpoint": endpoint.id,
         "planned": ready["exportId"],
         "review": review["exportId"],
         "executed": done["exportId"],
@@ -233,6 +237,9 @@ async def snapshot(http: httpx.AsyncClient, account: Account) -> dict[str, Any]:
         )
     for kind, path in (("warehouse", "warehouses"), ("broker", "brokers")):
         seen[kind] = (await http.get(f"/api/{path}/{account.ids[kind]}", headers=headers)).json()
+    seen["webhook_endpoint"] = (
+        await http.get(f"/api/webhook-endpoints/{account.ids['webhook_endpoint']}", headers=headers)
+    ).json()
     keys = (await http.get("/api/keys", headers=headers)).json()["data"]
     seen["keys"] = sorted((k["id"], k["revokedAt"]) for k in keys)
     for role in ROLES:
@@ -278,6 +285,13 @@ REQUIRED_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/api/keys"): "admin",
     ("GET", "/api/keys"): "admin",
     ("DELETE", "/api/keys/{key_id}"): "admin",
+    ("POST", "/api/webhook-endpoints"): "admin",
+    ("GET", "/api/webhook-endpoints"): "admin",
+    ("GET", "/api/webhook-endpoints/{endpoint_id}"): "admin",
+    ("PATCH", "/api/webhook-endpoints/{endpoint_id}"): "admin",
+    ("DELETE", "/api/webhook-endpoints/{endpoint_id}"): "admin",
+    ("GET", "/api/webhook-endpoints/{endpoint_id}/deliveries"): "admin",
+    ("GET", "/api/events"): "any",
 }
 
 

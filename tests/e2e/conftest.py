@@ -170,6 +170,9 @@ async def stack(settings: Settings, tmp_path_factory: Any) -> AsyncIterator[Stac
         "ENTRYGO_SMTP_PORT": str(ports["smtp"]),
         "ENTRYGO_PUBLIC_BASE_URL": api_url,
         "ENTRYGO_LOG_LEVEL": "WARNING",
+        "ENTRYGO_ALLOW_PRIVATE_URLS": "true",
+        # a receiver that was down is retried within seconds here (minutes in production)
+        "ENTRYGO_WEBHOOK_RETRY_CAP_SECONDS": "2",
         "PYTHONPATH": str(ROOT),
     }
     stack = Stack(

@@ -1,0 +1,132 @@
+"""The webhook outbox, drained by the worker: every export event, signed and POSTed to each
+endpoint that wants it, at least once, in seq order per export.
+
+Deliveries are rows written with their event (store/webhooks.py), so a crash of the worker or
+the API loses none. A sender leases a delivery before it sends; one that dies mid-send leaves
+the lease to lapse and the delivery is sent again (receivers dedupe by `eventId`). A failed
+attempt is retried with capped exponential backoff and jitter until `webhook_give_up_seconds`.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import socket
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from config.settings import Settings
+from domain.addresses import is_public, literal_ip
+from domain.wire import wire_value
+from signing import SIGNATURE_HEADER, sign
+from store import webhooks
+from store.webhooks import DueDelivery
+
+log = logging.getLogger("entrygo.outbox")
+
+BATCH = 20
+LEASE_MARGIN_SECONDS = 5.0  # a lease outlives the POST's timeout by this much
+
+
+class AddressRefused(Exception):
+    """The endpoint resolves to an address webhooks may not reach."""
+
+
+def backoff(attempts: int, base: float, cap: float) -> float:
+    """Seconds before the next attempt: exponential in the attempts made, capped, jittered."""
+    ceiling = float(min(cap, base * 2 ** max(attempts - 1, 0)))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311  (jitter, not a secret)
+
+
+async def check_address(url: str, allow_private: bool) -> None:
+    """Resolve the URL's host and refuse it when any address is not public (unless allowed)."""
+    if allow_private:
+        return
+    host = urlsplit(url).hostname or ""
+    literal = literal_ip(host)
+    if literal is not None:
+        addresses = [literal]
+    else:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+        except socket.gaierror as exc:
+            raise AddressRefused(f"{host} does not resolve") from exc
+        addresses = [str(info[4][0]) for info in infos]
+    refused = [a for a in addresses if not is_public(a)]
+    if refused or not addresses:
+        raise AddressRefused(f"{host} resolves to a non-public address ({', '.join(refused)})")
+
+
+class Outbox:
+    """Sends due deliveries until stopped."""
+
+    def __init__(self, pool: Any, settings: Settings, http: httpx.AsyncClient | None = None):
+        self.pool = pool
+        self.settings = settings
+        self.http = http or httpx.AsyncClient(
+            timeout=settings.webhook_timeout_seconds, follow_redirects=False
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Drain until `stop` is set; a database outage pauses it, never ends it."""
+        while not stop.is_set():
+            try:
+                sent = await self.drain_once()
+            except Exception:
+                log.warning("webhook outbox could not drain", exc_info=True)
+                sent = 0
+            if sent == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.settings.outbox_poll_seconds)
+        await self.http.aclose()
+
+    async def drain_once(self) -> int:
+        """Send one batch of due deliveries; returns how many were attempted."""
+        async with self.pool.acquire() as conn:
+            lease = self.settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS
+            due = await webhooks.claim_due(conn, BATCH, lease)
+        if due:
+            await asyncio.gather(*(self._deliver(d) for d in due))
+        return len(due)
+
+    async def _deliver(self, delivery: DueDelivery) -> None:
+        body = json.dumps(delivery.event, separators=(",", ":"), default=wire_value).encode()
+        status: int | None = None
+        try:
+            await check_address(delivery.url, self.settings.allow_private_urls)
+            headers = {
+                "content-type": "application/json",
+                "EntryGo-Event-Id": delivery.event["eventId"],
+                SIGNATURE_HEADER: sign(delivery.secret, body, int(time.time())),
+            }
+            response = await self.http.post(delivery.url, content=body, headers=headers)
+            status = response.status_code
+            if response.is_success:
+                async with self.pool.acquire() as conn:
+                    await webhooks.mark_delivered(conn, delivery.id, status)
+                return
+            error = f"HTTP {status}"
+        except AddressRefused as exc:
+            async with self.pool.acquire() as conn:  # never retried: the address will not change
+                await webhooks.mark_failed(conn, delivery.id, str(exc), None, None)
+            return
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:300]
+        await self._failed(delivery, error, status)
+
+    async def _failed(self, delivery: DueDelivery, error: str, status: int | None) -> None:
+        age = (datetime.now(UTC) - delivery.created_at).total_seconds()
+        retry: float | None = backoff(
+            delivery.attempts,
+            self.settings.webhook_retry_base_seconds,
+            self.settings.webhook_retry_cap_seconds,
+        )
+        if age > self.settings.webhook_give_up_seconds:
+            retry = None
+        async with self.pool.acquire() as conn:
+            await webhooks.mark_failed(conn, delivery.id, error, status, retry)

@@ -1,0 +1,33 @@
+"""Which network addresses an outbound webhook may reach: public ones only (pure)."""
+
+import ipaddress
+
+
+def is_public(address: str) -> bool:
+    """False for loopback, private, link-local (the cloud metadata address among them),
+    multicast, reserved, unspecified and shared-address-space addresses, and for text that is not
+    an IP address."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or ip in ipaddress.ip_network("100.64.0.0/10")
+    )
+
+
+def literal_ip(host: str) -> str | None:
+    """The host as an IP address when it is one (brackets of IPv6 removed), else None."""
+    candidate = host.strip("[]")
+    try:
+        return str(ipaddress.ip_address(candidate.split("%", 1)[0]))
+    except ValueError:
+        return None

@@ -1,0 +1,80 @@
+"""The account-wide event feed: every export's events in one stable order, as pages and as a
+server-sent event stream (issue 13)."""
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from services.context import Runtime
+from services.errors import Invalid, Issue
+from store import webhooks
+from store.webhooks import FeedEvent
+
+CURSOR = re.compile(r"^(\d{1,20})\.([A-Za-z0-9_]{1,64})\.(\d{1,9})$")
+CURSOR_PATTERN = CURSOR.pattern
+STREAM_BATCH = 100
+HEARTBEAT_SECONDS = 15.0
+
+
+Position = tuple[str, str, int]
+
+
+def parse_cursor(cursor: str | None, field: str = "after") -> Position | None:
+    """The (transaction, export, seq) of a cursor; Invalid when it is not one."""
+    if cursor is None or cursor == "":
+        return None
+    found = CURSOR.match(cursor)
+    if found is None:
+        raise Invalid([Issue(path=field, message="not a feed cursor", code="invalid_cursor")])
+    return found.group(1), found.group(2), int(found.group(3))
+
+
+def event_view(event: FeedEvent) -> dict[str, Any]:
+    """A feed event in the contract's event shape, with its export and cursor."""
+    return {
+        "id": event.id,
+        "exportId": event.export_id,
+        "seq": event.seq,
+        "type": event.type,
+        "occurredAt": event.occurred_at,
+        "actor": event.actor,
+        "data": event.data,
+        "cursor": event.position,
+    }
+
+
+async def page(
+    rt: Runtime, account_id: str, after: Position | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the feed and the cursor to continue from (the last event's; the same cursor
+    when the page is empty, so a client polls with it)."""
+    async with rt.pool.acquire() as conn:
+        events = await webhooks.feed(conn, account_id, after, limit)
+    data = [event_view(e) for e in events]
+    if events:
+        return data, events[-1].position
+    return data, ".".join(map(str, after)) if after else None
+
+
+async def stream(
+    rt: Runtime, account_id: str, after: Position | None, stopped: Any
+) -> AsyncIterator[dict[str, Any] | None]:
+    """Feed events as they become readable, for as long as `stopped()` is false; None is a
+    heartbeat (nothing new for a while)."""
+    quiet = 0.0
+    poll = rt.settings.outbox_poll_seconds
+    while not await stopped():
+        async with rt.pool.acquire() as conn:
+            events = await webhooks.feed(conn, account_id, after, STREAM_BATCH)
+        for event in events:
+            yield event_view(event)
+        if events:
+            after = parse_cursor(events[-1].position)
+            quiet = 0.0
+            continue
+        await asyncio.sleep(poll)
+        quiet += poll
+        if quiet >= HEARTBEAT_SECONDS:
+            quiet = 0.0
+            yield None

@@ -1,0 +1,321 @@
+"""Webhook endpoints, their delivery outbox, and the account-wide event feed."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from store.errors import NotFound
+from store.ids import new_id
+
+
+@dataclass(frozen=True)
+class EndpointRecord:
+    """A webhook endpoint (its secret is read only by the sender)."""
+
+    id: str
+    account_id: str
+    url: str
+    event_types: list[str] | None
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """One event's delivery to one endpoint."""
+
+    id: int
+    endpoint_id: str
+    event_id: str
+    export_id: str
+    seq: int
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    last_status_code: int | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    """A claimed delivery with what sending it needs."""
+
+    id: int
+    url: str
+    secret: str
+    attempts: int
+    created_at: datetime
+    event: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    """An event of the account-wide feed with its position."""
+
+    position: str
+    id: str
+    export_id: str
+    seq: int
+    type: str
+    occurred_at: datetime
+    actor: str
+    data: dict[str, Any]
+
+
+def _endpoint(row: Any) -> EndpointRecord:
+    return EndpointRecord(
+        id=row["id"],
+        account_id=row["account_id"],
+        url=row["url"],
+        event_types=list(row["event_types"]) if row["event_types"] is not None else None,
+        description=row["description"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+async def create_endpoint(
+    conn: Any,
+    account_id: str,
+    url: str,
+    secret: str,
+    event_types: list[str] | None,
+    description: str | None,
+) -> EndpointRecord:
+    """A new endpoint; it receives the events appended from now on."""
+    row = await conn.fetchrow(
+        """INSERT INTO webhook_endpoints (id, account_id, url, secret, event_types, description)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING *""",
+        new_id("whe"),
+        account_id,
+        url,
+        secret,
+        event_types,
+        description,
+    )
+    return _endpoint(row)
+
+
+async def get_endpoint(conn: Any, account_id: str, endpoint_id: str) -> EndpointRecord:
+    """An endpoint of the account (NotFound otherwise, or once deleted)."""
+    row = await conn.fetchrow(
+        """SELECT * FROM webhook_endpoints
+           WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL""",
+        endpoint_id,
+        account_id,
+    )
+    if row is None:
+        raise NotFound("webhookEndpoint")
+    return _endpoint(row)
+
+
+async def list_endpoints(
+    conn: Any, account_id: str, after: str | None, limit: int
+) -> list[EndpointRecord]:
+    """The account's endpoints by id."""
+    rows = await conn.fetch(
+        """SELECT * FROM webhook_endpoints
+           WHERE account_id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR id > $2)
+           ORDER BY id LIMIT $3""",
+        account_id,
+        after,
+        limit,
+    )
+    return [_endpoint(r) for r in rows]
+
+
+async def update_endpoint(
+    conn: Any,
+    account_id: str,
+    endpoint_id: str,
+    fields: dict[str, Any],
+) -> EndpointRecord:
+    """Change the fields given (url, secret, eventTypes, description); one fixed statement."""
+    row = await conn.fetchrow(
+        """UPDATE webhook_endpoints SET
+               url = CASE WHEN $3 THEN $4 ELSE url END,
+               secret = CASE WHEN $5 THEN $6 ELSE secret END,
+               event_types = CASE WHEN $7 THEN $8::text[] ELSE event_types END,
+               description = CASE WHEN $9 THEN $10 ELSE description END,
+               updated_at = now()
+           WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL RETURNING *""",
+        endpoint_id,
+        account_id,
+        "url" in fields,
+        fields.get("url"),
+        "secret" in fields,
+        fields.get("secret"),
+        "eventTypes" in fields,
+        fields.get("eventTypes"),
+        "description" in fields,
+        fields.get("description"),
+    )
+    if row is None:
+        raise NotFound("webhookEndpoint")
+    return _endpoint(row)
+
+
+async def delete_endpoint(conn: Any, account_id: str, endpoint_id: str) -> EndpointRecord:
+    """Stop an endpoint: nothing more is queued for it, and what is pending is dropped."""
+    found = await get_endpoint(conn, account_id, endpoint_id)
+    await conn.execute(
+        "UPDATE webhook_endpoints SET deleted_at = now(), updated_at = now() WHERE id = $1",
+        endpoint_id,
+    )
+    await conn.execute(
+        """UPDATE webhook_deliveries SET status = 'FAILED', last_error = 'endpoint deleted'
+           WHERE endpoint_id = $1 AND status = 'PENDING'""",
+        endpoint_id,
+    )
+    return found
+
+
+async def enqueue(conn: Any, event_ids: list[str]) -> None:
+    """Queue the given events for every live endpoint of their account that wants their type
+    (called in the transaction that appends them)."""
+    await conn.execute(
+        """INSERT INTO webhook_deliveries (endpoint_id, event_id, export_id, seq, event_type)
+           SELECT w.id, e.id, e.export_id, e.seq, e.type
+           FROM export_events e
+           JOIN exports x ON x.id = e.export_id
+           JOIN webhook_endpoints w ON w.account_id = x.account_id AND w.deleted_at IS NULL
+                AND (w.event_types IS NULL OR e.type = any(w.event_types))
+           WHERE e.id = any($1::text[])
+           ON CONFLICT (endpoint_id, event_id) DO NOTHING""",
+        event_ids,
+    )
+
+
+async def list_deliveries(
+    conn: Any, endpoint_id: str, before: int | None, limit: int
+) -> list[DeliveryRecord]:
+    """An endpoint's deliveries, newest first."""
+    rows = await conn.fetch(
+        """SELECT id, endpoint_id, event_id, export_id, seq, event_type, status, attempts,
+                  next_attempt_at, last_error, last_status_code, created_at, delivered_at
+           FROM webhook_deliveries
+           WHERE endpoint_id = $1 AND ($2::bigint IS NULL OR id < $2)
+           ORDER BY id DESC LIMIT $3""",
+        endpoint_id,
+        before,
+        limit,
+    )
+    return [DeliveryRecord(**dict(r)) for r in rows]
+
+
+_CLAIM = """
+WITH heads AS (
+    -- the first undelivered event of each (endpoint, export): later ones wait for it
+    SELECT DISTINCT ON (endpoint_id, export_id) id, next_attempt_at, leased_until
+    FROM webhook_deliveries
+    WHERE status = 'PENDING'
+    ORDER BY endpoint_id, export_id, seq
+),
+due AS (
+    SELECT d.id FROM webhook_deliveries d JOIN heads h ON h.id = d.id
+    WHERE h.next_attempt_at <= now() AND (h.leased_until IS NULL OR h.leased_until < now())
+    ORDER BY h.next_attempt_at
+    LIMIT $1
+    FOR UPDATE OF d SKIP LOCKED
+)
+UPDATE webhook_deliveries d
+SET leased_until = now() + make_interval(secs => $2), attempts = d.attempts + 1
+FROM due WHERE d.id = due.id
+RETURNING d.id, d.endpoint_id, d.event_id, d.attempts, d.created_at
+"""
+
+
+async def claim_due(conn: Any, limit: int, lease_seconds: float) -> list[DueDelivery]:
+    """Lease up to `limit` deliveries that are due and first in line for their export; a
+    sender that dies leaves its lease to lapse, and the delivery is tried again."""
+    async with conn.transaction():
+        claimed = await conn.fetch(_CLAIM, limit, float(lease_seconds))
+    if not claimed:
+        return []
+    rows = await conn.fetch(
+        """SELECT d.id, w.url, w.secret, e.id AS event_id, e.export_id, e.seq, e.type,
+                  e.occurred_at, e.data
+           FROM webhook_deliveries d
+           JOIN webhook_endpoints w ON w.id = d.endpoint_id
+           JOIN export_events e ON e.id = d.event_id
+           WHERE d.id = any($1::bigint[])""",
+        [r["id"] for r in claimed],
+    )
+    meta = {r["id"]: r for r in claimed}
+    return [
+        DueDelivery(
+            id=r["id"],
+            url=r["url"],
+            secret=r["secret"],
+            attempts=meta[r["id"]]["attempts"],
+            created_at=meta[r["id"]]["created_at"],
+            event={
+                "eventId": r["event_id"],
+                "type": r["type"],
+                "exportId": r["export_id"],
+                "seq": r["seq"],
+                "createdAt": r["occurred_at"],
+                "data": r["data"],
+            },
+        )
+        for r in rows
+    ]
+
+
+async def mark_delivered(conn: Any, delivery_id: int, status_code: int) -> None:
+    """The receiver answered 2xx."""
+    await conn.execute(
+        """UPDATE webhook_deliveries SET status = 'DELIVERED', delivered_at = now(),
+               leased_until = NULL, last_status_code = $2, last_error = NULL
+           WHERE id = $1""",
+        delivery_id,
+        status_code,
+    )
+
+
+async def mark_failed(
+    conn: Any,
+    delivery_id: int,
+    error: str,
+    status_code: int | None,
+    retry_in_seconds: float | None,
+) -> None:
+    """The attempt failed: try again after `retry_in_seconds`, or give up (None)."""
+    await conn.execute(
+        """UPDATE webhook_deliveries SET
+               status = CASE WHEN $4::float8 IS NULL THEN 'FAILED' ELSE 'PENDING' END,
+               next_attempt_at = now() + make_interval(secs => coalesce($4::float8, 0)),
+               leased_until = NULL, last_error = $2, last_status_code = $3
+           WHERE id = $1""",
+        delivery_id,
+        error[:1000],
+        status_code,
+        retry_in_seconds,
+    )
+
+
+_FEED = """
+SELECT e.txid::text || '.' || e.export_id || '.' || e.seq AS position, e.id, e.export_id, e.seq,
+       e.type, e.occurred_at, e.actor, e.data
+FROM export_events e JOIN exports x ON x.id = e.export_id
+WHERE x.account_id = $1
+  AND e.txid < pg_snapshot_xmin(pg_current_snapshot())
+  AND ($2::text IS NULL OR (e.txid, e.export_id, e.seq) > ($2::text::xid8, $3::text, $4::int))
+ORDER BY e.txid, e.export_id, e.seq
+LIMIT $5
+"""
+
+
+async def feed(
+    conn: Any, account_id: str, after: tuple[str, str, int] | None, limit: int
+) -> list[FeedEvent]:
+    """Events of every export of the account after a position (transaction, export, seq), in a
+    stable order: only events whose transaction is older than every running one are served, so
+    none can appear later before a position already read."""
+    txid, export_id, seq = after if after is not None else (None, None, None)
+    rows = await conn.fetch(_FEED, account_id, txid, export_id, seq, limit)
+    return [FeedEvent(**dict(r)) for r in rows]
