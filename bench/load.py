@@ -11,15 +11,18 @@ fails or sticks), p50/p99 per endpoint and the memory figures against the target
 import argparse
 import asyncio
 import itertools
+import json
 import os
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 import httpx
+import uvicorn
 
 from bench.flow import ExportClient, FlowError, Timings, percentile
-from bench.stack import BenchStack, running_stack
+from bench.stack import BenchStack, free_port, running_stack
 from entrygo.seed import demo_products
 
 TARGET_MEMORY_GROWTH = 0.20
@@ -35,6 +38,40 @@ class Load:
         self.flows: list[tuple[float, float, bool]] = []  # (finished at, seconds, review)
         self.stop = asyncio.Event()
         self.counter = itertools.count()
+        # webhook deliveries: (received at, seconds from the event's time to its arrival)
+        self.deliveries: list[tuple[float, float]] = []
+        self.delivered_ids: set[str] = set()
+
+
+WEBHOOK_SECRET = "bench-webhook-secret-0123456789"  # noqa: S105  (a local receiver of the run)
+
+
+def webhook_receiver(load: Load) -> Any:
+    """A client's webhook receiver: records each first arrival's lag behind its event."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def receive(request: Request) -> Response:
+        event = json.loads(await request.body())
+        if event["eventId"] not in load.delivered_ids:
+            load.delivered_ids.add(event["eventId"])
+            created = datetime.fromisoformat(event["createdAt"].replace("Z", "+00:00"))
+            load.deliveries.append((time.monotonic(), time.time() - created.timestamp()))
+        return Response(status_code=204)
+
+    return Starlette(routes=[Route("/hooks", receive, methods=["POST"])])
+
+
+async def subscribe(http: httpx.AsyncClient, demo: dict[str, Any], url: str) -> None:
+    """Register the receiver for every event of the demo account."""
+    r = await http.post(
+        "/api/webhook-endpoints",
+        json={"url": url, "secret": WEBHOOK_SECRET},
+        headers={"authorization": f"Bearer {demo['keys']['admin']}"},
+    )
+    r.raise_for_status()
 
 
 async def review_product(http: httpx.AsyncClient, demo: dict[str, Any]) -> str:
@@ -88,7 +125,13 @@ async def run_load(stack: BenchStack, args: argparse.Namespace) -> bool:
     load = Load()
     limits = httpx.Limits(max_connections=args.clients * 2 + 10)
     every = round(1 / args.review_share) if args.review_share > 0 else 0
+    port = free_port()
+    receiver = uvicorn.Server(
+        uvicorn.Config(webhook_receiver(load), host="127.0.0.1", port=port, log_level="warning")
+    )
+    receiving = asyncio.create_task(receiver.serve())
     async with httpx.AsyncClient(base_url=stack.base_url, timeout=60, limits=limits) as http:
+        await subscribe(http, stack.demo, f"http://127.0.0.1:{port}/hooks")
         products = (stack.demo["productIds"][0], await review_product(http, stack.demo))
         clients = [
             ExportClient(http, stack.demo, load.timings, poll_s=args.poll)
@@ -112,10 +155,18 @@ async def run_load(stack: BenchStack, args: argparse.Namespace) -> bool:
         drain_started = time.monotonic()
         await asyncio.gather(*tasks)
         drain_s = time.monotonic() - drain_started
-        await asyncio.sleep(2)  # broker callbacks of the last flows
+        await asyncio.sleep(2)  # broker callbacks of the last flows, their webhooks
         idle = rss(stack)
         broker = (await http.get(f"{stack.broker_url}/_sandbox/stats")).json()
+    receiver.should_exit = True
+    await receiving
     measured = [f for f in load.flows if window_start <= f[0] <= window_end]
+    lags = [lag for at, lag in load.deliveries if window_start <= at <= window_end]
+    print(
+        f"webhook deliveries in the window: {len(lags)}, lag from event to receiver "
+        f"p50 {percentile(lags, 50) * 1000:.0f} ms p99 {percentile(lags, 99) * 1000:.0f} ms "
+        f"(the outbox polls every {stack.settings.outbox_poll_seconds:.1f} s when idle)"
+    )
     return report(args, load, measured, (after_warmup, at_end, idle), series, broker, drain_s)
 
 

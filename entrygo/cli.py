@@ -105,6 +105,28 @@ def worker() -> None:
     asyncio.run(run_worker(load_settings()))
 
 
+@app.command()
+def mcp(
+    http: Annotated[bool, typer.Option("--http", help="streamable HTTP instead of stdio")] = False,
+    host: Annotated[str, typer.Option(help="with --http: the address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="with --http: the port to listen on")] = 3001,
+) -> None:
+    """The MCP server for agents: the lifecycle as tools, a client of the HTTP API (reads
+    ENTRYGO_BASE_URL and ENTRYGO_API_KEY; needs no database or Temporal)."""
+    from entrygo_client import AsyncEntryGo  # noqa: PLC0415
+
+    from entrygo_mcp.server import run_http, run_stdio  # noqa: PLC0415
+
+    async def serve() -> None:
+        async with AsyncEntryGo() as client:
+            if http:
+                await run_http(client, host, port)
+            else:
+                await run_stdio(client)
+
+    asyncio.run(serve())
+
+
 @app.command("migrate")
 def migrate_cmd() -> None:
     """Apply pending database migrations."""
