@@ -25,7 +25,7 @@ def parse_cursor(cursor: str | None, field: str = "after") -> Position | None:
     if cursor is None or cursor == "":
         return None
     found = CURSOR.match(cursor)
-    if found is None:
+    if found is None or int(found.group(1)) >= 2**64:  # a transaction id is 64 bits
         raise Invalid([Issue(path=field, message="not a feed cursor", code="invalid_cursor")])
     return found.group(1), found.group(2), int(found.group(3))
 

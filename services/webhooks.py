@@ -100,6 +100,7 @@ def endpoint_view(row: EndpointRecord) -> dict[str, Any]:
         "description": row.description,
         "createdAt": row.created_at,
         "updatedAt": row.updated_at,
+        "deletedAt": row.deleted_at,
     }
 
 

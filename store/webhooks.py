@@ -19,6 +19,7 @@ class EndpointRecord:
     description: str | None
     created_at: datetime
     updated_at: datetime
+    deleted_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ def _endpoint(row: Any) -> EndpointRecord:
         description=row["description"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        deleted_at=row["deleted_at"],
     )
 
 
@@ -100,13 +102,16 @@ async def create_endpoint(
     return _endpoint(row)
 
 
-async def get_endpoint(conn: Any, account_id: str, endpoint_id: str) -> EndpointRecord:
-    """An endpoint of the account (NotFound otherwise, or once deleted)."""
+async def get_endpoint(
+    conn: Any, account_id: str, endpoint_id: str, *, deleted: bool = False
+) -> EndpointRecord:
+    """An endpoint of the account (NotFound otherwise, and once deleted unless `deleted`)."""
     row = await conn.fetchrow(
         """SELECT * FROM webhook_endpoints
-           WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL""",
+           WHERE id = $1 AND account_id = $2 AND ($3 OR deleted_at IS NULL)""",
         endpoint_id,
         account_id,
+        deleted,
     )
     if row is None:
         raise NotFound("webhookEndpoint")
@@ -116,7 +121,7 @@ async def get_endpoint(conn: Any, account_id: str, endpoint_id: str) -> Endpoint
 async def list_endpoints(
     conn: Any, account_id: str, after: str | None, limit: int
 ) -> list[EndpointRecord]:
-    """The account's endpoints by id."""
+    """The account's endpoints by id (deleted ones are gone)."""
     rows = await conn.fetch(
         """SELECT * FROM webhook_endpoints
            WHERE account_id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR id > $2)
@@ -160,10 +165,14 @@ async def update_endpoint(
 
 
 async def delete_endpoint(conn: Any, account_id: str, endpoint_id: str) -> EndpointRecord:
-    """Stop an endpoint: nothing more is queued for it, and what is pending is dropped."""
-    found = await get_endpoint(conn, account_id, endpoint_id)
-    await conn.execute(
-        "UPDATE webhook_endpoints SET deleted_at = now(), updated_at = now() WHERE id = $1",
+    """Stop an endpoint: nothing more is queued for it, and what is pending is dropped.
+    Deleting it again changes nothing (and answers the same); reading it answers NotFound."""
+    found = await get_endpoint(conn, account_id, endpoint_id, deleted=True)
+    if found.deleted_at is not None:
+        return found
+    row = await conn.fetchrow(
+        """UPDATE webhook_endpoints SET deleted_at = now(), updated_at = now()
+           WHERE id = $1 RETURNING *""",
         endpoint_id,
     )
     await conn.execute(
@@ -171,7 +180,7 @@ async def delete_endpoint(conn: Any, account_id: str, endpoint_id: str) -> Endpo
            WHERE endpoint_id = $1 AND status = 'PENDING'""",
         endpoint_id,
     )
-    return found
+    return _endpoint(row)
 
 
 async def enqueue(conn: Any, event_ids: list[str]) -> None:

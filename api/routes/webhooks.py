@@ -73,7 +73,8 @@ async def patch_endpoint(
 
 @router.delete("/{endpoint_id}", response_model=WebhookEndpoint, responses=error_responses(403))
 async def delete_endpoint(endpoint_id: str, principal: Admin, rt: RuntimeDep) -> WebhookEndpoint:
-    """Stop the endpoint: nothing more is sent to it, pending deliveries are dropped."""
+    """Stop the endpoint: nothing more is sent to it, pending deliveries are dropped; deleting
+    it again changes nothing."""
     return WebhookEndpoint(
         **webhooks.endpoint_view(await webhooks.delete(rt, principal.account_id, endpoint_id))
     )

@@ -62,6 +62,7 @@ class WebhookEndpoint(BaseModel):
     description: str | None
     createdAt: datetime
     updatedAt: datetime
+    deletedAt: datetime | None  # set once deleted: nothing is sent to it any more
 
 
 class WebhookDelivery(BaseModel):

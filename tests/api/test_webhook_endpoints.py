@@ -27,6 +27,7 @@ async def test_an_endpoint_is_created_read_changed_and_deleted(
     assert r.status_code == 201, r.text
     endpoint = r.json()
     assert "secret" not in endpoint
+    assert endpoint["deletedAt"] is None
     assert endpoint["eventTypes"] == ["EXPORT_EXECUTED"]
     path = f"/api/webhook-endpoints/{endpoint['id']}"
     assert (await http.get(path, headers=tenant.auth("admin"))).json() == endpoint
@@ -38,8 +39,16 @@ async def test_an_endpoint_is_created_read_changed_and_deleted(
     r = await http.get(f"{path}/deliveries", headers=tenant.auth("admin"))
     assert r.status_code == 200
     assert r.json() == {"data": [], "nextCursor": None}
-    assert (await http.delete(path, headers=tenant.auth("admin"))).status_code == 200
+    deleted = await http.delete(path, headers=tenant.auth("admin"))
+    assert deleted.status_code == 200
+    assert deleted.json()["deletedAt"] is not None
+    again = await http.delete(path, headers=tenant.auth("admin"))  # changes nothing
+    assert again.json() == deleted.json()
     assert (await http.get(path, headers=tenant.auth("admin"))).status_code == 404
+    r = await http.patch(path, headers=tenant.auth("admin"), json={"description": "x"})
+    assert r.status_code == 404
+    listed = (await http.get("/api/webhook-endpoints", headers=tenant.auth("admin"))).json()
+    assert endpoint["id"] not in [e["id"] for e in listed["data"]]
 
 
 @pytest.mark.parametrize(
@@ -89,7 +98,9 @@ async def test_a_patch_must_change_something_and_never_nulls_the_url(
         assert r.status_code == 400, (body, r.text)
 
 
-@pytest.mark.parametrize("after", ["x", "1.2", "1.exp_x.y", "1.exp_x.1.2"])
+@pytest.mark.parametrize(
+    "after", ["x", "1.2", "1.exp_x.y", "1.exp_x.1.2", "31937400044242832677.exp_x.1"]
+)
 async def test_the_feed_refuses_what_is_not_its_cursor(
     http: httpx.AsyncClient, tenant: Tenant, after: str
 ) -> None:
