@@ -6,9 +6,10 @@ PYTHON ?= python3
 
 .PHONY: install browser run test lint fmt bench-sync bench-plan bench-inspect bench-lifecycle faults fuzz load clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sdk/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check -e ./sdk/python
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -28,7 +29,8 @@ test: install browser
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy config signing entrygo api services workflows activities domain store sandbox
+	$(BIN)/mypy config signing entrygo entrygo_mcp api services workflows activities domain store sandbox
+	$(BIN)/mypy --strict sdk/python/entrygo_client
 
 fmt: install
 	$(BIN)/ruff format .

@@ -27,7 +27,7 @@ def parse_cursor(cursor: str | None, field: str = "after") -> Position | None:
     found = CURSOR.match(cursor)
     if found is None or int(found.group(1)) >= 2**64:  # a transaction id is 64 bits
         raise Invalid([Issue(path=field, message="not a feed cursor", code="invalid_cursor")])
-    return found.group(1), found.group(2), int(found.group(3))
+    return str(int(found.group(1))), found.group(2), int(found.group(3))  # "019" is 19
 
 
 def event_view(event: FeedEvent) -> dict[str, Any]:

@@ -115,3 +115,5 @@ async def test_an_empty_feed_keeps_the_cursor(http: httpx.AsyncClient, tenant: T
     assert r.json() == {"data": [], "nextCursor": None}
     r = await http.get("/api/events?after=1.exp_x.3", headers=tenant.auth())
     assert r.json() == {"data": [], "nextCursor": "1.exp_x.3"}
+    r = await http.get("/api/events?after=019.z.902485960", headers=tenant.auth())
+    assert r.json() == {"data": [], "nextCursor": "19.z.902485960"}
