@@ -141,3 +141,47 @@ async def test_execute_is_refused_for_a_plan_awaiting_review(
         missing = await session.call_tool("inspect_export", {"exportId": "exp_missing"})
         assert missing.is_error
         assert missing.content[0].text.startswith("NOT_FOUND")
+
+
+async def test_the_http_transport_serves_the_same_tools(stack: Stack, pool: asyncpg.Pool) -> None:
+    import asyncio
+    import socket
+
+    from mcp.client.streamable_http import streamable_http_client
+
+    world = await stack.world(pool)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("ENTRYGO_", "DATABASE_URL", "TEMPORAL_"))
+    }
+    env.update(
+        ENTRYGO_BASE_URL=f"{stack.api.base_url}/api",
+        ENTRYGO_API_KEY=world.tenant.keys["integration"],
+        PYTHONPATH=str(ROOT),
+    )
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "entrygo", "mcp", "--http", "--port", str(port), env=env
+    )
+    try:
+        for _ in range(200):  # until it listens
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        url = f"http://127.0.0.1:{port}/mcp"
+        async with streamable_http_client(url) as (read, write), ClientSession(read, write) as s:
+            await s.initialize()
+            names = {t.name for t in (await s.list_tools()).tools}
+            assert "execute_export" in names
+            listed = await s.call_tool("list_exports", {})
+            assert not listed.is_error, listed.content
+            assert body(listed)["data"] == []  # a fresh account
+    finally:
+        server.terminate()
+        await server.wait()
