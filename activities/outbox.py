@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from config.settings import Settings
-from domain.addresses import is_public, literal_ip
+from domain.addresses import fixed_addresses, non_public
 from domain.wire import wire_value
 from signing import SIGNATURE_HEADER, sign
 from store import webhooks
@@ -47,17 +47,18 @@ async def check_address(url: str, allow_private: bool) -> None:
     """Resolve the URL's host and refuse it when any address is not public (unless allowed)."""
     if allow_private:
         return
-    host = urlsplit(url).hostname or ""
-    literal = literal_ip(host)
-    if literal is not None:
-        addresses = [literal]
-    else:
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError as exc:
+        raise AddressRefused(f"{url!r} has no valid host") from exc
+    addresses = fixed_addresses(host)
+    if addresses is None:
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(host, None)
-        except socket.gaierror as exc:
+        except (socket.gaierror, UnicodeError) as exc:
             raise AddressRefused(f"{host} does not resolve") from exc
         addresses = [str(info[4][0]) for info in infos]
-    refused = [a for a in addresses if not is_public(a)]
+    refused = non_public(addresses)
     if refused or not addresses:
         raise AddressRefused(f"{host} resolves to a non-public address ({', '.join(refused)})")
 
@@ -111,8 +112,9 @@ class Outbox:
                     await webhooks.mark_delivered(conn, delivery.id, status)
                 return
             error = f"HTTP {status}"
-        except AddressRefused as exc:
-            async with self.pool.acquire() as conn:  # never retried: the address will not change
+        except (AddressRefused, httpx.InvalidURL, UnicodeError) as exc:
+            # never retried: neither the address nor the URL will change
+            async with self.pool.acquire() as conn:
                 await webhooks.mark_failed(conn, delivery.id, str(exc), None, None)
             return
         except httpx.HTTPError as exc:

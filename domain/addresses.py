@@ -31,3 +31,19 @@ def literal_ip(host: str) -> str | None:
         return str(ipaddress.ip_address(candidate.split("%", 1)[0]))
     except ValueError:
         return None
+
+
+def fixed_addresses(host: str) -> list[str] | None:
+    """The addresses a host stands for without asking DNS (an IP literal, `localhost`), else
+    None: the caller resolves the name."""
+    literal = literal_ip(host)
+    if literal is not None:
+        return [literal]
+    if host == "localhost" or host.endswith(".localhost"):
+        return ["127.0.0.1"]
+    return None
+
+
+def non_public(addresses: list[str]) -> list[str]:
+    """The addresses a webhook may not reach."""
+    return [a for a in addresses if not is_public(a)]

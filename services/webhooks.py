@@ -5,7 +5,7 @@ import socket
 from typing import Any
 from urllib.parse import urlsplit
 
-from domain.addresses import is_public, literal_ip
+from domain.addresses import fixed_addresses, non_public
 from services.context import Runtime
 from services.errors import Invalid, Issue
 from store import webhooks
@@ -18,24 +18,26 @@ PRIVATE_REFUSED = (
 
 
 async def check_url(rt: Runtime, url: str) -> None:
-    """Invalid when the URL's host is, or resolves to, an address that is not public (unless
-    ENTRYGO_ALLOW_PRIVATE_URLS). A name that does not resolve now is accepted: it is resolved
-    and checked again before every delivery."""
+    """Invalid when the URL has no usable host, or (unless ENTRYGO_ALLOW_PRIVATE_URLS) its host
+    is or resolves to an address that is not public. A name that does not resolve now is
+    accepted: it is resolved and checked again before every delivery."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+        usable = bool(host) and bool(host.encode("idna"))
+    except (ValueError, UnicodeError):  # UnicodeError is a ValueError; both are named
+        host, usable = "", False
+    if not usable:
+        raise Invalid([Issue(path="url", message="url has no valid host", code="invalid_host")])
     if rt.settings.allow_private_urls:
         return
-    host = (urlsplit(url).hostname or "").lower()
-    literal = literal_ip(host)
-    if literal is not None:
-        addresses = [literal]
-    elif host == "localhost" or host.endswith(".localhost"):
-        addresses = ["127.0.0.1"]
-    else:
+    addresses = fixed_addresses(host)
+    if addresses is None:
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(host, None)
-        except (socket.gaierror, UnicodeError):
+        except socket.gaierror:
             return
         addresses = [str(info[4][0]) for info in infos]
-    if any(not is_public(a) for a in addresses):
+    if non_public(addresses):
         raise Invalid([Issue(path="url", message=PRIVATE_REFUSED, code="private_address")])
 
 

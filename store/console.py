@@ -187,12 +187,6 @@ async def exports_in(
     return [ExportRecord.from_row(r) for r in rows]
 
 
-async def database_now(conn: Any) -> datetime:
-    """The database's clock (ages are measured against it)."""
-    now: datetime = await conn.fetchval("SELECT now()")
-    return now
-
-
 async def last_rejected_sharing_orders(
     conn: Any, account_id: str, export_id: str, order_ids: list[str]
 ) -> ExportRecord | None:

@@ -59,6 +59,10 @@ def _message_page(
     )
 
 
+def _not_found(request: Request, what: str) -> Response:
+    return _message_page(request, 404, "Not found", f"Your account has no such {what}.")
+
+
 async def _session(request: Request, rt: Runtime) -> Session:
     """The signed-in session; otherwise a redirect to sign-in (a live poll gets 401)."""
     session = await sessions.session_of(rt, auth.session_cookie(request))
@@ -276,7 +280,7 @@ async def export_detail(request: Request, export_id: str, rt: RuntimeDep) -> Res
     except Answer as stop:
         return stop.response
     except NotFound:
-        return _message_page(request, 404, "Not found", "No export with this id in your account.")
+        return _not_found(request, "export")
 
 
 @router.get("/exports/{export_id}/invoice-preview")
@@ -295,7 +299,7 @@ async def invoice_preview(
     except Answer as stop:
         return stop.response
     except NotFound:
-        return _message_page(request, 404, "Not found", "No export with this id in your account.")
+        return _not_found(request, "export")
     except ServiceError as exc:
         error = from_service_error(exc)
         return _message_page(
@@ -321,7 +325,7 @@ async def artifact(request: Request, artifact_id: str, rt: RuntimeDep) -> Respon
     except Answer as stop:
         return stop.response
     except NotFound:
-        return _message_page(request, 404, "Not found", "No artifact with this id in your account.")
+        return _not_found(request, "artifact")
     filename = re.sub(r"[^A-Za-z0-9._-]", "_", found.filename)
     response = Response(
         bytes(found.content),
@@ -353,7 +357,7 @@ async def _decide(request: Request, rt: Runtime, export_id: str, action: str) ->
     try:
         return await _decided(request, rt, session, form, export_id, action)
     except NotFound:
-        return _message_page(request, 404, "Not found", "No export with this id in your account.")
+        return _not_found(request, "export")
     except ServiceError as exc:
         error = from_service_error(exc)
         if error.code == "PLAN_HASH_MISMATCH":

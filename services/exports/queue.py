@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.status import ExportStatus as S
 from services.context import Runtime
-from store import console
+from store import console, exports
 from store.records import ExportRecord
 
 QUEUE_LIMIT = 500
@@ -83,7 +83,7 @@ async def queues(
     """Exports awaiting review (PLANNED or AWAITING_APPROVAL with readiness REVIEW_REQUIRED),
     waiting longest first, and exports in ATTENTION_REQUIRED, failing longest first."""
     async with rt.pool.acquire() as conn:
-        now = await console.database_now(conn)
+        now = await exports.database_now(conn)
         names = await console.account_names(conn, account_id)
         review = await console.exports_in(
             conn,

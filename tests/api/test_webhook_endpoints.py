@@ -55,6 +55,8 @@ async def test_an_endpoint_is_created_read_changed_and_deleted(
     "body",
     [
         {"url": "ftp://example.com/x"},
+        {"url": "http://\u0096\u00fa[d/x"},  # no host a request could be sent to
+        {"url": "http://\u0096x/x"},  # a host IDNA cannot encode
         {"url": ""},
         {"secret": "short"},
         {"eventTypes": []},
