@@ -15,7 +15,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ENTRYGO_", extra="ignore")
 
-    # DATABASE_URL and TEMPORAL_ADDRESS are also read without the prefix (see `load_settings`).
+    # DATABASE_URL, TEMPORAL_ADDRESS and OTEL_EXPORTER_OTLP_ENDPOINT are also read without the
+    # prefix (see `load_settings`).
     database_url: str | None = None
     temporal_address: str | None = None
     temporal_namespace: str = "default"
@@ -45,14 +46,32 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 6000
     rate_limit_enabled: bool = True
 
+    # operations: the worker serves /metrics on this port (0: not served); logs are JSON lines
+    # ("json") or rendered for a person ("text"); OTEL_EXPORTER_OTLP_ENDPOINT turns traces on
+    worker_metrics_port: int = 9464
+    log_format: str = "json"
+    log_level: str = "INFO"
+    log_file: Path | None = None  # also write JSON lines here (the dev stack's .entrygo/logs)
+    exports_gauge_cache_seconds: float = 5.0
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str | None = None
+
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     smtp_from: str = "exports@entrygo.local"
     smtp_timeout_seconds: float = 10.0
+    # a real relay: log in when a username is set; STARTTLS upgrades a plain connection,
+    # TLS connects with TLS from the start (port 465); the two are exclusive
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    smtp_ca_file: Path | None = None  # trust this CA bundle instead of the system's (tests, relays)
     webhook_timeout_seconds: float = 10.0
 
-    # webhook endpoints (events pushed to clients): loopback and private addresses are refused
-    # unless allowed (the dev stack and the tests allow them)
+    # outbound URLs (webhook endpoints, broker webhooks, warehouse notifications): loopback,
+    # private, link-local, multicast and unspecified addresses are refused unless allowed (the dev
+    # stack and the tests allow them)
     allow_private_urls: bool = False
     webhook_retry_base_seconds: float = 1.0
     webhook_retry_cap_seconds: float = 600.0
@@ -81,6 +100,10 @@ def load_settings(**overrides: object) -> Settings:
         settings.database_url = os.environ["DATABASE_URL"]
     if settings.temporal_address is None and os.environ.get("TEMPORAL_ADDRESS"):
         settings.temporal_address = os.environ["TEMPORAL_ADDRESS"]
+    if settings.otel_exporter_otlp_endpoint is None and os.environ.get(
+        "OTEL_EXPORTER_OTLP_ENDPOINT"
+    ):
+        settings.otel_exporter_otlp_endpoint = os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"]
     return settings
 
 
