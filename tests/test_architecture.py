@@ -13,12 +13,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 OURS = (
     "config", "signing", "domain", "store", "workflows", "services", "activities", "api",
-    "sandbox", "entrygo", "entrygo_mcp",
+    "sandbox", "entrygo", "entrygo_mcp", "observability",
 )  # fmt: skip
 # our packages each package may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
     "config": set(),
     "signing": set(),
+    # metrics, traces and logs: recorded from every layer that does I/O, so below them all
+    "observability": {"config"},
     "domain": set(),
     "store": {"domain"},
     "workflows": {"domain"},
@@ -27,11 +29,11 @@ ALLOWED: dict[str, set[str]] = {
     # the MCP server is a client of the HTTP API through the SDK (entrygo_client): nothing of
     # the server's inside, so it runs anywhere an agent does
     "entrygo_mcp": set(),
-    "activities": {"config", "signing", "domain", "store", "workflows"},
+    "activities": {"config", "signing", "domain", "store", "workflows", "observability"},
     # the application layer: use cases over the store and the workflow's typed handles
-    "services": {"config", "signing", "domain", "store", "workflows"},
+    "services": {"config", "signing", "domain", "store", "workflows", "observability"},
     # the HTTP layer reaches the workflow and the export tables only through services/
-    "api": {"config", "signing", "domain", "store", "services"},
+    "api": {"config", "signing", "domain", "store", "services", "observability"},
     "entrygo": {
         "config",
         "signing",
@@ -43,6 +45,7 @@ ALLOWED: dict[str, set[str]] = {
         "api",
         "sandbox",
         "entrygo_mcp",
+        "observability",
     },
 }
 STDLIB = set(sys.stdlib_module_names)
