@@ -20,6 +20,7 @@ from api.routes import (
     events,
     exports,
     keys,
+    metrics,
     orders,
     packages,
     products,
@@ -30,10 +31,13 @@ from api.routes import (
 )
 from config import __version__
 from config.settings import Settings
+from observability.tracing import Tracing
 from services import sessions
+from services.metrics import DatabaseGauges
 from services.temporal import TemporalGate
 from store.idempotency import purge_expired
 from store.pool import create_pool
+from store.ratelimit import purge_past_windows
 
 log = logging.getLogger("entrygo.api")
 
@@ -57,13 +61,15 @@ async def purge_expired_records(pool: Any) -> None:
             ended = await sessions.purge_ended(pool)
             if ended:
                 log.info("purged %d ended console sessions", ended)
+            await purge_past_windows(pool)  # the rate limit's ended windows
         except Exception:  # the database may be down for a while; try again next round
             log.warning("could not purge idempotency keys", exc_info=True)
         await asyncio.sleep(PURGE_EVERY_SECONDS)
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the app for the given settings."""
+def create_app(settings: Settings, tracing: Tracing | None = None) -> FastAPI:
+    """Build the app for the given settings; with `tracing`, every request, its database calls
+    and its workflow calls are spans."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,7 +95,10 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.temporal = TemporalGate(settings)
+    app.state.temporal = TemporalGate(
+        settings, interceptors=[tracing.temporal_interceptor()] if tracing else []
+    )
+    app.state.gauges = DatabaseGauges(settings.exports_gauge_cache_seconds)
     # read by the principal dependency (api/deps.py): every authenticated request counts
     app.state.limiter = (
         RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_enabled else None
@@ -111,7 +120,10 @@ def create_app(settings: Settings) -> FastAPI:
     ):
         app.include_router(router, responses=error_responses())
     app.include_router(console_pages.router)
+    app.include_router(metrics.router)
     install_openapi(app)
     install_docs(app)
     app.add_middleware(Gateway, body_limit=settings.body_limit_bytes)
+    if tracing is not None:
+        tracing.instrument_app(app)  # outermost: the request's span encloses everything else
     return app

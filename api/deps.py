@@ -19,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.errors import ApiError
 from api.ratelimit import RateLimiter
 from config.settings import Settings
+from observability.logs import bind
 from services.context import Runtime
 from services.temporal import TemporalGate
 from store.accounts import Principal, authenticate
@@ -52,13 +53,15 @@ async def _authenticate(
     """The principal of the bearer key; 401 without one or for a wrong one; 429 over the rate."""
     if credentials is None:  # no header, another scheme, or an empty key
         raise ApiError(401, "INVALID_API_KEY", "Missing API key.")
+    limiter = _limiter(request)
     async with _pool(request).acquire() as conn:
         principal = await authenticate(conn, credentials.credentials)
-    if principal is None:  # unknown or revoked
-        raise ApiError(401, "INVALID_API_KEY", "Invalid API key.")
-    limiter = _limiter(request)
-    if limiter is not None:
-        limiter.check(principal.account_id)
+        if principal is None:  # unknown or revoked
+            raise ApiError(401, "INVALID_API_KEY", "Invalid API key.")
+        # every later log line of the request says whose it is and which export it is about
+        bind(account_id=principal.account_id, export_id=request.path_params.get("export_id"))
+        if limiter is not None:  # counted on the connection that read the key: one acquire
+            await limiter.check(conn, principal.account_id)
     return principal
 
 

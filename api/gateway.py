@@ -1,4 +1,5 @@
-"""Outermost layer of every request: request id, body size, media type, last-resort errors.
+"""Outermost layer of every request: request id, body size, media type, last-resort errors,
+and what operators see of it (the access log line, the request metrics, the log context).
 
 A pure ASGI middleware so that it sees every request before routing and every exception that
 nothing else handled, and can answer in the contract's body with `x-request-id` in all cases.
@@ -7,6 +8,7 @@ Who the caller is, and its rate, is not its business: routes declare that (api/d
 
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -15,9 +17,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ApiError, ErrorIssue, error_response, service_unavailable, validation_error
 from api.failures import unavailable_dependency
+from observability.logs import bound
+from observability.metrics import HTTP_DURATION, HTTP_REQUESTS
 from store.errors import is_unstorable_text
 
 log = logging.getLogger("entrygo.api")
+access = logging.getLogger("entrygo.access")
 
 _REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
 _WRITE_METHODS = {"POST", "PUT", "PATCH"}
@@ -33,6 +38,18 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or (
         media.startswith("application/") and media.endswith("+json")
     )
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (`/api/exports/{export_id}`), or `unmatched`."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "unmatched"
+
+
+def _export_of(scope: Scope) -> dict[str, str]:
+    export_id = (scope.get("path_params") or {}).get("export_id")
+    return {"export_id": export_id} if isinstance(export_id, str) else {}
 
 
 class Gateway:
@@ -52,27 +69,57 @@ class Gateway:
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
         started = False
+        status = 500
+        began = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
                 started = True
+                status = message["status"]
                 raw = list(message.get("headers", []))
                 raw.append((b"x-request-id", request_id.encode()))
                 message["headers"] = raw
             await send(message)
 
-        try:
-            self._check_body(scope["method"], headers, scope["path"])
-            receive_body = receive
-            if scope["method"] in _WRITE_METHODS and "content-length" not in headers:
-                receive_body = await self._buffered(receive)
-            await self.app(scope, receive_body, send_with_id)
-        except Exception as exc:  # the last resort: everything becomes the contract's body
-            if started:
-                log.exception("error after the response started request_id=%s", request_id)
-                return
-            await error_response(self._translate(exc, request_id))(scope, receive, send_with_id)
+        with bound(request_id=request_id) as context:
+            try:
+                self._check_body(scope["method"], headers, scope["path"])
+                receive_body = receive
+                if scope["method"] in _WRITE_METHODS and "content-length" not in headers:
+                    receive_body = await self._buffered(receive)
+                await self.app(scope, receive_body, send_with_id)
+            except Exception as exc:  # the last resort: everything becomes the contract's body
+                if started:
+                    log.exception("error after the response started request_id=%s", request_id)
+                else:
+                    answer = self._translate(exc, request_id)
+                    await error_response(answer)(scope, receive, send_with_id)
+            finally:
+                self._observe(scope, status, time.perf_counter() - began, context)
+
+    @staticmethod
+    def _observe(scope: Scope, status: int, seconds: float, context: dict[str, Any]) -> None:
+        """The request's metrics and its access log line, by route template (never the raw
+        path: ids would make every export a series of its own)."""
+        route = route_template(scope)
+        method = scope["method"]
+        HTTP_REQUESTS.labels(route, method, str(status)).inc()
+        HTTP_DURATION.labels(route, method).observe(seconds)
+        access.info(
+            "%s %s %d %.1fms",
+            method,
+            route,
+            status,
+            seconds * 1000,
+            extra={
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+                **({} if context.get("export_id") else _export_of(scope)),
+            },
+        )
 
     async def _buffered(self, receive: Receive) -> Receive:
         """Read a body sent without Content-Length up to the limit, then hand it on whole."""

@@ -1,33 +1,46 @@
-"""Per-account request rate limit (fixed one-minute windows, per API process)."""
+"""Per-account request rate limit, shared by every API process through PostgreSQL.
 
-import math
-import time
+Each authenticated request is counted by one statement on the `rate_limit_windows` row of its
+account and the current one-minute window (store/ratelimit.py), on the database's clock, so N
+replicas together admit the limit, not N times it. The statement runs in autocommit on the
+connection that just read the key, before the route runs: a refused request writes nothing else.
+
+When the database cannot be reached the check raises the driver's error, and the request fails
+like any other database failure (503 SERVICE_UNAVAILABLE with Retry-After, api/gateway.py) instead
+of being let through: the request has just read its key from the same database, and a limiter
+that opens when the database struggles would admit unbounded traffic exactly then.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from api.errors import ApiError
+from observability.metrics import RATE_LIMITED
+from store.ratelimit import hit
 
 
 class RateLimiter:
     """Counts requests per account per minute; over the limit answers 429 with Retry-After."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, clock: Callable[[], datetime] | None = None) -> None:
         self.per_minute = per_minute
-        self._window = 0
-        self._counts: dict[str, int] = {}
+        # None: the database's clock (shared by every process); tests pin a window with a clock
+        self.clock = clock
 
-    def check(self, account_id: str, now: float | None = None) -> None:
-        """Count one request; raise 429 RATE_LIMITED when the account is over its limit."""
-        now = time.monotonic() if now is None else now
-        window = int(now // 60)
-        if window != self._window:
-            self._window, self._counts = window, {}
-        count = self._counts.get(account_id, 0) + 1
-        self._counts[account_id] = count
-        if count > self.per_minute:
-            retry_after = max(1, math.ceil((window + 1) * 60 - now))
-            raise ApiError(
-                429,
-                "RATE_LIMITED",
-                "Too many requests for this account; slow down.",
-                details={"limitPerMinute": self.per_minute},
-                headers={"Retry-After": str(retry_after)},
-            )
+    async def check(self, conn: Any, account_id: str) -> None:
+        """Count one request on `conn` (a pooled connection outside any transaction, or the
+        pool); raise 429 RATE_LIMITED when the account is over its limit."""
+        counted = await hit(
+            conn, account_id, self.per_minute, self.clock() if self.clock is not None else None
+        )
+        if counted.admitted:
+            return
+        RATE_LIMITED.inc()
+        raise ApiError(
+            429,
+            "RATE_LIMITED",
+            "Too many requests for this account; slow down.",
+            details={"limitPerMinute": self.per_minute},
+            headers={"Retry-After": str(counted.retry_after_seconds)},
+        )

@@ -127,6 +127,7 @@ class FaultRun:
                 del self.stack.env[name]
         self.stack.env.update(
             ENTRYGO_LOG_LEVEL="WARNING",
+            ENTRYGO_WORKER_METRICS_PORT="0",  # several workers on one machine
             ENTRYGO_DATA_DIR=str(data_dir),
             ENTRYGO_RETRY_BUDGET_SECONDS=str(RETRY_BUDGET_SECONDS),
         )

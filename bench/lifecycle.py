@@ -25,6 +25,7 @@ from temporalio.worker import Worker
 
 from bench.baseline import BareExport, noop
 from bench.flow import ExportClient, FlowError, Timings, percentile
+from bench.otlp_sink import OtlpSink
 from bench.stack import BenchStack, running_stack
 from config.temporal import connect_temporal
 from workflows.export import STEPS
@@ -193,11 +194,18 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--poll", type=float, default=0.1, help="seconds between inspect polls")
     parser.add_argument("--temporal", choices=["file", "memory"], default="file")
+    parser.add_argument(
+        "--tracing", action="store_true", help="API and worker export traces to a loopback sink"
+    )
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     started = time.monotonic()
     load_before = os.getloadavg()
-    with running_stack(args.temporal, {"ENTRYGO_RATE_LIMIT_PER_MINUTE": "1000000"}) as stack:
+    sink = OtlpSink().__enter__() if args.tracing else None
+    extra = {"ENTRYGO_RATE_LIMIT_PER_MINUTE": "1000000"}
+    if sink is not None:
+        extra["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.endpoint
+    with running_stack(args.temporal, extra) as stack:
         print(
             f"EntryGo lifecycle benchmark: {os.cpu_count()} CPUs, load average {load_before[0]:.2f}"
         )
@@ -208,11 +216,15 @@ def main() -> None:
             f"baseline BareExport: the same, no-ops, worker in this process"
         )
         print(f"broker: sandbox webhook; inspect polled every {args.poll:.2f} s", flush=True)
+        print(f"tracing: {'on, OTLP/HTTP to a loopback sink' if sink else 'off'}", flush=True)
         errors = asyncio.run(bench(stack, levels, args.n, args.warmup, args.poll))
     print(
         f"(load average after {os.getloadavg()[0]:.2f}; whole run {time.monotonic() - started:.0f} s)",
         flush=True,
     )
+    if sink is not None:
+        print(f"(trace exports received: {sink.requests}, {sink.bytes} bytes)", flush=True)
+        sink.__exit__()
     # temporalio may crash at interpreter exit in short-lived processes (sdk-python#300)
     os._exit(1 if errors else 0)
 

@@ -34,9 +34,12 @@ from activities import build_activities
 from api.app import create_app
 from bench.common import free_port, fresh_database, server_url
 from bench.noop_update import NoopUpdate
+from bench.otlp_sink import OtlpSink
 from config.settings import Settings, temporal_binary
+from config.temporal import connect_temporal
 from entrygo.gc_tuning import tune_gc
 from entrygo.worker import build_worker
+from observability.tracing import Tracing, tracing_from_settings
 from store.accounts import create_account, create_key
 from store.pool import create_pool
 from store.products import upsert_products
@@ -48,11 +51,15 @@ PRODUCTS = 5
 
 
 @asynccontextmanager
-async def api_server(settings: Settings) -> AsyncIterator[str]:
+async def api_server(settings: Settings, tracing: Tracing | None = None) -> AsyncIterator[str]:
     """The real app under uvicorn on a free loopback port; yields its base URL."""
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
+        create_app(settings, tracing),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -193,13 +200,23 @@ async def measure(args: argparse.Namespace, client: Client, db_url: str) -> int:
     )
     noop_queue = f"bench-noop-{uuid.uuid4().hex[:8]}"
     pool = await create_pool(db_url, min_size=2, max_size=10)
-    worker = build_worker(client, settings.task_queue, build_activities(pool, settings))
+    tracing = None
+    worker_client = client
+    if args.tracing:  # the API and the worker trace as `entrygo api`/`worker` do; the no-op not
+        sink = OtlpSink().__enter__()
+        settings.otel_exporter_otlp_endpoint = sink.endpoint
+        tracing = tracing_from_settings(settings, "bench-plan")
+        assert tracing is not None
+        worker_client = await connect_temporal(
+            settings, interceptors=[tracing.temporal_interceptor()]
+        )
+    worker = build_worker(worker_client, settings.task_queue, build_activities(pool, settings))
     noop_worker = Worker(client, task_queue=noop_queue, workflows=[NoopUpdate])
     try:
         async with (
             worker,
             noop_worker,
-            api_server(settings) as base,
+            api_server(settings, tracing) as base,
             httpx.AsyncClient(base_url=base, timeout=60) as http,
         ):
             seeded = await seed(pool, http, args.orders)
@@ -235,10 +252,13 @@ async def measure(args: argparse.Namespace, client: Client, db_url: str) -> int:
                 noops.append(await timed(noop_once, noop_cpu))
     finally:
         await pool.close()
+        if tracing is not None:
+            tracing.shutdown()
 
     ratio = percentile(plans, 99) / percentile(noops, 99)
     load = os.getloadavg()[0]
     print(f"{args.orders}-order plans, {args.warmup} warm-up + {args.samples} samples each")
+    print(f"tracing: {'on, OTLP/HTTP to a loopback sink' if args.tracing else 'off'}")
     print(f"load average (1 min) at the end: {load:.2f} on {os.cpu_count()} CPUs")
     print(describe(f"POST /api/exports/plan ({args.orders})", plans))
     print(describe("no-op update-with-start", noops))
@@ -259,6 +279,9 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument(
+        "--tracing", action="store_true", help="the API and worker export traces to a loopback sink"
+    )
     raise SystemExit(asyncio.run(run(parser.parse_args())))
 
 

@@ -93,6 +93,7 @@ async def api_server(db_url: str) -> AsyncIterator[str]:
         "ENTRYGO_PORT": str(port),
         "ENTRYGO_RATE_LIMIT_ENABLED": "false",
         "ENTRYGO_LOG_LEVEL": "WARNING",
+        "ENTRYGO_WORKER_METRICS_PORT": "0",  # several workers on one machine
     }
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "entrygo", "api", env=env, cwd=ROOT

@@ -53,14 +53,24 @@ class DevStack:
         self.data_dir = settings.data_dir.resolve()
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.commands: dict[str, list[str]] = {}
+        self.structured: set[str] = set()
         self.pg: Any = None
         self.env = dict(os.environ)
 
-    def spawn(self, name: str, args: list[str]) -> None:
-        """Start a child with the stack's environment; its output goes to `logs/<name>.log`."""
+    def spawn(self, name: str, args: list[str], *, structured: bool = False) -> None:
+        """Start a child with the stack's environment; its output goes to `logs/<name>.log`.
+        A structured child (the API, the worker) writes JSON lines to `logs/<name>.log` itself
+        and its terminal text, rendered for reading, to `logs/<name>.out`."""
         self.commands[name] = args
-        log = (self.data_dir / "logs" / f"{name}.log").open("ab")
-        proc = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        if structured:
+            self.structured.add(name)
+        env = self.env
+        output = self.data_dir / "logs" / f"{name}.log"
+        if name in self.structured:
+            env = {**self.env, "ENTRYGO_LOG_FILE": str(output), "ENTRYGO_LOG_FORMAT": "text"}
+            output = output.with_suffix(".out")
+        log = output.open("ab")
+        proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
         log.close()  # the child holds its own descriptor
         for index, (child, _) in enumerate(self.children):
             if child == name:
@@ -149,8 +159,8 @@ class DevStack:
                 "--secret", DEMO_BROKER_SECRET,
             ],
         )  # fmt: skip
-        self.spawn("worker", [py, "-m", "entrygo", "worker"])
-        self.spawn("api", [py, "-m", "entrygo", "api"])
+        self.spawn("worker", [py, "-m", "entrygo", "worker"], structured=True)
+        self.spawn("api", [py, "-m", "entrygo", "api"], structured=True)
         wait_for_http(f"http://127.0.0.1:{s.port}/api/system/health", 60)
         return demo
 
@@ -206,7 +216,10 @@ def banner(settings: Settings, demo: dict[str, Any]) -> str:
             f"  Sandbox broker  http://127.0.0.1:{settings.sandbox_broker_port}/_sandbox/stats",
             f"  Broker e-mails  {settings.data_dir.resolve() / 'mail'} "
             f"(SMTP sink on 127.0.0.1:{settings.smtp_port})",
-            f"  Logs            {settings.data_dir.resolve() / 'logs'}",
+            f"  Logs            {settings.data_dir.resolve() / 'logs'} "
+            "(api.log, worker.log: JSON lines; *.out: the same for reading)",
+            f"  Metrics         {base}/metrics   "
+            f"http://127.0.0.1:{settings.worker_metrics_port}/metrics (worker)",
             "",
             f"  accountId       {demo['accountId']}",
             f"  integration key {keys['integration']}",

@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.worker import Interceptor, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import build_activities
@@ -16,6 +17,9 @@ from activities.outbox import Outbox
 from config.settings import Settings
 from config.temporal import connect_temporal
 from entrygo.gc_tuning import tune_gc
+from observability.exposition import MetricsServer, free_loopback_port
+from observability.temporal import ActivityMetrics
+from observability.tracing import tracing_from_settings
 from store.pool import create_pool
 from workflows import WORKFLOWS
 
@@ -24,14 +28,23 @@ log = logging.getLogger("entrygo.worker")
 GRACEFUL_SHUTDOWN_SECONDS = 30
 # Our workflow and its pure dependencies are imported once, not again for every run inside the
 # sandbox (that re-import was a third of a plan's CPU). The sandbox still guards the standard
-# library; the replay tests guard our own modules' determinism.
+# library; the replay tests guard our own modules' determinism. OpenTelemetry is shared with the
+# tracing interceptor's workflow side.
 SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows", "domain")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "workflows", "domain", "opentelemetry"
+    )
 )
 
 
-def build_worker(client: Client, task_queue: str, activities: Sequence[Any]) -> Worker:
-    """The export worker: ExportWorkflow and the given activity callables."""
+def build_worker(
+    client: Client,
+    task_queue: str,
+    activities: Sequence[Any],
+    interceptors: Sequence[Interceptor] = (),
+) -> Worker:
+    """The export worker: ExportWorkflow and the given activity callables. Activity attempts are
+    counted; the client's own interceptors (tracing) apply as well."""
 
     return Worker(
         client,
@@ -39,13 +52,32 @@ def build_worker(client: Client, task_queue: str, activities: Sequence[Any]) -> 
         workflows=list(WORKFLOWS),
         activities=list(activities),
         workflow_runner=SANDBOX,
+        interceptors=[ActivityMetrics(), *interceptors],
         graceful_shutdown_timeout=timedelta(seconds=GRACEFUL_SHUTDOWN_SECONDS),
     )
 
 
+def sdk_runtime(settings: Settings) -> tuple[Runtime | None, int | None]:
+    """With a metrics port, a Temporal runtime whose own metrics are served on a loopback port
+    (appended to the worker's /metrics page); else the default runtime."""
+    if not settings.worker_metrics_port:
+        return None, None
+    port = free_loopback_port()
+    config = TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{port}"))
+    return Runtime(telemetry=config), port
+
+
 async def run_worker(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM."""
-    client = await connect_temporal(settings, attempts=60, delay=0.5)
+    tracing = tracing_from_settings(settings, "entrygo-worker")
+    runtime, sdk_port = sdk_runtime(settings)
+    client = await connect_temporal(
+        settings,
+        attempts=60,
+        delay=0.5,
+        runtime=runtime,
+        interceptors=[tracing.temporal_interceptor()] if tracing else [],
+    )
     if settings.database_url is None:
         raise RuntimeError("database_url is not set")
     pool = await create_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max)
@@ -54,6 +86,10 @@ async def run_worker(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     worker = build_worker(client, settings.task_queue, build_activities(pool, settings))
+    metrics = None
+    if settings.worker_metrics_port:
+        metrics = MetricsServer(settings.host, settings.worker_metrics_port, sdk_port)
+        await metrics.start()
     tune_gc()
     # the webhook outbox is drained beside the activities (any number of workers may drain it)
     outbox = asyncio.create_task(Outbox(pool, settings).run(stop))
@@ -61,4 +97,8 @@ async def run_worker(settings: Settings) -> None:
         log.info("worker polling %s", settings.task_queue)
         await stop.wait()
     await outbox
+    if metrics is not None:
+        await metrics.close()
     await pool.close()
+    if tracing is not None:
+        tracing.shutdown()

@@ -4,8 +4,15 @@ Counters are process-local and summed by Prometheus across processes; the gauges
 database are set by a collector when scraped (see `observability.gauges`).
 """
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
 
+disable_created_metrics()  # type: ignore[no-untyped-call]  # no `*_created` series: Prometheus does not need them
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 HTTP_REQUESTS = Counter(
@@ -53,8 +60,7 @@ WAREHOUSE_NOTIFICATIONS = Counter(
 )
 WEBHOOK_DELIVERIES = Counter(
     "entrygo_webhook_deliveries_total",
-    "Event deliveries to clients' webhook endpoints, by outcome "
-    "(delivered, retry, failed).",
+    "Event deliveries to clients' webhook endpoints, by outcome (delivered, retry, failed).",
     ["outcome"],
     registry=REGISTRY,
 )

@@ -37,6 +37,9 @@ def _broker(request: Request) -> BrokerSandbox:
 
 async def post_submission(request: Request) -> JSONResponse:
     """Receive a customs package submission from EntryGo."""
+    traceparent = request.headers.get("traceparent")
+    if traceparent:
+        _broker(request).traceparents.append(traceparent)
     status, body = await _broker(request).receive(
         await request.body(),
         request.headers.get(SIGNATURE_HEADER),

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,8 @@ class BrokerSandbox:
         self._secret = secret
         self._sender = sender
         self._clock = clock
+        # the W3C trace context each delivery carried (the newest few hundred), for tracing tests
+        self.traceparents: deque[str] = deque(maxlen=500)
         self._tolerance_s = tolerance_s
         self.callback_delay_s = callback_delay_s
         self.faults = faults or Faults()
@@ -180,6 +183,7 @@ class BrokerSandbox:
         return {
             **self.state.stats(),
             "pendingCallbacks": self.pending_callbacks,
+            "traceparents": list(self.traceparents),
             "faults": self.faults.snapshot(),
         }
 

@@ -1,7 +1,7 @@
 """The services' Temporal client and calls: always bounded, failures as service errors."""
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
 from temporalio.client import (
@@ -31,7 +31,8 @@ class WorkflowClosed(Exception):
 class TemporalGate:
     """Holds one client per process; connects on first use, bounded by a timeout."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, interceptors: Sequence[Any] = ()) -> None:
+        self.interceptors = list(interceptors)
         self.settings = settings
         self._client: Client | None = None
         self._lock = asyncio.Lock()
@@ -44,7 +45,9 @@ class TemporalGate:
             if self._client is None:
                 try:
                     async with asyncio.timeout(self.settings.temporal_call_timeout_seconds):
-                        self._client = await connect_temporal(self.settings)
+                        self._client = await connect_temporal(
+                            self.settings, interceptors=self.interceptors
+                        )
                 except Exception as exc:
                     raise Unavailable(ENGINE) from exc
         return self._client

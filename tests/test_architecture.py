@@ -64,7 +64,7 @@ ASYNCPG_USERS = {"store"}
 # pool's construction and probe; every export, catalog and reference read goes through services/
 API_STORE_MODULES = {
     "store.accounts", "store.errors", "store.idempotency", "store.pool", "store.health",
-    "store.keys",
+    "store.keys", "store.ratelimit",
 }  # fmt: skip
 
 

@@ -6,7 +6,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -14,7 +14,6 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from api import ratelimit
 from api.app import create_app
 from config.settings import Settings
 from signing import SIGNATURE_HEADER, sign
@@ -40,48 +39,47 @@ def error_of(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
 
 
 class Clock:
-    """Stands in for the limiter's monotonic clock, so window edges are chosen, not met."""
+    """Stands in for the database's clock in the limiter, so window edges are chosen, not met:
+    15 s into a future minute of this test's own (the janitor purges only past windows)."""
 
-    def __init__(self, now: float) -> None:
-        self.now = now
+    def __init__(self) -> None:
+        minute = uuid.uuid4().int % (60 * 24 * 365)
+        self.now = datetime(2100, 1, 1, tzinfo=UTC) + timedelta(minutes=minute, seconds=15)
 
-    def monotonic(self) -> float:
+    def __call__(self) -> datetime:
         return self.now
 
 
 @pytest_asyncio.fixture
-async def limited(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """An app that lets each account make LIMIT requests a minute."""
+async def limited(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Clock]]:
+    """An app that lets each account make LIMIT requests a minute, on a pinned clock."""
     app = create_app(settings.model_copy(update={"rate_limit_per_minute": LIMIT}))
+    clock = app.state.limiter.clock = Clock()
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client
+            yield client, clock
 
 
 async def test_rate_limit_is_per_account_and_per_window(
-    limited: httpx.AsyncClient,
-    tenant: Tenant,
-    other_tenant: Tenant,
-    monkeypatch: pytest.MonkeyPatch,
+    limited: tuple[httpx.AsyncClient, Clock], tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    clock = Clock(60 * 1000 + 15)  # 15 s into a window: 45 s until the next one
-    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(monotonic=clock.monotonic))
+    http, clock = limited  # 15 s into a window: 45 s until the next one
     for _ in range(LIMIT):
-        r = await limited.get("/api/orders", headers=tenant.auth("reviewer"))
+        r = await http.get("/api/orders", headers=tenant.auth("reviewer"))
         assert r.status_code == 200, r.text
     # the limit counts the account, not the key
-    over = await limited.get("/api/orders", headers=tenant.auth("admin"))
+    over = await http.get("/api/orders", headers=tenant.auth("admin"))
     body = error_of(over, 429, "RATE_LIMITED")
     assert over.headers["retry-after"] == "45"
     assert body["details"] == {"limitPerMinute": LIMIT}
     # another account is not slowed down by the first
     for _ in range(LIMIT):
-        r = await limited.get("/api/orders", headers=other_tenant.auth())
+        r = await http.get("/api/orders", headers=other_tenant.auth())
         assert r.status_code == 200, r.text
     # the next window starts afresh
-    clock.now += 45
-    again = await limited.get("/api/orders", headers=tenant.auth())
+    clock.now += timedelta(seconds=45)
+    again = await http.get("/api/orders", headers=tenant.auth())
     assert again.status_code == 200, again.text
 
 

@@ -2,8 +2,9 @@
 the request's body or query is, an optional key is optional only when absent, and the OpenAPI
 document declares exactly what the routes enforce."""
 
+import uuid
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -12,7 +13,6 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
-from api import ratelimit
 from api.app import create_app
 from api.deps import OptionalPrincipalDep, PrincipalDep
 from api.errors import install_error_handlers
@@ -170,13 +170,14 @@ LIMIT = 2
 
 
 @pytest_asyncio.fixture
-async def limited(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[httpx.AsyncClient]:
-    """An app that lets each account make LIMIT requests a minute, 15 s into a window."""
-    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(monotonic=lambda: 60 * 1000 + 15))
+async def limited(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An app that lets each account make LIMIT requests a minute, 15 s into a window of its own
+    (the limiter's clock pinned to a future minute, which the janitor never purges)."""
     app = create_app(settings.model_copy(update={"rate_limit_per_minute": LIMIT}))
     assert isinstance(app.state.limiter, RateLimiter)
+    minute = uuid.uuid4().int % (60 * 24 * 365)
+    now = datetime(2100, 1, 1, tzinfo=UTC) + timedelta(minutes=minute, seconds=15)
+    app.state.limiter.clock = lambda: now
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

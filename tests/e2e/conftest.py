@@ -36,6 +36,7 @@ class WarehouseReceiver:
         self.fail_next = 0
         self.raw: list[str] = []
         self.unique: dict[str, dict[str, Any]] = {}
+        self.traceparents: list[str] = []
 
     def app(self) -> Any:
         from starlette.applications import Starlette
@@ -49,6 +50,8 @@ class WarehouseReceiver:
             body = await request.body()
             key = request.headers.get("idempotency-key", "")
             self.raw.append(key)
+            if request.headers.get("traceparent"):
+                self.traceparents.append(request.headers["traceparent"])
             if self.fail_next > 0:
                 self.fail_next -= 1
                 return JSONResponse({"error": "busy"}, 503)
@@ -170,6 +173,7 @@ async def stack(settings: Settings, tmp_path_factory: Any) -> AsyncIterator[Stac
         "ENTRYGO_SMTP_PORT": str(ports["smtp"]),
         "ENTRYGO_PUBLIC_BASE_URL": api_url,
         "ENTRYGO_LOG_LEVEL": "WARNING",
+        "ENTRYGO_WORKER_METRICS_PORT": "0",  # several workers on one machine
         "ENTRYGO_ALLOW_PRIVATE_URLS": "true",
         # a receiver that was down is retried within seconds here (minutes in production)
         "ENTRYGO_WEBHOOK_RETRY_CAP_SECONDS": "2",

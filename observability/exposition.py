@@ -1,0 +1,117 @@
+"""The Prometheus text of a process, and the worker's small `/metrics` server.
+
+The worker's page is the service's registry followed by the Temporal SDK's own worker metrics,
+which the SDK's runtime serves on a loopback port of its own (`PrometheusConfig`); one port per
+process is what the deploy files scrape.
+"""
+
+import asyncio
+import contextlib
+import logging
+import socket
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from observability.metrics import REGISTRY
+
+log = logging.getLogger("entrygo.metrics")
+
+READ_LIMIT_SECONDS = 5.0
+
+
+def service_text() -> bytes:
+    """The service's metrics in the Prometheus text format."""
+    return generate_latest(REGISTRY)
+
+
+def free_loopback_port() -> int:
+    """A port nothing listens on now (for the SDK runtime's own exporter)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def fetch_text(host: str, port: int) -> bytes:
+    """GET /metrics from a loopback exporter; empty when it does not answer."""
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port), READ_LIMIT_SECONDS
+        )
+    except (OSError, TimeoutError):
+        return b""
+    try:
+        writer.write(f"GET /metrics HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+        raw = await asyncio.wait_for(reader.read(), READ_LIMIT_SECONDS)
+    except (OSError, TimeoutError):
+        return b""
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    if b" 200 " not in head.split(b"\r\n", 1)[0] + b" ":
+        return b""
+    if b"transfer-encoding: chunked" in head.lower():
+        body = _unchunk(body)
+    return body
+
+
+def _unchunk(body: bytes) -> bytes:
+    out = bytearray()
+    while body:
+        size_line, _, rest = body.partition(b"\r\n")
+        size = int(size_line.split(b";", 1)[0] or b"0", 16)
+        if size == 0:
+            break
+        out += rest[:size]
+        body = rest[size + 2 :]
+    return bytes(out)
+
+
+class MetricsServer:
+    """Serves GET /metrics (and /health) on host:port until closed."""
+
+    def __init__(self, host: str, port: int, sdk_port: int | None) -> None:
+        self.host, self.port, self.sdk_port = host, port, sdk_port
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        """Listen."""
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        log.info("worker metrics on http://%s:%d/metrics", self.host, self.port)
+
+    async def close(self) -> None:
+        """Stop listening."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def page(self) -> bytes:
+        """The service's metrics and the SDK's."""
+        sdk = await fetch_text("127.0.0.1", self.sdk_port) if self.sdk_port else b""
+        return service_text() + sdk
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_LIMIT_SECONDS)
+            target = request.split(b" ", 2)[1] if request.count(b" ") >= 2 else b""
+            path = target.split(b"?", 1)[0]
+            if path == b"/metrics":
+                status, kind, body = b"200 OK", CONTENT_TYPE_LATEST.encode(), await self.page()
+            elif path == b"/health":
+                status, kind, body = b"200 OK", b"text/plain", b"ok\n"
+            else:
+                status, kind, body = b"404 Not Found", b"text/plain", b"not found\n"
+            writer.write(
+                b"HTTP/1.1 " + status + b"\r\nContent-Type: " + kind
+                + b"\r\nContent-Length: " + str(len(body)).encode()
+                + b"\r\nConnection: close\r\n\r\n" + body
+            )  # fmt: skip
+            await writer.drain()
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()

@@ -1,0 +1,33 @@
+"""The gauges read from the database, refreshed when scraped and at most every few seconds (a
+scrape from each of several Prometheus servers costs one pair of queries per interval)."""
+
+import asyncio
+import time
+from typing import Any
+
+from domain.status import ExportStatus
+from observability.metrics import EXPORTS, REVIEW_QUEUE_OLDEST_AGE
+from store import metrics
+
+
+class DatabaseGauges:
+    """Sets `entrygo_exports{status}` and `entrygo_review_queue_oldest_age_seconds`."""
+
+    def __init__(self, cache_seconds: float) -> None:
+        self.cache_seconds = cache_seconds
+        self._read_at = -float("inf")
+        self._lock = asyncio.Lock()
+
+    async def refresh(self, pool: Any) -> None:
+        """Read again unless the last read is recent enough."""
+        async with self._lock:
+            if time.monotonic() - self._read_at < self.cache_seconds:
+                return
+            async with pool.acquire() as conn:
+                counts = await metrics.exports_by_status(conn)
+                oldest = await metrics.oldest_awaiting_review_seconds(conn)
+            # every status has a series, so "none" reads as 0 rather than as missing
+            for status in ExportStatus:
+                EXPORTS.labels(status.value).set(counts.get(status.value, 0))
+            REVIEW_QUEUE_OLDEST_AGE.set(oldest)
+            self._read_at = time.monotonic()

@@ -1,0 +1,57 @@
+"""The per-account request counters shared by every API process (table rate_limit_windows).
+
+Fixed one-minute windows on the database's clock, so processes on different hosts agree on where
+a window starts. A request is counted by one statement, in autocommit on its own pooled
+connection (never inside a business transaction); once an account's window is full, refused
+requests lock the row but write nothing, so a client hammering past its limit adds no writes.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+WINDOW_SECONDS = 60
+
+# `$3` stands in for the database's clock when given (tests pin a window with it). The first
+# request of a window inserts its row; later ones add one while the window has room. RETURNING
+# yields no row when the window was already full, hence the outer SELECT.
+_HIT = """
+WITH clock AS (SELECT coalesce($3::timestamptz, now()) AS at),
+hit AS (
+    INSERT INTO rate_limit_windows AS w (account_id, window_start, count)
+    SELECT $1, date_trunc('minute', clock.at), 1 FROM clock
+    ON CONFLICT (account_id, window_start)
+        DO UPDATE SET count = w.count + 1 WHERE w.count < $2
+    RETURNING w.count
+)
+SELECT (SELECT count FROM hit) AS count,
+       ceil(extract(epoch FROM date_trunc('minute', clock.at) + interval '1 minute' - clock.at))
+           ::integer AS retry_after
+FROM clock
+"""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One counted request: whether it fits the window, and how long until the next window."""
+
+    admitted: bool
+    count: int | None  # the window's count with this request; None: the window was full
+    retry_after_seconds: int  # whole seconds until the next window starts (1..60)
+
+
+async def hit(conn: Any, account_id: str, limit: int, at: datetime | None = None) -> Hit:
+    """Count one request of `account_id` in the current window (of `at`, default the database's
+    clock); admitted while the window holds at most `limit` requests."""
+    row = await conn.fetchrow(_HIT, account_id, limit, at)
+    count = row["count"]
+    admitted = count is not None and count <= limit
+    return Hit(admitted, count, max(1, int(row["retry_after"])))
+
+
+async def purge_past_windows(pool: Any) -> int:
+    """Delete the windows that ended before the database's current minute; returns how many."""
+    result: str = await pool.execute(
+        "DELETE FROM rate_limit_windows WHERE window_start < date_trunc('minute', now())"
+    )
+    return int(result.rsplit(maxsplit=1)[-1])
