@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: install browser run test lint fmt bench-sync bench-plan bench-inspect bench-lifecycle faults fuzz load clean
+.PHONY: install browser run test lint fmt bench-sync bench-plan bench-inspect bench-lifecycle faults fuzz load topology clean
 
 $(STAMP): pyproject.toml sdk/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,9 @@ fuzz: install
 
 load: install
 	$(BIN)/python -m bench.load
+
+topology: install
+	$(BIN)/python -m bench.topology
 
 clean:
 	rm -rf .entrygo $(VENV) *.egg-info
