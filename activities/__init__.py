@@ -22,8 +22,8 @@ def build_activities(pool: Pool, settings: Settings) -> Sequence[Any]:
     planning = PlanningActivities(pool, settings)
     customs = CustomsActivities(pool)
     broker = BrokerActivities(pool, settings, http)
-    warehouse = WarehouseActivities(pool, http)
-    review = ReviewActivities(pool, http)
+    warehouse = WarehouseActivities(pool, http, settings)
+    review = ReviewActivities(pool, http, settings.allow_private_urls)
     return [
         ledger.record_transition,
         planning.plan_export,

@@ -8,6 +8,8 @@ from activities import transports
 from activities.errors import invalid_configuration
 from activities.heartbeat import heartbeating
 from config.settings import Settings
+from domain.failures import ActivityFailure
+from observability.metrics import BROKER_SUBMISSIONS
 from store import packages, submissions
 from store.execution import submission_of
 from store.exports import NewEvent, append_events, get_export_by_id, lock_export
@@ -33,6 +35,8 @@ class BrokerActivities:
         self.pool = pool
         self.settings = settings
         self.http = http
+        # contradicting SMTP settings stop the worker here, at start, not at the first email
+        self.smtp = transports.SmtpRelay.from_settings(settings)
 
     @activity.defn(name="prepare_broker_submission")
     async def prepare_broker_submission(self, inp: StepInput) -> SubmissionResult:
@@ -93,11 +97,15 @@ class BrokerActivities:
         try:
             message_id, reference = await self._deliver(export, broker, sub, package, artifacts)
         except ApplicationError as err:
+            BROKER_SUBMISSIONS.labels(
+                transport=sub.submission_type, outcome=_outcome(err.type)
+            ).inc()
             async with self.pool.acquire() as conn:
                 await submissions.record_submission_error(
                     conn, sub.id, err.message, final=err.non_retryable
                 )
             raise
+        BROKER_SUBMISSIONS.labels(transport=sub.submission_type, outcome="accepted").inc()
         async with self.pool.acquire() as conn, conn.transaction():
             await lock_export(conn, inp.exportId)
             sent = await submissions.mark_sent(conn, sub.id, message_id, reference)
@@ -135,11 +143,12 @@ class BrokerActivities:
         s = self.settings
         if sub.submission_type == "email":
             msg = transports.broker_email(sub, package, artifacts, s.smtp_from)
-            await transports.send_email(msg, s.smtp_host, s.smtp_port, s.smtp_timeout_seconds)
+            await transports.send_email(msg, self.smtp)
             return transports.message_id_for(sub.id), None
         if not broker.webhook_secret:
             raise invalid_configuration("broker has no webhook secret")
         assert sub.recipient_url is not None  # a webhook submission is addressed to the URL
+        await transports.check_outbound(sub.recipient_url, s.allow_private_urls)
         callback = f"{s.public_base_url.rstrip('/')}/api/brokers/{broker.id}/callbacks"
         payload = transports.webhook_payload(sub, export, package, artifacts, callback)
         response = await transports.post_signed(
@@ -151,3 +160,13 @@ class BrokerActivities:
             answer = None
         reference = answer.get("brokerReference") if isinstance(answer, dict) else None
         return None, str(reference) if reference is not None else None
+
+
+def _outcome(failure_type: str | None) -> str:
+    """The metric's outcome for a failed send: refused by the broker, an address we may not or
+    cannot reach, or failed (worth retrying, or our configuration)."""
+    if failure_type == ActivityFailure.BROKER_REJECTED:
+        return "refused"
+    if failure_type == ActivityFailure.INVALID_ADDRESS:
+        return "invalid_address"
+    return "failed"

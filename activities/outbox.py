@@ -12,19 +12,18 @@ import contextlib
 import json
 import logging
 import random
-import socket
 import time
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from config.settings import Settings
-from domain.addresses import fixed_addresses, non_public
 from domain.wire import wire_value
+from observability.metrics import WEBHOOK_DELIVERIES
 from signing import SIGNATURE_HEADER, sign
 from store import webhooks
+from store.resolver import Unresolved, outbound_refusal
 from store.webhooks import DueDelivery
 
 log = logging.getLogger("entrygo.outbox")
@@ -48,19 +47,11 @@ async def check_address(url: str, allow_private: bool) -> None:
     if allow_private:
         return
     try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError as exc:
-        raise AddressRefused(f"{url!r} has no valid host") from exc
-    addresses = fixed_addresses(host)
-    if addresses is None:
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, None)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise AddressRefused(f"{host} does not resolve") from exc
-        addresses = [str(info[4][0]) for info in infos]
-    refused = non_public(addresses)
-    if refused or not addresses:
-        raise AddressRefused(f"{host} resolves to a non-public address ({', '.join(refused)})")
+        reason = await outbound_refusal(url)
+    except Unresolved as exc:
+        raise AddressRefused(str(exc)) from exc
+    if reason is not None:
+        raise AddressRefused(reason)
 
 
 class Outbox:
@@ -110,12 +101,14 @@ class Outbox:
             if response.is_success:
                 async with self.pool.acquire() as conn:
                     await webhooks.mark_delivered(conn, delivery.id, status)
+                WEBHOOK_DELIVERIES.labels(outcome="delivered").inc()
                 return
             error = f"HTTP {status}"
         except (AddressRefused, httpx.InvalidURL, UnicodeError) as exc:
             # never retried: neither the address nor the URL will change
             async with self.pool.acquire() as conn:
                 await webhooks.mark_failed(conn, delivery.id, str(exc), None, None)
+            WEBHOOK_DELIVERIES.labels(outcome="failed").inc()
             return
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
@@ -132,3 +125,4 @@ class Outbox:
             retry = None
         async with self.pool.acquire() as conn:
             await webhooks.mark_failed(conn, delivery.id, error, status, retry)
+        WEBHOOK_DELIVERIES.labels(outcome="failed" if retry is None else "retry").inc()

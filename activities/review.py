@@ -3,7 +3,7 @@
 import httpx
 from temporalio import activity
 
-from activities.transports import post_signed
+from activities.transports import check_outbound, post_signed
 from domain.wire import rfc3339
 from store.accounts import review_webhook
 from store.pool import Pool
@@ -15,9 +15,10 @@ REVIEW_OVERDUE = "REVIEW_OVERDUE"
 class ReviewActivities:
     """Tells the account's review webhook, signed like the broker webhooks (CONTRACT §11)."""
 
-    def __init__(self, pool: Pool, http: httpx.AsyncClient) -> None:
+    def __init__(self, pool: Pool, http: httpx.AsyncClient, allow_private: bool = False) -> None:
         self.pool = pool
         self.http = http
+        self.allow_private = allow_private
 
     @activity.defn(name="notify_review_overdue")
     async def notify_review_overdue(self, inp: ReviewOverdueInput) -> str:
@@ -36,5 +37,7 @@ class ReviewActivities:
             "deadline": rfc3339(inp.deadline),
         }
         key = f"review-overdue-{inp.exportId}-{int(inp.deadline.timestamp() * 1000)}"
+        # the address policy again, after DNS: a refusal is a non-retryable InvalidAddress
+        await check_outbound(hook.url, self.allow_private)
         await post_signed(self.http, hook.url, hook.secret, payload, key)
         return "DELIVERED"

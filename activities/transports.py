@@ -1,20 +1,48 @@
-"""How a submission reaches a broker: a signed webhook or an email with the documents attached."""
+"""How a submission reaches a broker: a signed webhook or an email with the documents attached.
+
+Before a webhook is POSTed its URL passes the outbound address policy again, after DNS
+(`check_outbound`): the address may have changed since it was saved, or the row was written by
+other means. Email goes through the configured SMTP relay (`SmtpRelay`: login, STARTTLS or
+implicit TLS, a CA bundle of our choice).
+"""
 
 import base64
 import json
+import logging
+import ssl
 import time
+from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import aiosmtplib
 import httpx
 
 from activities.errors import broker_rejected, invalid_address, invalid_configuration, transient
+from config.settings import Settings
 from signing import SIGNATURE_HEADER, sign
 from store.records import ArtifactFile, ExportRecord, PackageRecord, SubmissionRecord
+from store.resolver import Unresolved, outbound_refusal
+
+log = logging.getLogger("entrygo.transports")
 
 ATTACHED_TO_EMAIL = ("cci_pdf", "cci_csv", "packing_list")
 _RETRYABLE_STATUS = {408, 425, 429}
+
+
+async def check_outbound(url: str, allow_private: bool) -> None:
+    """Refuse to call `url` when its host is or resolves to an address that is not public
+    (unless ENTRYGO_ALLOW_PRIVATE_URLS): a final InvalidAddress naming the host and the address,
+    for a person to fix the URL and retry. A name that does not resolve now is transient."""
+    if allow_private:
+        return
+    try:
+        reason = await outbound_refusal(url)
+    except Unresolved as exc:
+        raise transient(str(exc)) from exc
+    if reason is not None:
+        raise invalid_address(f"{reason}; only public addresses may be called")
 
 
 def signed_headers(secret: str | None, body: bytes, idempotency_key: str) -> dict[str, str]:
@@ -137,11 +165,122 @@ def _warnings_text(artifacts: dict[str, ArtifactFile]) -> str:
     return "\nWarnings for the broker:\n" + "\n".join(lines) + "\n"
 
 
-async def send_email(msg: EmailMessage, host: str, port: int, limit_s: float) -> None:
-    """Send over SMTP; a refused recipient is final, anything else is worth retrying."""
+@dataclass(frozen=True)
+class SmtpRelay:
+    """Where broker email goes, and how we authenticate there (ENTRYGO_SMTP_*).
+
+    `starttls` upgrades a plain connection (and fails when the server does not offer it);
+    `tls` speaks TLS from the first byte (port 465); neither: plain SMTP, never upgraded. The
+    server certificate is verified against `ca_file` when given, else the system's store.
+    """
+
+    host: str
+    port: int
+    timeout: float
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a repr, a log or an error
+    starttls: bool = False
+    tls: bool = False
+    ca_file: Path | None = None
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> "SmtpRelay":
+        """The relay the settings describe; ValueError (the worker does not start) when they
+        contradict each other."""
+        if s.smtp_tls and s.smtp_starttls:
+            raise ValueError(
+                "ENTRYGO_SMTP_TLS (TLS from the start, port 465) and ENTRYGO_SMTP_STARTTLS "
+                "(upgrade a plain connection, port 587) exclude each other: set one"
+            )
+        if (s.smtp_username is None) != (s.smtp_password is None):
+            raise ValueError(
+                "ENTRYGO_SMTP_USERNAME and ENTRYGO_SMTP_PASSWORD are set together or not at all"
+            )
+        if s.smtp_ca_file is not None and not s.smtp_ca_file.is_file():
+            raise ValueError(f"ENTRYGO_SMTP_CA_FILE {s.smtp_ca_file} is not a readable file")
+        relay = cls(
+            host=s.smtp_host,
+            port=s.smtp_port,
+            timeout=s.smtp_timeout_seconds,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            starttls=s.smtp_starttls,
+            tls=s.smtp_tls,
+            ca_file=s.smtp_ca_file,
+        )
+        if relay.username is not None and not (relay.tls or relay.starttls):
+            log.warning(
+                "SMTP login to %s:%s over a connection without TLS: the password crosses the "
+                "network in the clear (set ENTRYGO_SMTP_STARTTLS or ENTRYGO_SMTP_TLS)",
+                relay.host,
+                relay.port,
+            )
+        return relay
+
+    def tls_context(self) -> ssl.SSLContext | None:
+        """The context that verifies the server's certificate and name (None without TLS)."""
+        if not (self.tls or self.starttls):
+            return None
+        cafile = str(self.ca_file) if self.ca_file is not None else None
+        return ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=cafile)
+
+
+_CAPABILITY_MISMATCH = (aiosmtplib.SMTPException, aiosmtplib.SMTPNotSupported)
+
+
+def _certificate_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS failure behind an SMTP error (aiosmtplib wraps it), if there is one."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+async def send_email(msg: EmailMessage, relay: SmtpRelay) -> None:
+    """Send through the relay. Final (no automatic retry; ATTENTION_REQUIRED, fixed by a person,
+    then `retry`): a refused recipient (InvalidAddress); a login the relay refuses for good (5xx),
+    a relay without the AUTH or STARTTLS we were told to use, a sender the relay refuses for
+    good (5xx to MAIL FROM, e.g. 530 when it wants a login), a certificate that does not verify
+    (InvalidConfiguration: our settings are wrong or the relay is not who it claims to be).
+    Everything else (connection refused, timeouts, 4xx answers) is worth retrying."""
+    where = f"{relay.host}:{relay.port}"
     try:
-        await aiosmtplib.send(msg, hostname=host, port=port, timeout=limit_s)
+        await aiosmtplib.send(
+            msg,
+            hostname=relay.host,
+            port=relay.port,
+            timeout=relay.timeout,
+            username=relay.username,
+            password=relay.password,
+            use_tls=relay.tls,
+            start_tls=relay.starttls,
+            tls_context=relay.tls_context(),
+        )
     except aiosmtplib.SMTPRecipientsRefused as exc:
         raise invalid_address(f"recipient refused: {exc}") from exc
+    except aiosmtplib.SMTPAuthenticationError as exc:
+        text = f"SMTP relay {where} refused the login of {relay.username!r}: {exc.code}"
+        if exc.code >= 500:
+            raise invalid_configuration(f"{text} (check ENTRYGO_SMTP_USERNAME/PASSWORD)") from exc
+        raise transient(text) from exc
+    except aiosmtplib.SMTPSenderRefused as exc:
+        # 5xx to MAIL FROM: the relay will not take mail from us as configured (530: it wants a
+        # login; 550/553: ENTRYGO_SMTP_FROM is not ours to use there)
+        text = f"SMTP relay {where} refused the sender {exc.sender}: {exc.code} {exc.message}"
+        if exc.code >= 500:
+            raise invalid_configuration(text) from exc
+        raise transient(text) from exc
     except (aiosmtplib.SMTPException, OSError) as exc:
+        tls = _certificate_failure(exc)
+        if isinstance(tls, ssl.SSLCertVerificationError):
+            raise invalid_configuration(
+                f"SMTP relay {where}: its certificate does not verify ({tls.verify_message}); "
+                "check ENTRYGO_SMTP_CA_FILE and ENTRYGO_SMTP_HOST"
+            ) from exc
+        if type(exc) in _CAPABILITY_MISMATCH:
+            # aiosmtplib raises the bare SMTPException when the relay lacks what we were told
+            # to use (STARTTLS, AUTH, an auth method we speak): retrying cannot change that
+            raise invalid_configuration(f"SMTP relay {where}: {exc}") from exc
         raise transient(f"SMTP {type(exc).__name__}: {exc}") from exc

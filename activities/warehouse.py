@@ -1,4 +1,7 @@
-"""Warehouse notification: a signed webhook when the warehouse has a URL, else recorded."""
+"""Warehouse notification: a signed webhook when the warehouse has a URL, else recorded.
+
+The URL passes the outbound address policy again, after DNS, before each attempt.
+"""
 
 import httpx
 from temporalio import activity
@@ -6,6 +9,9 @@ from temporalio.exceptions import ApplicationError
 
 from activities import transports
 from activities.heartbeat import heartbeating
+from config.settings import Settings
+from domain.failures import ActivityFailure
+from observability.metrics import WAREHOUSE_NOTIFICATIONS
 from store import packages, submissions
 from store.exports import NewEvent, append_events, database_now, lock_export
 from store.pool import Pool
@@ -18,9 +24,10 @@ UNDELIVERED = ("PENDING", "FAILED")
 class WarehouseActivities:
     """The notification step of execution."""
 
-    def __init__(self, pool: Pool, http: httpx.AsyncClient) -> None:
+    def __init__(self, pool: Pool, http: httpx.AsyncClient, settings: Settings) -> None:
         self.pool = pool
         self.http = http
+        self.settings = settings
 
     @activity.defn(name="notify_warehouse")
     async def notify_warehouse(self, inp: StepInput) -> str:
@@ -53,6 +60,7 @@ class WarehouseActivities:
                 "orderIds": export.plan["included_order_ids"],
             }
             try:
+                await transports.check_outbound(note.recipient, self.settings.allow_private_urls)
                 await transports.post_signed(
                     self.http,
                     note.recipient,
@@ -61,6 +69,10 @@ class WarehouseActivities:
                     note.id,
                 )
             except ApplicationError as err:
+                invalid = err.type == ActivityFailure.INVALID_ADDRESS
+                WAREHOUSE_NOTIFICATIONS.labels(
+                    outcome="invalid_address" if invalid else "failed"
+                ).inc()
                 async with self.pool.acquire() as conn:
                     await submissions.record_notification(
                         conn,
@@ -70,6 +82,7 @@ class WarehouseActivities:
                         final=err.non_retryable,
                     )
                 raise
+            WAREHOUSE_NOTIFICATIONS.labels(outcome="delivered").inc()
         async with self.pool.acquire() as conn, conn.transaction():
             await lock_export(conn, inp.exportId)
             if sending:

@@ -5,6 +5,7 @@ import shutil
 import sysconfig
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TASK_QUEUE = "entrygo-exports"
@@ -63,7 +64,7 @@ class Settings(BaseSettings):
     # a real relay: log in when a username is set; STARTTLS upgrades a plain connection,
     # TLS connects with TLS from the start (port 465); the two are exclusive
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: SecretStr | None = None  # never shown in a repr or a log line
     smtp_starttls: bool = False
     smtp_tls: bool = False
     smtp_ca_file: Path | None = None  # trust this CA bundle instead of the system's (tests, relays)

@@ -1,6 +1,12 @@
-"""Which network addresses an outbound webhook may reach: public ones only (pure)."""
+"""Which network addresses an outbound webhook may reach: public ones only (pure).
+
+The policy covers every URL we POST to on someone's behalf: webhook endpoints, broker webhook
+transports and warehouse notification URLs. It is checked when the URL is saved and again, after
+resolving the host, before each send (`store/resolver.py` resolves; this module decides).
+"""
 
 import ipaddress
+from urllib.parse import urlsplit
 
 
 def is_public(address: str) -> bool:
@@ -47,3 +53,28 @@ def fixed_addresses(host: str) -> list[str] | None:
 def non_public(addresses: list[str]) -> list[str]:
     """The addresses a webhook may not reach."""
     return [a for a in addresses if not is_public(a)]
+
+
+def url_host(url: str) -> str | None:
+    """The URL's host, lower-cased and without IPv6 brackets, or None when it has no usable
+    host (none at all, a malformed authority, a name IDNA cannot encode)."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+        if not host or not host.encode("idna"):
+            return None
+    except (ValueError, UnicodeError):  # UnicodeError is a ValueError; both are named
+        return None
+    return host
+
+
+def refusal(host: str, addresses: list[str]) -> str | None:
+    """Why `host` may not be reached, given the addresses it stands for (naming the host and the
+    refused addresses), or None when every address is public."""
+    refused = non_public(addresses)
+    if refused and literal_ip(host) is not None:
+        return f"{host} is not a public address"
+    if refused:
+        return f"{host} resolves to a non-public address ({', '.join(refused)})"
+    if not addresses:
+        return f"{host} resolves to no address"
+    return None

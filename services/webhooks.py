@@ -1,44 +1,44 @@
 """Webhook endpoints of an account: where its export events are pushed (issue 13)."""
 
-import asyncio
-import socket
 from typing import Any
-from urllib.parse import urlsplit
 
-from domain.addresses import fixed_addresses, non_public
+from config.settings import Settings
+from domain.addresses import url_host
 from services.context import Runtime
 from services.errors import Invalid, Issue
 from store import webhooks
+from store.resolver import Unresolved, outbound_refusal
 from store.webhooks import DeliveryRecord, EndpointRecord
 
 PRIVATE_REFUSED = (
-    "url must reach a public address: loopback, private, link-local, multicast and unspecified "
-    "addresses are refused"
+    "must reach a public address: loopback, private, link-local, multicast, reserved and "
+    "unspecified addresses are refused"
 )
 
 
-async def check_url(rt: Runtime, url: str) -> None:
-    """Invalid when the URL has no usable host, or (unless ENTRYGO_ALLOW_PRIVATE_URLS) its host
-    is or resolves to an address that is not public. A name that does not resolve now is
-    accepted: it is resolved and checked again before every delivery."""
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-        usable = bool(host) and bool(host.encode("idna"))
-    except (ValueError, UnicodeError):  # UnicodeError is a ValueError; both are named
-        host, usable = "", False
-    if not usable:
-        raise Invalid([Issue(path="url", message="url has no valid host", code="invalid_host")])
-    if rt.settings.allow_private_urls:
+async def check_url(rt: Runtime, url: str, path: str = "url") -> None:
+    """Invalid (an issue at `path`) when the URL may not be called: see `check_outbound_url`."""
+    await check_outbound_url(rt.settings, url, path)
+
+
+async def check_outbound_url(settings: Settings, url: str, path: str) -> None:
+    """Invalid (an issue at `path`) when the URL has no usable host, or (unless
+    ENTRYGO_ALLOW_PRIVATE_URLS) its host is or resolves to an address that is not public. A name
+    that does not resolve now is accepted: it is resolved and checked again before every send.
+    The one check for every URL we call on an account's behalf: webhook endpoints, broker
+    webhook transports, warehouse notification URLs (it needs only the settings, so the CLI can
+    apply it too)."""
+    if url_host(url) is None:
+        raise Invalid([Issue(path=path, message=f"{path} has no valid host", code="invalid_host")])
+    if settings.allow_private_urls:
         return
-    addresses = fixed_addresses(host)
-    if addresses is None:
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, None)
-        except socket.gaierror:
-            return
-        addresses = [str(info[4][0]) for info in infos]
-    if non_public(addresses):
-        raise Invalid([Issue(path="url", message=PRIVATE_REFUSED, code="private_address")])
+    try:
+        reason = await outbound_refusal(url)
+    except Unresolved:
+        return
+    if reason is not None:
+        message = f"{path} {PRIVATE_REFUSED} ({reason})"
+        raise Invalid([Issue(path=path, message=message, code="private_address")])
 
 
 async def create(conn: Any, rt: Runtime, account_id: str, fields: dict[str, Any]) -> EndpointRecord:

@@ -15,14 +15,16 @@ router = APIRouter(prefix="/api/brokers", tags=["brokers"])
 
 
 @router.post("", status_code=201, response_model=Broker, responses=error_responses(403, 409))
-async def create_broker(request: Request, body: BrokerCreate, principal: Admin) -> Response:
+async def create_broker(
+    request: Request, body: BrokerCreate, principal: Admin, rt: RuntimeDep
+) -> Response:
     """Create a broker; a webhook transport's `secret` is write-only."""
     check_account_scope(principal, body.accountId)
     async with begin_write(request, principal, body) as write:
         if write.replayed:
             return write.replayed
         fields = body.model_dump(mode="json", exclude={"accountId", "idempotencyKey"})
-        broker = await reference.create_broker(write.conn, principal.account_id, fields)
+        broker = await reference.create_broker(write.conn, rt, principal.account_id, fields)
         return await write.respond(201, broker)
 
 
@@ -43,12 +45,14 @@ async def get_broker(broker_id: str, principal: Admin, rt: RuntimeDep) -> Broker
 
 @router.patch("/{broker_id}", response_model=Broker, responses=error_responses(403, 409))
 async def patch_broker(
-    request: Request, broker_id: str, body: BrokerPatch, principal: Admin
+    request: Request, broker_id: str, body: BrokerPatch, principal: Admin, rt: RuntimeDep
 ) -> Response:
     """Change the fields sent; a `transport` replaces the whole transport."""
     async with begin_write(request, principal, body) as write:
         if write.replayed:
             return write.replayed
         fields = body.model_dump(mode="json", exclude_unset=True)
-        broker = await reference.patch_broker(write.conn, principal.account_id, broker_id, fields)
+        broker = await reference.patch_broker(
+            write.conn, rt, principal.account_id, broker_id, fields
+        )
         return await write.respond(200, broker)

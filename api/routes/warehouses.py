@@ -15,14 +15,16 @@ router = APIRouter(prefix="/api/warehouses", tags=["warehouses"])
 
 
 @router.post("", status_code=201, response_model=Warehouse, responses=error_responses(403, 409))
-async def create_warehouse(request: Request, body: WarehouseCreate, principal: Admin) -> Response:
+async def create_warehouse(
+    request: Request, body: WarehouseCreate, principal: Admin, rt: RuntimeDep
+) -> Response:
     """Create a warehouse; `notificationSecret` (signs its webhooks) is write-only."""
     check_account_scope(principal, body.accountId)
     async with begin_write(request, principal, body) as write:
         if write.replayed:
             return write.replayed
         fields = body.model_dump(mode="json", exclude={"accountId", "idempotencyKey"})
-        warehouse = await reference.create_warehouse(write.conn, principal.account_id, fields)
+        warehouse = await reference.create_warehouse(write.conn, rt, principal.account_id, fields)
         return await write.respond(201, warehouse)
 
 
@@ -43,7 +45,7 @@ async def get_warehouse(warehouse_id: str, principal: Admin, rt: RuntimeDep) -> 
 
 @router.patch("/{warehouse_id}", response_model=Warehouse, responses=error_responses(403, 409))
 async def patch_warehouse(
-    request: Request, warehouse_id: str, body: WarehousePatch, principal: Admin
+    request: Request, warehouse_id: str, body: WarehousePatch, principal: Admin, rt: RuntimeDep
 ) -> Response:
     """Change the fields sent; null clears an optional field."""
     async with begin_write(request, principal, body) as write:
@@ -51,6 +53,6 @@ async def patch_warehouse(
             return write.replayed
         fields = body.model_dump(mode="json", exclude_unset=True)
         warehouse = await reference.patch_warehouse(
-            write.conn, principal.account_id, warehouse_id, fields
+            write.conn, rt, principal.account_id, warehouse_id, fields
         )
         return await write.respond(200, warehouse)

@@ -1,7 +1,13 @@
 """Brokers over HTTP (CONTRACT §6): create, list, get, patch; the webhook secret is write-only."""
 
-import httpx
+from collections.abc import AsyncIterator
 
+import httpx
+import pytest
+import pytest_asyncio
+
+from config.settings import Settings
+from tests.api.strict_app import NON_PUBLIC_HOSTS, PUBLIC_LITERAL, strict_client
 from tests.conftest import Tenant
 
 SECRET = "brsec-0123456789abcdef"
@@ -203,3 +209,87 @@ async def test_customs_bond_is_validated(http: httpx.AsyncClient, tenant: Tenant
         )
         assert r.status_code == 400, r.text
         assert r.json()["field"] == field
+
+
+@pytest_asyncio.fixture(scope="module")
+async def strict(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with the outbound address policy on."""
+    async with strict_client(settings) as client:
+        yield client
+
+
+async def _broker_count(pool, tenant: Tenant) -> int:
+    async with pool.acquire() as conn:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM brokers WHERE account_id = $1", tenant.account_id
+            )
+        )
+
+
+@pytest.mark.parametrize("host", NON_PUBLIC_HOSTS)
+async def test_webhook_transport_to_a_non_public_address_is_refused(
+    strict: httpx.AsyncClient, pool, tenant: Tenant, host: str
+) -> None:
+    url = f"http://{host}:8080/entrygo"
+    r = await strict.post(
+        "/api/brokers",
+        json={**EMAIL_BROKER, "transport": {**WEBHOOK, "url": url}},
+        headers={**tenant.auth("admin"), "idempotency-key": f"br-{host}"},
+    )
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert (body["errorCode"], body["field"]) == ("VALIDATION_ERROR", "transport.url")
+    (issue,) = body["details"]["issues"]
+    assert (issue["path"], issue["code"]) == ("transport.url", "private_address")
+    assert host.strip("[]") in issue["message"]
+    assert await _broker_count(pool, tenant) == 0
+    # nothing was kept under the key either: the corrected request succeeds with it
+    r = await strict.post(
+        "/api/brokers",
+        json={**EMAIL_BROKER, "transport": WEBHOOK},
+        headers={**tenant.auth("admin"), "idempotency-key": f"br-{host}"},
+    )
+    assert r.status_code == 201, r.text
+
+
+async def test_patching_the_transport_to_a_non_public_address_is_refused(
+    strict: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    r = await strict.post("/api/brokers", json=EMAIL_BROKER, headers=tenant.auth("admin"))
+    assert r.status_code == 201, r.text
+    created = r.json()
+    url = f"/api/brokers/{created['id']}"
+    metadata = {
+        "type": "webhook",
+        "url": "http://169.254.169.254/latest/meta-data",
+        "secret": SECRET,
+    }
+    r = await strict.patch(url, json={"transport": metadata}, headers=tenant.auth("admin"))
+    assert r.status_code == 400, r.text
+    assert r.json()["field"] == "transport.url"
+    assert "169.254.169.254" in r.json()["details"]["issues"][0]["message"]
+    r = await strict.get(url, headers=tenant.auth("admin"))
+    assert r.json() == created
+    # a field other than the transport is not held up by the policy
+    r = await strict.patch(url, json={"name": "Renamed"}, headers=tenant.auth("admin"))
+    assert r.status_code == 200, r.text
+
+
+async def test_webhook_transport_to_a_public_literal_is_accepted(
+    strict: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    transport = {**WEBHOOK, "url": f"https://{PUBLIC_LITERAL}/entrygo"}
+    r = await strict.post(
+        "/api/brokers", json={**EMAIL_BROKER, "transport": transport}, headers=tenant.auth("admin")
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["transport"]["url"] == transport["url"]
+
+
+async def test_loopback_is_accepted_when_private_urls_are_allowed(
+    http: httpx.AsyncClient, settings: Settings, tenant: Tenant
+) -> None:
+    assert settings.allow_private_urls
+    body = await create(http, tenant, transport={**WEBHOOK, "url": "http://127.0.0.1:9/in"})
+    assert body["transport"]["url"] == "http://127.0.0.1:9/in"

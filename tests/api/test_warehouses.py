@@ -1,7 +1,13 @@
 """Warehouses over HTTP (CONTRACT §6): create, list, get, patch; secrets never shown."""
 
-import httpx
+from collections.abc import AsyncIterator
 
+import httpx
+import pytest
+import pytest_asyncio
+
+from config.settings import Settings
+from tests.api.strict_app import NON_PUBLIC_HOSTS, PUBLIC_LITERAL, strict_client
 from tests.conftest import Tenant
 
 SECRET = "whsec-0123456789abcdef"
@@ -219,3 +225,68 @@ async def test_only_admins_manage_warehouses(http: httpx.AsyncClient, tenant: Te
         assert r.json()["details"]["requiredRole"] == "admin"
         r = await http.get("/api/warehouses", headers=tenant.auth(role))
         assert r.status_code == 403
+
+
+@pytest_asyncio.fixture(scope="module")
+async def strict(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with the outbound address policy on."""
+    async with strict_client(settings) as client:
+        yield client
+
+
+async def _warehouse_count(pool, tenant: Tenant) -> int:
+    async with pool.acquire() as conn:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM warehouses WHERE account_id = $1", tenant.account_id
+            )
+        )
+
+
+@pytest.mark.parametrize("host", NON_PUBLIC_HOSTS)
+async def test_notification_url_to_a_non_public_address_is_refused(
+    strict: httpx.AsyncClient, pool, tenant: Tenant, host: str
+) -> None:
+    r = await strict.post(
+        "/api/warehouses",
+        json={**WAREHOUSE, "notificationUrl": f"http://{host}/latest/meta-data"},
+        headers=tenant.auth("admin"),
+    )
+    assert r.status_code == 400, r.text
+    body = r.json()
+    assert (body["errorCode"], body["field"]) == ("VALIDATION_ERROR", "notificationUrl")
+    (issue,) = body["details"]["issues"]
+    assert (issue["path"], issue["code"]) == ("notificationUrl", "private_address")
+    assert host.strip("[]") in issue["message"]
+    assert await _warehouse_count(pool, tenant) == 0
+
+
+async def test_patching_the_notification_url_is_policed(
+    strict: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    r = await strict.post("/api/warehouses", json=WAREHOUSE, headers=tenant.auth("admin"))
+    assert r.status_code == 201, r.text
+    created = r.json()
+    url = f"/api/warehouses/{created['id']}"
+    r = await strict.patch(
+        url, json={"notificationUrl": "http://10.0.0.5:8080/wms"}, headers=tenant.auth("admin")
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["field"] == "notificationUrl"
+    assert "10.0.0.5" in r.json()["details"]["issues"][0]["message"]
+    r = await strict.get(url, headers=tenant.auth("admin"))
+    assert r.json() == created
+    # clearing the URL, or another field, is not held up by the policy
+    r = await strict.patch(url, json={"notificationUrl": None}, headers=tenant.auth("admin"))
+    assert (r.status_code, r.json()["notificationUrl"]) == (200, None)
+    public = f"https://{PUBLIC_LITERAL}/hooks"
+    r = await strict.patch(url, json={"notificationUrl": public}, headers=tenant.auth("admin"))
+    assert (r.status_code, r.json()["notificationUrl"]) == (200, public)
+
+
+async def test_loopback_notification_url_is_accepted_when_allowed(
+    http: httpx.AsyncClient, settings: Settings, tenant: Tenant
+) -> None:
+    assert settings.allow_private_urls
+    body = await create(http, tenant, notificationUrl="http://127.0.0.1:9/wms")
+    assert body["notificationUrl"] == "http://127.0.0.1:9/wms"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from domain.addresses import is_public, literal_ip
+from domain.addresses import is_public, literal_ip, refusal, url_host
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,29 @@ def test_literal_ip_reads_bracketed_ipv6_and_refuses_names() -> None:
     assert literal_ip("[::1]") == "::1"
     assert literal_ip("127.0.0.1") == "127.0.0.1"
     assert literal_ip("example.com") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("https://Broker.Example.com:8443/in", "broker.example.com"),
+        ("http://[::1]:9/x", "::1"),
+        ("http://169.254.169.254/latest/meta-data", "169.254.169.254"),
+        ("http:///no-host", None),
+        ("http://[::1/x", None),
+        ("http://a..b/x", None),
+    ],
+)
+def test_url_host_reads_the_host_or_refuses_an_unusable_one(url: str, host: str | None) -> None:
+    assert url_host(url) == host
+
+
+def test_refusal_names_the_host_and_the_refused_addresses() -> None:
+    assert (
+        refusal("169.254.169.254", ["169.254.169.254"]) == "169.254.169.254 is not a public address"
+    )
+    assert refusal("evil.example", ["93.184.215.14", "10.0.0.5"]) == (
+        "evil.example resolves to a non-public address (10.0.0.5)"
+    )
+    assert refusal("nothing.example", []) == "nothing.example resolves to no address"
+    assert refusal("ok.example", ["93.184.215.14", "2606:4700:4700::1111"]) is None
