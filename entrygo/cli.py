@@ -2,15 +2,14 @@
 
 import asyncio
 import json
-import logging
-import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
 
 from config.settings import Settings, load_settings
+from observability.logs import setup_logging
 from store.keys import ROLES
 
 app = typer.Typer(no_args_is_help=True, help="EntryGo: the EntryGo Export Protocol v1 service.")
@@ -27,13 +26,12 @@ T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 
-def _logging() -> None:
-    logging.basicConfig(
-        level=os.environ.get("ENTRYGO_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+def _logging(process: str = "entrygo") -> None:
+    """JSON lines on stderr (and in ENTRYGO_LOG_FILE), or text with ENTRYGO_LOG_FORMAT=text."""
+    settings = load_settings()
+    setup_logging(
+        process, level=settings.log_level, fmt=settings.log_format, file=settings.log_file
     )
-    for noisy in ("pgserver", "httpx", "temporalio.worker._workflow_instance"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _database_settings() -> tuple[Settings, Any]:
@@ -89,11 +87,24 @@ def api() -> None:
 
     from api.app import create_app  # noqa: PLC0415
     from entrygo.gc_tuning import tune_gc  # noqa: PLC0415
+    from observability.tracing import tracing_from_settings  # noqa: PLC0415
 
-    _logging()
+    _logging("api")
     settings = load_settings()
+    tracing = tracing_from_settings(settings, "entrygo-api")
     tune_gc()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    try:
+        uvicorn.run(
+            create_app(settings, tracing),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            log_config=None,  # our handlers (JSON lines) format uvicorn's records too
+            access_log=False,  # the gateway writes one access line per request
+        )
+    finally:
+        if tracing is not None:
+            tracing.shutdown()
 
 
 @app.command()
@@ -101,7 +112,7 @@ def worker() -> None:
     """Run a Temporal worker for exports."""
     from entrygo.worker import run_worker  # noqa: PLC0415
 
-    _logging()
+    _logging("worker")
     asyncio.run(run_worker(load_settings()))
 
 
@@ -138,6 +149,35 @@ def migrate_cmd() -> None:
     typer.echo("migrations applied")
 
 
+@app.command("bootstrap")
+def bootstrap_cmd(
+    account_name: Annotated[
+        str, typer.Option(help="the first account's name (only when there is no account yet)")
+    ] = "default",
+    retention_days: Annotated[
+        int, typer.Option(min=1, help="history retention of the namespace, when created")
+    ] = 7,
+) -> None:
+    """First start of an installation, safe on every start: migrate, create the Temporal
+    namespace if missing, and when there is no account create one with an admin key (printed
+    this once). Needs DATABASE_URL and TEMPORAL_ADDRESS."""
+    from datetime import timedelta  # noqa: PLC0415
+
+    from entrygo.bootstrap import BootstrapError, bootstrap, report  # noqa: PLC0415
+
+    _logging("bootstrap")
+    retention = timedelta(days=retention_days)
+    try:
+        outcome = asyncio.run(
+            bootstrap(load_settings(), account_name=account_name, retention=retention)
+        )
+    except BootstrapError as exc:
+        typer.echo(f"bootstrap: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    for line in report(outcome):
+        typer.echo(line)
+
+
 @accounts_app.command("create")
 def accounts_create(name: str) -> None:
     """Create an account."""
@@ -159,6 +199,7 @@ def accounts_set_review_webhook(
     webhooks: header EntryGo-Signature)."""
     import secrets as random_secrets  # noqa: PLC0415
 
+    from services.webhooks import check_outbound_url  # noqa: PLC0415
     from store.accounts import set_review_webhook  # noqa: PLC0415
 
     if url == "-":
@@ -169,6 +210,7 @@ def accounts_set_review_webhook(
         raise typer.BadParameter("must be an http(s) URL", param_hint="URL")
     if secret is not None and len(secret) < 16:
         raise typer.BadParameter("must be at least 16 characters", param_hint="--secret")
+    _outbound(lambda: check_outbound_url(load_settings(), url, "url"), "URL")
     chosen = secret or random_secrets.token_urlsafe(24)
     _in_account(account_id, lambda conn: set_review_webhook(conn, account_id, url, chosen))
     shown = {"accountId": account_id, "reviewWebhookUrl": url}
@@ -243,6 +285,17 @@ def _body(model: type[M], raw: str) -> M:
         raise typer.BadParameter(problems, param_hint="--json") from exc
 
 
+def _outbound(check: Callable[[], Coroutine[Any, Any, None]], param: str) -> None:
+    """Apply the address policy the API applies (services/webhooks.check_outbound_url)."""
+    from services.errors import Invalid  # noqa: PLC0415
+
+    try:
+        asyncio.run(check())
+    except Invalid as exc:
+        problems = "; ".join(f"{i.path}: {i.message}" for i in exc.issues)
+        raise typer.BadParameter(problems, param_hint=param) from exc
+
+
 def _in_account(account: str, work: Callable[[Any], Awaitable[T]]) -> T:
     """`_with_db(work)` after checking that the account exists."""
     from store.accounts import account_exists  # noqa: PLC0415
@@ -266,9 +319,11 @@ def warehouses_create(
 ) -> None:
     """Create a warehouse from the POST /api/warehouses body."""
     from api.schemas.reference import WarehouseCreate  # noqa: PLC0415
+    from services.reference import check_outbound_urls  # noqa: PLC0415
     from store.reference import create_warehouse  # noqa: PLC0415
 
     fields = _fields(_body(WarehouseCreate, body))
+    _outbound(lambda: check_outbound_urls(load_settings(), fields), "--json")
     warehouse = _in_account(account, lambda conn: create_warehouse(conn, account, fields))
     _print(warehouse.model_dump(mode="json"))
 
@@ -288,9 +343,11 @@ def brokers_create(
 ) -> None:
     """Create a broker from the POST /api/brokers body."""
     from api.schemas.reference import BrokerCreate  # noqa: PLC0415
+    from services.reference import check_outbound_urls  # noqa: PLC0415
     from store.reference import create_broker  # noqa: PLC0415
 
     fields = _fields(_body(BrokerCreate, body))
+    _outbound(lambda: check_outbound_urls(load_settings(), fields), "--json")
     broker = _in_account(account, lambda conn: create_broker(conn, account, fields))
     _print(broker.model_dump(mode="json"))
 

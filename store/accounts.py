@@ -170,3 +170,15 @@ async def review_webhook(conn: Any, account_id: str) -> ReviewWebhook | None:
     if row is None or row["review_webhook_url"] is None:
         return None
     return ReviewWebhook(row["review_webhook_url"], row["review_webhook_secret"])
+
+
+# any constant works; it only has to differ from the migration lock (store/migrate.py)
+_FIRST_ACCOUNT_LOCK = 0x456E747279426F
+
+
+async def first_account_locked(conn: Any) -> str | None:
+    """The installation's first account, with a transaction-scoped lock held so that concurrent
+    first starts create one account between them (call inside a transaction)."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", _FIRST_ACCOUNT_LOCK)
+    found = await conn.fetchval("SELECT id FROM accounts ORDER BY created_at, id LIMIT 1")
+    return None if found is None else str(found)

@@ -51,7 +51,7 @@ ALLOWED: dict[str, set[str]] = {
 STDLIB = set(sys.stdlib_module_names)
 # outside libraries a package may use, where the rule is tighter than "anything installed"
 THIRD_PARTY: dict[str, set[str]] = {
-    "config": {"pydantic_settings", "temporalio"},
+    "config": {"pydantic_settings", "pydantic", "temporalio"},
     "workflows": {"temporalio", "pydantic"},
     "entrygo_mcp": {"entrygo_client", "mcp", "httpx", "uvicorn"},
 }

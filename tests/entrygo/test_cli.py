@@ -31,6 +31,7 @@ BROKER = {
 @pytest.fixture(autouse=True)
 def cli_database(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     monkeypatch.delenv("ENTRYGO_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ENTRYGO_ALLOW_PRIVATE_URLS", raising=False)  # production's policy
     monkeypatch.setenv("DATABASE_URL", database_url)
 
 
@@ -108,6 +109,19 @@ async def test_create_validates_like_the_api(pool, tenant: Tenant) -> None:
     assert "address.country" in result.output
     result = await cli("brokers", "create", "--account", tenant.account_id, "--json", "{not json")
     assert result.exit_code == 2
+    # the address policy of the API: no cloud metadata address, no loopback
+    metadata = {**WAREHOUSE, "notificationUrl": "http://169.254.169.254/latest/meta-data"}
+    result = await cli(
+        "warehouses", "create", "--account", tenant.account_id, "--json", json.dumps(metadata)
+    )
+    assert result.exit_code == 2
+    assert "notificationUrl" in result.output
+    loopback = {**BROKER, "transport": {**BROKER["transport"], "url": "http://127.0.0.1:9/hook"}}
+    result = await cli(
+        "brokers", "create", "--account", tenant.account_id, "--json", json.dumps(loopback)
+    )
+    assert result.exit_code == 2
+    assert "transport.url" in result.output
     async with pool.acquire() as conn:
         count = await conn.fetchval(
             "SELECT (SELECT count(*) FROM warehouses WHERE account_id = $1)"

@@ -19,6 +19,7 @@ from store.accounts import authenticate, review_webhook
 @pytest.fixture(autouse=True)
 def cli_database(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     monkeypatch.delenv("ENTRYGO_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ENTRYGO_ALLOW_PRIVATE_URLS", raising=False)  # production's policy
     monkeypatch.setenv("DATABASE_URL", database_url)
 
 
@@ -93,7 +94,11 @@ async def test_set_review_webhook(pool: asyncpg.Pool) -> None:
     output(await cli("accounts", "set-review-webhook", account, "-"))
     async with pool.acquire() as conn:
         assert await review_webhook(conn, account) is None
-    for bad in (["ftp://x.example/hook"], [url, "--secret", "short"]):
+    for bad in (
+        ["ftp://x.example/hook"],
+        [url, "--secret", "short"],
+        ["http://169.254.169.254/hook"],  # the address policy, unless ENTRYGO_ALLOW_PRIVATE_URLS
+    ):
         assert (await cli("accounts", "set-review-webhook", account, *bad)).exit_code != 0
     assert (await cli("accounts", "set-review-webhook", "acc_missing", url)).exit_code != 0
 
