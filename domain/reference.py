@@ -11,7 +11,19 @@ ShipmentMode = Literal["PARCEL_DTC", "BULK_TO_US_WAREHOUSE", "POSTAL"]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 # Explicit classes, not \s: Python's and JavaScript's \s differ (U+0085, U+001C…U+001F), and
 # clients validate with the latter. Controls and spaces are out; NUL could not be stored anyway.
-Url = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^https?://[^\x00-\x20\x7f]+$")]
+# What we send to (broker webhooks, warehouse notifications, webhook endpoints): an ASCII host
+# name (labels of 1–63) or an IPv4 address, an optional port, then any path. The schema says all
+# the server checks of the form, so a schema-valid URL is never refused for its form (only for
+# where it points: the outbound address policy).
+Url = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=2000,
+        pattern=r"^https?://(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}(?::[0-9]{1,5})?"
+        r"(?:[/?#][^\x00-\x20\x7f]*)?$",
+    ),
+]
 Email = Annotated[
     str,
     Field(

@@ -6,20 +6,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from api.schemas.reference import _not_null, _Patch
-from domain.reference import Secret
-
-# What a delivery can be sent to: an ASCII host name (labels of 1–63) or an IPv4 address, an
-# optional port, then any path. Unlike the general Url, the schema says all the server checks,
-# so a schema-valid URL is never refused for its form.
-Url = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=2000,
-        pattern=r"^https?://(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}(?::[0-9]{1,5})?"
-        r"(?:[/?#][^\x00-\x20\x7f]*)?$",
-    ),
-]
+from domain.reference import Secret, Url
 
 EventType = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Z][A-Z_]*$")]
 EventTypes = Annotated[list[EventType], Field(min_length=1, max_length=50)]

@@ -293,3 +293,18 @@ async def test_loopback_is_accepted_when_private_urls_are_allowed(
     assert settings.allow_private_urls
     body = await create(http, tenant, transport={**WEBHOOK, "url": "http://127.0.0.1:9/in"})
     assert body["transport"]["url"] == "http://127.0.0.1:9/in"
+
+
+async def test_an_ipv6_literal_is_refused_by_its_form(
+    strict: httpx.AsyncClient, pool, tenant: Tenant
+) -> None:
+    r = await strict.post(
+        "/api/brokers",
+        json={**EMAIL_BROKER, "transport": {**WEBHOOK, "url": "http://[::1]:8080/entrygo"}},
+        headers=tenant.auth("admin"),
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["errorCode"] == "VALIDATION_ERROR"
+    # the schema names the union's branch: transport.webhook.url
+    assert r.json()["field"] in ("transport.url", "transport.webhook.url")
+    assert await _broker_count(pool, tenant) == 0

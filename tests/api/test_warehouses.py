@@ -290,3 +290,16 @@ async def test_loopback_notification_url_is_accepted_when_allowed(
     assert settings.allow_private_urls
     body = await create(http, tenant, notificationUrl="http://127.0.0.1:9/wms")
     assert body["notificationUrl"] == "http://127.0.0.1:9/wms"
+
+
+async def test_an_ipv6_literal_is_refused_by_its_form(
+    strict: httpx.AsyncClient, pool, tenant: Tenant
+) -> None:
+    r = await strict.post(
+        "/api/warehouses",
+        json={**WAREHOUSE, "notificationUrl": "http://[::1]/wms"},
+        headers=tenant.auth("admin"),
+    )
+    assert r.status_code == 400, r.text
+    assert (r.json()["errorCode"], r.json()["field"]) == ("VALIDATION_ERROR", "notificationUrl")
+    assert await _warehouse_count(pool, tenant) == 0
