@@ -43,13 +43,11 @@ def backoff(attempts: int, base: float, cap: float) -> float:
 
 
 async def check_address(url: str, allow_private: bool) -> None:
-    """Resolve the URL's host and refuse it when any address is not public (unless allowed)."""
+    """Resolve the URL's host and refuse it when any address is not public (unless allowed); a
+    name that does not resolve now raises Unresolved (retried: DNS may be down a moment)."""
     if allow_private:
         return
-    try:
-        reason = await outbound_refusal(url)
-    except Unresolved as exc:
-        raise AddressRefused(str(exc)) from exc
+    reason = await outbound_refusal(url)
     if reason is not None:
         raise AddressRefused(reason)
 
@@ -110,6 +108,8 @@ class Outbox:
                 await webhooks.mark_failed(conn, delivery.id, str(exc), None, None)
             WEBHOOK_DELIVERIES.labels(outcome="failed").inc()
             return
+        except Unresolved as exc:  # a resolver failing for a moment: retried with backoff
+            error = str(exc)[:300]
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
         await self._failed(delivery, error, status)

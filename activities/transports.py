@@ -21,6 +21,7 @@ import httpx
 
 from activities.errors import broker_rejected, invalid_address, invalid_configuration, transient
 from config.settings import Settings
+from domain.addresses import url_origin
 from signing import SIGNATURE_HEADER, sign
 from store.records import ArtifactFile, ExportRecord, PackageRecord, SubmissionRecord
 from store.resolver import Unresolved, outbound_refusal
@@ -62,21 +63,24 @@ async def post_signed(
 ) -> httpx.Response:
     """POST a signed JSON payload; classify failures as transient or final."""
     body = json.dumps(payload, separators=(",", ":")).encode()
+    # messages end up in logs and the workflow's history: the origin only, never a path or query
+    # that may carry a token
+    where = url_origin(url)
     try:
         response = await http.post(
             url, content=body, headers=signed_headers(secret, body, idempotency_key)
         )
     except httpx.HTTPError as exc:
-        raise transient(f"{type(exc).__name__} calling {url}") from exc
+        raise transient(f"{type(exc).__name__} calling {where}") from exc
     if response.is_success:
         return response
     reason = _reason(response)
     if response.status_code >= 500 or response.status_code in _RETRYABLE_STATUS:
-        raise transient(f"HTTP {response.status_code} from {url}: {reason}")
+        raise transient(f"HTTP {response.status_code} from {where}: {reason}")
     if response.status_code == 401:
-        raise invalid_configuration(f"{url} refused our signature: {reason}")
+        raise invalid_configuration(f"{where} refused our signature: {reason}")
     if response.status_code in (404, 405, 410):
-        raise invalid_address(f"HTTP {response.status_code} from {url}")
+        raise invalid_address(f"HTTP {response.status_code} from {where}")
     raise broker_rejected(f"HTTP {response.status_code}: {reason}")
 
 

@@ -26,6 +26,7 @@ access = logging.getLogger("entrygo.access")
 
 _REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
 _WRITE_METHODS = {"POST", "PUT", "PATCH"}
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 CONSOLE_PREFIX = "/console/"
 
 
@@ -103,7 +104,7 @@ class Gateway:
         """The request's metrics and its access log line, by route template (never the raw
         path: ids would make every export a series of its own)."""
         route = route_template(scope)
-        method = scope["method"]
+        method = scope["method"] if scope["method"] in _METHODS else "OTHER"  # bounded labels
         HTTP_REQUESTS.labels(route, method, str(status)).inc()
         HTTP_DURATION.labels(route, method).observe(seconds)
         access.info(

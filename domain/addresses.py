@@ -8,6 +8,8 @@ resolving the host, before each send (`store/resolver.py` resolves; this module 
 import ipaddress
 from urllib.parse import urlsplit
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
 
 def is_public(address: str) -> bool:
     """False for loopback, private, link-local (the cloud metadata address among them),
@@ -17,8 +19,15 @@ def is_public(address: str) -> bool:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # an IPv4 address carried inside IPv6 is judged as itself: mapped (::ffff:a.b.c.d), 6to4
+        # (2002:aabb:ccdd::) and NAT64 (64:ff9b::a.b.c.d, what DNS64 gives an IPv4-only host)
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour is not None:
+            ip = ip.sixtofour
+        elif ip in _NAT64:
+            ip = ipaddress.IPv4Address(ip.packed[12:])
     return not (
         ip.is_loopback
         or ip.is_private
@@ -53,6 +62,18 @@ def fixed_addresses(host: str) -> list[str] | None:
 def non_public(addresses: list[str]) -> list[str]:
     """The addresses a webhook may not reach."""
     return [a for a in addresses if not is_public(a)]
+
+
+def url_origin(url: str) -> str:
+    """`scheme://host[:port]` of a URL: what a message may say of it (a path or a query may
+    carry a token)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or "?"
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<unparsable URL>"
+    return f"{parts.scheme}://{host}{port}"
 
 
 def url_host(url: str) -> str | None:

@@ -27,7 +27,7 @@ CONTEXT_FIELDS = ("request_id", "account_id", "export_id", "workflow_id", "activ
 # what must never reach a log: API keys, bearer tokens, webhook signatures, secrets in key=value
 _SECRETS = (
     (re.compile(r"eg_(?:live|test)_[A-Za-z0-9]{8,}"), "eg_…[redacted]"),
-    (re.compile(r"(?i)(bearer\s+)[^\s\"',]+"), r"\1[redacted]"),
+    (re.compile(r"(?i)(bearer\s+)[^\s\"',\\]+"), r"\1[redacted]"),
     (re.compile(r"(v1=)[0-9a-fA-F]{16,}"), r"\1[redacted]"),
     (  # also inside JSON text that was itself encoded (its quotes escaped)
         re.compile(

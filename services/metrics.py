@@ -9,6 +9,8 @@ from domain.status import ExportStatus
 from observability.metrics import EXPORTS, REVIEW_QUEUE_OLDEST_AGE
 from store import metrics
 
+READ_LIMIT_SECONDS = 2.0
+
 
 class DatabaseGauges:
     """Sets `entrygo_exports{status}` and `entrygo_review_queue_oldest_age_seconds`."""
@@ -23,7 +25,8 @@ class DatabaseGauges:
         async with self._lock:
             if time.monotonic() - self._read_at < self.cache_seconds:
                 return
-            async with pool.acquire() as conn:
+            # bounded: a scrape during an overload answers with the last values, not a hang
+            async with asyncio.timeout(READ_LIMIT_SECONDS), pool.acquire() as conn:
                 counts = await metrics.exports_by_status(conn)
                 oldest = await metrics.oldest_awaiting_review_seconds(conn)
             # every status has a series, so "none" reads as 0 rather than as missing

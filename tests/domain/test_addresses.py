@@ -2,7 +2,7 @@
 
 import pytest
 
-from domain.addresses import is_public, literal_ip, refusal, url_host
+from domain.addresses import is_public, literal_ip, refusal, url_host, url_origin
 
 
 @pytest.mark.parametrize(
@@ -63,3 +63,24 @@ def test_refusal_names_the_host_and_the_refused_addresses() -> None:
     )
     assert refusal("nothing.example", []) == "nothing.example resolves to no address"
     assert refusal("ok.example", ["93.184.215.14", "2606:4700:4700::1111"]) is None
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("64:ff9b::808:808", True),  # NAT64 of 8.8.8.8 (DNS64 on an IPv6-only cluster)
+        ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
+        ("2002:7f00:1::", False),  # 6to4 wrapping 127.0.0.1
+        ("2002:808:808::", True),  # 6to4 wrapping 8.8.8.8
+        ("::ffff:169.254.169.254", False),
+    ],
+)
+def test_ipv4_inside_ipv6_is_judged_as_itself(address: str, public: bool) -> None:
+    assert is_public(address) is public
+
+
+def test_a_message_names_a_url_by_its_origin_only() -> None:
+    assert url_origin("https://hooks.example.com:8443/services/T0/SECRET?token=abc") == (
+        "https://hooks.example.com:8443"
+    )
+    assert "SECRET" not in url_origin("http://h.example/SECRET")

@@ -231,7 +231,10 @@ async def test_a_lifecycle_is_measured_logged_and_traced(
         == 1
     )
     assert value(worker, "entrygo_warehouse_notifications_total", outcome="delivered") == 1
-    assert value(worker, "entrygo_webhook_deliveries_total", outcome="delivered") >= 1
+    # every worker drains the webhook outbox (the stack's own worker as well), so which one
+    # counted a delivery is not fixed here; the counter's outcomes are asserted on one outbox in
+    # tests/activities/test_outbound_addresses.py
+    assert any(e["exportId"] == export_id for e in observed.hooks.events)
     assert any(name.startswith("temporal_") for (name, _) in worker)  # the SDK's own
 
     # logs: JSON lines with their context; one access line per request

@@ -79,3 +79,10 @@ def test_the_terminal_rendering_reads_as_one_line_per_record() -> None:
     assert "GET /api/exports 200" in text
     assert "request_id=r-3" in text
     assert not text.lstrip().startswith("{")
+
+
+def test_a_redacted_line_stays_json() -> None:
+    line = JsonFormatter("api").format(_record("%s", '{"Authorization":"Bearer abc123"}'))
+    entry = json.loads(line)
+    assert "abc123" not in line
+    assert entry["msg"].startswith('{"Authorization"')
