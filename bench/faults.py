@@ -32,6 +32,7 @@ from bench.faults_driver import DB_DOWN, Api, Driver, Export, error_code, is_una
 from config.settings import Settings
 from config.temporal import connect_temporal
 from entrygo.dev import DevStack, wait_for_port
+from entrygo.seed import DEMO_BROKER_SECRET
 from sandbox.smtp_sink import read_maildir
 from store.pool import create_pool
 
@@ -433,6 +434,7 @@ class FaultRun:
                 f"{len(api.server_errors)}" + "".join(f"; {e}" for e in api.server_errors[:3]),
                 not api.server_errors,
             ),
+            self.log_check(),
             Check(
                 "no child process died on its own",
                 "0",
@@ -440,6 +442,27 @@ class FaultRun:
                 not self.unexpected_exits,
             ),
         ]
+
+    def log_check(self) -> Check:
+        """The API's and the worker's log files are JSON lines, and no key or secret is in them."""
+        secrets = [*self.driver.demo["keys"].values(), DEMO_BROKER_SECRET]
+        lines = bad = leaked = 0
+        for name in ("api", "worker"):
+            path = self.settings.data_dir / "logs" / f"{name}.log"
+            text = path.read_text(encoding="utf-8") if path.exists() else ""
+            leaked += sum(secret in text for secret in secrets)
+            for line in text.splitlines():
+                lines += 1
+                try:
+                    bad += not isinstance(json.loads(line), dict)
+                except ValueError:
+                    bad += 1
+        return Check(
+            "api.log and worker.log: JSON lines, no key or secret",
+            "0 bad, 0 leaked",
+            f"{bad} bad, {leaked} leaked of {lines} lines",
+            bad == 0 and leaked == 0,
+        )
 
     # ---- the run -------------------------------------------------------------------------------
 
