@@ -46,7 +46,10 @@ class Tracing:
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor  # noqa: PLC0415
 
         FastAPIInstrumentor.instrument_app(
-            app, tracer_provider=self.provider, excluded_urls="/metrics,/api/system/live"
+            app,
+            tracer_provider=self.provider,
+            excluded_urls="/metrics,/api/system/live",
+            exclude_spans=["receive", "send"],  # one span per ASGI message says nothing more
         )
 
     def shutdown(self) -> None:
