@@ -7,6 +7,7 @@ implicit TLS, a CA bundle of our choice).
 """
 
 import base64
+import functools
 import json
 import logging
 import ssl
@@ -221,8 +222,10 @@ class SmtpRelay:
             )
         return relay
 
+    @functools.cached_property
     def tls_context(self) -> ssl.SSLContext | None:
-        """The context that verifies the server's certificate and name (None without TLS)."""
+        """The context that verifies the server's certificate and name (None without TLS); made
+        once per relay, not per message (loading a CA store is not free)."""
         if not (self.tls or self.starttls):
             return None
         cafile = str(self.ca_file) if self.ca_file is not None else None
@@ -260,7 +263,7 @@ async def send_email(msg: EmailMessage, relay: SmtpRelay) -> None:
             password=relay.password,
             use_tls=relay.tls,
             start_tls=relay.starttls,
-            tls_context=relay.tls_context(),
+            tls_context=relay.tls_context,
         )
     except aiosmtplib.SMTPRecipientsRefused as exc:
         raise invalid_address(f"recipient refused: {exc}") from exc

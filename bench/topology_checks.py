@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.faults_checks import ONCE_EVENTS
+from bench.faults_checks import EVENTS_SQL, ONCE_EVENTS, markdown_table
 from bench.topology_outside import SpanRecord, WarehouseReceiver
 
 FINAL_OK = "COMPLETED"  # domain/status.py: the broker accepted; EXECUTED waits for that
@@ -30,10 +30,6 @@ SELECT e.id, e.status,
        (SELECT min(n.status) FROM notifications n WHERE n.export_id = e.id) AS note_status
   FROM exports e WHERE e.account_id = $1
 """
-EVENTS_SQL = """
-SELECT export_id, array_agg(seq ORDER BY seq) AS seqs, array_agg(type ORDER BY seq) AS types
-  FROM export_events WHERE export_id = any($1::text[]) GROUP BY export_id
-"""
 
 
 @dataclass
@@ -47,15 +43,8 @@ class Check:
 
 def table(checks: list[Check]) -> str:
     """check → result → figures, as a Markdown table."""
-    rows = [("check", "result", "figures")] + [
-        (c.name, "PASS" if c.ok else "FAIL", c.figures) for c in checks
-    ]
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = [
-        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows
-    ]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
+    rows = [(c.name, "PASS" if c.ok else "FAIL", c.figures) for c in checks]
+    return markdown_table(("check", "result", "figures"), rows)
 
 
 # ---- database and outside parties -------------------------------------------------------------

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import urllib.request
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -31,42 +32,21 @@ def free_loopback_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# loopback only: never through an HTTP proxy the environment names
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _read(url: str) -> bytes:
+    try:
+        with _OPENER.open(url, timeout=READ_LIMIT_SECONDS) as response:
+            return bytes(response.read())
+    except OSError:  # refused, timed out, or an HTTP error status
+        return b""
+
+
 async def fetch_text(host: str, port: int) -> bytes:
     """GET /metrics from a loopback exporter; empty when it does not answer."""
-    try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port), READ_LIMIT_SECONDS
-        )
-    except (OSError, TimeoutError):
-        return b""
-    try:
-        writer.write(f"GET /metrics HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
-        await writer.drain()
-        raw = await asyncio.wait_for(reader.read(), READ_LIMIT_SECONDS)
-    except (OSError, TimeoutError):
-        return b""
-    finally:
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
-    head, _, body = raw.partition(b"\r\n\r\n")
-    if b" 200 " not in head.split(b"\r\n", 1)[0] + b" ":
-        return b""
-    if b"transfer-encoding: chunked" in head.lower():
-        body = _unchunk(body)
-    return body
-
-
-def _unchunk(body: bytes) -> bytes:
-    out = bytearray()
-    while body:
-        size_line, _, rest = body.partition(b"\r\n")
-        size = int(size_line.split(b";", 1)[0] or b"0", 16)
-        if size == 0:
-            break
-        out += rest[:size]
-        body = rest[size + 2 :]
-    return bytes(out)
+    return await asyncio.to_thread(_read, f"http://{host}:{port}/metrics")
 
 
 class MetricsServer:

@@ -25,7 +25,6 @@ import pytest_asyncio
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
-from api import ratelimit
 from api.app import create_app
 from api.ratelimit import RateLimiter
 from config.settings import Settings
@@ -155,22 +154,39 @@ async def test_past_windows_are_purged_and_the_current_one_kept(
 
 
 async def test_when_the_counter_cannot_be_reached_the_request_fails_like_any_database_call(
-    limited: Limited, tenant: Tenant, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+    limited: Limited, tenant: Tenant, pool: asyncpg.Pool
 ) -> None:
-    async def unreachable(*args: Any) -> None:
-        raise ConnectionRefusedError("the database went away after the key was read")
+    # the window's row is held by another transaction; the request's count waits on it, and
+    # PostgreSQL cancels that statement (as an operator or a failover would)
+    assert (await hit(pool, tenant.account_id, LIMIT, limited.clock())).admitted
+    async with pool.acquire() as holder, holder.transaction():
+        await holder.execute(
+            "SELECT 1 FROM rate_limit_windows WHERE account_id = $1 FOR UPDATE", tenant.account_id
+        )
+        request = asyncio.create_task(
+            limited.http.post(
+                "/api/products/sync",
+                json={"accountId": tenant.account_id, "items": [GOOD_PRODUCT]},
+                headers=tenant.auth(),
+            )
+        )
 
-    monkeypatch.setattr(ratelimit, "hit", unreachable)
-    r = await limited.http.post(
-        "/api/products/sync",
-        json={"accountId": tenant.account_id, "items": [GOOD_PRODUCT]},
-        headers=tenant.auth(),
-    )
+        async def waiting_backend() -> int | None:
+            return await pool.fetchval(
+                """SELECT pid FROM pg_stat_activity
+                   WHERE wait_event_type = 'Lock' AND query LIKE '%rate_limit_windows%'
+                     AND datname = current_database()"""
+            )
+
+        pid = await eventually(waiting_backend)
+        assert await pool.fetchval("SELECT pg_cancel_backend($1)", pid)
+        r = await request
     assert r.status_code == 503, r.text  # not let through
     assert r.json()["errorCode"] == "SERVICE_UNAVAILABLE"
     assert r.json()["details"] == {"dependency": "database"}
     assert r.headers["retry-after"]
     assert await products_of(pool, tenant.account_id) == 0
+    assert await idempotency_keys_of(pool, tenant.account_id) == 0
 
 
 # ---- two real API processes, the database's clock -----------------------------------------------

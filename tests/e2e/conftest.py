@@ -129,6 +129,15 @@ class Stack:
         """What the sandbox broker counted."""
         return (await self.broker.get("/_sandbox/stats")).json()
 
+    def webhook_warehouse(self, url: str | None = None) -> dict[str, Any]:
+        """A warehouse notified at the stack's receiver (or at `url`), signed with its secret."""
+        return {
+            "name": "3PL with a webhook",
+            "address": {"line1": "Kaj 2", "city": "Aarhus", "country": "DK"},
+            "notificationUrl": url or self.warehouse_url,
+            "notificationSecret": WAREHOUSE_SECRET,
+        }
+
     async def world(
         self, pool: asyncpg.Pool, *, transport: str = "webhook", warehouse: dict | None = None
     ) -> World:

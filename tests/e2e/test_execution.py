@@ -194,13 +194,7 @@ async def test_five_concurrent_executes_run_one_execution(stack: Stack, pool: as
 async def test_warehouse_webhook_is_retried_and_delivered_once(
     stack: Stack, pool: asyncpg.Pool
 ) -> None:
-    warehouse = {
-        "name": "3PL with a webhook",
-        "address": {"line1": "Kaj 2", "city": "Aarhus", "country": "DK"},
-        "notificationUrl": stack.warehouse_url,
-        "notificationSecret": "e2e-warehouse-secret-0123456789",
-    }
-    world = await stack.world(pool, warehouse=warehouse)
+    world = await stack.world(pool, warehouse=stack.webhook_warehouse())
     plan = await _plan(stack, world, "SKU-SCARF")
     stack.warehouse_receiver.fail_next = 2
     await _execute(stack, world, plan["exportId"])
@@ -219,13 +213,7 @@ async def test_warehouse_address_fixed_then_retry_delivers(
     stack: Stack, pool: asyncpg.Pool
 ) -> None:
     wrong = stack.warehouse_url.replace("/notifications", "/nowhere")
-    warehouse = {
-        "name": "3PL with a typo",
-        "address": {"line1": "Kaj 3", "city": "Aarhus", "country": "DK"},
-        "notificationUrl": wrong,
-        "notificationSecret": "e2e-warehouse-secret-0123456789",
-    }
-    world = await stack.world(pool, warehouse=warehouse)
+    world = await stack.world(pool, warehouse=stack.webhook_warehouse(wrong))
     plan = await _plan(stack, world, "SKU-SCARF")
     await _execute(stack, world, plan["exportId"])
     view = await wait_status(stack, world.tenant.auth(), plan["exportId"], {"ATTENTION_REQUIRED"})

@@ -18,11 +18,10 @@ import httpx
 import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.topology_outside import Collector
 from signing import SIGNATURE_HEADER
-from tests.e2e.conftest import BROKER_SECRET, Stack, free_port, serve
-from tests.otlp import OtlpReceiver
+from tests.e2e.conftest import BROKER_SECRET, WAREHOUSE_SECRET, Stack, free_port, serve
 
-WAREHOUSE_SECRET = "e2e-warehouse-secret-0123456789"
 ENDPOINT_SECRET = "observed-endpoint-secret-0123456789"
 SETTLED = {"COMPLETED"}
 
@@ -56,7 +55,7 @@ class Observed:
     api_metrics: str
     worker_metrics: str
     logs: dict[str, Path]
-    traces: OtlpReceiver
+    traces: Collector
     hooks: Hooks
     hooks_url: str
 
@@ -76,7 +75,7 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], loops: int = 300) -> Non
 @pytest_asyncio.fixture(scope="module")
 async def observed(stack: Stack, tmp_path_factory: Any) -> AsyncIterator[Observed]:
     base = tmp_path_factory.mktemp("observed")
-    traces, hooks = OtlpReceiver(), Hooks()
+    traces, hooks = Collector(), Hooks()
     ports = {name: free_port() for name in ("api", "worker", "otlp", "hooks")}
     otlp_server, otlp_task = await serve(traces.app(), ports["otlp"])
     hooks_server, hooks_task = await serve(hooks.app(), ports["hooks"])
@@ -153,13 +152,7 @@ def log_lines(path: Path) -> list[dict[str, Any]]:
 async def test_a_lifecycle_is_measured_logged_and_traced(
     stack: Stack, observed: Observed, pool: asyncpg.Pool
 ) -> None:
-    warehouse = {
-        "name": "3PL with a webhook",
-        "address": {"line1": "Kaj 2", "city": "Aarhus", "country": "DK"},
-        "notificationUrl": stack.warehouse_url,
-        "notificationSecret": WAREHOUSE_SECRET,
-    }
-    world = await stack.world(pool, warehouse=warehouse)
+    world = await stack.world(pool, warehouse=stack.webhook_warehouse())
     api = observed.api
     before = await scrape(observed.api_metrics)
     r = await api.post(
@@ -267,7 +260,7 @@ async def test_a_lifecycle_is_measured_logged_and_traced(
     assert any(tp.split("-")[1] == trace_id for tp in (await stack.broker_stats())["traceparents"])
     assert any(tp.split("-")[1] == trace_id for tp in stack.warehouse_receiver.traceparents)
     for _ in range(100):
-        spans = observed.traces.trace(trace_id)
+        spans = [s for s in observed.traces.snapshot() if s.trace_id == trace_id]
         if {s.service for s in spans} >= {"entrygo-api", "entrygo-worker"} and any(
             s.name.startswith("RunActivity:notify_warehouse") for s in spans
         ):
@@ -281,10 +274,12 @@ async def test_a_lifecycle_is_measured_logged_and_traced(
     assert "StartUpdateWithStartWorkflow:ExportWorkflow" in names
     assert "RunWorkflow:ExportWorkflow" in names
     by_id = {s.span_id: s for s in spans}
-    posted_from = {by_id[s.parent_id].name for s in spans if s.name == "POST" and s.parent_id}
+    posted_from = {
+        by_id[s.parent_span_id].name for s in spans if s.name == "POST" and s.parent_span_id
+    }
     assert {"RunActivity:send_broker_submission", "RunActivity:notify_warehouse"} <= posted_from
     ids = {s.span_id for s in spans}
-    roots = [s for s in spans if not s.parent_id]
+    roots = [s for s in spans if not s.parent_span_id]
     assert len(roots) == 1
     assert roots[0].service == "entrygo-api"
-    assert all(s.parent_id in ids for s in spans if s.parent_id)
+    assert all(s.parent_span_id in ids for s in spans if s.parent_span_id)

@@ -20,8 +20,6 @@ from observability.tracing import start_tracing
 from tests.e2e.conftest import Stack
 from tests.e2e.test_webhooks import SETTLED
 
-WAREHOUSE_SECRET = "e2e-warehouse-secret-0123456789"
-
 
 def _hex(span_id: int) -> str:
     return format(span_id, "016x")
@@ -62,13 +60,7 @@ async def test_plan_to_broker_and_warehouse_is_one_connected_trace(
                 transport=httpx.ASGITransport(app=app), base_url="http://testserver", timeout=30
             ) as api,
         ):
-            warehouse = {
-                "name": "3PL with a webhook",
-                "address": {"line1": "Kaj 2", "city": "Aarhus", "country": "DK"},
-                "notificationUrl": stack.warehouse_url,
-                "notificationSecret": WAREHOUSE_SECRET,
-            }
-            world = await stack.world(pool, warehouse=warehouse)
+            world = await stack.world(pool, warehouse=stack.webhook_warehouse())
             ids = await world.orders(api, "SKU-SCARF")
             r = await api.post(
                 "/api/exports/plan", headers=world.tenant.auth(), json=world.plan_body(ids)
