@@ -8,6 +8,7 @@ from activities import transports
 from activities.errors import invalid_configuration
 from activities.heartbeat import heartbeating
 from config.settings import Settings
+from domain.activities import ActivityName
 from domain.failures import ActivityFailure
 from observability.metrics import BROKER_SUBMISSIONS
 from store import packages, submissions
@@ -38,7 +39,7 @@ class BrokerActivities:
         # contradicting SMTP settings stop the worker here, at start, not at the first email
         self.smtp = transports.SmtpRelay.from_settings(settings)
 
-    @activity.defn(name="prepare_broker_submission")
+    @activity.defn(name=ActivityName.PREPARE_BROKER_SUBMISSION)
     async def prepare_broker_submission(self, inp: StepInput) -> SubmissionResult:
         """Create the export's submission record (once)."""
         async with heartbeating():
@@ -46,16 +47,16 @@ class BrokerActivities:
 
     async def _prepare_broker_submission(self, inp: StepInput) -> SubmissionResult:
         async with self.pool.acquire() as conn, conn.transaction():
-            export = await lock_export(conn, inp.exportId)
+            export = await lock_export(conn, inp.export_id)
             assert export is not None
             broker = await get_broker_by_id(conn, export.broker_id)
             assert broker is not None  # an export names a broker of its account
-            package = await packages.find_package(conn, inp.exportId, inp.planHash)
+            package = await packages.find_package(conn, inp.export_id, inp.plan_hash)
             assert package is not None
             row = await submissions.prepare_submission(conn, export, broker, package)
             await append_events(
                 conn,
-                inp.exportId,
+                inp.export_id,
                 [
                     NewEvent(
                         "BROKER_SUBMISSION_PREPARED",
@@ -66,9 +67,9 @@ class BrokerActivities:
                 ],
                 row.created_at,
             )
-            return SubmissionResult(submissionId=row.id, status=row.status)
+            return SubmissionResult(submission_id=row.id, status=row.status)
 
-    @activity.defn(name="send_broker_submission")
+    @activity.defn(name=ActivityName.SEND_BROKER_SUBMISSION)
     async def send_broker_submission(self, inp: StepInput) -> SubmissionResult:
         """Send the submission; the broker sees the submission id as the idempotency key."""
         async with heartbeating():
@@ -76,15 +77,15 @@ class BrokerActivities:
 
     async def _send_broker_submission(self, inp: StepInput) -> SubmissionResult:
         async with self.pool.acquire() as conn:
-            export = await get_export_by_id(conn, inp.exportId)
-            sub = await submission_of(conn, inp.exportId)
+            export = await get_export_by_id(conn, inp.export_id)
+            sub = await submission_of(conn, inp.export_id)
             assert export is not None
             assert sub is not None
             if sub.status in DONE:
                 return SubmissionResult(
-                    submissionId=sub.id,
+                    submission_id=sub.id,
                     status=sub.status,
-                    brokerReference=sub.broker_reference,
+                    broker_reference=sub.broker_reference,
                 )
             broker = await get_broker_by_id(conn, sub.broker_id)
             assert broker is not None  # a submission names its broker
@@ -107,7 +108,7 @@ class BrokerActivities:
             raise
         BROKER_SUBMISSIONS.labels(transport=sub.submission_type, outcome="accepted").inc()
         async with self.pool.acquire() as conn, conn.transaction():
-            await lock_export(conn, inp.exportId)
+            await lock_export(conn, inp.export_id)
             sent = await submissions.mark_sent(conn, sub.id, message_id, reference)
             assert sent.sent_at is not None  # marking it sent stamps the time
             await packages.set_package_state(conn, package.id, "SUBMITTED")
@@ -118,7 +119,7 @@ class BrokerActivities:
             }
             await append_events(
                 conn,
-                inp.exportId,
+                inp.export_id,
                 [
                     NewEvent("BROKER_SUBMISSION_SENT", f"{sub.id}:SENT", "system", data),
                     NewEvent(
@@ -130,7 +131,7 @@ class BrokerActivities:
                 ],
                 sent.sent_at,
             )
-        return SubmissionResult(submissionId=sub.id, status="SENT", brokerReference=reference)
+        return SubmissionResult(submission_id=sub.id, status="SENT", broker_reference=reference)
 
     async def _deliver(
         self,

@@ -6,6 +6,7 @@ from temporalio import activity
 
 from activities.errors import plan_outdated
 from activities.heartbeat import heartbeating
+from domain.activities import ActivityName
 from domain.documents.assembly import package_data
 from domain.documents.render import render_artifacts
 from domain.planning.plan_hash import data_plan_hash
@@ -24,7 +25,7 @@ class CustomsActivities:
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
 
-    @activity.defn(name="create_customs_package")
+    @activity.defn(name=ActivityName.CREATE_CUSTOMS_PACKAGE)
     async def create_customs_package(self, inp: StepInput) -> PackageResult:
         """Create the package for (export, planHash), or reuse the one a previous attempt made."""
         async with heartbeating():
@@ -32,17 +33,17 @@ class CustomsActivities:
 
     async def _create_customs_package(self, inp: StepInput) -> PackageResult:
         async with self.pool.acquire() as conn, conn.transaction():
-            export = await lock_export(conn, inp.exportId)
+            export = await lock_export(conn, inp.export_id)
             assert export is not None
-            found = await packages.find_package(conn, inp.exportId, inp.planHash)
+            found = await packages.find_package(conn, inp.export_id, inp.plan_hash)
             if found is not None:
                 await append_events(
                     conn,
-                    inp.exportId,
+                    inp.export_id,
                     [
                         NewEvent(
                             "CUSTOMS_PACKAGE_REUSED",
-                            f"{inp.planHash}:CUSTOMS_PACKAGE_REUSED",
+                            f"{inp.plan_hash}:CUSTOMS_PACKAGE_REUSED",
                             "system",
                             _package_data(found),
                         )
@@ -50,24 +51,24 @@ class CustomsActivities:
                     await database_now(conn),
                 )
                 return PackageResult(
-                    customsPackageId=found.id, packageNumber=found.package_number, reused=True
+                    customs_package_id=found.id, package_number=found.package_number, reused=True
                 )
-            if data_plan_hash(await export_snapshot(conn, export), export.plan) != inp.planHash:
+            if data_plan_hash(await export_snapshot(conn, export), export.plan) != inp.plan_hash:
                 raise plan_outdated(
                     "Orders or products changed since the plan was made: the package would not "
                     "match the plan. Restore the data and retry, or plan a new export."
                 )
-            year = int(export.plan["plannedAt"][:4])
+            year = int(export.plan.planned_at[:4])
             row = await packages.create_package(
-                conn, export.account_id, inp.exportId, inp.planHash, year
+                conn, export.account_id, inp.export_id, inp.plan_hash, year
             )
             await append_events(
                 conn,
-                inp.exportId,
+                inp.export_id,
                 [
                     NewEvent(
                         "CUSTOMS_PACKAGE_GENERATED",
-                        f"{inp.planHash}:CUSTOMS_PACKAGE_GENERATED",
+                        f"{inp.plan_hash}:CUSTOMS_PACKAGE_GENERATED",
                         "system",
                         _package_data(row),
                     )
@@ -75,10 +76,10 @@ class CustomsActivities:
                 row.created_at,
             )
             return PackageResult(
-                customsPackageId=row.id, packageNumber=row.package_number, reused=False
+                customs_package_id=row.id, package_number=row.package_number, reused=False
             )
 
-    @activity.defn(name="generate_artifacts")
+    @activity.defn(name=ActivityName.GENERATE_ARTIFACTS)
     async def generate_artifacts(self, inp: StepInput) -> list[str]:
         """Render the package's documents and store each once; returns their types."""
         async with heartbeating():
@@ -86,12 +87,12 @@ class CustomsActivities:
 
     async def _generate_artifacts(self, inp: StepInput) -> list[str]:
         async with self.pool.acquire() as conn:
-            export = await get_export_by_id(conn, inp.exportId)
-            package = await packages.find_package(conn, inp.exportId, inp.planHash)
+            export = await get_export_by_id(conn, inp.export_id)
+            package = await packages.find_package(conn, inp.export_id, inp.plan_hash)
             assert export is not None
             assert package is not None
             source = await load_package_source(
-                conn, export.warehouse_id, export.broker_id, export.plan["included_order_ids"]
+                conn, export.warehouse_id, export.broker_id, export.plan.included_order_ids
             )
         data = package_data(
             export.plan,
@@ -104,7 +105,7 @@ class CustomsActivities:
         # rendering a large PDF takes seconds of CPU: keep the worker's event loop free
         rendered = await asyncio.to_thread(render_artifacts, data)
         async with self.pool.acquire() as conn, conn.transaction():
-            await lock_export(conn, inp.exportId)
+            await lock_export(conn, inp.export_id)
             now = await database_now(conn)
             events = []
             for art in rendered:
@@ -114,7 +115,7 @@ class CustomsActivities:
                     package_id=package.id,
                     artifact_type=art.artifact_type,
                     filename=art.filename,
-                    content_type=art.contentType,
+                    content_type=art.content_type,
                     content=art.content,
                     sha256=art.sha256,
                     generated_at=now,
@@ -127,13 +128,13 @@ class CustomsActivities:
                         {
                             "artifact_type": art.artifact_type,
                             "sha256": art.sha256,
-                            "sizeBytes": art.sizeBytes,
+                            "sizeBytes": art.size_bytes,
                         },
                     )
                 )
             if package.state == "GENERATING":
                 await packages.set_package_state(conn, package.id, "READY")
-            await append_events(conn, inp.exportId, events, now)
+            await append_events(conn, inp.export_id, events, now)
         return [a.artifact_type for a in rendered]
 
 

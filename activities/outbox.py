@@ -14,7 +14,6 @@ import logging
 import random
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 
@@ -23,6 +22,7 @@ from domain.wire import wire_value
 from observability.metrics import WEBHOOK_DELIVERIES
 from signing import SIGNATURE_HEADER, sign
 from store import webhooks
+from store.pool import Pool
 from store.resolver import Unresolved, outbound_refusal
 from store.webhooks import DueDelivery
 
@@ -55,7 +55,7 @@ async def check_address(url: str, allow_private: bool) -> None:
 class Outbox:
     """Sends due deliveries until stopped."""
 
-    def __init__(self, pool: Any, settings: Settings, http: httpx.AsyncClient | None = None):
+    def __init__(self, pool: Pool, settings: Settings, http: httpx.AsyncClient | None = None):
         self.pool = pool
         self.settings = settings
         self.http = http or httpx.AsyncClient(

@@ -5,7 +5,8 @@ from typing import Any
 from temporalio import activity
 
 from config.settings import Settings
-from domain.planning.document import plan_document
+from domain.activities import ActivityName
+from domain.planning.document import PlanDocument, plan_document
 from domain.planning.planner import plan
 from domain.review_policy import approvals_required
 from domain.rulepack.model import pack_for
@@ -25,45 +26,45 @@ class PlanningActivities:
         self.pool = pool
         self.threshold_usd = (settings or Settings()).review_two_keys_above_usd
 
-    @activity.defn(name="plan_export")
+    @activity.defn(name=ActivityName.PLAN_EXPORT)
     async def plan_export(self, inp: PlanExportInput) -> PlanSummary:
         """Plan (or re-plan) the export and persist it; a retried first plan returns the stored one."""
         async with self.pool.acquire() as conn, conn.transaction():
-            existing = await lock_export(conn, inp.exportId)
+            existing = await lock_export(conn, inp.export_id)
             if existing is not None and not inp.replan:
                 return _summary(existing.plan, existing.approval)
             snapshot = await load_snapshot(
                 conn,
-                inp.accountId,
-                inp.warehouseId,
-                inp.brokerId,
-                inp.destinationCountry,
-                inp.orderIds,
+                inp.account_id,
+                inp.warehouse_id,
+                inp.broker_id,
+                inp.destination_country,
+                inp.order_ids,
             )
-            outcome = plan(snapshot, pack_for(inp.planDate.date()), inp.planDate.date())
-            status = status_after_planning(outcome.readinessState)
-            document = plan_document(inp.exportId, status, outcome, rfc3339(inp.planDate))
-            threshold = inp.reviewTwoKeysAboveUsd
+            outcome = plan(snapshot, pack_for(inp.plan_date.date()), inp.plan_date.date())
+            status = status_after_planning(outcome.readiness_state)
+            document = plan_document(inp.export_id, status, outcome, rfc3339(inp.plan_date))
+            threshold = inp.review_two_keys_above_usd
             required, reasons = approvals_required(
                 document, self.threshold_usd if threshold is None else threshold
             )
-            summary = _summary(document).model_copy(
-                update={"approvalsRequired": required, "fourEyesReasons": reasons}
-            )
+            summary = PlanSummary.of(document, required, reasons)
             await save_plan(
                 conn,
-                export_id=inp.exportId,
-                account_id=inp.accountId,
-                warehouse_id=inp.warehouseId,
-                broker_id=inp.brokerId,
-                destination=inp.destinationCountry,
-                order_ids=inp.orderIds,
+                export_id=inp.export_id,
+                account_id=inp.account_id,
+                warehouse_id=inp.warehouse_id,
+                broker_id=inp.broker_id,
+                destination=inp.destination_country,
+                order_ids=inp.order_ids,
                 plan=document,
-                approval=plan_approval(summary, inp.reviewDeadlineSeconds).model_dump(mode="json"),
+                approval=plan_approval(summary, inp.review_deadline_seconds).model_dump(
+                    mode="json"
+                ),
             )
             data: dict[str, Any] = {
-                "planHash": outcome.planHash,
-                "readinessState": outcome.readinessState,
+                "planHash": outcome.plan_hash,
+                "readinessState": outcome.readiness_state,
             }
             if required >= 2:
                 data["approvalsRequired"] = required
@@ -73,34 +74,26 @@ class PlanningActivities:
                 events = [
                     NewEvent(
                         "EXPORT_REPLANNED",
-                        f"{inp.dedupeKey}:EXPORT_REPLANNED",
+                        f"{inp.dedupe_key}:EXPORT_REPLANNED",
                         inp.actor,
                         {**data, "previousPlanHash": previous},
                     )
                 ]
             else:
                 events = [
-                    NewEvent("EXPORT_PLANNED", f"{inp.dedupeKey}:EXPORT_PLANNED", inp.actor, data),
+                    NewEvent("EXPORT_PLANNED", f"{inp.dedupe_key}:EXPORT_PLANNED", inp.actor, data),
                     NewEvent(
                         "EXPORT_BATCH_CREATED",
-                        f"{inp.dedupeKey}:EXPORT_BATCH_CREATED",
+                        f"{inp.dedupe_key}:EXPORT_BATCH_CREATED",
                         inp.actor,
                         {"orderIds": outcome.included_order_ids},
                     ),
                 ]
-            await append_events(conn, inp.exportId, events, inp.planDate)
+            await append_events(conn, inp.export_id, events, inp.plan_date)
             return summary
 
 
-def _summary(document: dict[str, Any], approval: dict[str, Any] | None = None) -> PlanSummary:
+def _summary(plan: PlanDocument, approval: dict[str, Any]) -> PlanSummary:
     """The workflow's summary of a stored plan (with its stored review policy, if any)."""
-    policy = (approval or {}).get("policy") or {}
-    return PlanSummary(
-        exportId=document["exportId"],
-        planHash=document["planHash"],
-        readinessState=document["readinessState"],
-        status=document["status"],
-        plannedAt=document["plannedAt"],
-        approvalsRequired=(approval or {}).get("approvalsRequired") or 1,
-        fourEyesReasons=policy.get("reasons") or [],
-    )
+    policy = approval.get("policy") or {}
+    return PlanSummary.of(plan, approval.get("approvalsRequired") or 1, policy.get("reasons") or [])

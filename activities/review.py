@@ -1,9 +1,10 @@
-"""The review webhook: an account hears of a review that outlasted its deadline (issue 12)."""
+"""The review webhook: an account hears of a review that outlasted its deadline."""
 
 import httpx
 from temporalio import activity
 
 from activities.transports import check_outbound, post_signed
+from domain.activities import ActivityName
 from domain.wire import rfc3339
 from store.accounts import review_webhook
 from store.pool import Pool
@@ -20,23 +21,23 @@ class ReviewActivities:
         self.http = http
         self.allow_private = allow_private
 
-    @activity.defn(name="notify_review_overdue")
+    @activity.defn(name=ActivityName.NOTIFY_REVIEW_OVERDUE)
     async def notify_review_overdue(self, inp: ReviewOverdueInput) -> str:
         """POST the overdue review to the account's webhook: DELIVERED, or NO_WEBHOOK when the
         account has none. The Idempotency-Key is the same on every attempt for this deadline."""
         async with self.pool.acquire() as conn:
-            hook = await review_webhook(conn, inp.accountId)
+            hook = await review_webhook(conn, inp.account_id)
         if hook is None:
             return "NO_WEBHOOK"
         payload = {
             "type": REVIEW_OVERDUE,
-            "exportId": inp.exportId,
-            "accountId": inp.accountId,
-            "planHash": inp.planHash,
-            "waitingSince": rfc3339(inp.waitingSince),
+            "exportId": inp.export_id,
+            "accountId": inp.account_id,
+            "planHash": inp.plan_hash,
+            "waitingSince": rfc3339(inp.waiting_since),
             "deadline": rfc3339(inp.deadline),
         }
-        key = f"review-overdue-{inp.exportId}-{int(inp.deadline.timestamp() * 1000)}"
+        key = f"review-overdue-{inp.export_id}-{int(inp.deadline.timestamp() * 1000)}"
         # the address policy again, after DNS: a refusal is a non-retryable InvalidAddress
         await check_outbound(hook.url, self.allow_private)
         await post_signed(self.http, hook.url, hook.secret, payload, key)

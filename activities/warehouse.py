@@ -10,6 +10,7 @@ from temporalio.exceptions import ApplicationError
 from activities import transports
 from activities.heartbeat import heartbeating
 from config.settings import Settings
+from domain.activities import ActivityName
 from domain.failures import ActivityFailure
 from observability.metrics import WAREHOUSE_NOTIFICATIONS
 from store import packages, submissions
@@ -29,7 +30,7 @@ class WarehouseActivities:
         self.http = http
         self.settings = settings
 
-    @activity.defn(name="notify_warehouse")
+    @activity.defn(name=ActivityName.NOTIFY_WAREHOUSE)
     async def notify_warehouse(self, inp: StepInput) -> str:
         """Deliver (or record) the notification once; returns its status."""
         async with heartbeating():
@@ -37,7 +38,7 @@ class WarehouseActivities:
 
     async def _notify_warehouse(self, inp: StepInput) -> str:
         async with self.pool.acquire() as conn, conn.transaction():
-            export = await lock_export(conn, inp.exportId)
+            export = await lock_export(conn, inp.export_id)
             assert export is not None
             warehouse = await get_warehouse_by_id(conn, export.warehouse_id)
             assert warehouse is not None  # an export names a warehouse of its account
@@ -45,7 +46,7 @@ class WarehouseActivities:
             if note.status in UNDELIVERED:
                 # a retry after a fix uses the warehouse's address as it is now
                 note = await submissions.readdress_notification(conn, note.id, warehouse)
-            package = await packages.find_package(conn, inp.exportId, inp.planHash)
+            package = await packages.find_package(conn, inp.export_id, inp.plan_hash)
         sending = note.status in UNDELIVERED
         if sending:
             assert note.recipient is not None  # only a notification with a URL is sent
@@ -54,10 +55,10 @@ class WarehouseActivities:
             payload = {
                 "event": "EXPORT_EXECUTED",
                 "notificationId": note.id,
-                "exportId": inp.exportId,
+                "exportId": inp.export_id,
                 "customsPackageId": package.id if package else None,
                 "packageNumber": package.package_number if package else None,
-                "orderIds": export.plan["included_order_ids"],
+                "orderIds": export.plan.included_order_ids,
             }
             try:
                 await transports.check_outbound(note.recipient, self.settings.allow_private_urls)
@@ -84,13 +85,13 @@ class WarehouseActivities:
                 raise
             WAREHOUSE_NOTIFICATIONS.labels(outcome="delivered").inc()
         async with self.pool.acquire() as conn, conn.transaction():
-            await lock_export(conn, inp.exportId)
+            await lock_export(conn, inp.export_id)
             if sending:
                 await submissions.record_notification(conn, note.id, delivered=True, error=None)
             now = await database_now(conn)
             await append_events(
                 conn,
-                inp.exportId,
+                inp.export_id,
                 [
                     NewEvent(
                         "WAREHOUSE_NOTIFIED",

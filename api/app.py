@@ -4,7 +4,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -12,6 +11,7 @@ from api.console import pages as console_pages
 from api.docs import OPENAPI_URL, install_docs
 from api.errors import install_error_handlers
 from api.gateway import Gateway
+from api.idempotency import install_replay_handler
 from api.openapi import error_responses, install_openapi
 from api.ratelimit import RateLimiter
 from api.routes import (
@@ -36,7 +36,7 @@ from services import sessions
 from services.metrics import DatabaseGauges
 from services.temporal import TemporalGate
 from store.idempotency import purge_expired
-from store.pool import create_pool
+from store.pool import Pool, create_pool
 from store.ratelimit import purge_past_windows
 
 log = logging.getLogger("entrygo.api")
@@ -50,7 +50,7 @@ DESCRIPTION = (
 PURGE_EVERY_SECONDS = 600
 
 
-async def purge_expired_records(pool: Any) -> None:
+async def purge_expired_records(pool: Pool) -> None:
     """Delete expired idempotency records and ended console sessions every few minutes, for the
     life of the process."""
     while True:
@@ -104,6 +104,7 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> FastAPI:
         RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_enabled else None
     )
     install_error_handlers(app)
+    install_replay_handler(app)
     for router in (
         system.router,
         products.router,

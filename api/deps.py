@@ -11,16 +11,17 @@ come earlier, from FastAPI itself: routing (404, 405) and a body that is not JSO
 """
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
+from api.idempotency import UnitOfWork
 from api.ratelimit import RateLimiter
 from config.settings import Settings
 from observability.logs import bind
-from services.context import Runtime
+from services.context import Context, Intent, Runtime
 from services.temporal import TemporalGate
 from store.accounts import Principal, authenticate
 from store.pool import Pool
@@ -92,7 +93,7 @@ PrincipalDep = Annotated[Principal, Depends(_principal)]
 OptionalPrincipalDep = Annotated[Principal | None, Depends(_optional_principal)]
 
 
-def require_role(*roles: str) -> Callable[..., Any]:
+def require_role(*roles: str) -> Callable[..., Principal]:
     """A dependency that lets through a caller holding any of `roles`."""
 
     def check(principal: PrincipalDep) -> Principal:
@@ -108,10 +109,42 @@ def require_role(*roles: str) -> Callable[..., Any]:
     return check
 
 
-Integration = Annotated[Principal, Depends(require_role("integration"))]
-Reviewer = Annotated[Principal, Depends(require_role("reviewer"))]
-Admin = Annotated[Principal, Depends(require_role("admin"))]
-AnyRole = Annotated[Principal, Depends(require_role("integration", "reviewer", "admin"))]
+# one function per role, so that a route naming the caller and a context (or a unit of work)
+# authenticates once: FastAPI runs a dependency once per request
+_INTEGRATION = require_role("integration")
+_REVIEWER = require_role("reviewer")
+_ADMIN = require_role("admin")
+_ANY_ROLE = require_role("integration", "reviewer", "admin")
+
+Integration = Annotated[Principal, Depends(_INTEGRATION)]
+Reviewer = Annotated[Principal, Depends(_REVIEWER)]
+Admin = Annotated[Principal, Depends(_ADMIN)]
+AnyRole = Annotated[Principal, Depends(_ANY_ROLE)]
+
+
+def _context_of(role: Callable[..., Principal]) -> Callable[..., Context]:
+    def build(request: Request, principal: Annotated[Principal, Depends(role)]) -> Context:
+        return Context(_runtime(request), Intent(principal))
+
+    return build
+
+
+def _unit_of_work_of(role: Callable[..., Principal]) -> Callable[..., UnitOfWork]:
+    def build(
+        request: Request, response: Response, principal: Annotated[Principal, Depends(role)]
+    ) -> UnitOfWork:
+        return UnitOfWork(request, response, _runtime(request), principal)
+
+    return build
+
+
+# what a reading route hands its use case: the runtime and the caller of that role
+AdminCall = Annotated[Context, Depends(_context_of(_ADMIN))]
+AnyRoleCall = Annotated[Context, Depends(_context_of(_ANY_ROLE))]
+# what a writing route runs its use case through (api/idempotency.py)
+AdminWrite = Annotated[UnitOfWork, Depends(_unit_of_work_of(_ADMIN))]
+IntegrationWrite = Annotated[UnitOfWork, Depends(_unit_of_work_of(_INTEGRATION))]
+ReviewerWrite = Annotated[UnitOfWork, Depends(_unit_of_work_of(_REVIEWER))]
 
 
 def check_account_scope(principal: Principal, account_id: str | None) -> None:

@@ -1,4 +1,4 @@
-"""Idempotent writes (CONTRACT §4), one mechanism for every writing POST.
+"""Idempotent writes (CONTRACT §4): the unit of work every writing route runs through.
 
 Every write runs in one transaction that also claims its idempotency key. A transaction-scoped
 advisory lock on (account, key) tells a concurrent duplicate that the first is still running
@@ -7,33 +7,41 @@ transaction as the business rows, so a key is either unused or tied to a committ
 """
 
 import hashlib
-import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from api.errors import ApiError
 from domain.canonical import canonical_json
-from domain.wire import wire_value
-from services.context import Intent
+from services.context import Context, Intent, Runtime
 from store import idempotency
 from store.accounts import Principal
+from store.db import Connection
 from store.idempotency import ClaimState
 
 MAX_KEY_LENGTH = 255
+
+
+def _key_field(body: BaseModel) -> str:
+    """The attribute that holds the body's `idempotencyKey` (a snake_case attribute of a model
+    with wire names by alias, or the wire name itself)."""
+    for name, info in type(body).model_fields.items():
+        if (info.alias or name) == "idempotencyKey":
+            return name
+    return "idempotencyKey"
 
 
 def resolve_key(request: Request, body: BaseModel | None) -> str | None:
     """The header `Idempotency-Key` wins over the body's `idempotencyKey`; validated."""
     key = request.headers.get("idempotency-key")
     if key is None and body is not None:
-        key = getattr(body, "idempotencyKey", None)
+        key = getattr(body, _key_field(body), None)
     if key is None:
         return None
     if not key or len(key) > MAX_KEY_LENGTH or not all(0x21 <= ord(c) <= 0x7E for c in key):
@@ -49,7 +57,7 @@ def resolve_key(request: Request, body: BaseModel | None) -> str | None:
 def fingerprint(request: Request, body: BaseModel | None) -> bytes:
     """SHA-256 of method, route template, path parameters and the validated body (sans key)."""
     route = request.scope.get("route")
-    payload = body.model_dump(mode="json", exclude={"idempotencyKey"}) if body else None
+    payload = body.model_dump(mode="json", exclude={_key_field(body)}) if body else None
     material = {
         "method": request.method,
         "route": getattr(route, "path", request.url.path),
@@ -59,132 +67,184 @@ def fingerprint(request: Request, body: BaseModel | None) -> bytes:
     return hashlib.sha256(canonical_json(material)).digest()
 
 
-def _json_bytes(payload: Any) -> bytes:
-    if isinstance(payload, BaseModel):
-        return payload.model_dump_json().encode()
-    return json.dumps(payload, separators=(",", ":"), default=wire_value).encode()
+def _json_bytes(payload: BaseModel) -> bytes:
+    # what FastAPI sends for the route's response_model: the model's JSON by alias
+    return payload.model_dump_json(by_alias=True).encode()
 
 
-@dataclass
-class Write:
-    """One write request; `replayed` is set when a stored response answers it.
+class Replayed(Exception):
+    """A stored answer answers this request: raised past the route (it answers, like an error
+    does, before the route's result), sent as the stored bytes by `install_replay_handler`."""
 
-    Held mode (`begin_write`): `conn` is the request's open transaction. Lease mode
-    (`begin_workflow_write`): no transaction stays open; `connect()` lends a pooled connection.
-    """
-
-    pool: Any
-    principal: Principal
-    key: str | None
-    conn: Any = None
-    digest: bytes = b""
-    replayed: Response | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @asynccontextmanager
-    async def connect(self) -> AsyncIterator[Any]:
-        """The held transaction's connection, or a pooled one for the block."""
-        if self.conn is not None:
-            yield self.conn
-            return
-        async with self.pool.acquire() as conn:
-            yield conn
-
-    @property
-    def intent(self) -> Intent:
-        """The request as the services see it: the caller, its key and the request's digest."""
-        return Intent(self.principal, self.key, self.digest)
-
-    async def respond(self, status: int, payload: Any, *, replay: Any = None) -> Response:
-        """The response; with a key and a 2xx status it is stored for replays.
-
-        `replay` is stored instead of `payload` when the answer holds something that must be
-        shown once only (a new API key's secret).
-        """
-        body = _json_bytes(payload)
-        stored = body if replay is None else _json_bytes(replay)
-        if self.key is not None and 200 <= status < 300:
-            async with self.connect() as conn:
-                await idempotency.store_answer(
-                    conn, self.principal.account_id, self.key, status, stored
-                )
-        return Response(body, status, headers=self.headers, media_type="application/json")
+    def __init__(self, status: int, body: bytes) -> None:
+        super().__init__("replayed")
+        self.status = status
+        self.body = body
 
 
-def _replay(status: int, body: bytes) -> Response:
+async def _on_replayed(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Replayed)
     return Response(
-        body, status, headers={"Idempotent-Replayed": "true"}, media_type="application/json"
+        exc.body,
+        exc.status,
+        headers={"Idempotent-Replayed": "true"},
+        media_type="application/json",
     )
 
 
-@asynccontextmanager
-async def begin_write(
-    request: Request, principal: Principal, body: BaseModel | None
-) -> AsyncIterator[Write]:
-    """Open the request's transaction and claim its idempotency key (if it has one)."""
-    key = resolve_key(request, body)
-    pool: Any = request.app.state.pool
-    ttl = timedelta(hours=request.app.state.settings.idempotency_ttl_hours)
-    async with pool.acquire() as conn, conn.transaction():
-        write = Write(pool, principal, key, conn=conn)
-        if key is not None:
-            write.replayed = await _claim(
-                conn, principal.account_id, key, fingerprint(request, body), ttl, lease=None
-            )
-        yield write
+def install_replay_handler(app: FastAPI) -> None:
+    """Answer `Replayed` with the stored bytes."""
+    app.add_exception_handler(Replayed, _on_replayed)
 
 
-@asynccontextmanager
-async def begin_workflow_write(
-    request: Request, principal: Principal, body: BaseModel | None
-) -> AsyncIterator[Write]:
-    """Claim the key with a lease in a short transaction and hold no connection meanwhile.
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 
-    For writes whose work happens in Temporal (plan, execute, approve, …): the workflow and
-    update ids derived from the key make the work itself idempotent, so the key only has to
-    say "in progress" (the lease) and, once it succeeded, replay the answer. A failed request
-    releases its claim; a crashed one lets it lapse with the lease.
+
+@dataclass(frozen=True)
+class Answer(Generic[M]):
+    """What a write answers when it is more than the route's model at the route's status: a
+    status that depends on the outcome, or (`replay`) what a replay answers instead (a new API
+    key's secret is shown once)."""
+
+    body: M
+    status: int | None = None
+    replay: BaseModel | None = None
+
+
+class UnitOfWork:
+    """The one place a write runs: its transaction, its idempotency claim, the replay of a
+    stored answer and the storing of a new one. A route validates, then hands its use case to
+    `in_transaction` or `with_lease` and returns the model it gets back.
+
+    `in_transaction`: one transaction holds the business rows, the claim and the stored answer,
+    so a key is either unused or tied to a committed success. `with_lease`: for writes whose
+    work happens in Temporal (plan, execute, approve, …): the workflow and update ids derived
+    from the key make the work itself idempotent, so the key is claimed with a lease in a short
+    transaction ("in progress"), no connection is held meanwhile, and the answer is stored once
+    it succeeded; a failed request releases its claim, a crashed one lets it lapse.
     """
-    key = resolve_key(request, body)
-    pool: Any = request.app.state.pool
-    settings = request.app.state.settings
-    write = Write(pool, principal, key, digest=fingerprint(request, body))
-    if key is None:
-        yield write
-        return
-    ttl = timedelta(hours=settings.idempotency_ttl_hours)
-    lease = timedelta(
-        seconds=settings.temporal_call_timeout_seconds * 2 + settings.execute_wait_seconds + 30
-    )
-    async with pool.acquire() as conn, conn.transaction():
-        write.replayed = await _claim(
-            conn, principal.account_id, key, write.digest, ttl, lease=lease
-        )
-    if write.replayed is not None:
-        yield write
-        return
-    try:
-        yield write
-    except BaseException:
-        # Release the claim so a fixed request may reuse the key. Best effort: when the database
-        # is what failed, this fails too, and the lease lapses by itself; the original error is
-        # the one the client must see.
-        with suppress(Exception):
+
+    def __init__(
+        self, request: Request, response: Response, runtime: Runtime, principal: Principal
+    ) -> None:
+        self.request = request
+        self.response = response
+        self.runtime = runtime
+        self.principal = principal
+
+    def _status(self, answer: Answer[Any]) -> int:
+        route = self.request.scope.get("route")
+        status = answer.status or getattr(route, "status_code", None) or 200
+        self.response.status_code = status
+        return status
+
+    @overload
+    async def in_transaction(
+        self, body: BaseModel | None, call: Callable[[Context], Awaitable[M]]
+    ) -> M: ...
+
+    @overload
+    async def in_transaction(
+        self,
+        body: BaseModel | None,
+        call: Callable[[Context], Awaitable[R]],
+        answer: Callable[[R], Answer[M]],
+    ) -> M: ...
+
+    async def in_transaction(
+        self,
+        body: BaseModel | None,
+        call: Callable[[Context], Awaitable[Any]],
+        answer: Callable[[Any], Answer[Any]] | None = None,
+    ) -> BaseModel:
+        """Run `call` on the request's transaction, which also claims the key."""
+        key = resolve_key(self.request, body)
+        ttl = timedelta(hours=self.runtime.settings.idempotency_ttl_hours)
+        intent = Intent(self.principal, key)
+        async with self.runtime.pool.acquire() as conn, conn.transaction():
+            if key is not None:
+                await _claim(
+                    conn, self.principal.account_id, key, fingerprint(self.request, body), ttl,
+                    lease=None,
+                )  # fmt: skip
+            result = await call(Context(self.runtime, intent, conn))
+            done: Answer[BaseModel] = answer(result) if answer is not None else Answer(result)
+            status = self._status(done)
+            await self._store(conn, key, status, done)
+        return done.body
+
+    @overload
+    async def with_lease(
+        self, body: BaseModel | None, call: Callable[[Context], Awaitable[M]]
+    ) -> M: ...
+
+    @overload
+    async def with_lease(
+        self,
+        body: BaseModel | None,
+        call: Callable[[Context], Awaitable[R]],
+        answer: Callable[[R], Answer[M]],
+    ) -> M: ...
+
+    async def with_lease(
+        self,
+        body: BaseModel | None,
+        call: Callable[[Context], Awaitable[Any]],
+        answer: Callable[[Any], Answer[Any]] | None = None,
+    ) -> BaseModel:
+        """Claim the key with a lease, run `call` holding no connection, store its answer."""
+        key = resolve_key(self.request, body)
+        settings = self.runtime.settings
+        pool = self.runtime.pool
+        intent = Intent(self.principal, key, fingerprint(self.request, body))
+        account_id = self.principal.account_id
+        if key is not None:
+            ttl = timedelta(hours=settings.idempotency_ttl_hours)
+            lease = timedelta(
+                seconds=settings.temporal_call_timeout_seconds * 2
+                + settings.execute_wait_seconds
+                + 30
+            )
+            async with pool.acquire() as conn, conn.transaction():
+                await _claim(conn, account_id, key, intent.digest, ttl, lease=lease)
+        try:
+            result = await call(Context(self.runtime, intent))
+            done: Answer[BaseModel] = answer(result) if answer is not None else Answer(result)
+            status = self._status(done)
             async with pool.acquire() as conn:
-                await idempotency.release(conn, principal.account_id, key)
-        raise
+                await self._store(conn, key, status, done)
+        except BaseException:
+            if key is not None:
+                # Release the claim so a fixed request may reuse the key. Best effort: when the
+                # database is what failed, this fails too, and the lease lapses by itself; the
+                # original error is the one the client must see.
+                with suppress(Exception):
+                    async with pool.acquire() as conn:
+                        await idempotency.release(conn, account_id, key)
+            raise
+        return done.body
+
+    async def _store(
+        self, conn: Connection, key: str | None, status: int, done: Answer[Any]
+    ) -> None:
+        """With a key and a 2xx status, the answer is stored for replays."""
+        if key is None or not 200 <= status < 300:
+            return
+        stored = _json_bytes(done.replay if done.replay is not None else done.body)
+        await idempotency.store_answer(conn, self.principal.account_id, key, status, stored)
 
 
 async def _claim(
-    conn: Any,
+    conn: Connection,
     account_id: str,
     key: str,
     digest: bytes,
     ttl: timedelta,
     *,
     lease: timedelta | None,
-) -> Response | None:
-    """Claim the key; the stored answer when this request was answered before."""
+) -> None:
+    """Claim the key; `Replayed` when this request was answered before."""
     claimed = await idempotency.claim(conn, account_id, key, digest, ttl, lease=lease)
     if claimed.state is ClaimState.IN_PROGRESS:
         raise ApiError(
@@ -201,5 +261,4 @@ async def _claim(
             field="idempotencyKey",
         )
     if claimed.answer is not None:
-        return _replay(*claimed.answer)
-    return None
+        raise Replayed(*claimed.answer)

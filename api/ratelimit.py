@@ -13,10 +13,10 @@ that opens when the database struggles would admit unbounded traffic exactly the
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from api.errors import ApiError
 from observability.metrics import RATE_LIMITED
+from store.db import Queries
 from store.ratelimit import hit
 
 
@@ -28,7 +28,7 @@ class RateLimiter:
         # None: the database's clock (shared by every process); tests pin a window with a clock
         self.clock = clock
 
-    async def check(self, conn: Any, account_id: str) -> None:
+    async def check(self, conn: Queries, account_id: str) -> None:
         """Count one request on `conn` (a pooled connection outside any transaction, or the
         pool); raise 429 RATE_LIMITED when the account is over its limit."""
         counted = await hit(

@@ -7,10 +7,16 @@ maildir) or what the database and Temporal hold; none trusts the workflow's own 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from temporalio.client import Client
+
+from sandbox.smtp_sink import read_maildir
+
+if TYPE_CHECKING:
+    from bench.faults_driver import Driver
+    from bench.faults_stack import FaultStack
 
 ARTIFACTS_PER_PACKAGE = 6
 # events a retried activity must never write twice (CUSTOMS_PACKAGE_REUSED may follow a crash)
@@ -228,3 +234,32 @@ def markdown_table(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
     ]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
+
+
+async def evaluate(stack: "FaultStack", driver: "Driver") -> tuple[list[Check], dict[str, int]]:
+    """Every invariant over every export launched so far."""
+    everything = driver.exports
+    launched = [e for e in everything if e.export_id]
+    async with stack.pool.acquire() as conn:
+        in_account = await conn.fetchval(
+            "SELECT count(*) FROM exports WHERE account_id = $1",
+            driver.demo["accountId"],
+        )
+    evidence = await gather_evidence(
+        stack.pool,
+        stack.temporal,
+        {e.export_id: e.transport for e in launched if e.export_id},
+        await stack.broker_stats(),
+        read_maildir(stack.settings.data_dir / "mail"),
+    )
+    errors = "".join(f"; #{e.n}: {e.error}" for e in everything if e.error)
+    checks = [
+        Check(
+            "every export planned and executed through the API",
+            str(len(everything)),
+            f"{len(launched)}{errors}",
+            len(launched) == len(everything) and not errors,
+        ),
+        *check_all(evidence, launched=len(everything), in_account=in_account),
+    ]
+    return checks, figures(evidence)

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     plan_ttl_seconds: float = 7 * 24 * 3600
     ack_window_seconds: float = 7 * 24 * 3600
     retry_budget_seconds: float = 900.0
-    # review policy (issue 12): plans above this included value need two different approvers,
+    # the review policy: plans above this included value need two different approvers,
     # and a review still open this long after its plan is reported overdue
     review_two_keys_above_usd: float = 10000.0
     review_deadline_seconds: float = 4 * 3600

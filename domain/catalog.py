@@ -4,10 +4,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from domain.countries import Alpha2
 from domain.money import Kg, Usd
+from domain.wire import WireModel
 
 ExternalId = Annotated[str, Field(min_length=1, max_length=255)]
 ShortText = Annotated[str, Field(min_length=1, max_length=500)]
@@ -53,7 +54,7 @@ MAX_ITEMS = 1000
 MAX_LINES = 500
 
 
-class ManufacturerIn(BaseModel):
+class ManufacturerIn(WireModel):
     """Who made the goods (19 CFR 141.86: manufacturer name and address)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -65,39 +66,39 @@ class ManufacturerIn(BaseModel):
     region: ShortText | None = None
 
 
-class ProductIn(BaseModel):
+class ProductIn(WireModel):
     """A product as synced; missing customs data is allowed (planning reports it)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    externalId: ExternalId
+    external_id: ExternalId
     description: Annotated[str, Field(max_length=2000)] | None = None
-    hsCode: Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[0-9. ]+$")] | None = None
-    countryOfOrigin: Alpha2 | None = None
-    unitValueUsd: UsdIn | None = None
-    weightKg: KgIn | None = None
+    hs_code: Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[0-9. ]+$")] | None = None
+    country_of_origin: Alpha2 | None = None
+    unit_value_usd: UsdIn | None = None
+    weight_kg: KgIn | None = None
     manufacturer: ManufacturerIn | None = None
     attributes: dict[str, Any] | None = None
 
 
-class Product(BaseModel):
+class Product(WireModel):
     """A product as stored."""
 
     id: str
-    externalId: str
+    external_id: str
     description: str | None
-    hsCode: str | None
-    countryOfOrigin: str | None
-    unitValueUsd: Usd | None
-    weightKg: Kg | None
+    hs_code: str | None
+    country_of_origin: str | None
+    unit_value_usd: Usd | None
+    weight_kg: Kg | None
     manufacturer: dict[str, Any] | None
     attributes: dict[str, Any]
     version: int
-    createdAt: datetime
-    updatedAt: datetime
+    created_at: datetime
+    updated_at: datetime
 
 
-class ConsigneeIn(BaseModel):
+class ConsigneeIn(WireModel):
     """The buyer the goods are shipped to."""
 
     model_config = ConfigDict(extra="forbid")
@@ -106,72 +107,72 @@ class ConsigneeIn(BaseModel):
     address: ShortText
 
 
-class OrderLineIn(BaseModel):
+class OrderLineIn(WireModel):
     """One line of an order."""
 
     model_config = ConfigDict(extra="forbid")
 
-    productId: Annotated[str, Field(min_length=1, max_length=64)]
+    product_id: Annotated[str, Field(min_length=1, max_length=64)]
     quantity: Annotated[int, BeforeValidator(_integral), Field(ge=1, le=1_000_000, strict=True)]
-    unitValueUsd: UsdIn | None = None
+    unit_value_usd: UsdIn | None = None
 
 
-class OrderIn(BaseModel):
+class OrderIn(WireModel):
     """An order as synced."""
 
     model_config = ConfigDict(extra="forbid")
 
-    externalId: ExternalId
-    destinationCountry: Alpha2
-    destinationRegion: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    destinationPostalCode: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    external_id: ExternalId
+    destination_country: Alpha2
+    destination_region: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    destination_postal_code: Annotated[str, Field(min_length=1, max_length=32)] | None = None
     consignee: ConsigneeIn | None = None
     items: Annotated[list[OrderLineIn], Field(min_length=1, max_length=MAX_LINES)]
     metadata: dict[str, Any] | None = None
 
 
-class OrderLine(BaseModel):
+class OrderLine(WireModel):
     """A stored order line with its resolved unit value."""
 
-    productId: str
+    product_id: str
     quantity: int
-    unitValueUsd: Usd | None
-    lineValueUsd: Usd | None
+    unit_value_usd: Usd | None
+    line_value_usd: Usd | None
 
 
-class Order(BaseModel):
+class Order(WireModel):
     """An order as stored."""
 
     id: str
-    externalId: str
-    accountId: str
-    destinationCountry: str
-    destinationRegion: str | None
-    destinationPostalCode: str | None
+    external_id: str
+    account_id: str
+    destination_country: str
+    destination_region: str | None
+    destination_postal_code: str | None
     consignee: dict[str, Any] | None
     items: list[OrderLine]
-    orderValueUsd: Usd
+    order_value_usd: Usd
     metadata: dict[str, Any] | None
     version: int
-    createdAt: datetime
-    updatedAt: datetime
+    created_at: datetime
+    updated_at: datetime
 
 
-class ProductSyncRequest(BaseModel):
+class ProductSyncRequest(WireModel):
     """`POST /api/products/sync`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    accountId: Annotated[str, Field(min_length=1, max_length=64)]
+    account_id: Annotated[str, Field(min_length=1, max_length=64)]
     items: Annotated[list[ProductIn], Field(min_length=1, max_length=MAX_ITEMS)]
-    idempotencyKey: str | None = None
+    idempotency_key: str | None = None
 
 
-class OrderSyncRequest(BaseModel):
+class OrderSyncRequest(WireModel):
     """`POST /api/orders/sync`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    accountId: Annotated[str, Field(min_length=1, max_length=64)]
+    account_id: Annotated[str, Field(min_length=1, max_length=64)]
     items: Annotated[list[OrderIn], Field(min_length=1, max_length=MAX_ITEMS)]
-    idempotencyKey: str | None = None
+    idempotency_key: str | None = None

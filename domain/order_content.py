@@ -14,14 +14,16 @@ def resolve_lines(order: OrderIn, product_values: dict[str, Decimal | None]) -> 
     lines = []
     for item in order.items:
         unit = (
-            item.unitValueUsd if item.unitValueUsd is not None else product_values[item.productId]
+            item.unit_value_usd
+            if item.unit_value_usd is not None
+            else product_values[item.product_id]
         )
         lines.append(
             OrderLine(
-                productId=item.productId,
+                product_id=item.product_id,
                 quantity=item.quantity,
-                unitValueUsd=unit,
-                lineValueUsd=None if unit is None else round_usd(unit * item.quantity),
+                unit_value_usd=unit,
+                line_value_usd=None if unit is None else round_usd(unit * item.quantity),
             )
         )
     return lines
@@ -38,10 +40,10 @@ def content_hash(order: OrderIn, lines: list[OrderLine]) -> bytes:
     leaves a fixed shape here that pydantic renders deterministically and fast.
     """
     head = order.model_dump_json(exclude={"items", "metadata"})
-    tail = json.dumps([[ln.productId, ln.quantity, _amount(ln.unitValueUsd)] for ln in lines])
+    tail = json.dumps([[ln.product_id, ln.quantity, _amount(ln.unit_value_usd)] for ln in lines])
     return hashlib.sha256(f"{head}\n{tail}".encode()).digest()
 
 
 def order_value(lines: list[OrderLine]) -> Decimal:
     """The order's value: the sum of its line values (unknown values count as zero)."""
-    return round_usd(sum((ln.lineValueUsd or Decimal(0) for ln in lines), Decimal(0)))
+    return round_usd(sum((ln.line_value_usd or Decimal(0) for ln in lines), Decimal(0)))

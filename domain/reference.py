@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from domain.countries import Alpha2
+from domain.wire import WireModel
 
 ShipmentMode = Literal["PARCEL_DTC", "BULK_TO_US_WAREHOUSE", "POSTAL"]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
@@ -35,7 +36,7 @@ Email = Annotated[
 Secret = Annotated[str, Field(min_length=16, max_length=500)]
 
 
-class Address(BaseModel):
+class Address(WireModel):
     """A postal address; country is ISO 3166-1 alpha-2."""
 
     model_config = ConfigDict(extra="forbid")
@@ -44,40 +45,40 @@ class Address(BaseModel):
     line2: Text | None = None
     city: Text
     region: Text | None = None
-    postalCode: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    postal_code: Annotated[str, Field(min_length=1, max_length=32)] | None = None
     country: Alpha2
 
 
-class Warehouse(BaseModel):
+class Warehouse(WireModel):
     """A warehouse of the account."""
 
     id: str
     name: str
     address: Address
-    shipmentMode: ShipmentMode
-    notificationUrl: str | None
-    hasNotificationSecret: bool
-    createdAt: datetime
-    updatedAt: datetime
+    shipment_mode: ShipmentMode
+    notification_url: str | None
+    has_notification_secret: bool
+    created_at: datetime
+    updated_at: datetime
 
 
-class EmailTransport(BaseModel):
+class EmailTransport(WireModel):
     """The broker takes submissions by email."""
 
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["email"]
-    recipientEmail: Email
+    recipient_email: Email
 
 
-class EmailTransportView(BaseModel):
+class EmailTransportView(WireModel):
     """An email transport as shown: the address as stored (input rules may have tightened)."""
 
     type: Literal["email"]
-    recipientEmail: str
+    recipient_email: str
 
 
-class WebhookTransportIn(BaseModel):
+class WebhookTransportIn(WireModel):
     """The broker takes submissions as signed webhooks (secret is write-only)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -87,7 +88,7 @@ class WebhookTransportIn(BaseModel):
     secret: Secret
 
 
-class WebhookTransport(BaseModel):
+class WebhookTransport(WireModel):
     """A webhook transport as shown (without its secret)."""
 
     type: Literal["webhook"]
@@ -98,25 +99,25 @@ TransportIn = Annotated[EmailTransport | WebhookTransportIn, Field(discriminator
 TransportOut = Annotated[EmailTransportView | WebhookTransport, Field(discriminator="type")]
 
 
-class CustomsBond(BaseModel):
+class CustomsBond(WireModel):
     """The customs bond the broker files formal entries under (E-006)."""
 
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["CONTINUOUS", "SINGLE_TRANSACTION"]
     # the surety company's CBP code: three letters or digits
-    suretyCode: Annotated[str, Field(pattern=r"^[A-Z0-9]{3}$")] | None = None
+    surety_code: Annotated[str, Field(pattern=r"^[A-Z0-9]{3}$")] | None = None
 
 
-class Broker(BaseModel):
+class Broker(WireModel):
     """A customs broker of the account."""
 
     id: str
     name: str
-    filerCode: str | None
+    filer_code: str | None
     transport: TransportOut
-    classifiesGoods: bool
-    supportedDestinations: list[str]
-    customsBond: CustomsBond | None = None
-    createdAt: datetime
-    updatedAt: datetime
+    classifies_goods: bool
+    supported_destinations: list[str]
+    customs_bond: CustomsBond | None = None
+    created_at: datetime
+    updated_at: datetime

@@ -1,4 +1,4 @@
-"""The review policy (issue 12): how many different keys must approve a plan, and why.
+"""The review policy: how many different keys must approve a plan, and why.
 
 Four eyes: a plan that asks for review needs two different approvers when the value of its
 included orders exceeds the account's threshold, or when a sanctions or forced-labour rule
@@ -6,15 +6,15 @@ included orders exceeds the account's threshold, or when a sanctions or forced-l
 for review needs one. A READY plan executes without review and a BLOCKED one is never
 approved: neither needs an approval (0).
 
-Pure: the plan document (CONTRACT §9.1) in, the decision out; the planning activity calls it
+Pure: the plan (CONTRACT §9.1) in, the decision out; the planning activity calls it
 once per plan and the workflow enforces what it returns.
 """
 
-from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
 
 from domain.planning.findings import RULES
+from domain.planning.models import PlanOutcome
+from domain.status import Readiness
 
 SANCTIONS_PREFIX = "S-"
 # reason code → rule id, for the S-rules (a decision carries codes, a message the rule id)
@@ -30,35 +30,29 @@ def value_reason(threshold_usd: float) -> str:
     return f"VALUE_ABOVE_{text}_USD"
 
 
-def sanctions_rules(plan: Mapping[str, Any]) -> list[str]:
+def sanctions_rules(plan: PlanOutcome) -> list[str]:
     """The S-rule ids the plan carries, sorted: from its validation messages and from the
     reason codes of its decisions."""
-    found: set[str] = set()
-    for message in plan.get("validationMessages") or []:
-        rule_id = str(message.get("ruleId") or "")
-        if rule_id.startswith(SANCTIONS_PREFIX):
-            found.add(rule_id)
-    for decision in plan.get("decisions") or []:
-        for code in decision.get("reasonCodes") or []:
+    found = {
+        message.rule_id
+        for message in plan.validation_messages
+        if message.rule_id.startswith(SANCTIONS_PREFIX)
+    }
+    for decision in plan.decisions:
+        for code in decision.reason_codes:
             if code in _SANCTIONS_BY_CODE:
                 found.add(_SANCTIONS_BY_CODE[code])
-            elif str(code).startswith(SANCTIONS_PREFIX):
-                found.add(str(code))
+            elif code.startswith(SANCTIONS_PREFIX):
+                found.add(code)
     return sorted(found)
 
 
-def included_value(plan: Mapping[str, Any]) -> Decimal:
-    """The value of the included orders in USD (the plan's totals)."""
-    totals = plan.get("totals") or {}
-    return Decimal(str(totals.get("valueUsd") or 0))
-
-
-def approvals_required(plan: Mapping[str, Any], threshold_usd: float) -> tuple[int, list[str]]:
+def approvals_required(plan: PlanOutcome, threshold_usd: float) -> tuple[int, list[str]]:
     """(how many different keys must approve the plan, why four eyes apply: reason codes)."""
-    if plan.get("readinessState") != "REVIEW_REQUIRED":
+    if plan.readiness_state != Readiness.REVIEW_REQUIRED:
         return 0, []
     reasons: list[str] = []
-    if included_value(plan) > Decimal(str(threshold_usd)):
+    if plan.totals.value_usd > Decimal(str(threshold_usd)):
         reasons.append(value_reason(threshold_usd))
     reasons.extend(sanctions_rules(plan))
     return (2 if reasons else 1), reasons

@@ -33,6 +33,14 @@ class ApprovalState(StrEnum):
     REJECTED = "REJECTED"
 
 
+class Readiness(StrEnum):
+    """What the planner decided a plan is fit for."""
+
+    READY = "READY"
+    REVIEW_REQUIRED = "REVIEW_REQUIRED"
+    BLOCKED = "BLOCKED"
+
+
 S = ExportStatus
 # approvals still accepted: nobody approved yet, or fewer keys than the plan needs
 AWAITING_APPROVALS = frozenset({ApprovalState.PENDING, ApprovalState.PARTIALLY_APPROVED})
@@ -50,12 +58,14 @@ EXECUTE_ANSWERED = frozenset(
 
 def status_after_planning(readiness: str) -> ExportStatus:
     """The status a fresh plan puts the export in."""
-    return S.BLOCKED if readiness == "BLOCKED" else S.PLANNED
+    return S.BLOCKED if readiness == Readiness.BLOCKED else S.PLANNED
 
 
 def approval_for(readiness: str) -> ApprovalState:
     """The approval a fresh plan starts with: review-required plans wait for a reviewer."""
-    return ApprovalState.PENDING if readiness == "REVIEW_REQUIRED" else ApprovalState.NOT_REQUIRED
+    if readiness == Readiness.REVIEW_REQUIRED:
+        return ApprovalState.PENDING
+    return ApprovalState.NOT_REQUIRED
 
 
 @dataclass(frozen=True)
@@ -72,14 +82,16 @@ def _state_refusal(action: str, status: str) -> Refusal:
 
 def may_execute(readiness: str | None, approval: str) -> bool:
     """Execution may begin: READY, or REVIEW_REQUIRED with this plan approved."""
-    return readiness == "READY" or (readiness == "REVIEW_REQUIRED" and approval == "APPROVED")
+    return readiness == Readiness.READY or (
+        readiness == Readiness.REVIEW_REQUIRED and approval == ApprovalState.APPROVED
+    )
 
 
 def refuse_execute(status: str | None, readiness: str | None) -> Refusal | None:
     """Why `execute` does not apply, if it does not."""
     if status is None:
         return Refusal("INVALID_EXPORT_STATE", "The export is still being planned.")
-    if readiness == "BLOCKED" or status == S.BLOCKED:
+    if readiness == Readiness.BLOCKED or status == S.BLOCKED:
         return Refusal("EXPORT_BLOCKED", "The plan is BLOCKED; fix the data and re-plan.")
     if status in CLOSED:
         return _state_refusal("execute", status)
@@ -106,7 +118,7 @@ def refuse_approve(
     that approved this plan already may not approve it again)."""
     if status not in UNDECIDED:
         return _state_refusal("approve", str(status))
-    if readiness != "REVIEW_REQUIRED" or approval not in AWAITING_APPROVALS:
+    if readiness != Readiness.REVIEW_REQUIRED or approval not in AWAITING_APPROVALS:
         return Refusal(
             "INVALID_EXPORT_STATE", "Only an undecided plan that requires review can be approved."
         )

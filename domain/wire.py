@@ -1,10 +1,30 @@
-"""How values without a JSON type go on the wire: RFC 3339 UTC times, money as numbers."""
+"""How values go on the wire: camelCase names by alias over snake_case attributes, RFC 3339
+UTC times, money as numbers."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
 from domain.money import to_number
+
+
+class WireModel(BaseModel):
+    """A model with snake_case attributes and the wire's names by alias.
+
+    Python code reads `plan.plan_hash`; JSON, stored documents, hashes and Temporal payloads keep
+    the contract's `planHash`, in and out. A field whose wire name is not the camel form of its
+    attribute says so with `Field(alias=...)`. `model_copy(update=...)` takes attribute names.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+    )
 
 
 def rfc3339(value: datetime) -> str:

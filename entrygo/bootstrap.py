@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
@@ -23,6 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from config.settings import Settings
 from config.temporal import connect_temporal
 from store.accounts import ApiKey, create_account, create_key, first_account_locked
+from store.db import Connection
 from store.migrate import migrate
 from store.pool import create_pool
 
@@ -103,7 +104,9 @@ async def ensure_namespace(client: Client, namespace: str, retention: timedelta)
     return True
 
 
-async def ensure_first_account(conn: Any, account_name: str) -> tuple[FirstAccount | None, str]:
+async def ensure_first_account(
+    conn: Connection, account_name: str
+) -> tuple[FirstAccount | None, str]:
     """Create the first account and its admin key when there is no account; returns what was
     created (None when an account existed) and the first account's id."""
     async with conn.transaction():

@@ -2,15 +2,19 @@
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Annotated, Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
 
 from config.settings import Settings, load_settings
 from observability.logs import setup_logging
+from store.db import Connection, Pool
 from store.keys import ROLES
+
+if TYPE_CHECKING:
+    from services.context import Context
 
 app = typer.Typer(no_args_is_help=True, help="EntryGo: the EntryGo Export Protocol v1 service.")
 accounts_app = typer.Typer(no_args_is_help=True, help="Accounts.")
@@ -46,8 +50,14 @@ def _database_settings() -> tuple[Settings, Any]:
     return settings, server
 
 
-def _with_db(work: Callable[[Any], Awaitable[T]]) -> T:
+def _with_db(work: Callable[[Connection], Awaitable[T]]) -> T:
     """Run `work(conn)` in a transaction against the configured database."""
+    return _with_pool(lambda _settings, _pool, conn: work(conn))
+
+
+def _with_pool(work: Callable[[Settings, Pool, Connection], Awaitable[T]]) -> T:
+    """Run `work(settings, pool, conn)`, `conn` in a transaction, against the configured
+    database (migrated first)."""
     from store.migrate import migrate  # noqa: PLC0415
     from store.pool import create_pool  # noqa: PLC0415
 
@@ -60,7 +70,7 @@ def _with_db(work: Callable[[Any], Awaitable[T]]) -> T:
             async with pool.acquire() as conn:
                 await migrate(conn)
                 async with conn.transaction():
-                    return await work(conn)
+                    return await work(settings, pool, conn)
         finally:
             await pool.close()
 
@@ -142,7 +152,7 @@ def mcp(
 def migrate_cmd() -> None:
     """Apply pending database migrations."""
 
-    async def work(conn: Any) -> None:
+    async def work(conn: Connection) -> None:
         return None
 
     _with_db(work)
@@ -199,22 +209,21 @@ def accounts_set_review_webhook(
     webhooks: header EntryGo-Signature)."""
     import secrets as random_secrets  # noqa: PLC0415
 
-    from services.webhooks import check_outbound_url  # noqa: PLC0415
-    from store.accounts import set_review_webhook  # noqa: PLC0415
+    from services.accounts import ReviewWebhookChange, set_review_webhook  # noqa: PLC0415
 
     if url == "-":
-        _in_account(account_id, lambda conn: set_review_webhook(conn, account_id, None, None))
+        cleared = ReviewWebhookChange(None, None)
+        _as_account(account_id, lambda ctx: set_review_webhook(ctx, cleared))
         _print({"accountId": account_id, "reviewWebhookUrl": None})
         return
     if not url.startswith(("http://", "https://")) or any(c.isspace() for c in url):
         raise typer.BadParameter("must be an http(s) URL", param_hint="URL")
     if secret is not None and len(secret) < 16:
         raise typer.BadParameter("must be at least 16 characters", param_hint="--secret")
-    _outbound(lambda: check_outbound_url(load_settings(), url, "url"), "URL")
-    chosen = secret or random_secrets.token_urlsafe(24)
-    _in_account(account_id, lambda conn: set_review_webhook(conn, account_id, url, chosen))
+    change = ReviewWebhookChange(url, secret or random_secrets.token_urlsafe(24))
+    _as_account(account_id, lambda ctx: set_review_webhook(ctx, change), param="URL")
     shown = {"accountId": account_id, "reviewWebhookUrl": url}
-    _print(shown if secret is not None else {**shown, "secret": chosen})
+    _print(shown if secret is not None else {**shown, "secret": change.secret})
 
 
 @keys_app.command("create")
@@ -228,8 +237,8 @@ def keys_create(
     ] = None,
 ) -> None:
     """Create an API key; the key is printed once."""
-    from api.schemas.reference import KeyCreate  # noqa: PLC0415
-    from store.accounts import create_key  # noqa: PLC0415
+    from services import keys  # noqa: PLC0415
+    from services.models.reference import KeyCreate  # noqa: PLC0415
 
     wanted = [r.strip() for r in roles.split(",") if r.strip()]
     unknown = sorted(set(wanted) - set(ROLES))
@@ -241,16 +250,12 @@ def keys_create(
         except ValidationError as exc:
             message = exc.errors()[0]["msg"]
             raise typer.BadParameter(message, param_hint="--label") from exc
-    key, secret = _with_db(lambda conn: create_key(conn, account, name, wanted, label=label))
+    body = KeyCreate(name=name, roles=wanted, label=label)  # type: ignore[arg-type]
+    created = _as_account(account, lambda ctx: keys.create_key(ctx, body))
     _print(
-        {
-            "id": key.id,
-            "accountId": key.account_id,
-            "name": key.name,
-            "label": key.label,
-            "roles": key.roles,
-            "key": secret,
-        }
+        created.model_dump(
+            mode="json", include={"id", "account_id", "name", "label", "roles", "key"}
+        )
     )
 
 
@@ -266,9 +271,10 @@ def keys_revoke(key_id: str) -> None:
 @keys_app.command("list")
 def keys_list(account: Annotated[str, typer.Option(help="account id")]) -> None:
     """List an account's keys (never their secrets)."""
-    from store.accounts import list_keys  # noqa: PLC0415
+    from services import keys  # noqa: PLC0415
 
-    _print([k.__dict__ for k in _with_db(lambda conn: list_keys(conn, account))])
+    listed = _as_account(account, lambda ctx: keys.list_keys(ctx, None))
+    _print([k.model_dump(mode="json") for k in listed])
 
 
 JsonOption = Annotated[str, typer.Option("--json", help="the API's request body as JSON")]
@@ -285,32 +291,29 @@ def _body(model: type[M], raw: str) -> M:
         raise typer.BadParameter(problems, param_hint="--json") from exc
 
 
-def _outbound(check: Callable[[], Coroutine[Any, Any, None]], param: str) -> None:
-    """Apply the address policy the API applies (services/webhooks.check_outbound_url)."""
+def _as_account(
+    account: str, call: Callable[["Context"], Awaitable[T]], *, param: str = "--json"
+) -> T:
+    """Run a use case for the account as its operator, on one transaction: the CLI is the
+    operator's own tool, so it acts with every role, as the actor `cli`. The address policy's
+    refusals (`Invalid`) are `param`'s."""
+    from services.context import Context, Intent, Runtime  # noqa: PLC0415
     from services.errors import Invalid  # noqa: PLC0415
+    from services.temporal import TemporalGate  # noqa: PLC0415
+    from store.accounts import Principal, account_exists  # noqa: PLC0415
 
-    try:
-        asyncio.run(check())
-    except Invalid as exc:
-        problems = "; ".join(f"{i.path}: {i.message}" for i in exc.issues)
-        raise typer.BadParameter(problems, param_hint=param) from exc
-
-
-def _in_account(account: str, work: Callable[[Any], Awaitable[T]]) -> T:
-    """`_with_db(work)` after checking that the account exists."""
-    from store.accounts import account_exists  # noqa: PLC0415
-
-    async def checked(conn: Any) -> T:
+    async def work(settings: Settings, pool: Pool, conn: Connection) -> T:
         if not await account_exists(conn, account):
             raise typer.BadParameter(f"no account {account}", param_hint="--account")
-        return await work(conn)
+        operator = Principal(account, "", key_id="cli", roles=frozenset(ROLES), label="cli")
+        runtime = Runtime(pool, TemporalGate(settings), settings)
+        try:
+            return await call(Context(runtime, Intent(operator), conn))
+        except Invalid as exc:
+            problems = "; ".join(f"{i.path}: {i.message}" for i in exc.issues)
+            raise typer.BadParameter(problems, param_hint=param) from exc
 
-    return _with_db(checked)
-
-
-def _fields(body: Any) -> dict[str, Any]:
-    fields: dict[str, Any] = body.model_dump(mode="json", exclude={"accountId", "idempotencyKey"})
-    return fields
+    return _with_pool(work)
 
 
 @warehouses_app.command("create")
@@ -318,22 +321,20 @@ def warehouses_create(
     account: Annotated[str, typer.Option(help="account id")], body: JsonOption
 ) -> None:
     """Create a warehouse from the POST /api/warehouses body."""
-    from api.schemas.reference import WarehouseCreate  # noqa: PLC0415
-    from services.reference import check_outbound_urls  # noqa: PLC0415
-    from store.reference import create_warehouse  # noqa: PLC0415
+    from services import reference  # noqa: PLC0415
+    from services.models.reference import WarehouseCreate  # noqa: PLC0415
 
-    fields = _fields(_body(WarehouseCreate, body))
-    _outbound(lambda: check_outbound_urls(load_settings(), fields), "--json")
-    warehouse = _in_account(account, lambda conn: create_warehouse(conn, account, fields))
+    sent = _body(WarehouseCreate, body)
+    warehouse = _as_account(account, lambda ctx: reference.create_warehouse(ctx, sent))
     _print(warehouse.model_dump(mode="json"))
 
 
 @warehouses_app.command("list")
 def warehouses_list(account: Annotated[str, typer.Option(help="account id")]) -> None:
     """List an account's warehouses (never their notification secrets)."""
-    from store.reference import list_warehouses  # noqa: PLC0415
+    from services import reference  # noqa: PLC0415
 
-    rows = _in_account(account, lambda conn: list_warehouses(conn, account))
+    rows = _as_account(account, lambda ctx: reference.list_warehouses(ctx, None))
     _print([w.model_dump(mode="json") for w in rows])
 
 
@@ -342,22 +343,20 @@ def brokers_create(
     account: Annotated[str, typer.Option(help="account id")], body: JsonOption
 ) -> None:
     """Create a broker from the POST /api/brokers body."""
-    from api.schemas.reference import BrokerCreate  # noqa: PLC0415
-    from services.reference import check_outbound_urls  # noqa: PLC0415
-    from store.reference import create_broker  # noqa: PLC0415
+    from services import reference  # noqa: PLC0415
+    from services.models.reference import BrokerCreate  # noqa: PLC0415
 
-    fields = _fields(_body(BrokerCreate, body))
-    _outbound(lambda: check_outbound_urls(load_settings(), fields), "--json")
-    broker = _in_account(account, lambda conn: create_broker(conn, account, fields))
+    sent = _body(BrokerCreate, body)
+    broker = _as_account(account, lambda ctx: reference.create_broker(ctx, sent))
     _print(broker.model_dump(mode="json"))
 
 
 @brokers_app.command("list")
 def brokers_list(account: Annotated[str, typer.Option(help="account id")]) -> None:
     """List an account's brokers (never their webhook secrets)."""
-    from store.reference import list_brokers  # noqa: PLC0415
+    from services import reference  # noqa: PLC0415
 
-    rows = _in_account(account, lambda conn: list_brokers(conn, account))
+    rows = _as_account(account, lambda ctx: reference.list_brokers(ctx, None))
     _print([b.model_dump(mode="json") for b in rows])
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from store import accounts, reference
+from store.db import Connection
 
 DEMO_BROKER_SECRET = "sandbox-broker-secret-0001"  # noqa: S105  (dev-only sandbox broker)
 # the demo brokers file formal entries under a continuous bond, so E-006 stays quiet
@@ -90,7 +91,9 @@ def demo_products() -> list[dict[str, Any]]:
     ]
 
 
-async def seed_demo(conn: Any, data_dir: Path, broker_url: str, mail_to: str) -> dict[str, Any]:
+async def seed_demo(
+    conn: Connection, data_dir: Path, broker_url: str, mail_to: str
+) -> dict[str, Any]:
     """Create the demo account once; later calls return what the first one saved."""
     saved = data_dir / "demo.json"
     if saved.exists():
@@ -147,7 +150,7 @@ async def seed_demo(conn: Any, data_dir: Path, broker_url: str, mail_to: str) ->
     return demo
 
 
-async def _seed_products(conn: Any, account_id: str) -> list[str]:
+async def _seed_products(conn: Connection, account_id: str) -> list[str]:
     from store.products import upsert_products  # noqa: PLC0415  (issue order: products come later)
 
     rows = await upsert_products(conn, account_id, demo_products())

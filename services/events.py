@@ -1,13 +1,15 @@
 """The account-wide event feed: every export's events in one stable order, as pages and as a
-server-sent event stream (issue 13)."""
+server-sent event stream."""
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
-from services.context import Runtime
+from services.context import Context
 from services.errors import Invalid, Issue
+from services.models.webhooks import FeedEvent as FeedEventView
+from services.models.webhooks import FeedPage
 from store import webhooks
 from store.webhooks import FeedEvent
 
@@ -30,43 +32,51 @@ def parse_cursor(cursor: str | None, field: str = "after") -> Position | None:
     return str(int(found.group(1))), found.group(2), int(found.group(3))  # "019" is 19
 
 
-def event_view(event: FeedEvent) -> dict[str, Any]:
+@dataclass(frozen=True)
+class FeedQuery:
+    """The feed after a position, at most `limit` events (a page) or as it grows (a stream)."""
+
+    after: Position | None
+    limit: int = STREAM_BATCH
+
+
+def event_view(event: FeedEvent) -> FeedEventView:
     """A feed event in the contract's event shape, with its export and cursor."""
-    return {
-        "id": event.id,
-        "exportId": event.export_id,
-        "seq": event.seq,
-        "type": event.type,
-        "occurredAt": event.occurred_at,
-        "actor": event.actor,
-        "data": event.data,
-        "cursor": event.position,
-    }
+    return FeedEventView(
+        id=event.id,
+        export_id=event.export_id,
+        seq=event.seq,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        actor=event.actor,
+        data=event.data,
+        cursor=event.position,
+    )
 
 
-async def page(
-    rt: Runtime, account_id: str, after: Position | None, limit: int
-) -> tuple[list[dict[str, Any]], str | None]:
+async def page(ctx: Context, query: FeedQuery) -> FeedPage:
     """A page of the feed and the cursor to continue from (the last event's; the same cursor
     when the page is empty, so a client polls with it)."""
-    async with rt.pool.acquire() as conn:
-        events = await webhooks.feed(conn, account_id, after, limit)
+    after = query.after
+    async with ctx.connect() as conn:
+        events = await webhooks.feed(conn, ctx.account_id, after, query.limit)
     data = [event_view(e) for e in events]
     if events:
-        return data, events[-1].position
-    return data, ".".join(map(str, after)) if after else None
+        return FeedPage(data=data, next_cursor=events[-1].position)
+    return FeedPage(data=data, next_cursor=".".join(map(str, after)) if after else None)
 
 
 async def stream(
-    rt: Runtime, account_id: str, after: Position | None, stopped: Any
-) -> AsyncIterator[dict[str, Any] | None]:
+    ctx: Context, query: FeedQuery, stopped: Callable[[], Awaitable[bool]]
+) -> AsyncIterator[FeedEventView | None]:
     """Feed events as they become readable, for as long as `stopped()` is false; None is a
     heartbeat (nothing new for a while)."""
     quiet = 0.0
-    poll = rt.settings.outbox_poll_seconds
+    after = query.after
+    poll = ctx.settings.outbox_poll_seconds
     while not await stopped():
-        async with rt.pool.acquire() as conn:
-            events = await webhooks.feed(conn, account_id, after, STREAM_BATCH)
+        async with ctx.runtime.pool.acquire() as conn:
+            events = await webhooks.feed(conn, ctx.account_id, after, query.limit)
         for event in events:
             yield event_view(event)
         if events:

@@ -3,11 +3,11 @@ scrape from each of several Prometheus servers costs one pair of queries per int
 
 import asyncio
 import time
-from typing import Any
 
 from domain.status import ExportStatus
 from observability.metrics import EXPORTS, REVIEW_QUEUE_OLDEST_AGE
 from store import metrics
+from store.db import Pool
 
 READ_LIMIT_SECONDS = 2.0
 
@@ -20,7 +20,7 @@ class DatabaseGauges:
         self._read_at = -float("inf")
         self._lock = asyncio.Lock()
 
-    async def refresh(self, pool: Any) -> None:
+    async def refresh(self, pool: Pool) -> None:
         """Read again unless the last read is recent enough."""
         async with self._lock:
             if time.monotonic() - self._read_at < self.cache_seconds:

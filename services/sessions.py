@@ -7,12 +7,12 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from services.context import Runtime
 from services.errors import ServiceError
 from store import console
 from store.accounts import Principal, authenticate
+from store.db import Pool
 
 CONSOLE_ROLES = frozenset({"reviewer", "admin"})
 _secrets: dict[int, bytes] = {}
@@ -129,7 +129,7 @@ def csrf_matches(session: Session, sent: str | None) -> bool:
     return bool(sent) and hmac.compare_digest(session.csrf_token, sent or "")
 
 
-async def purge_ended(pool: Any) -> int:
+async def purge_ended(pool: Pool) -> int:
     """Delete sessions that ended or expired more than a day ago."""
     async with pool.acquire() as conn:
         return await console.purge_sessions(conn)

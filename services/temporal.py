@@ -12,12 +12,14 @@ from temporalio.client import (
 )
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
 from config.settings import Settings
 from config.temporal import connect_temporal
 from services.errors import Conflict, Unavailable
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 ENGINE = "workflow engine"
 # the update validators' refusals, by the contract's errorCode
@@ -89,13 +91,13 @@ async def bounded(call: Awaitable[T], seconds: float) -> T:
 
 async def run_update(
     handle: Any,
-    update: Any,
-    arg: Any,
+    update: UpdateMethodMultiParam[..., R],
+    arg: object,
     *,
     update_id: str | None,
     accept_within: float,
     result_within: float,
-) -> Any:
+) -> R | None:
     """Send an update: it must be accepted within `accept_within` (else Unavailable); its result
     is awaited up to `result_within` more, then None (the update carries on in the workflow)."""
     accepted = await bounded(
@@ -104,7 +106,8 @@ async def run_update(
     )
     try:
         async with asyncio.timeout(result_within):
-            return await accepted.result()
+            answer: R = await accepted.result()
+            return answer
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         return None
     except WorkflowUpdateFailedError as exc:

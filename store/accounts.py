@@ -2,10 +2,8 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-import asyncpg
-
+from store.db import Connection, Queries, Row, one
 from store.errors import NotFound
 from store.ids import new_id
 from store.keys import display_prefix, generate_key, hash_key
@@ -46,7 +44,7 @@ class ReviewWebhook:
     secret: str | None
 
 
-def _key_from_row(row: asyncpg.Record) -> ApiKey:
+def _key_from_row(row: Row) -> ApiKey:
     return ApiKey(
         id=row["id"],
         account_id=row["account_id"],
@@ -59,20 +57,20 @@ def _key_from_row(row: asyncpg.Record) -> ApiKey:
     )
 
 
-async def create_account(conn: Any, name: str, account_id: str | None = None) -> str:
+async def create_account(conn: Connection, name: str, account_id: str | None = None) -> str:
     """Create an account; returns its id."""
     account_id = account_id or new_id("acc")
     await conn.execute("INSERT INTO accounts (id, name) VALUES ($1, $2)", account_id, name)
     return account_id
 
 
-async def account_exists(conn: Any, account_id: str) -> bool:
+async def account_exists(conn: Queries, account_id: str) -> bool:
     """True when the account exists."""
     return bool(await conn.fetchval("SELECT 1 FROM accounts WHERE id = $1", account_id))
 
 
 async def create_key(
-    conn: Any,
+    conn: Connection,
     account_id: str,
     name: str,
     roles: list[str],
@@ -96,11 +94,11 @@ async def create_key(
         sorted(set(roles)),
         label or name,
     )
-    return _key_from_row(row), secret
+    return _key_from_row(one(row)), secret
 
 
 async def list_keys(
-    conn: Any, account_id: str, *, after: str | None = None, limit: int | None = None
+    conn: Queries, account_id: str, *, after: str | None = None, limit: int | None = None
 ) -> list[ApiKey]:
     """The account's keys, revoked ones included; a page after `after` when `limit` is given."""
     rows = await conn.fetch(
@@ -113,7 +111,7 @@ async def list_keys(
     return [_key_from_row(r) for r in rows]
 
 
-async def revoke_key(conn: Any, key_id: str, account_id: str | None = None) -> ApiKey:
+async def revoke_key(conn: Connection, key_id: str, account_id: str | None = None) -> ApiKey:
     """Revoke a key (idempotent); `account_id` scopes the lookup when given."""
     row = await conn.fetchrow(
         """UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
@@ -126,7 +124,7 @@ async def revoke_key(conn: Any, key_id: str, account_id: str | None = None) -> A
     return _key_from_row(row)
 
 
-async def authenticate(conn: Any, secret: str) -> Principal | None:
+async def authenticate(conn: Queries, secret: str) -> Principal | None:
     """The principal of a valid, unrevoked key, else None."""
     row = await conn.fetchrow(
         """SELECT k.id, k.account_id, k.roles, coalesce(k.label, k.name) AS label,
@@ -147,7 +145,7 @@ async def authenticate(conn: Any, secret: str) -> Principal | None:
 
 
 async def set_review_webhook(
-    conn: Any, account_id: str, url: str | None, secret: str | None
+    conn: Connection, account_id: str, url: str | None, secret: str | None
 ) -> None:
     """Set (or with `url` None, clear) the account's review webhook."""
     done = await conn.execute(
@@ -161,7 +159,7 @@ async def set_review_webhook(
         raise NotFound("account")
 
 
-async def review_webhook(conn: Any, account_id: str) -> ReviewWebhook | None:
+async def review_webhook(conn: Queries, account_id: str) -> ReviewWebhook | None:
     """The account's review webhook, if one is set."""
     row = await conn.fetchrow(
         "SELECT review_webhook_url, review_webhook_secret FROM accounts WHERE id = $1",
@@ -176,7 +174,7 @@ async def review_webhook(conn: Any, account_id: str) -> ReviewWebhook | None:
 _FIRST_ACCOUNT_LOCK = 0x456E747279426F
 
 
-async def first_account_locked(conn: Any) -> str | None:
+async def first_account_locked(conn: Connection) -> str | None:
     """The installation's first account, with a transaction-scoped lock held so that concurrent
     first starts create one account between them (call inside a transaction)."""
     await conn.execute("SELECT pg_advisory_xact_lock($1)", _FIRST_ACCOUNT_LOCK)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from store.db import Connection, Queries
 from store.records import ExportRecord
 
 SECRET_BYTES = 32
@@ -36,7 +37,7 @@ class SnapshotRow:
     created_at: datetime
 
 
-async def signing_secret(conn: Any) -> bytes:
+async def signing_secret(conn: Connection) -> bytes:
     """The console's signing secret, made once for every API process that shares the database."""
     await conn.execute(
         "INSERT INTO console_secret (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
@@ -46,7 +47,7 @@ async def signing_secret(conn: Any) -> bytes:
 
 
 async def create_session(
-    conn: Any,
+    conn: Connection,
     token_hash: bytes,
     account_id: str,
     key_id: str,
@@ -67,7 +68,7 @@ async def create_session(
     return expires
 
 
-async def live_session(conn: Any, token_hash: bytes) -> SessionRow | None:
+async def live_session(conn: Queries, token_hash: bytes) -> SessionRow | None:
     """The session when it exists, has not ended or expired, and its key is not revoked."""
     row = await conn.fetchrow(
         """SELECT s.account_id, a.name AS account_name, s.key_id, k.name AS key_name,
@@ -93,7 +94,7 @@ async def live_session(conn: Any, token_hash: bytes) -> SessionRow | None:
     )
 
 
-async def end_session(conn: Any, token_hash: bytes) -> None:
+async def end_session(conn: Connection, token_hash: bytes) -> None:
     """End a session (ending it again changes nothing)."""
     await conn.execute(
         "UPDATE console_sessions SET ended_at = now() WHERE token_hash = $1 AND ended_at IS NULL",
@@ -101,7 +102,7 @@ async def end_session(conn: Any, token_hash: bytes) -> None:
     )
 
 
-async def purge_sessions(conn: Any) -> int:
+async def purge_sessions(conn: Connection) -> int:
     """Delete sessions that ended or expired more than a day ago."""
     done = await conn.execute(
         """DELETE FROM console_sessions
@@ -111,7 +112,7 @@ async def purge_sessions(conn: Any) -> int:
 
 
 async def add_snapshot(
-    conn: Any,
+    conn: Connection,
     export_id: str,
     key_id: str,
     label: str | None,
@@ -137,7 +138,7 @@ async def add_snapshot(
 
 
 async def last_snapshot_of_other_plan(
-    conn: Any, export_id: str, plan_hash: str
+    conn: Queries, export_id: str, plan_hash: str
 ) -> SnapshotRow | None:
     """The newest snapshot of a plan other than `plan_hash`: the last review before a re-plan."""
     row = await conn.fetchrow(
@@ -160,7 +161,7 @@ async def last_snapshot_of_other_plan(
 
 
 async def exports_in(
-    conn: Any,
+    conn: Queries,
     account_id: str,
     statuses: list[str],
     *,
@@ -188,7 +189,7 @@ async def exports_in(
 
 
 async def last_rejected_sharing_orders(
-    conn: Any, account_id: str, export_id: str, order_ids: list[str]
+    conn: Queries, account_id: str, export_id: str, order_ids: list[str]
 ) -> ExportRecord | None:
     """The newest rejected export of the account, other than `export_id`, that requested any of
     `order_ids`: the plan a resubmission follows."""
@@ -212,7 +213,7 @@ class AccountNames:
     keys: dict[str, str]
 
 
-async def account_names(conn: Any, account_id: str) -> AccountNames:
+async def account_names(conn: Connection, account_id: str) -> AccountNames:
     """The names of the account's warehouses and brokers, and its keys' labels (else names)."""
     warehouses = await conn.fetch(
         "SELECT id, name FROM warehouses WHERE account_id = $1", account_id

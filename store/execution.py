@@ -1,7 +1,6 @@
 """Reads of what execution produced: package, artifacts, submission, notification."""
 
-from typing import Any
-
+from store.db import Queries
 from store.errors import NotFound
 from store.records import (
     ArtifactContent,
@@ -12,7 +11,7 @@ from store.records import (
 )
 
 
-async def package_of_export(conn: Any, export_id: str) -> PackageRecord | None:
+async def package_of_export(conn: Queries, export_id: str) -> PackageRecord | None:
     """The export's newest customs package, if any."""
     row = await conn.fetchrow(
         "SELECT * FROM customs_packages WHERE export_id = $1 ORDER BY created_at DESC LIMIT 1",
@@ -21,7 +20,7 @@ async def package_of_export(conn: Any, export_id: str) -> PackageRecord | None:
     return PackageRecord.from_row(row) if row is not None else None
 
 
-async def get_package(conn: Any, account_id: str, package_id: str) -> PackageRecord:
+async def get_package(conn: Queries, account_id: str, package_id: str) -> PackageRecord:
     """A package of the account."""
     row = await conn.fetchrow(
         "SELECT * FROM customs_packages WHERE id = $1 AND account_id = $2", package_id, account_id
@@ -31,7 +30,7 @@ async def get_package(conn: Any, account_id: str, package_id: str) -> PackageRec
     return PackageRecord.from_row(row)
 
 
-async def artifacts_of(conn: Any, package_id: str) -> list[ArtifactRecord]:
+async def artifacts_of(conn: Queries, package_id: str) -> list[ArtifactRecord]:
     """Artifact metadata (not content) of a package, in generation order."""
     rows = await conn.fetch(
         """SELECT id, customs_package_id, artifact_type, filename, content_type, size_bytes,
@@ -42,7 +41,7 @@ async def artifacts_of(conn: Any, package_id: str) -> list[ArtifactRecord]:
     return [ArtifactRecord.from_row(row) for row in rows]
 
 
-async def get_artifact(conn: Any, account_id: str, artifact_id: str) -> ArtifactContent:
+async def get_artifact(conn: Queries, account_id: str, artifact_id: str) -> ArtifactContent:
     """An artifact with its content."""
     row = await conn.fetchrow(
         """SELECT id, filename, content_type, sha256, content FROM artifacts
@@ -55,13 +54,13 @@ async def get_artifact(conn: Any, account_id: str, artifact_id: str) -> Artifact
     return ArtifactContent.from_row(row)
 
 
-async def submission_of(conn: Any, export_id: str) -> SubmissionRecord | None:
+async def submission_of(conn: Queries, export_id: str) -> SubmissionRecord | None:
     """The export's broker submission."""
     row = await conn.fetchrow("SELECT * FROM broker_submissions WHERE export_id = $1", export_id)
     return SubmissionRecord.from_row(row) if row is not None else None
 
 
-async def notifications_of(conn: Any, export_id: str) -> list[NotificationRecord]:
+async def notifications_of(conn: Queries, export_id: str) -> list[NotificationRecord]:
     """The export's warehouse notifications."""
     rows = await conn.fetch(
         "SELECT * FROM notifications WHERE export_id = $1 ORDER BY id", export_id

@@ -4,8 +4,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.planning.document import PlanDocument
 from domain.status import PRE_EXECUTION
 from store import webhooks
+from store.db import Connection, Queries
 from store.errors import NotFound
 from store.ids import new_id
 from store.records import EventRecord, ExportRecord
@@ -22,7 +24,7 @@ class NewEvent:
 
 
 async def append_events(
-    conn: Any, export_id: str, events: list[NewEvent], occurred_at: datetime
+    conn: Connection, export_id: str, events: list[NewEvent], occurred_at: datetime
 ) -> int:
     """Append events in order with the next seq; returns how many were new.
 
@@ -58,14 +60,14 @@ async def append_events(
     return len(fresh)
 
 
-async def lock_export(conn: Any, export_id: str) -> ExportRecord | None:
+async def lock_export(conn: Connection, export_id: str) -> ExportRecord | None:
     """The export row, locked for this transaction."""
     row = await conn.fetchrow("SELECT * FROM exports WHERE id = $1 FOR UPDATE", export_id)
     return ExportRecord.from_row(row) if row is not None else None
 
 
 async def save_plan(
-    conn: Any,
+    conn: Connection,
     *,
     export_id: str,
     account_id: str,
@@ -73,7 +75,7 @@ async def save_plan(
     broker_id: str,
     destination: str,
     order_ids: list[str],
-    plan: dict[str, Any],
+    plan: PlanDocument,
     approval: dict[str, Any],
 ) -> None:
     """Insert the export or replace its plan (re-plan)."""
@@ -94,15 +96,15 @@ async def save_plan(
         broker_id,
         destination,
         order_ids,
-        plan["status"],
-        plan["readinessState"],
-        plan["planHash"],
-        plan,
+        plan.status,
+        plan.readiness_state,
+        plan.plan_hash,
+        plan.model_dump(mode="json"),
         approval,
     )
 
 
-async def get_export(conn: Any, account_id: str, export_id: str) -> ExportRecord:
+async def get_export(conn: Queries, account_id: str, export_id: str) -> ExportRecord:
     """The export's projection row in the account."""
     row = await conn.fetchrow(
         "SELECT * FROM exports WHERE id = $1 AND account_id = $2", export_id, account_id
@@ -112,14 +114,14 @@ async def get_export(conn: Any, account_id: str, export_id: str) -> ExportRecord
     return ExportRecord.from_row(row)
 
 
-async def created_before(conn: Any, export_id: str, moment: datetime) -> bool:
+async def created_before(conn: Queries, export_id: str, moment: datetime) -> bool:
     """True when the export exists and was created before `moment`."""
     created = await conn.fetchval("SELECT created_at FROM exports WHERE id = $1", export_id)
     return created is not None and bool(created < moment)
 
 
 async def list_exports(
-    conn: Any,
+    conn: Queries,
     account_id: str,
     status: str | None,
     readiness: str | None,
@@ -146,7 +148,7 @@ async def list_exports(
     ]
 
 
-async def list_events(conn: Any, export_id: str, after: int, limit: int) -> list[EventRecord]:
+async def list_events(conn: Queries, export_id: str, after: int, limit: int) -> list[EventRecord]:
     """Events with seq > after, in order."""
     rows = await conn.fetch(
         """SELECT * FROM export_events WHERE export_id = $1 AND seq > $2
@@ -158,7 +160,7 @@ async def list_events(conn: Any, export_id: str, after: int, limit: int) -> list
     return [EventRecord.from_row(row) for row in rows]
 
 
-async def latest_events(conn: Any, export_id: str, limit: int = 100) -> list[EventRecord]:
+async def latest_events(conn: Queries, export_id: str, limit: int = 100) -> list[EventRecord]:
     """The latest `limit` events, in seq order."""
     rows = await conn.fetch(
         "SELECT * FROM export_events WHERE export_id = $1 ORDER BY seq DESC LIMIT $2",
@@ -168,7 +170,7 @@ async def latest_events(conn: Any, export_id: str, limit: int = 100) -> list[Eve
     return [EventRecord.from_row(row) for row in reversed(rows)]
 
 
-async def abandon(conn: Any, export_id: str) -> None:
+async def abandon(conn: Connection, export_id: str) -> None:
     """Remove an export whose workflow was stopped before its client ever saw it.
 
     Only before execution: then nothing else refers to it, and the same request (same
@@ -182,19 +184,20 @@ async def abandon(conn: Any, export_id: str) -> None:
         await conn.execute("DELETE FROM exports WHERE id = $1", export_id)
 
 
-async def get_export_by_id(conn: Any, export_id: str) -> ExportRecord | None:
+async def get_export_by_id(conn: Queries, export_id: str) -> ExportRecord | None:
     """The export's row, for the worker (which acts for the export, not for a key)."""
     row = await conn.fetchrow("SELECT * FROM exports WHERE id = $1", export_id)
     return ExportRecord.from_row(row) if row is not None else None
 
 
-async def database_now(conn: Any) -> Any:
+async def database_now(conn: Connection) -> datetime:
     """The database's transaction time: events and rows of one step share it."""
-    return await conn.fetchval("SELECT now()")
+    now: datetime = await conn.fetchval("SELECT now()")
+    return now
 
 
 async def update_projection(
-    conn: Any,
+    conn: Connection,
     export_id: str,
     *,
     status: str | None,

@@ -7,7 +7,8 @@ first is still running without making it wait; a lease says the same across tran
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
-from typing import Any
+
+from store.db import Connection, Pool
 
 
 class ClaimState(Enum):
@@ -28,7 +29,7 @@ class Claim:
 
 
 async def claim(
-    conn: Any,
+    conn: Connection,
     account_id: str,
     key: str,
     digest: bytes,
@@ -71,7 +72,9 @@ async def claim(
     return Claim(ClaimState.CLAIMED)
 
 
-async def store_answer(conn: Any, account_id: str, key: str, status: int, body: bytes) -> None:
+async def store_answer(
+    conn: Connection, account_id: str, key: str, status: int, body: bytes
+) -> None:
     """Tie the key to its answer, for replays; the lease ends."""
     await conn.execute(
         """UPDATE idempotency_keys
@@ -84,7 +87,7 @@ async def store_answer(conn: Any, account_id: str, key: str, status: int, body: 
     )
 
 
-async def release(conn: Any, account_id: str, key: str) -> None:
+async def release(conn: Connection, account_id: str, key: str) -> None:
     """Give up a claim that got no answer, so a fixed request may reuse the key."""
     await conn.execute(
         """DELETE FROM idempotency_keys
@@ -94,7 +97,7 @@ async def release(conn: Any, account_id: str, key: str) -> None:
     )
 
 
-async def purge_expired(pool: Any) -> int:
+async def purge_expired(pool: Pool) -> int:
     """Delete expired records; returns how many."""
     result: str = await pool.execute("DELETE FROM idempotency_keys WHERE expires_at <= now()")
     return int(result.rsplit(maxsplit=1)[-1])

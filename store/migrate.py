@@ -2,7 +2,7 @@
 
 from importlib import resources
 
-import asyncpg
+from store.db import Connection
 
 # Any constant works; it only has to be the same in every process of this project.
 MIGRATION_LOCK_ID = 0x456E747279476F
@@ -18,7 +18,7 @@ def migration_files() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-async def migrate(conn: asyncpg.Connection) -> list[str]:
+async def migrate(conn: Connection) -> list[str]:
     """Apply pending migrations; returns the names applied by this call."""
     applied: list[str] = []
     await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)

@@ -4,10 +4,9 @@ import json
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
-
 from domain.catalog import Order, OrderIn, OrderLine
 from domain.order_content import content_hash, order_value, resolve_lines
+from store.db import Connection, Queries, Row
 from store.errors import NotFound
 from store.ids import new_id
 
@@ -48,7 +47,10 @@ def _dumps(value: Any) -> str | None:
 
 
 async def upsert_orders(
-    conn: Any, account_id: str, orders: list[OrderIn], product_values: dict[str, Decimal | None]
+    conn: Connection,
+    account_id: str,
+    orders: list[OrderIn],
+    product_values: dict[str, Decimal | None],
 ) -> list[Order]:
     """Upsert orders whose products were checked to be the account's; returns request order."""
     resolved = [resolve_lines(o, product_values) for o in orders]
@@ -57,10 +59,10 @@ async def upsert_orders(
         _UPSERT,
         account_id,
         [new_id("ord") for _ in orders],
-        [o.externalId for o in orders],
-        [o.destinationCountry for o in orders],
-        [o.destinationRegion for o in orders],
-        [o.destinationPostalCode for o in orders],
+        [o.external_id for o in orders],
+        [o.destination_country for o in orders],
+        [o.destination_region for o in orders],
+        [o.destination_postal_code for o in orders],
         [o.consignee.model_dump_json() if o.consignee else None for o in orders],
         [_dumps(o.metadata) for o in orders],
         [_text(v) for v in values],
@@ -69,7 +71,7 @@ async def upsert_orders(
     by_external = {r["external_id"]: r for r in changed}
     if changed:
         await _replace_lines(conn, orders, resolved, {x: r["id"] for x, r in by_external.items()})
-    unchanged = [o.externalId for o in orders if o.externalId not in by_external]
+    unchanged = [o.external_id for o in orders if o.external_id not in by_external]
     if unchanged:
         rows = await conn.fetch(
             "SELECT * FROM orders WHERE account_id = $1 AND external_id = any($2::text[])",
@@ -78,54 +80,54 @@ async def upsert_orders(
         )
         by_external.update((r["external_id"], r) for r in rows)
     return [
-        order_from_row(by_external[o.externalId], lines)
+        order_from_row(by_external[o.external_id], lines)
         for o, lines in zip(orders, resolved, strict=True)
     ]
 
 
 async def _replace_lines(
-    conn: Any, orders: list[OrderIn], resolved: list[list[OrderLine]], ids: dict[str, str]
+    conn: Connection, orders: list[OrderIn], resolved: list[list[OrderLine]], ids: dict[str, str]
 ) -> None:
     await conn.execute(
         "DELETE FROM order_lines WHERE order_id = any($1::text[])", list(ids.values())
     )
     rows = [
-        (ids[order.externalId], n, line)
+        (ids[order.external_id], n, line)
         for order, lines in zip(orders, resolved, strict=True)
-        if order.externalId in ids
+        if order.external_id in ids
         for n, line in enumerate(lines, start=1)
     ]
     await conn.execute(
         _INSERT_LINES,
         [order_id for order_id, _, _ in rows],
         [n for _, n, _ in rows],
-        [line.productId for _, _, line in rows],
+        [line.product_id for _, _, line in rows],
         [line.quantity for _, _, line in rows],
-        [_text(line.unitValueUsd) for _, _, line in rows],
-        [_text(line.lineValueUsd) for _, _, line in rows],
+        [_text(line.unit_value_usd) for _, _, line in rows],
+        [_text(line.line_value_usd) for _, _, line in rows],
     )
 
 
-def order_from_row(row: asyncpg.Record, lines: list[OrderLine]) -> Order:
+def order_from_row(row: Row, lines: list[OrderLine]) -> Order:
     """Row and its lines → model."""
     return Order(
         id=row["id"],
-        externalId=row["external_id"],
-        accountId=row["account_id"],
-        destinationCountry=row["destination_country"],
-        destinationRegion=row["destination_region"],
-        destinationPostalCode=row["destination_postal_code"],
+        external_id=row["external_id"],
+        account_id=row["account_id"],
+        destination_country=row["destination_country"],
+        destination_region=row["destination_region"],
+        destination_postal_code=row["destination_postal_code"],
         consignee=row["consignee"],
         items=lines,
-        orderValueUsd=row["order_value_usd"],
+        order_value_usd=row["order_value_usd"],
         metadata=row["metadata"],
         version=row["version"],
-        createdAt=row["created_at"],
-        updatedAt=row["updated_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )
 
 
-async def _lines_of(conn: Any, order_ids: list[str]) -> dict[str, list[OrderLine]]:
+async def _lines_of(conn: Queries, order_ids: list[str]) -> dict[str, list[OrderLine]]:
     rows = await conn.fetch(
         "SELECT * FROM order_lines WHERE order_id = any($1::text[]) ORDER BY order_id, line_no",
         order_ids,
@@ -134,16 +136,16 @@ async def _lines_of(conn: Any, order_ids: list[str]) -> dict[str, list[OrderLine
     for r in rows:
         out[r["order_id"]].append(
             OrderLine(
-                productId=r["product_id"],
+                product_id=r["product_id"],
                 quantity=r["quantity"],
-                unitValueUsd=r["unit_value_usd"],
-                lineValueUsd=r["line_value_usd"],
+                unit_value_usd=r["unit_value_usd"],
+                line_value_usd=r["line_value_usd"],
             )
         )
     return out
 
 
-async def get_order(conn: Any, account_id: str, order_id: str) -> Order:
+async def get_order(conn: Connection, account_id: str, order_id: str) -> Order:
     """One order of the account with its lines."""
     row = await conn.fetchrow(
         "SELECT * FROM orders WHERE id = $1 AND account_id = $2", order_id, account_id
@@ -154,7 +156,7 @@ async def get_order(conn: Any, account_id: str, order_id: str) -> Order:
 
 
 async def list_orders(
-    conn: Any, account_id: str, external_id: str | None, after: str | None, limit: int
+    conn: Connection, account_id: str, external_id: str | None, after: str | None, limit: int
 ) -> list[Order]:
     """A page of orders ordered by id, optionally filtered by externalId."""
     rows = await conn.fetch(

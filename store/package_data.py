@@ -1,7 +1,5 @@
 """Read the rows a customs package's documents are assembled from (domain/documents/assembly)."""
 
-from typing import Any
-
 from domain.documents.sources import (
     BrokerSource,
     LineSource,
@@ -9,6 +7,7 @@ from domain.documents.sources import (
     PackageSource,
     WarehouseSource,
 )
+from store.db import Connection, one
 
 _LINES = """
 SELECT l.order_id, l.product_id, p.external_id AS sku, p.description, l.quantity,
@@ -20,7 +19,7 @@ WHERE l.order_id = any($1::text[]) ORDER BY l.order_id, l.line_no
 
 
 async def load_package_source(
-    conn: Any, warehouse_id: str, broker_id: str, order_ids: list[str]
+    conn: Connection, warehouse_id: str, broker_id: str, order_ids: list[str]
 ) -> PackageSource:
     """The warehouse, broker, orders and lines as they are now."""
     warehouse = await conn.fetchrow(
@@ -38,8 +37,8 @@ async def load_package_source(
     )
     lines = await conn.fetch(_LINES, order_ids)
     return PackageSource(
-        warehouse=WarehouseSource(**dict(warehouse)),
-        broker=BrokerSource(**dict(broker)),
+        warehouse=WarehouseSource(**dict(one(warehouse))),
+        broker=BrokerSource(**dict(one(broker))),
         orders={r["id"]: OrderSource(**dict(r)) for r in orders},
         lines=[LineSource(**dict(r)) for r in lines],
     )

@@ -3,11 +3,12 @@
 from datetime import datetime
 from typing import Any
 
+from store.db import Connection, Queries, one
 from store.ids import new_id
 from store.records import ArtifactFile, PackageRecord
 
 
-async def find_package(conn: Any, export_id: str, plan_hash: str) -> PackageRecord | None:
+async def find_package(conn: Queries, export_id: str, plan_hash: str) -> PackageRecord | None:
     """The package of this plan, if it exists."""
     row = await conn.fetchrow(
         "SELECT * FROM customs_packages WHERE export_id = $1 AND plan_hash = $2",
@@ -18,7 +19,7 @@ async def find_package(conn: Any, export_id: str, plan_hash: str) -> PackageReco
 
 
 async def create_package(
-    conn: Any, account_id: str, export_id: str, plan_hash: str, year: int
+    conn: Connection, account_id: str, export_id: str, plan_hash: str, year: int
 ) -> PackageRecord:
     """Insert the package with the next human-facing number (EG-<year>-<000001>)."""
     number = await conn.fetchval("SELECT nextval('customs_package_numbers')")
@@ -31,15 +32,16 @@ async def create_package(
         plan_hash,
         f"EG-{year}-{number:06d}",
     )
+    package = PackageRecord.from_row(one(row))
     await conn.execute(
         "UPDATE exports SET customs_package_id = $2, updated_at = now() WHERE id = $1",
         export_id,
-        row["id"],
+        package.id,
     )
-    return PackageRecord.from_row(row)
+    return package
 
 
-async def set_package_state(conn: Any, package_id: str, state: str) -> None:
+async def set_package_state(conn: Connection, package_id: str, state: str) -> None:
     """Move the package's state."""
     await conn.execute(
         "UPDATE customs_packages SET state = $2, updated_at = now() WHERE id = $1",
@@ -49,7 +51,7 @@ async def set_package_state(conn: Any, package_id: str, state: str) -> None:
 
 
 async def insert_artifact(
-    conn: Any,
+    conn: Connection,
     *,
     account_id: str,
     package_id: str,
@@ -81,7 +83,7 @@ async def insert_artifact(
 
 
 async def artifact_contents(
-    conn: Any, package_id: str, types: list[str]
+    conn: Queries, package_id: str, types: list[str]
 ) -> dict[str, ArtifactFile]:
     """{artifact_type: artifact with content} for the given types."""
     rows = await conn.fetch(
@@ -93,13 +95,13 @@ async def artifact_contents(
     return {r["artifact_type"]: ArtifactFile.from_row(r) for r in rows}
 
 
-async def get_package(conn: Any, package_id: str) -> PackageRecord | None:
+async def get_package(conn: Queries, package_id: str) -> PackageRecord | None:
     """One customs package by id."""
     row = await conn.fetchrow("SELECT * FROM customs_packages WHERE id = $1", package_id)
     return PackageRecord.from_row(row) if row is not None else None
 
 
-async def set_export_package_state(conn: Any, export_id: str, state: str, at: Any) -> None:
+async def set_export_package_state(conn: Connection, export_id: str, state: str, at: Any) -> None:
     """The state of the export's package, from the broker's answer."""
     await conn.execute(
         "UPDATE customs_packages SET state = $2, updated_at = $3 WHERE export_id = $1",

@@ -1,15 +1,17 @@
 """One asyncpg pool per process, with JSON codecs registered on every connection."""
 
 import json
-from typing import Any, TypeAlias
+from typing import Any
 
 import asyncpg
 
-Pool: TypeAlias = asyncpg.Pool
-"""The pool type, for layers that hold a pool without importing the driver."""
+from store.db import NewConnection, Pool
+
+# `Pool` too: layers that hold a pool name its type from here, without importing the driver
+__all__ = ["Pool", "create_pool"]
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def _init_connection(conn: NewConnection) -> None:
     for typename in ("json", "jsonb"):
         await conn.set_type_codec(
             typename, encoder=_dumps, decoder=json.loads, schema="pg_catalog", format="text"
@@ -22,7 +24,7 @@ def _dumps(value: Any) -> str:
 
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> Pool:
     """Open the process's pool."""
-    pool = await asyncpg.create_pool(
+    pool: Pool | None = await asyncpg.create_pool(
         dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=30
     )
     assert pool is not None

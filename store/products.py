@@ -1,31 +1,31 @@
 """Products: bulk upsert by externalId within the account; version rises only on a real change."""
 
 import json
+from decimal import Decimal
 from typing import Any
-
-import asyncpg
 
 from domain.canonical import sha256_of
 from domain.catalog import Product, ProductIn
+from store.db import Connection, Queries, Row
 from store.errors import NotFound
 from store.ids import new_id
 
 
-def product_from_row(row: asyncpg.Record) -> Product:
+def product_from_row(row: Row) -> Product:
     """Row → model."""
     return Product(
         id=row["id"],
-        externalId=row["external_id"],
+        external_id=row["external_id"],
         description=row["description"],
-        hsCode=row["hs_code"],
-        countryOfOrigin=row["country_of_origin"],
-        unitValueUsd=row["unit_value_usd"],
-        weightKg=row["weight_kg"],
+        hs_code=row["hs_code"],
+        country_of_origin=row["country_of_origin"],
+        unit_value_usd=row["unit_value_usd"],
+        weight_kg=row["weight_kg"],
         manufacturer=row["manufacturer"],
         attributes=row["attributes"] or {},
         version=row["version"],
-        createdAt=row["created_at"],
-        updatedAt=row["updated_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )
 
 
@@ -53,7 +53,7 @@ def _json_or_none(value: Any) -> str | None:
 
 
 async def upsert_products(
-    conn: Any, account_id: str, items: list[ProductIn] | list[dict[str, Any]]
+    conn: Connection, account_id: str, items: list[ProductIn] | list[dict[str, Any]]
 ) -> list[Product]:
     """Insert or update the items (unique externalIds); returns them in request order."""
     models = [i if isinstance(i, ProductIn) else ProductIn.model_validate(i) for i in items]
@@ -62,12 +62,12 @@ async def upsert_products(
         _UPSERT,
         account_id,
         [new_id("prod") for _ in models],
-        [m.externalId for m in models],
+        [m.external_id for m in models],
         [m.description for m in models],
-        [m.hsCode for m in models],
-        [m.countryOfOrigin for m in models],
-        [m.unitValueUsd for m in models],
-        [m.weightKg for m in models],
+        [m.hs_code for m in models],
+        [m.country_of_origin for m in models],
+        [m.unit_value_usd for m in models],
+        [m.weight_kg for m in models],
         [_json_or_none(d["manufacturer"]) for d in dumped],
         [json.dumps(m.attributes or {}, separators=(",", ":")) for m in models],
         [sha256_of(d) for d in dumped],
@@ -75,13 +75,13 @@ async def upsert_products(
     rows = await conn.fetch(
         "SELECT * FROM products WHERE account_id = $1 AND external_id = any($2::text[])",
         account_id,
-        [m.externalId for m in models],
+        [m.external_id for m in models],
     )
     by_external = {r["external_id"]: product_from_row(r) for r in rows}
-    return [by_external[m.externalId] for m in models]
+    return [by_external[m.external_id] for m in models]
 
 
-async def get_product(conn: Any, account_id: str, product_id: str) -> Product:
+async def get_product(conn: Queries, account_id: str, product_id: str) -> Product:
     """One product of the account."""
     row = await conn.fetchrow(
         "SELECT * FROM products WHERE id = $1 AND account_id = $2", product_id, account_id
@@ -92,7 +92,7 @@ async def get_product(conn: Any, account_id: str, product_id: str) -> Product:
 
 
 async def list_products(
-    conn: Any, account_id: str, external_id: str | None, after: str | None, limit: int
+    conn: Queries, account_id: str, external_id: str | None, after: str | None, limit: int
 ) -> list[Product]:
     """A page of products ordered by id, optionally filtered by externalId."""
     rows = await conn.fetch(
@@ -107,7 +107,9 @@ async def list_products(
     return [product_from_row(r) for r in rows]
 
 
-async def product_values(conn: Any, account_id: str, product_ids: list[str]) -> dict[str, Any]:
+async def product_values(
+    conn: Queries, account_id: str, product_ids: list[str]
+) -> dict[str, Decimal | None]:
     """{productId: unitValueUsd} for the ids that exist in the account."""
     rows = await conn.fetch(
         "SELECT id, unit_value_usd FROM products WHERE account_id = $1 AND id = any($2::text[])",

@@ -8,7 +8,8 @@ requests lock the row but write nothing, so a client hammering past its limit ad
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+
+from store.db import Pool, Queries, one
 
 WINDOW_SECONDS = 60
 
@@ -40,16 +41,16 @@ class Hit:
     retry_after_seconds: int  # whole seconds until the next window starts (1..60)
 
 
-async def hit(conn: Any, account_id: str, limit: int, at: datetime | None = None) -> Hit:
+async def hit(conn: Queries, account_id: str, limit: int, at: datetime | None = None) -> Hit:
     """Count one request of `account_id` in the current window (of `at`, default the database's
     clock); admitted while the window holds at most `limit` requests."""
-    row = await conn.fetchrow(_HIT, account_id, limit, at)
+    row = one(await conn.fetchrow(_HIT, account_id, limit, at))
     count = row["count"]
     admitted = count is not None and count <= limit
     return Hit(admitted, count, max(1, int(row["retry_after"])))
 
 
-async def purge_past_windows(pool: Any) -> int:
+async def purge_past_windows(pool: Pool) -> int:
     """Delete the windows that ended before the database's current minute; returns how many."""
     result: str = await pool.execute(
         "DELETE FROM rate_limit_windows WHERE window_start < date_trunc('minute', now())"

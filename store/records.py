@@ -4,13 +4,15 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal, Self
 
+from domain.planning.document import PlanDocument
 from domain.reference import ShipmentMode
-from domain.status import ExportStatus
+from domain.status import ExportStatus, Readiness
+from store.db import Row
 
 
 class _FromRow:
     @classmethod
-    def from_row(cls, row: Any) -> Self:
+    def from_row(cls, row: Row) -> Self:
         """The record of a database row (extra columns are ignored)."""
         return cls(**{f.name: row[f.name] for f in fields(cls)})  # type: ignore[arg-type]
 
@@ -26,9 +28,9 @@ class ExportRecord(_FromRow):
     destination_country: str
     order_ids: list[str]
     status: ExportStatus
-    readiness_state: str
+    readiness_state: Readiness
     plan_hash: str
-    plan: dict[str, Any]
+    plan: PlanDocument
     approval: dict[str, Any]
     execution_requested: bool
     attention: dict[str, Any] | None
@@ -39,6 +41,10 @@ class ExportRecord(_FromRow):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", ExportStatus(self.status))
+        object.__setattr__(self, "readiness_state", Readiness(self.readiness_state))
+        # the plan column holds the plan document's JSON (wire names)
+        if not isinstance(self.plan, PlanDocument):
+            object.__setattr__(self, "plan", PlanDocument.model_validate(self.plan))
 
 
 @dataclass(frozen=True, slots=True)

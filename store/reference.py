@@ -10,6 +10,7 @@ from domain.reference import (
     Warehouse,
     WebhookTransport,
 )
+from store.db import Connection, Queries, Row, one
 from store.errors import NotFound
 from store.ids import new_id
 from store.records import BrokerRecord, WarehouseRecord
@@ -21,11 +22,11 @@ def warehouse_model(record: WarehouseRecord) -> Warehouse:
         id=record.id,
         name=record.name,
         address=Address.model_validate(record.address),
-        shipmentMode=record.shipment_mode,
-        notificationUrl=record.notification_url,
-        hasNotificationSecret=record.notification_secret is not None,
-        createdAt=record.created_at,
-        updatedAt=record.updated_at,
+        shipment_mode=record.shipment_mode,
+        notification_url=record.notification_url,
+        has_notification_secret=record.notification_secret is not None,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
     )
 
 
@@ -34,30 +35,30 @@ def broker_model(record: BrokerRecord) -> Broker:
     transport: EmailTransportView | WebhookTransport
     if record.transport_type == "email":
         assert record.recipient_email is not None  # an email transport is stored with its address
-        transport = EmailTransportView(type="email", recipientEmail=record.recipient_email)
+        transport = EmailTransportView(type="email", recipient_email=record.recipient_email)
     else:
         assert record.webhook_url is not None  # a webhook transport is stored with its URL
         transport = WebhookTransport(type="webhook", url=record.webhook_url)
     return Broker(
         id=record.id,
         name=record.name,
-        filerCode=record.filer_code,
+        filer_code=record.filer_code,
         transport=transport,
-        classifiesGoods=record.classifies_goods,
-        supportedDestinations=list(record.supported_destinations),
-        customsBond=(
+        classifies_goods=record.classifies_goods,
+        supported_destinations=list(record.supported_destinations),
+        customs_bond=(
             None if record.customs_bond is None else CustomsBond.model_validate(record.customs_bond)
         ),
-        createdAt=record.created_at,
-        updatedAt=record.updated_at,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
     )
 
 
-def _warehouse(row: Any) -> WarehouseRecord | None:
+def _warehouse(row: Row | None) -> WarehouseRecord | None:
     return WarehouseRecord.from_row(row) if row is not None else None
 
 
-def _broker(row: Any) -> BrokerRecord | None:
+def _broker(row: Row | None) -> BrokerRecord | None:
     return BrokerRecord.from_row(row) if row is not None else None
 
 
@@ -73,7 +74,7 @@ def broker_columns(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def create_warehouse(conn: Any, account_id: str, fields: dict[str, Any]) -> Warehouse:
+async def create_warehouse(conn: Connection, account_id: str, fields: dict[str, Any]) -> Warehouse:
     """Insert a warehouse."""
     row = await conn.fetchrow(
         """INSERT INTO warehouses (id, account_id, name, address, shipment_mode,
@@ -87,10 +88,10 @@ async def create_warehouse(conn: Any, account_id: str, fields: dict[str, Any]) -
         fields.get("notificationUrl"),
         fields.get("notificationSecret"),
     )
-    return warehouse_model(WarehouseRecord.from_row(row))
+    return warehouse_model(WarehouseRecord.from_row(one(row)))
 
 
-async def create_broker(conn: Any, account_id: str, fields: dict[str, Any]) -> Broker:
+async def create_broker(conn: Connection, account_id: str, fields: dict[str, Any]) -> Broker:
     """Insert a broker."""
     cols = broker_columns(fields)
     row = await conn.fetchrow(
@@ -110,7 +111,7 @@ async def create_broker(conn: Any, account_id: str, fields: dict[str, Any]) -> B
         cols.get("supportedDestinations") or ["US"],
         cols.get("customsBond"),
     )
-    return broker_model(BrokerRecord.from_row(row))
+    return broker_model(BrokerRecord.from_row(one(row)))
 
 
 # PATCH writes a column only when its field was sent (`$3` lists them); the SQL is fixed text
@@ -149,7 +150,7 @@ WHERE id = $1 AND account_id = $2 RETURNING *"""
 
 
 async def patch_warehouse(
-    conn: Any, account_id: str, warehouse_id: str, fields: dict[str, Any]
+    conn: Connection, account_id: str, warehouse_id: str, fields: dict[str, Any]
 ) -> Warehouse:
     """Change the given fields of a warehouse."""
     row = await conn.fetchrow(
@@ -169,7 +170,7 @@ async def patch_warehouse(
 
 
 async def patch_broker(
-    conn: Any, account_id: str, broker_id: str, fields: dict[str, Any]
+    conn: Connection, account_id: str, broker_id: str, fields: dict[str, Any]
 ) -> Broker:
     """Change the given fields of a broker (a new transport replaces the old one whole)."""
     cols = broker_columns(fields)
@@ -194,7 +195,7 @@ async def patch_broker(
 
 
 async def get_warehouse_row(
-    conn: Any, account_id: str, warehouse_id: str
+    conn: Queries, account_id: str, warehouse_id: str
 ) -> WarehouseRecord | None:
     """The account's warehouse with its secret, or None."""
     return _warehouse(
@@ -204,7 +205,7 @@ async def get_warehouse_row(
     )
 
 
-async def get_broker_row(conn: Any, account_id: str, broker_id: str) -> BrokerRecord | None:
+async def get_broker_row(conn: Queries, account_id: str, broker_id: str) -> BrokerRecord | None:
     """The account's broker with its secret, or None."""
     return _broker(
         await conn.fetchrow(
@@ -213,7 +214,7 @@ async def get_broker_row(conn: Any, account_id: str, broker_id: str) -> BrokerRe
     )
 
 
-async def get_warehouse(conn: Any, account_id: str, warehouse_id: str) -> Warehouse:
+async def get_warehouse(conn: Queries, account_id: str, warehouse_id: str) -> Warehouse:
     """One warehouse of the account."""
     record = await get_warehouse_row(conn, account_id, warehouse_id)
     if record is None:
@@ -221,7 +222,7 @@ async def get_warehouse(conn: Any, account_id: str, warehouse_id: str) -> Wareho
     return warehouse_model(record)
 
 
-async def get_broker(conn: Any, account_id: str, broker_id: str) -> Broker:
+async def get_broker(conn: Queries, account_id: str, broker_id: str) -> Broker:
     """One broker of the account."""
     record = await get_broker_row(conn, account_id, broker_id)
     if record is None:
@@ -230,7 +231,7 @@ async def get_broker(conn: Any, account_id: str, broker_id: str) -> Broker:
 
 
 async def list_warehouses(
-    conn: Any, account_id: str, *, after: str | None = None, limit: int | None = None
+    conn: Queries, account_id: str, *, after: str | None = None, limit: int | None = None
 ) -> list[Warehouse]:
     """The account's warehouses, oldest first; a page after `after` when `limit` is given."""
     rows = await conn.fetch(
@@ -244,7 +245,7 @@ async def list_warehouses(
 
 
 async def list_brokers(
-    conn: Any, account_id: str, *, after: str | None = None, limit: int | None = None
+    conn: Queries, account_id: str, *, after: str | None = None, limit: int | None = None
 ) -> list[Broker]:
     """The account's brokers, oldest first; a page after `after` when `limit` is given."""
     rows = await conn.fetch(
@@ -257,17 +258,17 @@ async def list_brokers(
     return [broker_model(BrokerRecord.from_row(r)) for r in rows]
 
 
-async def get_broker_by_id(conn: Any, broker_id: str) -> BrokerRecord | None:
+async def get_broker_by_id(conn: Queries, broker_id: str) -> BrokerRecord | None:
     """A broker with its secret, for the worker (None: no such broker)."""
     return _broker(await conn.fetchrow("SELECT * FROM brokers WHERE id = $1", broker_id))
 
 
-async def get_warehouse_by_id(conn: Any, warehouse_id: str) -> WarehouseRecord | None:
+async def get_warehouse_by_id(conn: Queries, warehouse_id: str) -> WarehouseRecord | None:
     """A warehouse with its secret, for the worker (None: no such warehouse)."""
     return _warehouse(await conn.fetchrow("SELECT * FROM warehouses WHERE id = $1", warehouse_id))
 
 
-async def broker_callback_secret(conn: Any, broker_id: str) -> str | None:
+async def broker_callback_secret(conn: Queries, broker_id: str) -> str | None:
     """The secret a broker signs its callbacks with (None: unknown broker, or none set)."""
     secret: str | None = await conn.fetchval(
         "SELECT webhook_secret FROM brokers WHERE id = $1", broker_id

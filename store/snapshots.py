@@ -1,7 +1,5 @@
 """Planning snapshots: everything one planning run reads, loaded in four queries."""
 
-from typing import Any
-
 from domain.planning.models import (
     BrokerSnapshot,
     LineSnapshot,
@@ -10,13 +8,14 @@ from domain.planning.models import (
     ProductSnapshot,
     WarehouseSnapshot,
 )
+from store.db import Connection
 from store.errors import NotFound
 from store.records import ExportRecord
 from store.reference import get_broker_row, get_warehouse_row
 
 
 async def load_snapshot(
-    conn: Any,
+    conn: Connection,
     account_id: str,
     warehouse_id: str,
     broker_id: str,
@@ -48,33 +47,35 @@ async def load_snapshot(
     for r in line_rows:
         lines[r["order_id"]].append(
             LineSnapshot(
-                productId=r["product_id"], quantity=r["quantity"], unitValueUsd=r["unit_value_usd"]
+                product_id=r["product_id"],
+                quantity=r["quantity"],
+                unit_value_usd=r["unit_value_usd"],
             )
         )
     return PlanningSnapshot(
-        destinationCountry=destination,
+        destination_country=destination,
         warehouse=WarehouseSnapshot(
             id=warehouse.id,
             country=warehouse.address["country"],
-            shipmentMode=warehouse.shipment_mode,
+            shipment_mode=warehouse.shipment_mode,
         ),
         broker=BrokerSnapshot(
             id=broker.id,
-            transportType=broker.transport_type,
-            recipientEmail=broker.recipient_email,
+            transport_type=broker.transport_type,
+            recipient_email=broker.recipient_email,
             url=broker.webhook_url,
-            classifiesGoods=broker.classifies_goods,
-            supportedDestinations=list(broker.supported_destinations),
-            hasCustomsBond=broker.customs_bond is not None,
+            classifies_goods=broker.classifies_goods,
+            supported_destinations=list(broker.supported_destinations),
+            has_customs_bond=broker.customs_bond is not None,
         ),
-        requestedOrderIds=list(order_ids),
+        requested_order_ids=list(order_ids),
         orders={
             r["id"]: OrderSnapshot(
                 id=r["id"],
-                externalId=r["external_id"],
-                destinationCountry=r["destination_country"],
-                destinationRegion=r["destination_region"],
-                destinationPostalCode=r["destination_postal_code"],
+                external_id=r["external_id"],
+                destination_country=r["destination_country"],
+                destination_region=r["destination_region"],
+                destination_postal_code=r["destination_postal_code"],
                 consignee=r["consignee"],
                 items=lines[r["id"]],
             )
@@ -83,12 +84,12 @@ async def load_snapshot(
         products={
             r["id"]: ProductSnapshot(
                 id=r["id"],
-                externalId=r["external_id"],
+                external_id=r["external_id"],
                 description=r["description"],
-                hsCode=r["hs_code"],
-                countryOfOrigin=r["country_of_origin"],
-                unitValueUsd=r["unit_value_usd"],
-                weightKg=r["weight_kg"],
+                hs_code=r["hs_code"],
+                country_of_origin=r["country_of_origin"],
+                unit_value_usd=r["unit_value_usd"],
+                weight_kg=r["weight_kg"],
                 manufacturer=r["manufacturer"],
                 attributes=r["attributes"] or {},
             )
@@ -97,7 +98,7 @@ async def load_snapshot(
     )
 
 
-async def export_snapshot(conn: Any, export: ExportRecord) -> PlanningSnapshot:
+async def export_snapshot(conn: Connection, export: ExportRecord) -> PlanningSnapshot:
     """The snapshot of an export's inputs as they are now."""
     return await load_snapshot(
         conn,

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from store.db import Connection, Queries
 from store.ids import new_id
 from store.records import (
     BrokerRecord,
@@ -14,7 +15,7 @@ from store.records import (
 
 
 async def prepare_submission(
-    conn: Any, export: ExportRecord, broker: BrokerRecord, package: PackageRecord
+    conn: Connection, export: ExportRecord, broker: BrokerRecord, package: PackageRecord
 ) -> SubmissionRecord:
     """Create the export's submission once; later calls return the existing one."""
     transport = broker.transport_type
@@ -39,7 +40,7 @@ async def prepare_submission(
     return SubmissionRecord.from_row(row)
 
 
-async def count_submission_attempt(conn: Any, submission_id: str) -> int:
+async def count_submission_attempt(conn: Connection, submission_id: str) -> int:
     """Count one delivery attempt of a broker submission; returns the new count."""
     value: int = await conn.fetchval(
         "UPDATE broker_submissions SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
@@ -48,7 +49,7 @@ async def count_submission_attempt(conn: Any, submission_id: str) -> int:
     return value
 
 
-async def count_notification_attempt(conn: Any, notification_id: str) -> int:
+async def count_notification_attempt(conn: Connection, notification_id: str) -> int:
     """Count one delivery attempt of a warehouse notification; returns the new count."""
     value: int = await conn.fetchval(
         "UPDATE notifications SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
@@ -58,7 +59,7 @@ async def count_notification_attempt(conn: Any, notification_id: str) -> int:
 
 
 async def record_submission_error(
-    conn: Any, submission_id: str, message: str, *, final: bool
+    conn: Connection, submission_id: str, message: str, *, final: bool
 ) -> None:
     """Remember the last failure (FAILED when it will not be retried)."""
     await conn.execute(
@@ -72,7 +73,7 @@ async def record_submission_error(
 
 
 async def mark_sent(
-    conn: Any, submission_id: str, message_id: str | None, reference: str | None
+    conn: Connection, submission_id: str, message_id: str | None, reference: str | None
 ) -> SubmissionRecord:
     """The submission went out."""
     row = await conn.fetchrow(
@@ -91,7 +92,7 @@ async def mark_sent(
 
 
 async def ensure_notification(
-    conn: Any, export: ExportRecord, warehouse: WarehouseRecord
+    conn: Connection, export: ExportRecord, warehouse: WarehouseRecord
 ) -> NotificationRecord:
     """Create the export's warehouse notification once."""
     url = warehouse.notification_url
@@ -111,7 +112,7 @@ async def ensure_notification(
 
 
 async def readdress_notification(
-    conn: Any, notification_id: str, warehouse: WarehouseRecord
+    conn: Connection, notification_id: str, warehouse: WarehouseRecord
 ) -> NotificationRecord:
     """Point an undelivered notification at the warehouse's current URL (none: RECORDED)."""
     url = warehouse.notification_url
@@ -128,7 +129,7 @@ async def readdress_notification(
 
 
 async def readdress_submission(
-    conn: Any, submission_id: str, broker: BrokerRecord
+    conn: Connection, submission_id: str, broker: BrokerRecord
 ) -> SubmissionRecord:
     """Point an unsent submission at the broker's current transport and address."""
     transport = broker.transport_type
@@ -146,7 +147,12 @@ async def readdress_submission(
 
 
 async def record_notification(
-    conn: Any, notification_id: str, *, delivered: bool, error: str | None, final: bool = False
+    conn: Connection,
+    notification_id: str,
+    *,
+    delivered: bool,
+    error: str | None,
+    final: bool = False,
 ) -> None:
     """Outcome of one delivery attempt."""
     await conn.execute(
@@ -162,7 +168,7 @@ async def record_notification(
     )
 
 
-async def fail_prepared_submission(conn: Any, export_id: str, at: Any) -> None:
+async def fail_prepared_submission(conn: Connection, export_id: str, at: Any) -> None:
     """The send step failed for good: the prepared submission shows it."""
     await conn.execute(
         """UPDATE broker_submissions SET status = 'FAILED', updated_at = $2
@@ -173,7 +179,7 @@ async def fail_prepared_submission(conn: Any, export_id: str, at: Any) -> None:
 
 
 async def record_outcome(
-    conn: Any,
+    conn: Connection,
     export_id: str,
     *,
     status: str,
@@ -200,7 +206,7 @@ async def record_outcome(
     )
 
 
-async def submission_of_broker(conn: Any, submission_id: str, broker_id: str) -> str | None:
+async def submission_of_broker(conn: Queries, submission_id: str, broker_id: str) -> str | None:
     """The export of a submission made to this broker (None: no such submission)."""
     export_id: str | None = await conn.fetchval(
         "SELECT export_id FROM broker_submissions WHERE id = $1 AND broker_id = $2",

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from store.db import Connection, Queries, Row, one
 from store.errors import NotFound
 from store.ids import new_id
 
@@ -67,7 +68,7 @@ class FeedEvent:
     data: dict[str, Any]
 
 
-def _endpoint(row: Any) -> EndpointRecord:
+def _endpoint(row: Row) -> EndpointRecord:
     return EndpointRecord(
         id=row["id"],
         account_id=row["account_id"],
@@ -81,7 +82,7 @@ def _endpoint(row: Any) -> EndpointRecord:
 
 
 async def create_endpoint(
-    conn: Any,
+    conn: Connection,
     account_id: str,
     url: str,
     secret: str,
@@ -99,11 +100,11 @@ async def create_endpoint(
         event_types,
         description,
     )
-    return _endpoint(row)
+    return _endpoint(one(row))
 
 
 async def get_endpoint(
-    conn: Any, account_id: str, endpoint_id: str, *, deleted: bool = False
+    conn: Queries, account_id: str, endpoint_id: str, *, deleted: bool = False
 ) -> EndpointRecord:
     """An endpoint of the account (NotFound otherwise, and once deleted unless `deleted`)."""
     row = await conn.fetchrow(
@@ -119,7 +120,7 @@ async def get_endpoint(
 
 
 async def list_endpoints(
-    conn: Any, account_id: str, after: str | None, limit: int
+    conn: Queries, account_id: str, after: str | None, limit: int
 ) -> list[EndpointRecord]:
     """The account's endpoints by id (deleted ones are gone)."""
     rows = await conn.fetch(
@@ -134,7 +135,7 @@ async def list_endpoints(
 
 
 async def update_endpoint(
-    conn: Any,
+    conn: Connection,
     account_id: str,
     endpoint_id: str,
     fields: dict[str, Any],
@@ -164,7 +165,7 @@ async def update_endpoint(
     return _endpoint(row)
 
 
-async def delete_endpoint(conn: Any, account_id: str, endpoint_id: str) -> EndpointRecord:
+async def delete_endpoint(conn: Connection, account_id: str, endpoint_id: str) -> EndpointRecord:
     """Stop an endpoint: nothing more is queued for it, and what is pending is dropped.
     Deleting it again changes nothing (and answers the same); reading it answers NotFound."""
     found = await get_endpoint(conn, account_id, endpoint_id, deleted=True)
@@ -180,10 +181,10 @@ async def delete_endpoint(conn: Any, account_id: str, endpoint_id: str) -> Endpo
            WHERE endpoint_id = $1 AND status = 'PENDING'""",
         endpoint_id,
     )
-    return _endpoint(row)
+    return _endpoint(one(row))
 
 
-async def enqueue(conn: Any, event_ids: list[str]) -> None:
+async def enqueue(conn: Connection, event_ids: list[str]) -> None:
     """Queue the given events for every live endpoint of their account that wants their type
     (called in the transaction that appends them)."""
     await conn.execute(
@@ -200,7 +201,7 @@ async def enqueue(conn: Any, event_ids: list[str]) -> None:
 
 
 async def list_deliveries(
-    conn: Any, endpoint_id: str, before: int | None, limit: int
+    conn: Queries, endpoint_id: str, before: int | None, limit: int
 ) -> list[DeliveryRecord]:
     """An endpoint's deliveries, newest first."""
     rows = await conn.fetch(
@@ -238,7 +239,7 @@ RETURNING d.id, d.endpoint_id, d.event_id, d.attempts, d.created_at
 """
 
 
-async def claim_due(conn: Any, limit: int, lease_seconds: float) -> list[DueDelivery]:
+async def claim_due(conn: Connection, limit: int, lease_seconds: float) -> list[DueDelivery]:
     """Lease up to `limit` deliveries that are due and first in line for their export; a
     sender that dies leaves its lease to lapse, and the delivery is tried again."""
     async with conn.transaction():
@@ -275,7 +276,7 @@ async def claim_due(conn: Any, limit: int, lease_seconds: float) -> list[DueDeli
     ]
 
 
-async def mark_delivered(conn: Any, delivery_id: int, status_code: int) -> None:
+async def mark_delivered(conn: Connection, delivery_id: int, status_code: int) -> None:
     """The receiver answered 2xx."""
     await conn.execute(
         """UPDATE webhook_deliveries SET status = 'DELIVERED', delivered_at = now(),
@@ -287,7 +288,7 @@ async def mark_delivered(conn: Any, delivery_id: int, status_code: int) -> None:
 
 
 async def mark_failed(
-    conn: Any,
+    conn: Connection,
     delivery_id: int,
     error: str,
     status_code: int | None,
@@ -320,7 +321,7 @@ LIMIT $5
 
 
 async def feed(
-    conn: Any, account_id: str, after: tuple[str, str, int] | None, limit: int
+    conn: Queries, account_id: str, after: tuple[str, str, int] | None, limit: int
 ) -> list[FeedEvent]:
     """Events of every export of the account after a position (transaction, export, seq), in a
     stable order: only events whose transaction is older than every running one are served, so

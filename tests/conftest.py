@@ -1,11 +1,8 @@
 """Shared fixtures: a real PostgreSQL database per session, a real Temporal dev server, the app."""
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -17,11 +14,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from config.settings import Settings, temporal_binary
-from store import accounts
 from store.migrate import migrate
 from store.pool import create_pool
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.database import with_database
+from tests.support.paths import ROOT
+from tests.support.tenants import Tenant, World, make_tenant, make_world
 
 
 @pytest.fixture(scope="session")
@@ -38,20 +35,13 @@ def server_url() -> Iterator[str]:
     server.cleanup()
 
 
-def _with_database(url: str, name: str) -> str:
-    """The same server URL pointing at another database."""
-    base, _, query = url.partition("?")
-    head, _, _ = base.rpartition("/")
-    return f"{head}/{name}" + (f"?{query}" if query else "")
-
-
 @pytest_asyncio.fixture(scope="session")
 async def database_url(server_url: str) -> AsyncIterator[str]:
     """A fresh, migrated database for this session, dropped at the end."""
     name = f"entrygo_test_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(server_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(server_url, name)
+    url = with_database(server_url, name)
     conn = await asyncpg.connect(url)
     await migrate(conn)
     await conn.close()
@@ -116,31 +106,6 @@ async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@dataclass
-class Tenant:
-    """An account with one key per role and one with all roles."""
-
-    account_id: str
-    keys: dict[str, str]
-
-    def auth(self, role: str = "all") -> dict[str, str]:
-        """Headers authenticating as the key of `role`."""
-        return {"authorization": f"Bearer {self.keys[role]}"}
-
-
-async def make_tenant(pool: asyncpg.Pool, name: str = "tenant") -> Tenant:
-    """Create an account with keys for each role."""
-    async with pool.acquire() as conn:
-        account_id = await accounts.create_account(conn, name)
-        keys = {}
-        for role in ("integration", "reviewer", "admin"):
-            _, keys[role] = await accounts.create_key(conn, account_id, role, [role])
-        _, keys["all"] = await accounts.create_key(
-            conn, account_id, "all", ["integration", "reviewer", "admin"]
-        )
-    return Tenant(account_id, keys)
-
-
 @pytest_asyncio.fixture
 async def tenant(pool: asyncpg.Pool) -> Tenant:
     """A fresh account for one test."""
@@ -151,16 +116,6 @@ async def tenant(pool: asyncpg.Pool) -> Tenant:
 async def other_tenant(pool: asyncpg.Pool) -> Tenant:
     """A second account, for isolation tests."""
     return await make_tenant(pool, "other")
-
-
-async def eventually(check: Any, attempts: int = 200, delay: float = 0.05) -> Any:
-    """Poll `check()` until it returns a truthy value (bounded by attempts, not by a clock)."""
-    for _ in range(attempts):
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(delay)
-    raise AssertionError("condition not reached")
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -174,101 +129,6 @@ async def worker(
     w = build_worker(temporal_env.client, settings.task_queue, build_activities(pool, settings))
     async with w:
         yield w
-
-
-GOOD_PRODUCT = {
-    "externalId": "SKU-SCARF",
-    "description": "Knitted scarf of merino wool",
-    "hsCode": "6117.10.6010",
-    "countryOfOrigin": "SE",
-    "unitValueUsd": 40,
-    "weightKg": 0.2,
-    "manufacturer": {
-        "name": "Atelier Nord",
-        "address": "Gatan 1",
-        "city": "Malmo",
-        "country": "SE",
-    },
-    "attributes": {"fiberComposition": "100% wool"},
-}
-REVIEW_PRODUCT = {**GOOD_PRODUCT, "externalId": "SKU-SCARF-8", "hsCode": "6117.10"}
-BLOCKED_PRODUCT = {**GOOD_PRODUCT, "externalId": "SKU-NOHS", "hsCode": None}
-
-
-@dataclass
-class World:
-    """A tenant with a warehouse, a broker and products ready to plan with."""
-
-    tenant: Tenant
-    warehouse_id: str
-    broker_id: str
-    products: dict[str, str]
-
-    async def orders(self, http: httpx.AsyncClient, *skus: str, prefix: str = "O") -> list[str]:
-        """Sync one US order per sku; returns the order ids."""
-        items = [
-            {
-                "externalId": f"{prefix}-{uuid.uuid4().hex[:8]}",
-                "destinationCountry": "US",
-                "destinationRegion": "NY",
-                "destinationPostalCode": "10001",
-                "consignee": {"name": "Ada Buyer", "address": "1 Main St, New York"},
-                "items": [{"productId": self.products[sku], "quantity": 2}],
-            }
-            for sku in skus
-        ]
-        r = await http.post(
-            "/api/orders/sync",
-            json={"accountId": self.tenant.account_id, "items": items},
-            headers=self.tenant.auth(),
-        )
-        assert r.status_code == 200, r.text
-        return [o["id"] for o in r.json()["data"]]
-
-    def plan_body(self, order_ids: list[str], **extra: Any) -> dict[str, Any]:
-        """A plan request for these orders."""
-        return {
-            "accountId": self.tenant.account_id,
-            "warehouseId": self.warehouse_id,
-            "brokerId": self.broker_id,
-            "orderIds": order_ids,
-            **extra,
-        }
-
-
-async def make_world(
-    pool: asyncpg.Pool,
-    tenant: Tenant,
-    *,
-    transport: dict[str, Any] | None = None,
-    warehouse: dict[str, Any] | None = None,
-) -> World:
-    """Create references and the three test products for `tenant`."""
-    from store.products import upsert_products
-    from store.reference import create_broker, create_warehouse
-
-    async with pool.acquire() as conn:
-        wh = await create_warehouse(
-            conn,
-            tenant.account_id,
-            warehouse
-            or {
-                "name": "EU hub",
-                "address": {"line1": "Hamnv 1", "city": "Goteborg", "country": "SE"},
-            },
-        )
-        br = await create_broker(
-            conn,
-            tenant.account_id,
-            {
-                "name": "Broker",
-                "transport": transport or {"type": "email", "recipientEmail": "b@example.com"},
-            },
-        )
-        rows = await upsert_products(
-            conn, tenant.account_id, [GOOD_PRODUCT, REVIEW_PRODUCT, BLOCKED_PRODUCT]
-        )
-    return World(tenant, wh.id, br.id, {r.externalId: r.id for r in rows})
 
 
 @pytest_asyncio.fixture

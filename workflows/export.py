@@ -1,299 +1,193 @@
 """ExportWorkflow: plan → wait for execution and approval → execute → wait for the broker.
 
-Orchestration only. Every transition is written by the `record_transition` activity; every side
-effect is an activity with a named retry policy (workflows/policies.py). Time comes from
-`workflow.now()`. The state lives in workflows/state.py, the messages in workflows/handlers.py;
-this module is the run loop.
+Orchestration only, in one class holding one state object: `ExportState` (workflows/state.py)
+is what the workflow knows, `Ledger` (workflows/ledger.py) the only way it writes. This module
+declares the run and every message; their bodies live in workflows/lifecycle.py (the run loop),
+workflows/handlers.py (updates, validators, signals, the query) and workflows/review_clock.py.
+Every side effect is an activity named in domain/activities.py with a named retry policy
+(workflows/policies.py). Time comes from `workflow.now()`.
+
+Signals named `reject`, `cancel` and `retry` stay beside the updates of the same names (the SDK
+keeps signals and updates apart): histories recorded when these were signals keep replaying, and
+callers that still signal keep working. Neither way issues a command of its own, so the run
+loop's command sequence is what it was and no `workflow.patched` is needed.
 """
 
 import asyncio
-from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.handlers import ExportMessages
-from workflows.policies import (
-    OUTCOME_EVENTS,
-    SIDE_EFFECT_RETRY,
-    STEP_HEARTBEAT_TIMEOUT,
-    STEP_TIMEOUT,
-    STEPS,
-)
+from workflows import handlers, lifecycle
+from workflows.ledger import Ledger
+from workflows.policies import SIDE_EFFECT_RETRY, STEPS
+from workflows.review_clock import review_clock
+from workflows.state import ExportState
 
 with workflow.unsafe.imports_passed_through():
     from domain import status as machine
     from domain.status import ExportStatus as S
-    from domain.wire import rfc3339
     from workflows.messages import (
-        Attention,
+        Approval,
+        ApproveInput,
+        BrokerOutcome,
+        DecisionInput,
+        ExecutionAnswer,
+        ExecutionRequest,
         ExportInput,
         ExportStatus,
-        Rejecter,
-        ReviewOverdueInput,
-        StepInput,
+        PlanSummary,
+        ReplanInput,
+        RetryInput,
+        WorkflowState,
     )
 
 
 @workflow.defn
-class ExportWorkflow(ExportMessages):
+class ExportWorkflow:
     """One export, from its plan to the broker's outcome."""
 
     @workflow.init
     def __init__(self, inp: ExportInput) -> None:
-        super().__init__(inp)
-        self._review_task: asyncio.Task[None] | None = None
+        self.export = ExportState(inp)
+        self.ledger = Ledger(self.export)
+        self.review_task: asyncio.Task[None] | None = None
 
     @workflow.run
     async def run(self, inp: ExportInput) -> str:
         """Drive the export to a final or resting status; returns it."""
-        async with self._plan_lock:
+        export, ledger = self.export, self.ledger
+        async with ledger.plan_lock:
             try:
-                await self._plan(replan=False, actor=inp.actor)
+                await ledger.plan(replan=False, actor=inp.actor)
             except ActivityError as err:
                 raise ApplicationError(
                     f"planning failed: {err.cause or err}",
                     type="PlanningFailed",
                     non_retryable=True,
                 ) from err
-        if inp.reviewDeadlineSeconds is not None:
+        if inp.review_deadline_seconds is not None:
             # only workflows given a deadline run the clock: older histories never started it, so
             # they replay with the commands they recorded
-            self._review_task = asyncio.create_task(self._review_clock())
+            self.review_task = asyncio.create_task(review_clock(export, ledger))
         while True:
-            if not await self._wait_for_execution():
-                return await self._finish()
+            if not await lifecycle.wait_for_execution(export, ledger):
+                return await lifecycle.finish(export)
             # From here on no re-plan, approval, rejection or cancellation is accepted; one that
             # was accepted just before must finish, and the plan it leaves must still be executable.
-            self._execution_started = True
+            export.execution_started = True
             await workflow.wait_condition(
-                lambda: not self._planning and not self._plan_lock.locked()
+                lambda: not export.planning and not ledger.plan_lock.locked()
             )
-            if machine.may_execute(self._readiness, self._approval.state) and self._closing is None:
+            if (
+                machine.may_execute(export.readiness, export.approval.state)
+                and export.closing is None
+            ):
                 break
-            self._execution_started = False
-        await self._execute()
-        await self._follow_up()
-        return await self._finish()
+            export.execution_started = False
+        await lifecycle.execute(export, ledger)
+        await lifecycle.follow_up(export, ledger)
+        return await lifecycle.finish(export)
 
-    async def _finish(self) -> str:
-        # a reject or cancel update ends once its transition is written (or an expiry's), a retry
-        # once it is taken: none outlives the run, so this wait ends
-        # and the review webhook, if it is being told, hears of it first
-        await workflow.wait_condition(
-            lambda: workflow.all_handlers_finished() and not self._notifying
-        )
-        return str(self._status)
+    # ---- planning and execution ------------------------------------------------------------
 
-    async def _wait_for_execution(self) -> bool:
-        """True when execution may start; False when the export closed before it."""
+    @workflow.update
+    async def get_plan(self) -> PlanSummary:
+        """The plan, once persisted (used with update-with-start)."""
+        return await handlers.get_plan(self.export)
 
-        def settled() -> bool:
-            if self._closing is not None:
-                return True
-            return (
-                self._execution_requested
-                and not self._planning
-                and machine.may_execute(self._readiness, self._approval.state)
-            )
+    @workflow.update
+    async def request_execution(self, req: ExecutionRequest) -> ExecutionAnswer:
+        """Ask for execution; waits up to `wait_seconds` for the package and its artifacts."""
+        return await handlers.request_execution(self.export, self.ledger, req)
 
-        while True:
-            assert self._summary is not None
-            deadline = self._summary.plannedAt + timedelta(seconds=self._inp.planTtlSeconds)
-            remaining = (deadline - workflow.now()).total_seconds()
-            if remaining <= 0 and not self._planning:
-                self._final = True
-                await self._transition(S.EXPIRED, events=[self._event("EXPORT_EXPIRED")])
-                return False
-            try:
-                await workflow.wait_condition(settled, timeout=max(remaining, 0.001))
-            except TimeoutError:
-                continue
-            if self._closing is not None:
-                self._final = True
-                status, decision = self._closing
-                event = "EXPORT_REJECTED" if status == S.REJECTED else "EXPORT_CANCELLED"
-                approval = None
-                now = workflow.now()
-                if status == S.REJECTED:
-                    approval = self._approval = self._approval.model_copy(
-                        update={
-                            "state": machine.ApprovalState.REJECTED,
-                            "reviewer": decision.actor,
-                            "comment": decision.reason,
-                            "decidedAt": now,
-                            "planHash": self._plan_hash,
-                            "label": decision.label,
-                            "rejectedBy": Rejecter(
-                                keyId=decision.actor,
-                                label=decision.label,
-                                at=now,
-                                reason=decision.reason,
-                            ),
-                        }
-                    )
-                data = {"reason": decision.reason, "keyId": decision.actor, "label": decision.label}
-                await self._transition(
-                    status, approval=approval, events=[self._event(event, decision.actor, data)]
-                )
-                return False
-            return True
+    @request_execution.validator
+    def _validate_execution(self, req: ExecutionRequest) -> None:
+        handlers.validate_execution(self.export)
 
-    async def _review_clock(self) -> None:
-        """REVIEW_OVERDUE once per plan whose review is still open at its deadline (the plan's
-        time plus `reviewDeadlineSeconds`; a re-plan starts a new clock), and the account's
-        review webhook told of it. Runs beside the run loop, which it never holds up."""
-        while True:
-            await workflow.wait_condition(self._review_waiting)
-            plan_round = self._plan_round
-            policy = self._approval.policy
-            assert policy is not None
-            assert policy.reviewDeadline is not None
-            deadline = policy.reviewDeadline
+    # ---- review ----------------------------------------------------------------------------
 
-            def changed(plan_round: int = plan_round) -> bool:
-                return not self._review_waiting() or self._plan_round != plan_round
+    @workflow.update
+    async def approve(self, inp: ApproveInput) -> Approval:
+        """A reviewer approves the current plan. Four eyes: while fewer different keys approved
+        than the plan needs, the approval is PARTIALLY_APPROVED and the export keeps waiting."""
+        return await handlers.approve(self.export, self.ledger, inp)
 
-            remaining = (deadline - workflow.now()).total_seconds()
-            if remaining > 0:
-                try:
-                    await workflow.wait_condition(changed, timeout=remaining)
-                    continue  # decided, closed or re-planned before the deadline
-                except TimeoutError:
-                    pass
-            if changed():
-                continue
-            await self._report_overdue(plan_round, deadline)
+    @approve.validator
+    def _validate_approve(self, inp: ApproveInput) -> None:
+        handlers.validate_approve(self.export, inp)
 
-    async def _report_overdue(self, plan_round: int, deadline: datetime) -> None:
-        assert self._summary is not None
-        assert self._approval.policy is not None
-        self._overdue_round = plan_round
-        summary = self._summary
-        self._approval = self._approval.model_copy(
-            update={"policy": self._approval.policy.model_copy(update={"overdue": True})}
-        )
-        data = {
-            "planHash": summary.planHash,
-            "waitingSince": rfc3339(summary.plannedAt),
-            "deadline": rfc3339(deadline),
-            "approvals": len(self._approval.approvedBy),
-            "approvalsRequired": self._approval.approvalsRequired,
-        }
-        self._notifying = True
-        try:
-            await self._transition(
-                None, current_approval=True, events=[self._event("REVIEW_OVERDUE", data=data)]
-            )
-            try:
-                await workflow.execute_activity(
-                    "notify_review_overdue",
-                    ReviewOverdueInput(
-                        exportId=self._inp.exportId,
-                        accountId=self._inp.accountId,
-                        planHash=summary.planHash,
-                        waitingSince=summary.plannedAt,
-                        deadline=deadline,
-                    ),
-                    start_to_close_timeout=STEP_TIMEOUT,
-                    schedule_to_close_timeout=timedelta(seconds=self._inp.retryBudgetSeconds),
-                    retry_policy=SIDE_EFFECT_RETRY,
-                )
-            except ActivityError as err:
-                # the overdue review is on record; only the webhook did not hear of it
-                error = str(err.cause or err)
-                await self._transition(
-                    None,
-                    events=[
-                        self._event(
-                            "REVIEW_WEBHOOK_FAILED",
-                            data={"planHash": summary.planHash, "error": error},
-                        )
-                    ],
-                )
-        finally:
-            self._notifying = False
+    @workflow.update
+    async def replan(self, inp: ReplanInput) -> PlanSummary:
+        """Plan again with changed inputs (or current data); resets the approval."""
+        return await handlers.replan(self.export, self.ledger, inp)
 
-    async def _execute(self) -> None:
-        await self._transition(S.EXECUTING)
-        while True:
-            failure = await self._run_steps()
-            if failure is None:
-                break
-            step, error_type, message = failure
-            self._attention = Attention(
-                step=step, errorType=error_type, error=message, at=workflow.now()
-            )
-            events = [self._event("ATTENTION_REQUIRED", data={"step": step, "error": message})]
-            if step == "send":
-                events.insert(0, self._event("BROKER_SUBMISSION_FAILED", data={"error": message}))
-            await self._transition(S.ATTENTION_REQUIRED, attention=self._attention, events=events)
-            await workflow.wait_condition(lambda: self._retry_requested)
-            self._retry_requested = False
-            self._attention = None
-            await self._transition(
-                S.EXECUTING,
-                clear_attention=True,
-                events=[
-                    self._event(
-                        "RETRY_REQUESTED",
-                        self._retry_actor,
-                        {"keyId": self._retry_actor, "label": self._retry_label},
-                    )
-                ],
-            )
-            self._retries_taken += 1  # answers the retry updates waiting for it
-        await self._transition(S.EXECUTED, events=[self._event("EXPORT_EXECUTED")])
+    @replan.validator
+    def _validate_replan(self, inp: ReplanInput) -> None:
+        handlers.refuse_unless_open(self.export, "re-plan")
 
-    async def _run_steps(self) -> tuple[str, str | None, str] | None:
-        """Run the steps not yet done; the first that fails for good is returned."""
-        assert self._summary is not None
-        for step, activity in STEPS:
-            if step in self._completed:
-                continue
-            self._current_step = step
-            try:
-                await workflow.execute_activity(
-                    activity,
-                    StepInput(exportId=self._inp.exportId, planHash=self._summary.planHash),
-                    start_to_close_timeout=STEP_TIMEOUT,
-                    heartbeat_timeout=STEP_HEARTBEAT_TIMEOUT,
-                    schedule_to_close_timeout=timedelta(seconds=self._inp.retryBudgetSeconds),
-                    retry_policy=SIDE_EFFECT_RETRY,
-                )
-            except ActivityError as err:
-                self._current_step = None
-                cause = err.cause
-                if isinstance(cause, ApplicationError):
-                    return step, cause.type, cause.message
-                return step, type(cause).__name__ if cause else None, str(cause or err)
-            self._completed.append(step)
-        self._current_step = None
-        return None
+    @workflow.update
+    async def reject(self, inp: DecisionInput) -> ExportStatus:
+        """A reviewer rejects the export (before execution); returns the status it closed in."""
+        return await handlers.close(self.export, S.REJECTED, inp)
 
-    async def _follow_up(self) -> None:
-        """Record the broker's answers until it accepts or rejects, or the window closes."""
-        deadline = workflow.now() + timedelta(seconds=self._inp.ackWindowSeconds)
-        while self._status not in machine.BROKER_DONE:
-            remaining = (deadline - workflow.now()).total_seconds()
-            if remaining <= 0:
-                return
-            try:
-                await workflow.wait_condition(lambda: bool(self._outcomes), timeout=remaining)
-            except TimeoutError:
-                return
-            outcome = self._outcomes.pop(0)
-            status: ExportStatus | None = None
-            if outcome.status == "ACCEPTED":
-                status = S.COMPLETED
-            elif outcome.status == "REJECTED":
-                status = S.BROKER_REJECTED
-            data = outcome.model_dump(mode="json", exclude_none=True, exclude={"actor"})
-            await self._transition(
-                status,
-                broker_outcome=outcome,
-                events=[self._event(OUTCOME_EVENTS[outcome.status], outcome.actor, data)],
-            )
+    @reject.validator
+    def _validate_reject(self, inp: DecisionInput) -> None:
+        handlers.refuse_unless_open(self.export, "reject")
+
+    @workflow.update
+    async def cancel(self, inp: DecisionInput) -> ExportStatus:
+        """The export is cancelled (before execution); returns the status it closed in."""
+        return await handlers.close(self.export, S.CANCELLED, inp)
+
+    @cancel.validator
+    def _validate_cancel(self, inp: DecisionInput) -> None:
+        handlers.refuse_unless_open(self.export, "cancel")
+
+    # ---- attention -------------------------------------------------------------------------
+
+    @workflow.update
+    async def retry(self, inp: RetryInput) -> ExportStatus:
+        """Resume the failed step of an export in ATTENTION_REQUIRED; returns the status once the
+        retry has been taken (EXECUTING written)."""
+        return await handlers.retry(self.export, inp)
+
+    @retry.validator
+    def _validate_retry(self, inp: RetryInput) -> None:
+        handlers.validate_retry(self.export)
+
+    # ---- signals ---------------------------------------------------------------------------
+
+    @workflow.signal
+    def broker_outcome(self, outcome: BrokerOutcome) -> None:
+        """The broker acknowledged, accepted or rejected the submission (duplicates ignored)."""
+        handlers.broker_outcome(self.export, outcome)
+
+    # The signals reject, cancel and retry were before they became updates: kept, unchanged, so
+    # that histories holding them replay and callers that still signal are heard. A signal that
+    # does not apply is ignored, as it always was.
+
+    @workflow.signal(name="reject")
+    def reject_signal(self, inp: DecisionInput) -> None:
+        """The `reject` signal (use the `reject` update): rejects before execution, else ignored."""
+        handlers.close_signal(self.export, "reject", S.REJECTED, inp)
+
+    @workflow.signal(name="cancel")
+    def cancel_signal(self, inp: DecisionInput) -> None:
+        """The `cancel` signal (use the `cancel` update): cancels before execution, else ignored."""
+        handlers.close_signal(self.export, "cancel", S.CANCELLED, inp)
+
+    @workflow.signal(name="retry")
+    def retry_signal(self, inp: RetryInput) -> None:
+        """The `retry` signal (use the `retry` update): retries a failed step, else ignored."""
+        handlers.retry_signal(self.export, inp)
+
+    # ---- query -----------------------------------------------------------------------------
+
+    @workflow.query
+    def state(self) -> WorkflowState:
+        """The live state of the export."""
+        return handlers.snapshot(self.export)
 
 
 __all__ = ["SIDE_EFFECT_RETRY", "STEPS", "ExportWorkflow"]

@@ -1,103 +1,125 @@
 """Inputs and results of the export workflow, its messages and its activities (no side effects).
 
+Attributes are snake_case; on the wire (Temporal payloads, histories, the stored approval) every
+model keeps its camelCase names by alias, so recorded histories replay byte for byte.
 New fields are optional so that running workflows keep replaying.
 """
 
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from domain.status import ApprovalState, ExportStatus
+from domain.planning.document import PlanDocument
+from domain.status import ApprovalState, ExportStatus, Readiness
+from domain.wire import WireModel
 
-__all__ = ["ApprovalState", "ExportStatus"]
-
-Readiness = Literal["READY", "REVIEW_REQUIRED", "BLOCKED"]
+__all__ = ["ApprovalState", "ExportStatus", "Readiness"]
 
 
-class ExportInput(BaseModel):
+class ExportInput(WireModel):
     """What starts an export."""
 
-    exportId: str
-    accountId: str
-    warehouseId: str
-    brokerId: str
-    destinationCountry: str
-    orderIds: list[str]
+    export_id: str
+    account_id: str
+    warehouse_id: str
+    broker_id: str
+    destination_country: str
+    order_ids: list[str]
     actor: str
-    planTtlSeconds: float
-    ackWindowSeconds: float
-    retryBudgetSeconds: float = 900.0
-    # review policy (issue 12); None (histories from before it): no review deadline, and the
-    # planning worker's own threshold
-    reviewDeadlineSeconds: float | None = None
-    reviewTwoKeysAboveUsd: float | None = None
+    plan_ttl_seconds: float
+    ack_window_seconds: float
+    retry_budget_seconds: float = 900.0
+    # the review policy; None (histories from before it): no review deadline, and the planning
+    # worker's own threshold
+    review_deadline_seconds: float | None = None
+    review_two_keys_above_usd: float | None = None
 
 
-class PlanExportInput(BaseModel):
+class PlanExportInput(WireModel):
     """The planning activity: plan (or re-plan) and persist."""
 
-    exportId: str
-    accountId: str
-    warehouseId: str
-    brokerId: str
-    destinationCountry: str
-    orderIds: list[str]
+    export_id: str
+    account_id: str
+    warehouse_id: str
+    broker_id: str
+    destination_country: str
+    order_ids: list[str]
     actor: str
-    planDate: datetime
+    plan_date: datetime
     replan: bool
-    dedupeKey: str
-    reviewDeadlineSeconds: float | None = None
-    reviewTwoKeysAboveUsd: float | None = None
+    dedupe_key: str
+    review_deadline_seconds: float | None = None
+    review_two_keys_above_usd: float | None = None
 
 
-class PlanSummary(BaseModel):
+class PlanSummary(WireModel):
     """What the workflow keeps of a plan (the plan itself lives in PostgreSQL)."""
 
-    exportId: str
-    planHash: str
-    readinessState: Readiness
+    export_id: str
+    plan_hash: str
+    readiness_state: Readiness
     status: ExportStatus
-    plannedAt: datetime
+    planned_at: datetime
     # four eyes (domain/review_policy.py): different keys that must approve, and why two
-    approvalsRequired: int = 1
-    fourEyesReasons: list[str] = Field(default_factory=list)
+    approvals_required: int = 1
+    four_eyes_reasons: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls,
+        plan: PlanDocument,
+        approvals_required: int = 1,
+        four_eyes_reasons: list[str] | None = None,
+    ) -> "PlanSummary":
+        """The summary of an export's plan, with the review policy decided for it."""
+        if plan.export_id is None or plan.status is None:
+            raise ValueError("a dry run's plan belongs to no export")
+        return cls(
+            export_id=plan.export_id,
+            plan_hash=plan.plan_hash,
+            readiness_state=plan.readiness_state,
+            status=plan.status,
+            planned_at=datetime.fromisoformat(plan.planned_at),
+            approvals_required=approvals_required,
+            four_eyes_reasons=four_eyes_reasons or [],
+        )
 
 
-class ReplanInput(BaseModel):
+class ReplanInput(WireModel):
     """Re-plan an export before execution starts; unset fields keep their value."""
 
-    orderIds: list[str] | None = None
-    warehouseId: str | None = None
-    brokerId: str | None = None
-    destinationCountry: str | None = None
+    order_ids: list[str] | None = None
+    warehouse_id: str | None = None
+    broker_id: str | None = None
+    destination_country: str | None = None
     actor: str = "api"
 
 
-class ExecutionRequest(BaseModel):
+class ExecutionRequest(WireModel):
     """The `request_execution` update."""
 
     actor: str
-    waitSeconds: float = 10.0
+    wait_seconds: float = 10.0
 
 
-class ExecutionAnswer(BaseModel):
+class ExecutionAnswer(WireModel):
     """Where the export stands when the execute update returns."""
 
     status: ExportStatus
-    awaitingApproval: bool
+    awaiting_approval: bool
 
 
-class ApproveInput(BaseModel):
+class ApproveInput(WireModel):
     """The `approve` update."""
 
-    planHash: str
+    plan_hash: str
     reviewer: str
     comment: str | None = None
     label: str | None = None  # who the reviewer's key stands for
 
 
-class DecisionInput(BaseModel):
+class DecisionInput(WireModel):
     """The `reject` and `cancel` updates (and the signals of the same names they replaced)."""
 
     actor: str
@@ -105,163 +127,163 @@ class DecisionInput(BaseModel):
     label: str | None = None
 
 
-class RetryInput(BaseModel):
+class RetryInput(WireModel):
     """The `retry` update (and the signal of the same name it replaced)."""
 
     actor: str
     label: str | None = None
 
 
-class BrokerOutcome(BaseModel):
+class BrokerOutcome(WireModel):
     """The `broker_outcome` signal: from a broker callback or a reviewer."""
 
     status: Literal["ACKNOWLEDGED", "ACCEPTED", "REJECTED"]
-    entryNumber: str | None = None
-    brokerReference: str | None = None
+    entry_number: str | None = None
+    broker_reference: str | None = None
     reason: str | None = None
-    occurredAt: datetime | None = None
+    occurred_at: datetime | None = None
     actor: str = "broker"
 
 
-class Approver(BaseModel):
+class Approver(WireModel):
     """One approval of the current plan: the key, who it stands for, when, and the comment."""
 
-    keyId: str
+    key_id: str
     label: str | None = None
     at: datetime
     comment: str | None = None
 
 
-class Rejecter(BaseModel):
+class Rejecter(WireModel):
     """The rejection of the plan."""
 
-    keyId: str
+    key_id: str
     label: str | None = None
     at: datetime
     reason: str | None = None
 
 
-class ReviewPolicy(BaseModel):
+class ReviewPolicy(WireModel):
     """What the review of the current plan asks: four eyes and why, and by when."""
 
-    fourEyes: bool = False
+    four_eyes: bool = False
     reasons: list[str] = Field(default_factory=list)
-    reviewDeadline: datetime | None = None
+    review_deadline: datetime | None = None
     overdue: bool = False
 
 
-class Approval(BaseModel):
-    """The review decision of the current plan. `reviewer`, `comment`, `decidedAt` and `label`
-    are those of the latest decision; `approvedBy` holds every approval (four eyes: two different
-    keys), `rejectedBy` the rejection. `approvalsRequired` and `policy` are None in workflows
-    started before the review policy."""
+class Approval(WireModel):
+    """The review decision of the current plan. `reviewer`, `comment`, `decided_at` and `label`
+    are those of the latest decision; `approved_by` holds every approval (four eyes: two
+    different keys), `rejected_by` the rejection. `approvals_required` and `policy` are None in
+    workflows started before the review policy."""
 
     state: ApprovalState
     reviewer: str | None = None
     comment: str | None = None
-    decidedAt: datetime | None = None
-    planHash: str | None = None
+    decided_at: datetime | None = None
+    plan_hash: str | None = None
     label: str | None = None
-    approvalsRequired: int | None = None
-    approvedBy: list[Approver] = Field(default_factory=list)
-    rejectedBy: Rejecter | None = None
+    approvals_required: int | None = None
+    approved_by: list[Approver] = Field(default_factory=list)
+    rejected_by: Rejecter | None = None
     policy: ReviewPolicy | None = None
 
 
 def plan_approval(summary: PlanSummary, deadline_seconds: float | None) -> Approval:
     """The approval a fresh plan starts with (the workflow holds it, the planning activity
     stores it): nobody decided yet; the review deadline only when the plan asks for review."""
-    review = summary.readinessState == "REVIEW_REQUIRED"
-    required = summary.approvalsRequired if review else 0
+    review = summary.readiness_state == Readiness.REVIEW_REQUIRED
+    required = summary.approvals_required if review else 0
     deadline = None
     if review and deadline_seconds is not None:
-        deadline = summary.plannedAt + timedelta(seconds=deadline_seconds)
+        deadline = summary.planned_at + timedelta(seconds=deadline_seconds)
     return Approval(
         state=ApprovalState.PENDING if review else ApprovalState.NOT_REQUIRED,
-        approvalsRequired=required,
+        approvals_required=required,
         policy=ReviewPolicy(
-            fourEyes=required >= 2,
-            reasons=list(summary.fourEyesReasons) if review else [],
-            reviewDeadline=deadline,
+            four_eyes=required >= 2,
+            reasons=list(summary.four_eyes_reasons) if review else [],
+            review_deadline=deadline,
         ),
     )
 
 
-class Attention(BaseModel):
+class Attention(WireModel):
     """Why an export needs a person."""
 
     step: str
-    errorType: str | None = None
+    error_type: str | None = None
     error: str
     at: datetime
 
 
-class EventSpec(BaseModel):
+class EventSpec(WireModel):
     """One event to append; the dedupe key makes a retried write harmless."""
 
     type: str
-    dedupeKey: str
+    dedupe_key: str
     actor: str = "system"
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class TransitionInput(BaseModel):
+class TransitionInput(WireModel):
     """The ledger activity: move the projection and append events in one transaction."""
 
-    exportId: str
+    export_id: str
     status: ExportStatus | None = None
     approval: Approval | None = None
     attention: Attention | None = None
-    clearAttention: bool = False
-    executionRequested: bool | None = None
-    brokerOutcome: BrokerOutcome | None = None
+    clear_attention: bool = False
+    execution_requested: bool | None = None
+    broker_outcome: BrokerOutcome | None = None
     events: list[EventSpec] = Field(default_factory=list)
-    occurredAt: datetime
+    occurred_at: datetime
 
 
-class ReviewOverdueInput(BaseModel):
+class ReviewOverdueInput(WireModel):
     """The `notify_review_overdue` activity: tell the account's review webhook, if it has one."""
 
-    exportId: str
-    accountId: str
-    planHash: str
-    waitingSince: datetime
+    export_id: str
+    account_id: str
+    plan_hash: str
+    waiting_since: datetime
     deadline: datetime
 
 
-class StepInput(BaseModel):
+class StepInput(WireModel):
     """Every execution activity gets the export and the plan it executes."""
 
-    exportId: str
-    planHash: str
-    dedupePrefix: str = ""
+    export_id: str
+    plan_hash: str
+    dedupe_prefix: str = ""
 
 
-class PackageResult(BaseModel):
+class PackageResult(WireModel):
     """The customs package of the export's plan."""
 
-    customsPackageId: str
-    packageNumber: str
+    customs_package_id: str
+    package_number: str
     reused: bool
 
 
-class SubmissionResult(BaseModel):
+class SubmissionResult(WireModel):
     """The broker submission after a step."""
 
-    submissionId: str
+    submission_id: str
     status: str
-    brokerReference: str | None = None
+    broker_reference: str | None = None
 
 
-class WorkflowState(BaseModel):
+class WorkflowState(WireModel):
     """The `state` query."""
 
-    exportId: str
+    export_id: str
     status: ExportStatus | None
-    readinessState: Readiness | None
-    planHash: str | None
+    readiness_state: Readiness | None
+    plan_hash: str | None
     approval: Approval
-    executionRequested: bool
+    execution_requested: bool
     attention: Attention | None
-    completedSteps: list[str]
-    currentStep: str | None
+    completed_steps: list[str]
+    current_step: str | None

@@ -7,6 +7,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from domain.activities import ActivityName
     from domain.failures import NON_RETRYABLE
 
 # The ledger must eventually write: a database outage only delays it.
@@ -37,13 +38,13 @@ STEP_TIMEOUT = timedelta(seconds=60)
 # steps heartbeat every second: a worker that dies mid-step is noticed after this long
 STEP_HEARTBEAT_TIMEOUT = timedelta(seconds=5)
 
-# (step, activity name), in the order they run
-STEPS: tuple[tuple[str, str], ...] = (
-    ("package", "create_customs_package"),
-    ("artifacts", "generate_artifacts"),
-    ("submission", "prepare_broker_submission"),
-    ("send", "send_broker_submission"),
-    ("notify", "notify_warehouse"),
+# (step, activity), in the order they run
+STEPS: tuple[tuple[str, ActivityName], ...] = (
+    ("package", ActivityName.CREATE_CUSTOMS_PACKAGE),
+    ("artifacts", ActivityName.GENERATE_ARTIFACTS),
+    ("submission", ActivityName.PREPARE_BROKER_SUBMISSION),
+    ("send", ActivityName.SEND_BROKER_SUBMISSION),
+    ("notify", ActivityName.NOTIFY_WAREHOUSE),
 )
 OUTCOME_EVENTS = {
     "ACKNOWLEDGED": "BROKER_ACKNOWLEDGED",

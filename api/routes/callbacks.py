@@ -1,24 +1,16 @@
 """Broker callbacks (CONTRACT §11): signed, not authenticated by key; duplicates are ignored."""
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from api.deps import RuntimeDep
 from api.errors import ApiError, issues_from_pydantic, validation_error
 from api.openapi import error_responses
-from api.schemas.exports import BrokerCallback
+from api.schemas.exports import BrokerCallback, CallbackReceipt
 from services.exports import execution
 from signing import SIGNATURE_HEADER
 
 router = APIRouter(prefix="/api/brokers", tags=["broker callbacks"])
-
-
-class CallbackReceipt(BaseModel):
-    """The callback was taken."""
-
-    received: bool
-    submissionId: str
-    status: str
 
 
 @router.post(
@@ -36,10 +28,9 @@ async def receive_broker_callback(
     broker_id: str, request: Request, rt: RuntimeDep
 ) -> CallbackReceipt:
     """A broker reports ACKNOWLEDGED, ACCEPTED or REJECTED for a submission."""
-    submission_id, status = await execution.broker_callback(
+    return await execution.broker_callback(
         rt, broker_id, await request.body(), request.headers.get(SIGNATURE_HEADER), _parse
     )
-    return CallbackReceipt(received=True, submissionId=submission_id, status=status)
 
 
 def _parse(raw: bytes) -> tuple[str, execution.Outcome]:
@@ -54,9 +45,9 @@ def _parse(raw: bytes) -> tuple[str, execution.Outcome]:
         ) from exc
     outcome = execution.Outcome(
         status=body.status,
-        entry_number=body.entryNumber,
-        broker_reference=body.brokerReference,
+        entry_number=body.entry_number,
+        broker_reference=body.broker_reference,
         reason=body.reason,
-        occurred_at=body.occurredAt,
+        occurred_at=body.occurred_at,
     )
-    return body.submissionId, outcome
+    return body.submission_id, outcome

@@ -8,11 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import AnyRole, RuntimeDep
+from api.deps import AnyRoleCall
 from api.openapi import error_responses
 from api.pagination import Limit
-from api.schemas.webhooks import FeedEvent, FeedPage
-from domain.wire import wire_value
+from api.schemas.webhooks import FeedPage
 from services import events
 
 router = APIRouter(prefix="/api/events", tags=["events"])
@@ -22,12 +21,9 @@ After = Annotated[
 
 
 @router.get("", response_model=FeedPage, responses=error_responses(403))
-async def list_events(
-    principal: AnyRole, rt: RuntimeDep, after: After = None, limit: Limit = 100
-) -> FeedPage:
+async def list_events(ctx: AnyRoleCall, after: After = None, limit: Limit = 100) -> FeedPage:
     """Every export's events after `after`, in one stable order; `nextCursor` continues."""
-    data, cursor = await events.page(rt, principal.account_id, events.parse_cursor(after), limit)
-    return FeedPage(data=[FeedEvent(**e) for e in data], nextCursor=cursor)
+    return await events.page(ctx, events.FeedQuery(events.parse_cursor(after), limit))
 
 
 # Not in the OpenAPI document: an endless text/event-stream has no schema a generated client or
@@ -35,8 +31,7 @@ async def list_events(
 @router.get("/stream", response_class=StreamingResponse, include_in_schema=False)
 async def stream_events(
     request: Request,
-    principal: AnyRole,
-    rt: RuntimeDep,
+    ctx: AnyRoleCall,
     after: After = None,
     last_event_id: Annotated[
         str | None, Header(alias="Last-Event-ID", pattern=events.CURSOR_PATTERN)
@@ -48,12 +43,13 @@ async def stream_events(
 
     async def body() -> AsyncIterator[bytes]:
         yield b": entrygo event stream\n\n"
-        async for event in events.stream(rt, principal.account_id, start, request.is_disconnected):
+        async for event in events.stream(ctx, events.FeedQuery(start), request.is_disconnected):
             if event is None:
                 yield b": keep-alive\n\n"
                 continue
-            data = json.dumps(event, separators=(",", ":"), default=wire_value)
-            yield f"id: {event['cursor']}\nevent: {event['type']}\ndata: {data}\n\n".encode()
+            # ASCII-escaped, as the stream has always been sent
+            data = json.dumps(event.model_dump(mode="json"), separators=(",", ":"))
+            yield f"id: {event.cursor}\nevent: {event.type}\ndata: {data}\n\n".encode()
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(body(), media_type="text/event-stream", headers=headers)

@@ -2,19 +2,30 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Query
 
-from api.deps import AnyRole, Integration, RuntimeDep, check_account_scope
-from api.idempotency import begin_workflow_write
+from api.deps import AnyRoleCall, IntegrationWrite, check_account_scope
+from api.idempotency import Answer
 from api.openapi import error_responses
 from api.pagination import Limit, TimeCursor, read_time_cursor, time_cursor
 from api.schemas.exports import EventPage, ExecuteRequest, ExportPage, ExportView, Plan, PlanRequest
 from services.exports import execution, planning, reading
+from services.exports.reading import EventQuery, ExportQuery
 
 router = APIRouter(prefix="/api/exports", tags=["exports"])
 
 StatusFilter = Annotated[str | None, Query(pattern=r"^[A-Z_]{3,32}$")]
+
+
+def planned(answer: planning.Planned) -> Answer[Plan]:
+    """201 when the request started the export; 200 for a dry run, a re-plan or the key's
+    export planned long ago."""
+    return Answer(answer.document, 201 if answer.created else 200)
+
+
+def executed(answer: execution.Executed) -> Answer[ExportView]:
+    """202 while the package and artifacts are still being made (or an approval is awaited)."""
+    return Answer(answer.view, 200 if answer.finished else 202)
 
 
 @router.post(
@@ -26,27 +37,10 @@ StatusFilter = Annotated[str | None, Query(pattern=r"^[A-Z_]{3,32}$")]
         **error_responses(403, 409),
     },
 )
-async def plan_export(
-    request: Request, body: PlanRequest, principal: Integration, rt: RuntimeDep
-) -> Response:
+async def plan_export(body: PlanRequest, write: IntegrationWrite) -> Plan:
     """Plan an export (or re-plan `batchId`); `dryRun` computes without persisting anything."""
-    check_account_scope(principal, body.accountId)
-    async with begin_workflow_write(request, principal, body) as write:
-        if write.replayed:
-            return write.replayed
-        planned = await planning.plan(
-            rt,
-            write.intent,
-            planning.NewPlan(
-                warehouse_id=body.warehouseId,
-                broker_id=body.brokerId,
-                destination_country=body.destinationCountry,
-                order_ids=body.orderIds,
-            ),
-            batch_id=body.batchId,
-            dry=body.dryRun,
-        )
-        return await write.respond(201 if planned.created else 200, planned.document)
+    check_account_scope(write.principal, body.account_id)
+    return await write.with_lease(body, lambda ctx: planning.plan(ctx, body), planned)
 
 
 @router.post(
@@ -57,59 +51,41 @@ async def plan_export(
         **error_responses(403, 409),
     },
 )
-async def execute_export(
-    request: Request, body: ExecuteRequest, principal: Integration, rt: RuntimeDep
-) -> Response:
+async def execute_export(body: ExecuteRequest, write: IntegrationWrite) -> ExportView:
     """Execute the batch: customs package, artifacts, broker submission, warehouse notification."""
-    check_account_scope(principal, body.accountId)
-    async with begin_workflow_write(request, principal, body) as write:
-        if write.replayed:
-            return write.replayed
-        executed = await execution.execute(rt, write.intent, body.batchId)
-        return await write.respond(200 if executed.finished else 202, executed.view)
+    check_account_scope(write.principal, body.account_id)
+    return await write.with_lease(body, lambda ctx: execution.execute(ctx, body), executed)
 
 
 @router.get("/{export_id}", response_model=ExportView, responses=error_responses(403))
-async def inspect_export(export_id: str, principal: AnyRole, rt: RuntimeDep) -> Response:
+async def inspect_export(export_id: str, ctx: AnyRoleCall) -> ExportView:
     """The export as it stands: plan, approval, package, artifacts, submission, events, workflow."""
-    view = await reading.inspect(rt, principal.account_id, export_id)
-    return Response(
-        ExportView.model_validate(view).model_dump_json(), media_type="application/json"
-    )
+    return await reading.inspect(ctx, export_id)
 
 
 @router.get("", response_model=ExportPage, responses=error_responses(403))
 async def list_exports(
-    principal: AnyRole,
-    rt: RuntimeDep,
+    ctx: AnyRoleCall,
     status: StatusFilter = None,
     readinessState: StatusFilter = None,
     cursor: TimeCursor = None,
     limit: Limit = 50,
 ) -> ExportPage:
     """Exports of the account in creation order (oldest first), filtered by status and readiness."""
-    page = await reading.list_exports(
-        rt,
-        principal.account_id,
-        status=status,
-        readiness=readinessState,
-        after=read_time_cursor(cursor),
-        limit=limit,
-    )
+    query = ExportQuery(status, readinessState, read_time_cursor(cursor), limit)
+    page = await reading.list_exports(ctx, query)
     last = page.last
-    return ExportPage.model_validate(
-        {"data": page.data, "nextCursor": time_cursor(last.created_at, last.id) if last else None}
+    return ExportPage(
+        data=page.data, next_cursor=time_cursor(last.created_at, last.id) if last else None
     )
 
 
 @router.get("/{export_id}/events", response_model=EventPage, responses=error_responses(403))
 async def list_export_events(
     export_id: str,
-    principal: AnyRole,
-    rt: RuntimeDep,
+    ctx: AnyRoleCall,
     after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> EventPage:
     """Events after `after` (a seq), in order."""
-    page = await reading.list_events(rt, principal.account_id, export_id, after=after, limit=limit)
-    return EventPage.model_validate({"data": page.data, "nextAfter": page.next_after})
+    return await reading.list_events(ctx, EventQuery(export_id, after, limit))

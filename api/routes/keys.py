@@ -1,59 +1,37 @@
 """API keys of the caller's account (CONTRACT §2, §6, role admin); a secret is shown once."""
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter
 
-from api.deps import Admin, RuntimeDep, check_account_scope
-from api.idempotency import begin_write
+from api.deps import AdminCall, AdminWrite, check_account_scope
+from api.idempotency import Answer
 from api.openapi import error_responses
 from api.pagination import Cursor, Limit, Page, page_of
 from api.schemas.reference import ApiKeyCreated, ApiKeyView, KeyCreate
 from services import keys
-from store.accounts import ApiKey
+from services.pages import PageRequest
 
 router = APIRouter(prefix="/api/keys", tags=["keys"])
 
 
-def key_view(key: ApiKey) -> ApiKeyView:
-    """The listed form of a key."""
-    return ApiKeyView(
-        id=key.id,
-        accountId=key.account_id,
-        name=key.name,
-        label=key.label,
-        prefix=key.prefix,
-        roles=key.roles,
-        createdAt=key.created_at,
-        revokedAt=key.revoked_at,
-    )
+def _shown_once(created: ApiKeyCreated) -> Answer[ApiKeyCreated]:
+    # a replay answers the key without its secret
+    return Answer(created, replay=created.model_copy(update={"key": None}))
 
 
 @router.post("", status_code=201, response_model=ApiKeyCreated, responses=error_responses(403, 409))
-async def create_key(request: Request, body: KeyCreate, principal: Admin) -> Response:
+async def create_key(body: KeyCreate, write: AdminWrite) -> ApiKeyCreated:
     """Create a key; `key` is in this response only (a replay answers it as null)."""
-    check_account_scope(principal, body.accountId)
-    async with begin_write(request, principal, body) as write:
-        if write.replayed:
-            return write.replayed
-        key, secret = await keys.create_key(
-            write.conn, principal.account_id, body.name, list(body.roles), label=body.label
-        )
-        view = key_view(key).model_dump()
-        return await write.respond(
-            201, ApiKeyCreated(**view, key=secret), replay=ApiKeyCreated(**view, key=None)
-        )
+    check_account_scope(write.principal, body.account_id)
+    return await write.in_transaction(body, lambda ctx: keys.create_key(ctx, body), _shown_once)
 
 
 @router.get("", response_model=Page[ApiKeyView], responses=error_responses(403))
-async def list_keys(
-    principal: Admin, rt: RuntimeDep, cursor: Cursor = None, limit: Limit = 50
-) -> Page[ApiKeyView]:
+async def list_keys(ctx: AdminCall, cursor: Cursor = None, limit: Limit = 50) -> Page[ApiKeyView]:
     """The account's keys, revoked ones included; never a secret or a hash."""
-    rows = await keys.list_keys(rt, principal.account_id, cursor, limit)
-    return page_of([key_view(k) for k in rows], limit)
+    return page_of(await keys.list_keys(ctx, PageRequest(cursor, limit)), limit)
 
 
 @router.delete("/{key_id}", response_model=ApiKeyView, responses=error_responses(403))
-async def revoke_key(key_id: str, principal: Admin, rt: RuntimeDep) -> ApiKeyView:
+async def revoke_key(key_id: str, ctx: AdminCall) -> ApiKeyView:
     """Revoke a key at once (revoking again changes nothing); its requests then get 401."""
-    return key_view(await keys.revoke_key(rt, principal.account_id, key_id))
+    return await keys.revoke_key(ctx, key_id)

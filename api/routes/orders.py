@@ -2,53 +2,41 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Query
 
-from api.deps import AnyRole, Integration, RuntimeDep, check_account_scope
-from api.idempotency import begin_write
+from api.deps import AnyRoleCall, IntegrationWrite, check_account_scope
 from api.openapi import error_responses
 from api.pagination import Cursor, Limit, Page, page_of
 from api.validation import reject_duplicates
 from domain.catalog import Order, OrderSyncRequest
 from services import catalog
+from services.catalog import CatalogQuery
+from services.models.catalog import OrderList
 
 router = APIRouter(prefix="/api/orders", tags=["orders"])
 
 
-class OrderList(BaseModel):
-    """Orders in request order."""
-
-    data: list[Order]
-
-
 @router.post("/sync", response_model=OrderList, responses=error_responses(403, 409))
-async def sync_orders(request: Request, body: OrderSyncRequest, principal: Integration) -> Response:
+async def sync_orders(body: OrderSyncRequest, write: IntegrationWrite) -> OrderList:
     """Create or update orders by externalId; one transaction, all orders or none."""
-    check_account_scope(principal, body.accountId)
-    reject_duplicates([o.externalId for o in body.items], "items", "externalId")
-    async with begin_write(request, principal, body) as write:
-        if write.replayed:
-            return write.replayed
-        rows = await catalog.sync_orders(write.conn, principal.account_id, body.items)
-        return await write.respond(200, OrderList(data=rows))
+    check_account_scope(write.principal, body.account_id)
+    reject_duplicates([item.external_id for item in body.items], "items", "externalId")
+    return await write.in_transaction(body, lambda ctx: catalog.sync_orders(ctx, body))
 
 
 @router.get("/{order_id}", response_model=Order, responses=error_responses(403))
-async def get_order(order_id: str, principal: AnyRole, rt: RuntimeDep) -> Order:
+async def get_order(order_id: str, ctx: AnyRoleCall) -> Order:
     """One order with its lines."""
-    return await catalog.get_order(rt, principal.account_id, order_id)
+    return await catalog.get_order(ctx, order_id)
 
 
 @router.get("", response_model=Page[Order], responses=error_responses(403))
 async def list_orders(
-    principal: AnyRole,
-    rt: RuntimeDep,
+    ctx: AnyRoleCall,
     externalId: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[Order]:
     """Orders ordered by id, optionally filtered by externalId."""
-    rows = await catalog.list_orders(rt, principal.account_id, externalId, cursor, limit)
+    rows = await catalog.list_orders(ctx, CatalogQuery(externalId, cursor, limit))
     return page_of(rows, limit)

@@ -14,6 +14,8 @@ from domain.documents.models import (
     Party,
 )
 from domain.documents.sources import LineSource, OrderSource, PackageSource
+from domain.planning.document import PlanDocument
+from domain.planning.models import PlanOutcome
 
 
 def _party_address(address: dict[str, Any]) -> str:
@@ -37,7 +39,7 @@ def _manufacturer(value: dict[str, Any] | None) -> Party | None:
 
 
 def package_data(
-    plan: dict[str, Any],
+    plan: PlanDocument,
     source: PackageSource,
     *,
     export_id: str,
@@ -46,20 +48,20 @@ def package_data(
     package_id: str,
 ) -> CustomsPackageData:
     """Everything the documents of a package render, for the plan's included orders."""
-    included: list[str] = plan["included_order_ids"]
-    hints: dict[str, str] = plan.get("strategyHint", {}).get("entryTypeHints", {})
+    included = plan.included_order_ids
+    hints = plan.strategy_hint.entry_type_hints
     by_order: dict[str, list[InvoiceLine]] = {i: [] for i in included}
     for n, line in enumerate(source.lines, start=1):
         by_order[line.order_id].append(_invoice_line(n, source.orders[line.order_id], line))
     address = source.warehouse.address
     broker = source.broker
     return CustomsPackageData(
-        packageNumber=package_number,
-        customsPackageId=package_id,
-        exportId=export_id,
-        planHash=plan["planHash"],
-        rulesetVersion=plan["rulesetVersion"],
-        issuedAt=datetime.fromisoformat(plan["plannedAt"].replace("Z", "+00:00")),
+        package_number=package_number,
+        customs_package_id=package_id,
+        export_id=export_id,
+        plan_hash=plan.plan_hash,
+        ruleset_version=plan.ruleset_version,
+        issued_at=datetime.fromisoformat(plan.planned_at.replace("Z", "+00:00")),
         exporter=Party(
             name=source.warehouse.name,
             address=_party_address(address),
@@ -70,10 +72,15 @@ def package_data(
             address=broker.recipient_email or broker.webhook_url or "",
             identifier=broker.filer_code,
         ),
-        destinationCountry=destination_country,
-        strategyCode=plan.get("strategyHint", {}).get("code", "NONE"),
+        destination_country=destination_country,
+        strategy_code=plan.strategy_hint.code,
         orders=[_package_order(source.orders[o], hints.get(o), by_order[o]) for o in included],
-        flags=[PackageFlag(**f) for f in plan.get("flags", [])],
+        flags=[
+            PackageFlag(
+                code=f.code, message=f.message, order_ids=f.order_ids, product_ids=f.product_ids
+            )
+            for f in plan.flags
+        ],
         warnings=broker_warnings(plan),
     )
 
@@ -81,19 +88,19 @@ def package_data(
 def _invoice_line(n: int, order: OrderSource, line: LineSource) -> InvoiceLine:
     unit = line.unit_value_usd or Decimal(0)
     return InvoiceLine(
-        lineNo=n,
-        orderId=order.id,
-        orderExternalId=order.external_id,
-        productId=line.product_id,
+        line_no=n,
+        order_id=order.id,
+        order_external_id=order.external_id,
+        product_id=line.product_id,
         sku=line.sku,
         description=line.description or "",
         quantity=line.quantity,
-        unitValueUsd=unit,
-        lineValueUsd=line.line_value_usd or unit * line.quantity,
-        hsCode=line.hs_code,
-        countryOfOrigin=line.country_of_origin,
+        unit_value_usd=unit,
+        line_value_usd=line.line_value_usd or unit * line.quantity,
+        hs_code=line.hs_code,
+        country_of_origin=line.country_of_origin,
         manufacturer=_manufacturer(line.manufacturer),
-        weightKg=line.weight_kg,
+        weight_kg=line.weight_kg,
     )
 
 
@@ -102,32 +109,32 @@ def _package_order(
 ) -> PackageOrder:
     consignee = order.consignee
     return PackageOrder(
-        orderId=order.id,
-        orderExternalId=order.external_id,
+        order_id=order.id,
+        order_external_id=order.external_id,
         consignee=Party(
             name=consignee["name"], address=consignee["address"], country=order.destination_country
         )
         if consignee
         else None,
-        destinationCountry=order.destination_country,
-        destinationRegion=order.destination_region,
-        destinationPostalCode=order.destination_postal_code,
-        entryType=entry_type,
+        destination_country=order.destination_country,
+        destination_region=order.destination_region,
+        destination_postal_code=order.destination_postal_code,
+        entry_type=entry_type,
         lines=lines,
     )
 
 
-def broker_warnings(plan: dict[str, Any]) -> list[PackageWarning]:
+def broker_warnings(plan: PlanOutcome) -> list[PackageWarning]:
     """The plan's WARNING messages that concern the package: plan-wide or on an included order."""
-    included = set(plan["included_order_ids"])
+    included = set(plan.included_order_ids)
     return [
         PackageWarning(
-            code=m["code"],
-            message=m["message"],
-            orderId=m.get("orderId"),
-            productId=m.get("productId"),
-            field=m.get("field"),
+            code=m.code,
+            message=m.message,
+            order_id=m.order_id,
+            product_id=m.product_id,
+            field=m.field,
         )
-        for m in plan.get("validationMessages", [])
-        if m["severity"] == "WARNING" and (m.get("orderId") is None or m["orderId"] in included)
+        for m in plan.validation_messages
+        if m.severity == "WARNING" and (m.order_id is None or m.order_id in included)
     ]

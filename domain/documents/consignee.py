@@ -1,8 +1,7 @@
 """The consignee block every document shows: name and street when given, always the destination."""
 
-from pydantic import BaseModel
-
 from domain.documents.models import PackageOrder
+from domain.wire import WireModel
 
 _NOTES = {
     ("name", "address"): "Name and street address were not provided.",
@@ -11,15 +10,15 @@ _NOTES = {
 }
 
 
-class ConsigneeBlock(BaseModel):
+class ConsigneeBlock(WireModel):
     """Who receives an order; `notProvided` names what the order lacks, `note` says it in words."""
 
     name: str | None
     address: str | None
     region: str | None
-    postalCode: str | None
+    postal_code: str | None
     country: str
-    notProvided: list[str]
+    not_provided: list[str]
     note: str | None
 
 
@@ -36,9 +35,9 @@ def consignee_block(order: PackageOrder) -> ConsigneeBlock:
     return ConsigneeBlock(
         name=name,
         address=address,
-        region=_given(order.destinationRegion),
-        postalCode=_given(order.destinationPostalCode),
-        country=order.destinationCountry,
-        notProvided=list(lacking),
+        region=_given(order.destination_region),
+        postal_code=_given(order.destination_postal_code),
+        country=order.destination_country,
+        not_provided=list(lacking),
         note=_NOTES.get(lacking),
     )

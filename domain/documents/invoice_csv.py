@@ -62,40 +62,40 @@ def _consignee(block: ConsigneeBlock) -> list[str]:
 
 
 def _flags_text(line: InvoiceItem, flags: list[PackageFlag]) -> str:
-    applying = [f for f in flags if flag_applies(f, line.orderId, line.productId)]
+    applying = [f for f in flags if flag_applies(f, line.order_id, line.product_id)]
     return "\n".join(f"{flag.code}: {flag.message}" for flag in applying)
 
 
 def _row(invoice: CommercialInvoice, order: InvoiceOrder, line: InvoiceItem) -> list[str | int]:
     return [
-        invoice.packageNumber,
-        invoice.planHash,
-        invoice.rulesetVersion,
-        invoice.invoiceDate,
+        invoice.package_number,
+        invoice.plan_hash,
+        invoice.ruleset_version,
+        invoice.invoice_date,
         invoice.currency,
-        invoice.destinationCountry,
-        invoice.portOfEntry or "",
+        invoice.destination_country,
+        invoice.port_of_entry or "",
         *_party(invoice.exporter),
         *_party(invoice.broker),
-        order.orderId,
-        order.orderExternalId,
+        order.order_id,
+        order.order_external_id,
         *_consignee(order.consignee),
-        order.destinationCountry,
-        order.destinationRegion or "",
-        order.destinationPostalCode or "",
-        order.entryType or "",
-        line.lineNo,
-        line.productId,
+        order.destination_country,
+        order.destination_region or "",
+        order.destination_postal_code or "",
+        order.entry_type or "",
+        line.line_no,
+        line.product_id,
         line.sku,
         line.description,
         line.quantity,
-        line.unitValueUsd,
-        line.lineValueUsd,
-        line.hsCode or "",
-        line.countryOfOrigin or "",
+        line.unit_value_usd,
+        line.line_value_usd,
+        line.hs_code or "",
+        line.country_of_origin or "",
         *_party(line.manufacturer),
-        line.unitWeightKg or "",
-        line.lineWeightKg or "",
+        line.unit_weight_kg or "",
+        line.line_weight_kg or "",
         _flags_text(line, invoice.flags),
     ]
 

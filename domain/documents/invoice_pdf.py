@@ -79,7 +79,7 @@ class _InvoicePdf(FPDF):
         self.set_font(FONT, "B", 12)
         self.cell(0, 6, "COMMERCIAL INVOICE", new_x="LMARGIN", new_y="TOP")
         self.set_font(FONT, "", 9)
-        package = self.txt(self.invoice.packageNumber)
+        package = self.txt(self.invoice.package_number)
         self.cell(0, 6, f"Package {package}", align=Align.R, new_x="LMARGIN", new_y="NEXT")
         self.ln(2)
         self.set_font(FONT, "", BODY_SIZE)
@@ -88,7 +88,7 @@ class _InvoicePdf(FPDF):
         self.set_y(-11)
         self.set_font(FONT, "", 7)
         invoice = self.invoice
-        left = f"Package {self.txt(invoice.packageNumber)} - plan {self.txt(invoice.planHash)}"
+        left = f"Package {self.txt(invoice.package_number)} - plan {self.txt(invoice.plan_hash)}"
         self.cell(0, 4, left, new_x="LMARGIN", new_y="TOP")
         self.cell(0, 4, f"Page {self.page_no()} of {_PAGE_COUNT_ALIAS}", align=Align.R)
 
@@ -119,7 +119,7 @@ def _party(pdf: _InvoicePdf, party: Party | None, missing: str = MISSING) -> str
 
 def _consignee(pdf: _InvoicePdf, block: ConsigneeBlock) -> str:
     lines = [pdf.txt(value) for value in (block.name, block.address) if value]
-    place = " ".join(value for value in (block.region, block.postalCode) if value)
+    place = " ".join(value for value in (block.region, block.postal_code) if value)
     if place:
         lines.append(pdf.txt(place))
     lines.append(f"Country: {pdf.txt(block.country)}")
@@ -129,24 +129,24 @@ def _consignee(pdf: _InvoicePdf, block: ConsigneeBlock) -> str:
 
 
 def _weight(totals: InvoiceTotals) -> str:
-    if not totals.linesWithoutWeight:
-        return totals.weightKg
-    return f"{totals.weightKg} (excludes {totals.linesWithoutWeight} line(s) without weight)"
+    if not totals.lines_without_weight:
+        return totals.weight_kg
+    return f"{totals.weight_kg} (excludes {totals.lines_without_weight} line(s) without weight)"
 
 
 def _summary(pdf: _InvoicePdf) -> None:
     invoice = pdf.invoice
     rows = [
-        ("Package number", pdf.txt(invoice.packageNumber)),
-        ("Customs package id", pdf.txt(invoice.customsPackageId)),
-        ("Export id", pdf.txt(invoice.exportId)),
-        ("Invoice date", invoice.invoiceDate),
+        ("Package number", pdf.txt(invoice.package_number)),
+        ("Customs package id", pdf.txt(invoice.customs_package_id)),
+        ("Export id", pdf.txt(invoice.export_id)),
+        ("Invoice date", invoice.invoice_date),
         ("Currency", invoice.currency),
-        ("Destination country", pdf.txt(invoice.destinationCountry)),
-        ("US port of entry", pdf.txt(invoice.portOfEntry, "to be determined by the broker")),
-        ("Strategy", pdf.txt(invoice.strategyCode)),
-        ("Plan hash", pdf.txt(invoice.planHash)),
-        ("Ruleset version", pdf.txt(invoice.rulesetVersion)),
+        ("Destination country", pdf.txt(invoice.destination_country)),
+        ("US port of entry", pdf.txt(invoice.port_of_entry, "to be determined by the broker")),
+        ("Strategy", pdf.txt(invoice.strategy_code)),
+        ("Plan hash", pdf.txt(invoice.plan_hash)),
+        ("Ruleset version", pdf.txt(invoice.ruleset_version)),
     ]
     draw_table(pdf, _KEY_VALUE, rows, headings=False)
     pdf.heading("Parties")
@@ -168,8 +168,8 @@ def _flags(pdf: _InvoicePdf) -> None:
         (
             pdf.txt(flag.code),
             pdf.txt(flag.message),
-            pdf.txt(", ".join(flag.orderIds), "all"),
-            pdf.txt(", ".join(flag.productIds), "all"),
+            pdf.txt(", ".join(flag.order_ids), "all"),
+            pdf.txt(", ".join(flag.product_ids), "all"),
         )
         for flag in pdf.invoice.flags
     ]
@@ -181,8 +181,8 @@ def _warnings(pdf: _InvoicePdf) -> None:
         (
             pdf.txt(warning.code),
             pdf.txt(warning.message),
-            pdf.txt(warning.orderId, "all"),
-            pdf.txt(" / ".join(part for part in (warning.productId, warning.field) if part)),
+            pdf.txt(warning.order_id, "all"),
+            pdf.txt(" / ".join(part for part in (warning.product_id, warning.field) if part)),
         )
         for warning in pdf.invoice.warnings
     ]
@@ -190,31 +190,31 @@ def _warnings(pdf: _InvoicePdf) -> None:
 
 
 def _order(pdf: _InvoicePdf, order: InvoiceOrder) -> None:
-    pdf.heading(f"Order {order.orderExternalId} ({order.orderId})")
-    parts = (order.destinationCountry, order.destinationRegion, order.destinationPostalCode)
+    pdf.heading(f"Order {order.order_external_id} ({order.order_id})")
+    parts = (order.destination_country, order.destination_region, order.destination_postal_code)
     totals = order.totals
     order_rows = [
         ("Consignee", _consignee(pdf, order.consignee)),
         ("Destination", pdf.txt(", ".join(part for part in parts if part))),
-        ("Entry type", pdf.txt(order.entryType, MISSING)),
-        ("Order totals", f"USD {totals.valueUsd}, {totals.quantity} units, {_weight(totals)} kg"),
+        ("Entry type", pdf.txt(order.entry_type, MISSING)),
+        ("Order totals", f"USD {totals.value_usd}, {totals.quantity} units, {_weight(totals)} kg"),
     ]
     draw_table(pdf, _KEY_VALUE, order_rows, headings=False)
     pdf.ln(1.5)
     rows = [
         (
-            str(line.lineNo),
-            f"{pdf.txt(line.sku)}\n{pdf.txt(line.productId)}",
+            str(line.line_no),
+            f"{pdf.txt(line.sku)}\n{pdf.txt(line.product_id)}",
             pdf.txt(line.description),
-            pdf.txt(line.hsCode, MISSING_SHORT),
-            pdf.txt(line.countryOfOrigin, MISSING_SHORT),
+            pdf.txt(line.hs_code, MISSING_SHORT),
+            pdf.txt(line.country_of_origin, MISSING_SHORT),
             _party(pdf, line.manufacturer, MISSING_SHORT),
             str(line.quantity),
-            line.unitValueUsd,
-            line.lineValueUsd,
-            pdf.txt(line.unitWeightKg, "-"),
-            pdf.txt(line.lineWeightKg, "-"),
-            pdf.txt("\n".join(line.flagCodes)),
+            line.unit_value_usd,
+            line.line_value_usd,
+            pdf.txt(line.unit_weight_kg, "-"),
+            pdf.txt(line.line_weight_kg, "-"),
+            pdf.txt("\n".join(line.flag_codes)),
         )
         for line in order.lines
     ]
@@ -229,12 +229,12 @@ def _package_totals(pdf: _InvoicePdf) -> None:
         ("Orders", str(totals.orders)),
         ("Lines", str(totals.lines)),
         ("Total quantity (units)", str(totals.quantity)),
-        ("Total value (USD)", totals.valueUsd),
+        ("Total value (USD)", totals.value_usd),
         ("Total weight (kg)", _weight(totals)),
     ]
     draw_table(pdf, _TOTALS, rows, headings=False)
     pdf.ln(2)
-    note = f"All values in {invoice.currency}. Generated from plan {pdf.txt(invoice.planHash)}."
+    note = f"All values in {invoice.currency}. Generated from plan {pdf.txt(invoice.plan_hash)}."
     if pdf.folded_lossy:
         note += (
             " Some characters cannot be shown in this PDF's font and appear transliterated or"
@@ -249,7 +249,7 @@ def render_invoice_pdf(invoice: CommercialInvoice, issued_at: datetime) -> Rende
     pdf.set_creation_date(issued_at)
     pdf.set_producer(PRODUCER)
     pdf.set_creator(PRODUCER)
-    pdf.set_title(f"Commercial Invoice {invoice.packageNumber}")
+    pdf.set_title(f"Commercial Invoice {invoice.package_number}")
     pdf.add_page()
     _summary(pdf)
     _flags(pdf)

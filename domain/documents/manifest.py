@@ -16,17 +16,17 @@ def render_manifest(
     """List `artifacts` in the given order; the manifest does not list itself."""
     document = {
         "documentType": "MANIFEST",
-        "packageNumber": data.packageNumber,
-        "customsPackageId": data.customsPackageId,
-        "exportId": data.exportId,
-        "planHash": data.planHash,
-        "rulesetVersion": data.rulesetVersion,
-        "issuedAt": format_instant(data.issuedAt),
+        "packageNumber": data.package_number,
+        "customsPackageId": data.customs_package_id,
+        "exportId": data.export_id,
+        "planHash": data.plan_hash,
+        "rulesetVersion": data.ruleset_version,
+        "issuedAt": format_instant(data.issued_at),
         "orders": [
             {
-                "orderId": order.orderId,
-                "orderExternalId": order.orderExternalId,
-                "entryType": order.entryType,
+                "orderId": order.order_id,
+                "orderExternalId": order.order_external_id,
+                "entryType": order.entry_type,
                 "consignee": consignee_block(order).model_dump(mode="json"),
             }
             for order in data.orders
@@ -35,9 +35,9 @@ def render_manifest(
             {
                 "artifact_type": artifact.artifact_type,
                 "filename": artifact.filename,
-                "contentType": artifact.contentType,
+                "contentType": artifact.content_type,
                 "sha256": artifact.sha256,
-                "sizeBytes": artifact.sizeBytes,
+                "sizeBytes": artifact.size_bytes,
             }
             for artifact in artifacts
         ],

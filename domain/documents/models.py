@@ -4,12 +4,13 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from domain.money import Kg, Usd
+from domain.wire import WireModel
 
 
-class Party(BaseModel):
+class Party(WireModel):
     """A named party with a postal address (exporter, broker, consignee, manufacturer)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -20,86 +21,86 @@ class Party(BaseModel):
     identifier: str | None = None
 
 
-class InvoiceLine(BaseModel):
+class InvoiceLine(WireModel):
     """One order line as it goes on the invoice; `weightKg` is per unit."""
 
     model_config = ConfigDict(extra="forbid")
 
-    lineNo: int
-    orderId: str
-    orderExternalId: str
-    productId: str
+    line_no: int
+    order_id: str
+    order_external_id: str
+    product_id: str
     sku: str
     description: str
     quantity: int
-    unitValueUsd: Usd
-    lineValueUsd: Usd
-    hsCode: str | None = None
-    countryOfOrigin: str | None = None
+    unit_value_usd: Usd
+    line_value_usd: Usd
+    hs_code: str | None = None
+    country_of_origin: str | None = None
     manufacturer: Party | None = None
-    weightKg: Kg | None = None
+    weight_kg: Kg | None = None
 
 
-class PackageOrder(BaseModel):
+class PackageOrder(WireModel):
     """One included order: its consignee, destination and lines."""
 
     model_config = ConfigDict(extra="forbid")
 
-    orderId: str
-    orderExternalId: str
+    order_id: str
+    order_external_id: str
     consignee: Party | None = None
-    destinationCountry: str
-    destinationRegion: str | None = None
-    destinationPostalCode: str | None = None
-    entryType: str | None = None
+    destination_country: str
+    destination_region: str | None = None
+    destination_postal_code: str | None = None
+    entry_type: str | None = None
     lines: list[InvoiceLine]
 
 
-class PackageFlag(BaseModel):
+class PackageFlag(WireModel):
     """A plan flag the broker must see; empty id lists mean it concerns the whole package."""
 
     model_config = ConfigDict(extra="forbid")
 
     code: str
     message: str
-    orderIds: list[str] = Field(default_factory=list)
-    productIds: list[str] = Field(default_factory=list)
+    order_ids: list[str] = Field(default_factory=list)
+    product_ids: list[str] = Field(default_factory=list)
 
 
-class PackageWarning(BaseModel):
+class PackageWarning(WireModel):
     """A plan warning the broker should read (the plan's WARNING messages on included orders)."""
 
     model_config = ConfigDict(extra="forbid")
 
     code: str
     message: str
-    orderId: str | None = None
-    productId: str | None = None
+    order_id: str | None = None
+    product_id: str | None = None
     field: str | None = None
 
 
-class CustomsPackageData(BaseModel):
+class CustomsPackageData(WireModel):
     """Everything the artifacts of one customs package show, taken from the executed plan."""
 
     model_config = ConfigDict(extra="forbid")
 
-    packageNumber: str
-    customsPackageId: str
-    exportId: str
-    planHash: str
-    rulesetVersion: str
-    issuedAt: datetime
+    package_number: str
+    customs_package_id: str
+    export_id: str
+    plan_hash: str
+    ruleset_version: str
+    issued_at: datetime
     exporter: Party
     broker: Party
-    destinationCountry: str
-    portOfEntry: str | None = None
+    destination_country: str
+    port_of_entry: str | None = None
     currency: Literal["USD"] = "USD"
-    strategyCode: str
+    strategy_code: str
     orders: list[PackageOrder]
     flags: list[PackageFlag] = Field(default_factory=list)
     warnings: list[PackageWarning] = Field(default_factory=list)
 
-    @field_validator("issuedAt")
+    @field_validator("issued_at")
     @classmethod
     def _issued_at_in_utc(cls, value: datetime) -> datetime:
         # A naive time would otherwise take the machine's zone inside fpdf2: not deterministic.
@@ -108,17 +109,17 @@ class CustomsPackageData(BaseModel):
         return value.astimezone(UTC)
 
 
-class RenderedArtifact(BaseModel):
+class RenderedArtifact(WireModel):
     """One rendered file; `content` travels as base64 in JSON (the PDF is binary)."""
 
     model_config = ConfigDict(extra="forbid", ser_json_bytes="base64", val_json_bytes="base64")
 
-    artifact_type: str
+    artifact_type: str = Field(alias="artifact_type")
     filename: str
-    contentType: str
+    content_type: str
     content: bytes
     sha256: str
-    sizeBytes: int
+    size_bytes: int
 
     @classmethod
     def of(
@@ -128,8 +129,8 @@ class RenderedArtifact(BaseModel):
         return cls(
             artifact_type=artifact_type,
             filename=filename,
-            contentType=content_type,
+            content_type=content_type,
             content=content,
             sha256=hashlib.sha256(content).hexdigest(),
-            sizeBytes=len(content),
+            size_bytes=len(content),
         )

@@ -3,8 +3,6 @@
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel
-
 from domain.documents.consignee import ConsigneeBlock, consignee_block
 from domain.documents.formatting import canonical_json, format_instant, format_kg
 from domain.documents.invoice import line_weight
@@ -15,55 +13,56 @@ from domain.documents.models import (
     Party,
     RenderedArtifact,
 )
+from domain.wire import WireModel
 
 ARTIFACT_TYPE = "packing_list"
 FILENAME = "packing_list.json"
 CONTENT_TYPE = "application/json"
 
 
-class PackedItem(BaseModel):
+class PackedItem(WireModel):
     """One line of an order; weights are 3-decimal strings, null when unknown."""
 
-    lineNo: int
-    productId: str
+    line_no: int
+    product_id: str
     sku: str
     description: str
     quantity: int
-    unitWeightKg: str | None
-    totalWeightKg: str | None
+    unit_weight_kg: str | None
+    total_weight_kg: str | None
 
 
-class PackingWeights(BaseModel):
+class PackingWeights(WireModel):
     """Quantities and weights summed over a set of lines."""
 
     lines: int
     quantity: int
-    weightKg: str
-    linesWithoutWeight: int
+    weight_kg: str
+    lines_without_weight: int
 
 
-class PackedOrder(BaseModel):
+class PackedOrder(WireModel):
     """One order as packed: who receives it, where it goes, what is inside."""
 
-    orderId: str
-    orderExternalId: str
+    order_id: str
+    order_external_id: str
     consignee: ConsigneeBlock
-    destinationCountry: str
-    destinationRegion: str | None
-    destinationPostalCode: str | None
+    destination_country: str
+    destination_region: str | None
+    destination_postal_code: str | None
     items: list[PackedItem]
     totals: PackingWeights
 
 
-class PackingList(BaseModel):
+class PackingList(WireModel):
     """The packing list of one customs package."""
 
-    documentType: Literal["PACKING_LIST"] = "PACKING_LIST"
-    packageNumber: str
-    customsPackageId: str
-    exportId: str
-    planHash: str
-    issuedAt: str
+    document_type: Literal["PACKING_LIST"] = "PACKING_LIST"
+    package_number: str
+    customs_package_id: str
+    export_id: str
+    plan_hash: str
+    issued_at: str
     exporter: Party
     orders: list[PackedOrder]
     totals: PackingWeights
@@ -74,32 +73,32 @@ def _weights(lines: list[InvoiceLine]) -> PackingWeights:
     return PackingWeights(
         lines=len(lines),
         quantity=sum(line.quantity for line in lines),
-        weightKg=format_kg(sum((w for w in weights if w is not None), Decimal(0))),
-        linesWithoutWeight=sum(1 for w in weights if w is None),
+        weight_kg=format_kg(sum((w for w in weights if w is not None), Decimal(0))),
+        lines_without_weight=sum(1 for w in weights if w is None),
     )
 
 
 def _item(line: InvoiceLine) -> PackedItem:
     total = line_weight(line)
     return PackedItem(
-        lineNo=line.lineNo,
-        productId=line.productId,
+        line_no=line.line_no,
+        product_id=line.product_id,
         sku=line.sku,
         description=line.description,
         quantity=line.quantity,
-        unitWeightKg=None if line.weightKg is None else format_kg(line.weightKg),
-        totalWeightKg=None if total is None else format_kg(total),
+        unit_weight_kg=None if line.weight_kg is None else format_kg(line.weight_kg),
+        total_weight_kg=None if total is None else format_kg(total),
     )
 
 
 def _order(order: PackageOrder) -> PackedOrder:
     return PackedOrder(
-        orderId=order.orderId,
-        orderExternalId=order.orderExternalId,
+        order_id=order.order_id,
+        order_external_id=order.order_external_id,
         consignee=consignee_block(order),
-        destinationCountry=order.destinationCountry,
-        destinationRegion=order.destinationRegion,
-        destinationPostalCode=order.destinationPostalCode,
+        destination_country=order.destination_country,
+        destination_region=order.destination_region,
+        destination_postal_code=order.destination_postal_code,
         items=[_item(line) for line in order.lines],
         totals=_weights(order.lines),
     )
@@ -108,11 +107,11 @@ def _order(order: PackageOrder) -> PackedOrder:
 def build_packing_list(data: CustomsPackageData) -> PackingList:
     """The packing list model; orders and items keep the plan's order."""
     return PackingList(
-        packageNumber=data.packageNumber,
-        customsPackageId=data.customsPackageId,
-        exportId=data.exportId,
-        planHash=data.planHash,
-        issuedAt=format_instant(data.issuedAt),
+        package_number=data.package_number,
+        customs_package_id=data.customs_package_id,
+        export_id=data.export_id,
+        plan_hash=data.plan_hash,
+        issued_at=format_instant(data.issued_at),
         exporter=data.exporter,
         orders=[_order(order) for order in data.orders],
         totals=_weights([line for order in data.orders for line in order.lines]),

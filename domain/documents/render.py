@@ -26,7 +26,7 @@ def render_artifacts(data: CustomsPackageData) -> list[RenderedArtifact]:
         render_invoice_html(invoice),
         render_invoice_csv(invoice),
         render_invoice_json(invoice),
-        render_invoice_pdf(invoice, data.issuedAt),
+        render_invoice_pdf(invoice, data.issued_at),
         render_packing_list(data),
     ]
     return [*documents, render_manifest(data, documents)]

@@ -4,14 +4,17 @@ removed, decisions that changed, reason codes that appeared or went away (pure).
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.planning.models import PlanOutcome
+
 OrderDecisions = dict[str, dict[str, Any]]
 
 
-def order_decisions(plan: dict[str, Any]) -> OrderDecisions:
-    """Per requested order: its decision and sorted reason codes (what a snapshot keeps)."""
+def order_decisions(plan: PlanOutcome) -> OrderDecisions:
+    """Per requested order: its decision and sorted reason codes (what a snapshot keeps, in
+    the stored snapshot's wire names)."""
     return {
-        d["orderId"]: {"decision": d["decision"], "reasonCodes": sorted(set(d["reasonCodes"]))}
-        for d in plan.get("decisions", [])
+        d.order_id: {"decision": d.decision, "reasonCodes": sorted(set(d.reason_codes))}
+        for d in plan.decisions
     }
 
 

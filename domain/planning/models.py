@@ -1,13 +1,15 @@
-"""Planning input (a snapshot of account data) and outcome, with the field names of the wire."""
+"""Planning input (a snapshot of account data) and outcome: snake_case attributes, the wire's
+names by alias."""
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict, Field
 
 from domain.money import Kg, Usd
 from domain.reference import ShipmentMode
+from domain.status import Readiness
+from domain.wire import WireModel
 
-ReadinessState = Literal["READY", "REVIEW_REQUIRED", "BLOCKED"]
 EntryType = Literal["11", "01", "03", "13"]
 Severity = Literal["ERROR", "WARNING", "INFO"]
 NextAction = Literal["EXECUTE", "REQUEST_REVIEW", "FIX_DATA_AND_REPLAN", "NONE"]
@@ -24,7 +26,7 @@ StrategyCode = Literal[
 ]
 
 
-class _Snapshot(BaseModel):
+class _Snapshot(WireModel):
     # frozen: the planner must never change its input; unknown keys are ignored so a store row
     # with more columns can be validated as it is
     model_config = ConfigDict(frozen=True)
@@ -44,22 +46,22 @@ class ProductSnapshot(_Snapshot):
     """A product as planning reads it."""
 
     id: str
-    externalId: str
+    external_id: str
     description: str | None = None
-    hsCode: str | None = None
-    countryOfOrigin: str | None = None
-    unitValueUsd: Usd | None = None
-    weightKg: Kg | None = None
+    hs_code: str | None = None
+    country_of_origin: str | None = None
+    unit_value_usd: Usd | None = None
+    weight_kg: Kg | None = None
     manufacturer: Manufacturer | None = None
-    attributes: dict[str, Any] = {}
+    attributes: dict[str, Any] = Field(default_factory=dict)
 
 
 class LineSnapshot(_Snapshot):
     """An order line; its own unit value wins over the product's."""
 
-    productId: str
+    product_id: str
     quantity: int
-    unitValueUsd: Usd | None = None
+    unit_value_usd: Usd | None = None
 
 
 class Consignee(_Snapshot):
@@ -73,10 +75,10 @@ class OrderSnapshot(_Snapshot):
     """An order as planning reads it."""
 
     id: str
-    externalId: str
-    destinationCountry: str
-    destinationRegion: str | None = None
-    destinationPostalCode: str | None = None
+    external_id: str
+    destination_country: str
+    destination_region: str | None = None
+    destination_postal_code: str | None = None
     consignee: Consignee | None = None
     items: list[LineSnapshot]
 
@@ -86,52 +88,52 @@ class WarehouseSnapshot(_Snapshot):
 
     id: str
     country: str
-    shipmentMode: ShipmentMode
+    shipment_mode: ShipmentMode
 
 
 class BrokerSnapshot(_Snapshot):
     """The broker's decision fields."""
 
     id: str
-    transportType: Literal["email", "webhook"]
-    recipientEmail: str | None = None
+    transport_type: Literal["email", "webhook"]
+    recipient_email: str | None = None
     url: str | None = None
-    classifiesGoods: bool
-    supportedDestinations: list[str]
-    hasCustomsBond: bool = False
+    classifies_goods: bool
+    supported_destinations: list[str]
+    has_customs_bond: bool = False
 
 
 class PlanningSnapshot(_Snapshot):
     """Everything one planning run reads: requested ids as sent, found orders and their products."""
 
-    destinationCountry: str
+    destination_country: str
     warehouse: WarehouseSnapshot
     broker: BrokerSnapshot
-    requestedOrderIds: list[str]
+    requested_order_ids: list[str]
     orders: dict[str, OrderSnapshot]
     products: dict[str, ProductSnapshot]
 
 
-class _Out(BaseModel):
+class _Out(WireModel):
     model_config = ConfigDict(frozen=True)
 
 
 class Decision(_Out):
     """The decision on one requested order."""
 
-    orderId: str
+    order_id: str
     decision: Literal["INCLUDED", "EXCLUDED"]
-    reasonCodes: list[str]
+    reason_codes: list[str]
 
 
 class ExportUnit(_Out):
     """Included orders entered under one entry type."""
 
-    unitId: str
-    orderIds: list[str]
-    entryType: EntryType
-    valueUsd: Usd
-    weightKg: Kg
+    unit_id: str
+    order_ids: list[str]
+    entry_type: EntryType
+    value_usd: Usd
+    weight_kg: Kg
 
 
 class ValidationMessage(_Out):
@@ -139,10 +141,10 @@ class ValidationMessage(_Out):
 
     code: str
     severity: Severity
-    ruleId: str
+    rule_id: str
     message: str
-    orderId: str | None = None
-    productId: str | None = None
+    order_id: str | None = None
+    product_id: str | None = None
     field: str | None = None
 
 
@@ -151,15 +153,15 @@ class Flag(_Out):
 
     code: str
     message: str
-    orderIds: list[str]
-    productIds: list[str]
+    order_ids: list[str]
+    product_ids: list[str]
 
 
 class MissingData(_Out):
     """A field a rule needed and did not find."""
 
-    orderId: str
-    productId: str | None = None
+    order_id: str
+    product_id: str | None = None
     field: str
 
 
@@ -168,32 +170,32 @@ class StrategyHint(_Out):
 
     code: StrategyCode
     reason: str
-    entryTypeHints: dict[str, EntryType]
+    entry_type_hints: dict[str, EntryType]
 
 
 class Totals(_Out):
     """Counts over the requested orders; lines, value and weight over the included ones."""
 
     orders: int
-    includedOrders: int
+    included_orders: int
     lines: int
-    valueUsd: Usd
-    weightKg: Kg
+    value_usd: Usd
+    weight_kg: Kg
 
 
 class PlanOutcome(_Out):
     """What planning decides (the plan fields of CONTRACT §9.1 that planning owns)."""
 
-    readinessState: ReadinessState
-    planHash: str
-    rulesetVersion: str
-    included_order_ids: list[str]
-    excluded_order_ids: list[str]
+    readiness_state: Readiness
+    plan_hash: str
+    ruleset_version: str
+    included_order_ids: list[str] = Field(alias="included_order_ids")
+    excluded_order_ids: list[str] = Field(alias="excluded_order_ids")
     decisions: list[Decision]
-    exportUnits: list[ExportUnit]
-    validationMessages: list[ValidationMessage]
+    export_units: list[ExportUnit]
+    validation_messages: list[ValidationMessage]
     flags: list[Flag]
-    missing_data: list[MissingData]
-    strategyHint: StrategyHint
-    next_recommended_action: NextAction
+    missing_data: list[MissingData] = Field(alias="missing_data")
+    strategy_hint: StrategyHint
+    next_recommended_action: NextAction = Field(alias="next_recommended_action")
     totals: Totals

@@ -41,10 +41,10 @@ def validation_messages(ordered: list[Finding]) -> list[ValidationMessage]:
         ValidationMessage(
             code=f.code,
             severity=SEVERITY[f.effect],
-            ruleId=f.rule_id,
+            rule_id=f.rule_id,
             message=f.message,
-            orderId=f.order_id,
-            productId=f.product_id,
+            order_id=f.order_id,
+            product_id=f.product_id,
             field=f.field,
         )
         for f in ordered
@@ -64,9 +64,9 @@ def decisions(
             codes[f.order_id][f.code] = None
     return [
         Decision(
-            orderId=order_id,
+            order_id=order_id,
             decision="EXCLUDED" if order_id in excluded else "INCLUDED",
-            reasonCodes=list(codes[order_id]),
+            reason_codes=list(codes[order_id]),
         )
         for order_id in order_ids
     ]
@@ -87,8 +87,8 @@ def flags(ordered: list[Finding], included: list[str]) -> list[Flag]:
         Flag(
             code=code,
             message=title,
-            orderIds=sorted(order_ids, key=rank.__getitem__),
-            productIds=sorted(product_ids),
+            order_ids=sorted(order_ids, key=rank.__getitem__),
+            product_ids=sorted(product_ids),
         )
         for code, (title, order_ids, product_ids) in grouped.items()
     ]
@@ -102,4 +102,4 @@ def missing_data(ordered: list[Finding], ordering: Ordering) -> list[MissingData
         if f.missing and f.order_id is not None and f.field is not None
     }
     rows = sorted(found, key=lambda r: (ordering.rank(r[0]), r[1] or "", r[2]))
-    return [MissingData(orderId=o, productId=p, field=fd) for o, p, fd in rows]
+    return [MissingData(order_id=o, product_id=p, field=fd) for o, p, fd in rows]

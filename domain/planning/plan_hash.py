@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.canonical import canonical_json
+from domain.planning.document import PlanDocument
 from domain.planning.models import (
     LineSnapshot,
     OrderSnapshot,
@@ -27,7 +28,7 @@ from domain.planning.rules.orders import (
     consignee_key,
     stale_measures,
 )
-from domain.rulepack.model import DEFAULT_VERSION, RulePack, load_rule_pack
+from domain.rulepack.model import RulePack, load_rule_pack
 from domain.terms import name_key
 
 
@@ -37,26 +38,26 @@ def plan_hash(snapshot: PlanningSnapshot, pack: RulePack, *, plan_date: date | N
     return f"sha256:{digest.hexdigest()}"
 
 
-def data_plan_hash(snapshot: PlanningSnapshot, plan: dict[str, Any]) -> str:
+def data_plan_hash(snapshot: PlanningSnapshot, plan: PlanDocument) -> str:
     """The planHash a stored plan's inputs get from `snapshot`, their data as it is now: with
     the pack and date the plan was made with, so it differs only when the data moved."""
-    planned = datetime.fromisoformat(plan["plannedAt"].replace("Z", "+00:00"))
-    pack = load_rule_pack(plan.get("rulesetVersion", DEFAULT_VERSION))
+    planned = datetime.fromisoformat(plan.planned_at.replace("Z", "+00:00"))
+    pack = load_rule_pack(plan.ruleset_version)
     return plan_hash(snapshot, pack, plan_date=planned.date())
 
 
 def hash_input(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date | None) -> Any:
     """The JSON value planHash is taken over (exposed so a mismatch can be diagnosed)."""
-    requested = sorted(set(snapshot.requestedOrderIds))
+    requested = sorted(set(snapshot.requested_order_ids))
     attributes = sorted(
         {FIBER_COMPOSITION, METAL_ORIGIN}
-        | {e.missingAttribute for e in pack.measures.pgaMap.entries if e.missingAttribute}
+        | {e.missing_attribute for e in pack.measures.pga_map.entries if e.missing_attribute}
     )
     return {
-        "destinationCountry": snapshot.destinationCountry,
+        "destinationCountry": snapshot.destination_country,
         "warehouse": {
             "country": snapshot.warehouse.country,
-            "shipmentMode": snapshot.warehouse.shipmentMode,
+            "shipmentMode": snapshot.warehouse.shipment_mode,
         },
         "broker": _broker(snapshot, pack),
         "requestedOrderIds": requested,
@@ -73,15 +74,15 @@ def hash_input(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date | Non
 def _broker(snapshot: PlanningSnapshot, pack: RulePack) -> Any:
     broker = snapshot.broker
     value = {
-        "transportType": broker.transportType,
+        "transportType": broker.transport_type,
         "hasUsableAddress": broker_has_usable_address(broker),
-        "classifiesGoods": broker.classifiesGoods,
-        "supportedDestinations": sorted(set(broker.supportedDestinations)),
+        "classifiesGoods": broker.classifies_goods,
+        "supportedDestinations": sorted(set(broker.supported_destinations)),
     }
     # inputs of rules newer packs have enter only under those packs, so the hash of a plan
     # under an older pack stays what it was (E-006 reads the bond)
-    if pack.measures.customsBond is not None:
-        value["hasCustomsBond"] = broker.hasCustomsBond
+    if pack.measures.customs_bond is not None:
+        value["hasCustomsBond"] = broker.has_customs_bond
     return value
 
 
@@ -90,9 +91,9 @@ def _order(
 ) -> Any:
     lines = [_line(line, product_for(line, snapshot), attributes, pack) for line in order.items]
     value: dict[str, Any] = {
-        "destinationCountry": order.destinationCountry,
-        "destinationRegion": order.destinationRegion,
-        "destinationPostalCode": order.destinationPostalCode,
+        "destinationCountry": order.destination_country,
+        "destinationRegion": order.destination_region,
+        "destinationPostalCode": order.destination_postal_code,
         # presence and the normalized address (E-004 groups by it); never the name itself
         "consignee": consignee_key(order),
         # the outcome does not depend on line order, so neither does the hash; a line's product
@@ -113,17 +114,17 @@ def _line(
 ) -> Any:
     facts = {
         "description": product.description,
-        "hsCode": product.hsCode,
-        "countryOfOrigin": product.countryOfOrigin,
-        "weightKg": _decimal(product.weightKg),
+        "hsCode": product.hs_code,
+        "countryOfOrigin": product.country_of_origin,
+        "weightKg": _decimal(product.weight_kg),
         "manufacturer": _manufacturer(product, pack),
         "attributes": {key: has_attribute(product, key) for key in attributes},
     }
-    if pack.measures.uflpa.inputRegionCodes is not None:
+    if pack.measures.uflpa.input_region_codes is not None:
         # S-010 reads the codes themselves
         facts["inputRegions"] = input_regions(product)
     return {
-        "productId": line.productId,
+        "productId": line.product_id,
         "quantity": line.quantity,
         "unitValueUsd": _decimal(effective_unit_value(line, product)),
         "product": facts,
@@ -142,9 +143,9 @@ def _manufacturer(product: ProductSnapshot, pack: RulePack) -> Any:
         "city": maker.city,
         "region": maker.region,
     }
-    entity_list = pack.measures.uflpaEntityList
+    entity_list = pack.measures.uflpa_entity_list
     if entity_list is not None:
-        value["nameKey"] = name_key(maker.name, entity_list.legalFormWords)
+        value["nameKey"] = name_key(maker.name, entity_list.legal_form_words)
     return value
 
 

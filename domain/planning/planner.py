@@ -22,8 +22,8 @@ from domain.rulepack.model import RulePack
 
 def plan(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date) -> PlanOutcome:
     """Decide which orders go, whether review is needed and how the broker should enter them."""
-    order_ids = list(dict.fromkeys(snapshot.requestedOrderIds))
-    mode = snapshot.warehouse.shipmentMode
+    order_ids = list(dict.fromkeys(snapshot.requested_order_ids))
+    mode = snapshot.warehouse.shipment_mode
     findings: list[Finding] = plan_findings(snapshot, pack, plan_date)
     evaluations = []
     for order_id in order_ids:
@@ -44,23 +44,23 @@ def plan(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date) -> PlanOut
     ordered = ordering.sort(findings)
     excluded_ids = [e.order_id for e in evaluations if e.excluded]
     return PlanOutcome(
-        readinessState=state,
-        planHash=plan_hash(snapshot, pack, plan_date=plan_date),
-        rulesetVersion=pack.version,
+        readiness_state=state,
+        plan_hash=plan_hash(snapshot, pack, plan_date=plan_date),
+        ruleset_version=pack.version,
         included_order_ids=included_ids,
         excluded_order_ids=excluded_ids,
         decisions=outcome.decisions(order_ids, ordered, set(excluded_ids)),
-        exportUnits=export_units(included, hint.entryTypeHints),
-        validationMessages=outcome.validation_messages(ordered),
+        export_units=export_units(included, hint.entry_type_hints),
+        validation_messages=outcome.validation_messages(ordered),
         flags=outcome.flags(ordered, included_ids),
         missing_data=outcome.missing_data(ordered, ordering),
-        strategyHint=hint,
+        strategy_hint=hint,
         next_recommended_action=next_action(state, findings),
         totals=Totals(
             orders=len(order_ids),
-            includedOrders=len(included),
+            included_orders=len(included),
             lines=sum(len(e.lines) for e in included),
-            valueUsd=round_usd(sum((e.value for e in included), Decimal(0))),
-            weightKg=round_kg(sum((e.weight for e in included), Decimal(0))),
+            value_usd=round_usd(sum((e.value for e in included), Decimal(0))),
+            weight_kg=round_kg(sum((e.weight for e in included), Decimal(0))),
         ),
     )

@@ -7,7 +7,6 @@ from domain.planning.findings import Finding
 from domain.planning.models import (
     EntryType,
     ExportUnit,
-    ReadinessState,
     StrategyCode,
     StrategyHint,
 )
@@ -15,6 +14,7 @@ from domain.planning.rules.adcvd import adcvd_order
 from domain.planning.rules.orders import OrderEvaluation, recipient_key
 from domain.reference import ShipmentMode
 from domain.rulepack.model import RulePack
+from domain.status import Readiness
 
 FORMAL_ENTRY_TYPES: frozenset[EntryType] = frozenset({"01", "03"})
 POSTAL_ENTRY_TYPE: EntryType = "13"
@@ -29,7 +29,7 @@ def entry_types(
     evaluations: list[OrderEvaluation], mode: ShipmentMode, pack: RulePack
 ) -> dict[str, EntryType]:
     """The entry type each order takes (or would take, if excluded) under the shipment mode."""
-    limit = pack.measures.informalEntry.limitUsd
+    limit = pack.measures.informal_entry.limit_usd
     batch = sum((e.value for e in evaluations if not e.excluded), Decimal(0))
     adcvd = _adcvd_entry_type(pack)
     under_order = {e.order_id for e in evaluations if any(adcvd_order(x, pack) for x in e.lines)}
@@ -50,12 +50,12 @@ def entry_types(
 
 
 def _adcvd_entry_type(pack: RulePack) -> EntryType:
-    table = pack.measures.adcvdOrders
-    return table.entryType if table is not None else "01"
+    table = pack.measures.adcvd_orders
+    return table.entry_type if table is not None else "01"
 
 
 def strategy_hint(
-    state: ReadinessState,
+    state: Readiness,
     evaluations: list[OrderEvaluation],
     types: dict[str, EntryType],
     findings: list[Finding],
@@ -64,21 +64,21 @@ def strategy_hint(
 ) -> StrategyHint:
     """Pick the strategy over the included orders, after the rules."""
     included = [e for e in evaluations if not e.excluded]
-    if state == "BLOCKED" or not included:
-        return StrategyHint(code="NONE", reason="The plan is blocked.", entryTypeHints={})
+    if state == Readiness.BLOCKED or not included:
+        return StrategyHint(code="NONE", reason="The plan is blocked.", entry_type_hints={})
     hints = {e.order_id: types[e.order_id] for e in included}
     code, reason = _by_mode(included, hints, pack, mode)
     unresolved = _unresolved(state, included, findings, pack)
     if unresolved:
         reason = f"{unresolved} Tentatively {code}: {reason}"
-        return StrategyHint(code="BROKER_DETERMINES", reason=reason, entryTypeHints=hints)
-    de_minimis = pack.measures.deMinimis
-    if de_minimis.enabled and _within_de_minimis(included, de_minimis.thresholdUsd, mode):
+        return StrategyHint(code="BROKER_DETERMINES", reason=reason, entry_type_hints=hints)
+    de_minimis = pack.measures.de_minimis
+    if de_minimis.enabled and _within_de_minimis(included, de_minimis.threshold_usd, mode):
         # type 86 is retired and not an entry type of the contract: hint informal
-        reason = f"Every consignee-day is at most {_usd(de_minimis.thresholdUsd)}."
+        reason = f"Every consignee-day is at most {_usd(de_minimis.threshold_usd)}."
         informal: dict[str, EntryType] = dict.fromkeys(hints, "11")
-        return StrategyHint(code="SECTION_321_DE_MINIMIS", reason=reason, entryTypeHints=informal)
-    return StrategyHint(code=code, reason=reason, entryTypeHints=hints)
+        return StrategyHint(code="SECTION_321_DE_MINIMIS", reason=reason, entry_type_hints=informal)
+    return StrategyHint(code=code, reason=reason, entry_type_hints=hints)
 
 
 def _by_mode(
@@ -87,7 +87,7 @@ def _by_mode(
     pack: RulePack,
     mode: ShipmentMode,
 ) -> tuple[StrategyCode, str]:
-    limit = _usd(pack.measures.informalEntry.limitUsd)
+    limit = _usd(pack.measures.informal_entry.limit_usd)
     if mode == "BULK_TO_US_WAREHOUSE":
         batch = _usd(sum((e.value for e in included), Decimal(0)))
         if "03" in hints.values():
@@ -122,18 +122,18 @@ def _by_mode(
 
 
 def _unresolved(
-    state: ReadinessState, included: list[OrderEvaluation], findings: list[Finding], pack: RulePack
+    state: Readiness, included: list[OrderEvaluation], findings: list[Finding], pack: RulePack
 ) -> str | None:
     """Why the broker has to choose the entry type, if it has to."""
     ids = {e.order_id for e in included}
-    if state == "REVIEW_REQUIRED" and any(
+    if state == Readiness.REVIEW_REQUIRED and any(
         f.rule_id == "E-003" and f.order_id in ids for f in findings
     ):
         return "A line over the informal Chapter 99 cap carries a 232/301 measure (E-003)."
     lines = [line for e in included for line in e.lines]
-    full = pack.hts.fullLength
+    full = pack.hts.full_length
     incomplete = sum(1 for line in lines if line.hts is None or len(line.hts) < full)
-    share = pack.thresholds.maxIncompleteHtsShare
+    share = pack.thresholds.max_incomplete_hts_share
     if lines and incomplete > share * len(lines):
         return (
             f"{incomplete} of {len(lines)} lines lack a {full}-digit HTS code (over {share:.0%})."
@@ -161,11 +161,11 @@ def export_units(included: list[OrderEvaluation], hints: dict[str, EntryType]) -
         if members:
             units.append(
                 ExportUnit(
-                    unitId=f"unit-{len(units) + 1}",
-                    orderIds=[e.order_id for e in members],
-                    entryType=entry_type,
-                    valueUsd=round_usd(sum((e.value for e in members), Decimal(0))),
-                    weightKg=round_kg(sum((e.weight for e in members), Decimal(0))),
+                    unit_id=f"unit-{len(units) + 1}",
+                    order_ids=[e.order_id for e in members],
+                    entry_type=entry_type,
+                    value_usd=round_usd(sum((e.value for e in members), Decimal(0))),
+                    weight_kg=round_kg(sum((e.weight for e in members), Decimal(0))),
                 )
             )
     return units

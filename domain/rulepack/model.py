@@ -10,10 +10,11 @@ from functools import cached_property, lru_cache
 from importlib.resources import files
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from domain.canonical import canonical_json
 from domain.terms import name_key
+from domain.wire import WireModel
 
 DEFAULT_VERSION = "us-2026.11"
 # packs that must cite a source on every dated measure (and may use the fields added with it)
@@ -54,7 +55,8 @@ Codes = tuple[str, ...]
 LineEffect = Literal["EXCLUDE", "EXCLUDE_REVIEW", "REVIEW", "FLAG"]
 
 
-class _PackModel(BaseModel):
+class _PackModel(WireModel):
+    # attributes in snake_case, the TOML's (and the content hash's) camelCase names by alias
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -67,27 +69,27 @@ def _added(default: Any = None) -> Any:
 class DatedMeasure(_PackModel):
     """A policy fact that holds from `effectiveFrom` and must be re-checked by `reviewBy`."""
 
-    effectiveFrom: date
-    reviewBy: date
+    effective_from: date
+    review_by: date
     basis: str
     # public addresses the measure's data was checked against (required from SOURCED_FORMAT on)
     sources: tuple[str, ...] | None = _added()
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Self:
-        if self.reviewBy < self.effectiveFrom:
+        if self.review_by < self.effective_from:
             raise ValueError("reviewBy is before effectiveFrom")
         return self
 
 
 class DeMinimis(DatedMeasure):
     enabled: bool
-    thresholdUsd: Decimal
+    threshold_usd: Decimal
 
 
 class InformalEntry(DatedMeasure):
-    limitUsd: Decimal
-    chapter99CapUsd: Decimal
+    limit_usd: Decimal
+    chapter99_cap_usd: Decimal
 
 
 class InformalChapter99Cap(DatedMeasure):
@@ -104,7 +106,7 @@ class HongKongMarking(DatedMeasure):
     """T-008: goods of these origins must be marked as made in `markAs`."""
 
     origins: Codes
-    markAs: str
+    mark_as: str
 
 
 class UflpaEntity(_PackModel):
@@ -117,9 +119,9 @@ class UflpaEntity(_PackModel):
 class UflpaEntityList(DatedMeasure):
     """S-011: manufacturers on the UFLPA Entity List (as of `listDate`)."""
 
-    listDate: date
+    list_date: date
     # words of legal form matching ignores ("co", "ltd", "company limited", …)
-    legalFormWords: Terms
+    legal_form_words: Terms
     entities: tuple[UflpaEntity, ...]
 
     @cached_property
@@ -128,13 +130,13 @@ class UflpaEntityList(DatedMeasure):
         index: dict[str, UflpaEntity] = {}
         for entity in self.entities:
             for spelling in (entity.name, *entity.aliases):
-                index.setdefault(name_key(spelling, self.legalFormWords), entity)
+                index.setdefault(name_key(spelling, self.legal_form_words), entity)
         index.pop("", None)
         return index
 
     def find(self, name: str) -> UflpaEntity | None:
         """The entity whose name or an alias has the same key as `name`, if any."""
-        return self.by_key.get(name_key(name, self.legalFormWords))
+        return self.by_key.get(name_key(name, self.legal_form_words))
 
 
 class AdcvdOrder(_PackModel):
@@ -150,14 +152,14 @@ class AdcvdOrder(_PackModel):
 class AdcvdOrders(DatedMeasure):
     """E-005: goods under an AD/CVD order need a formal entry of `entryType` at any value."""
 
-    entryType: Literal["01", "03"]
+    entry_type: Literal["01", "03"]
     orders: tuple[AdcvdOrder, ...]
 
 
 class CustomsBond(DatedMeasure):
     """E-006: a formal entry needs a customs bond on file with the broker."""
 
-    formalEntryTypes: tuple[Literal["01", "03"], ...]
+    formal_entry_types: tuple[Literal["01", "03"], ...]
 
 
 class HtsMeasure(DatedMeasure):
@@ -166,34 +168,34 @@ class HtsMeasure(DatedMeasure):
 
 class RussiaProhibitions(DatedMeasure):
     origins: Codes
-    prohibitedHts: HtsPrefixes
-    riskOrigins: Codes
+    prohibited_hts: HtsPrefixes
+    risk_origins: Codes
 
 
 class RegionSanctions(DatedMeasure):
     origins: Codes
-    regionTerms: Terms
-    regionCodes: Codes
+    region_terms: Terms
+    region_codes: Codes
 
 
 class Uflpa(RegionSanctions):
-    highPrioritySectors: HtsPrefixes
+    high_priority_sectors: HtsPrefixes
     # S-010: ISO 3166-2 codes of `attributes.inputRegions` that fire whatever the origin
-    inputRegionCodes: Codes | None = _added()
+    input_region_codes: Codes | None = _added()
 
 
 class PgaEntry(_PackModel):
     """One row of `pgaMap`: HTS prefixes → agency, effect and code."""
 
-    ruleId: str
+    rule_id: str
     code: str
     agency: str
     effect: LineEffect
     prefixes: HtsPrefixes
     # when set, the product description must name one of these too
-    descriptionTerms: Terms = ()
+    description_terms: Terms = ()
     # when set, the attribute is reported in missing_data if the product lacks it
-    missingAttribute: str | None = None
+    missing_attribute: str | None = None
     message: str
 
 
@@ -202,43 +204,43 @@ class PgaMap(DatedMeasure):
 
 
 class Measures(_PackModel):
-    deMinimis: DeMinimis
-    informalEntry: InformalEntry
-    embargoedOrigins: OriginMeasure
-    column2Origins: OriginMeasure
+    de_minimis: DeMinimis
+    informal_entry: InformalEntry
+    embargoed_origins: OriginMeasure
+    column2_origins: OriginMeasure
     russia: RussiaProhibitions
-    ukraineOccupiedRegions: RegionSanctions
+    ukraine_occupied_regions: RegionSanctions
     uflpa: Uflpa
-    section232SteelAluminum: HtsMeasure
-    section232Copper: HtsMeasure
-    section232Wood: HtsMeasure
-    section232Vehicles: HtsMeasure
-    section301China: OriginMeasure
-    fccCoveredUas: HtsMeasure
-    pgaMap: PgaMap
+    section232_steel_aluminum: HtsMeasure
+    section232_copper: HtsMeasure
+    section232_wood: HtsMeasure
+    section232_vehicles: HtsMeasure
+    section301_china: OriginMeasure
+    fcc_covered_uas: HtsMeasure
+    pga_map: PgaMap
     # added in us-2026.12 (absent from older packs: those rules do not run there)
-    informalChapter99Cap: InformalChapter99Cap | None = _added()
-    hongKongMarking: HongKongMarking | None = _added()
-    uflpaEntityList: UflpaEntityList | None = _added()
-    adcvdOrders: AdcvdOrders | None = _added()
-    customsBond: CustomsBond | None = _added()
+    informal_chapter99_cap: InformalChapter99Cap | None = _added()
+    hong_kong_marking: HongKongMarking | None = _added()
+    uflpa_entity_list: UflpaEntityList | None = _added()
+    adcvd_orders: AdcvdOrders | None = _added()
+    customs_bond: CustomsBond | None = _added()
 
 
 class HtsStructure(_PackModel):
     nomenclature: str
-    validLengths: tuple[int, ...]
-    fullLength: int
-    reservedChapters: Codes
-    specialProvisionChapters: Codes
-    additionalDutyChapters: Codes
-    textileChapters: HtsPrefixes
-    metalOriginChapters: HtsPrefixes
+    valid_lengths: tuple[int, ...]
+    full_length: int
+    reserved_chapters: Codes
+    special_provision_chapters: Codes
+    additional_duty_chapters: Codes
+    textile_chapters: HtsPrefixes
+    metal_origin_chapters: HtsPrefixes
 
 
 class Thresholds(_PackModel):
-    minPlausibleUnitValueUsd: Decimal
-    minDescriptionChars: int
-    maxIncompleteHtsShare: Decimal
+    min_plausible_unit_value_usd: Decimal
+    min_description_chars: int
+    max_incomplete_hts_share: Decimal
 
 
 class TermLists(_PackModel):
@@ -253,11 +255,11 @@ class RulePack(_PackModel):
     version: str
     title: str
     # plans dated from this day on use this pack (the newest one that is effective)
-    effectiveFrom: date | None = _added()
-    formatVersion: int | None = _added()
-    supportedDestinations: Codes
-    domesticOrigin: str
-    restrictedArmsExplosivesHts: HtsPrefixes
+    effective_from: date | None = _added()
+    format_version: int | None = _added()
+    supported_destinations: Codes
+    domestic_origin: str
+    restricted_arms_explosives_hts: HtsPrefixes
     hts: HtsStructure
     thresholds: Thresholds
     terms: TermLists
@@ -277,14 +279,17 @@ class RulePack(_PackModel):
         return hashlib.sha256(canonical_json(self.model_dump(mode="json"))).hexdigest()
 
     def dated_measures(self) -> list[tuple[str, DatedMeasure]]:
-        """Every dated measure with its name, in pack order."""
-        named = ((name, getattr(self.measures, name)) for name in Measures.model_fields)
+        """Every dated measure with its name in the pack (`deMinimis`), in pack order."""
+        named = (
+            (field.alias or name, getattr(self.measures, name))
+            for name, field in Measures.model_fields.items()
+        )
         return [(name, measure) for name, measure in named if measure is not None]
 
     @model_validator(mode="after")
     def _sourced(self) -> Self:
-        if (self.formatVersion or 1) >= SOURCED_FORMAT:
-            if self.effectiveFrom is None:
+        if (self.format_version or 1) >= SOURCED_FORMAT:
+            if self.effective_from is None:
                 raise ValueError("a pack of this format needs effectiveFrom")
             unsourced = [name for name, m in self.dated_measures() if not m.sources]
             if unsourced:
@@ -304,11 +309,11 @@ def pack_for(plan_date: date) -> RulePack:
     effective = [
         pack
         for pack in map(load_rule_pack, shipped_versions())
-        if pack.effectiveFrom is None or pack.effectiveFrom <= plan_date
+        if pack.effective_from is None or pack.effective_from <= plan_date
     ]
     if not effective:
         raise RulePackNotFoundError(f"no rule pack is effective on {plan_date.isoformat()}")
-    return max(effective, key=lambda pack: (pack.effectiveFrom or date.min, pack.version))
+    return max(effective, key=lambda pack: (pack.effective_from or date.min, pack.version))
 
 
 def load_rule_pack(version: str = DEFAULT_VERSION) -> RulePack:

@@ -10,10 +10,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain import status as machine
-from services.context import Intent, Runtime
+from services.context import Context
 from services.errors import Conflict
 from services.exports import guards
 from services.exports.reading import view_of
+from services.models.exports import (
+    ApproveRequest,
+    CancelRequest,
+    ExportView,
+    RejectRequest,
+    RetryRequest,
+)
 from services.temporal import WorkflowClosed, run_update
 from store.records import ExportRecord
 from workflows.export import ExportWorkflow
@@ -24,16 +31,15 @@ from workflows.messages import ApproveInput, DecisionInput, RetryInput
 class Decided:
     """The export after a decision; `done` when the workflow finished it within the bound."""
 
-    view: dict[str, Any]
+    view: ExportView
     done: bool
 
 
-async def approve(
-    rt: Runtime, intent: Intent, export_id: str, plan_hash: str, comment: str | None
-) -> Decided:
+async def approve(ctx: Context, export_id: str, body: ApproveRequest) -> Decided:
     """Approve the current plan (its planHash must match); under four eyes, a key that approved
     it already is refused (409 INVALID_EXPORT_STATE with `details.approvedBy`)."""
-    export = await guards.load(rt, intent.account_id, export_id)
+    plan_hash = body.plan_hash
+    export = await guards.load(ctx, export_id)
     guards.check(
         machine.refuse_approve(
             export.status,
@@ -42,59 +48,59 @@ async def approve(
             export.plan_hash,
             plan_hash,
             approved_by={a.get("keyId") for a in export.approval.get("approvedBy") or []},
-            key_id=intent.actor,
+            key_id=ctx.actor,
         ),
         export,
     )
-    await guards.refuse_outdated(rt, export)
+    await guards.refuse_outdated(ctx, export)
     message = ApproveInput(
-        planHash=plan_hash, reviewer=intent.actor, comment=comment, label=intent.label
+        plan_hash=plan_hash, reviewer=ctx.actor, comment=body.comment, label=ctx.label
     )
-    return await _decide(rt, intent, export, ExportWorkflow.approve, message, "approve")
+    return await _decide(ctx, export, ExportWorkflow.approve, message, "approve")
 
 
-async def reject(rt: Runtime, intent: Intent, export_id: str, reason: str | None) -> Decided:
+async def reject(ctx: Context, export_id: str, body: RejectRequest) -> Decided:
     """Reject the export before execution → REJECTED."""
-    export = await guards.load(rt, intent.account_id, export_id)
+    export = await guards.load(ctx, export_id)
     guards.check(machine.refuse_before_execution("reject", export.status), export)
-    message = DecisionInput(actor=intent.actor, reason=reason, label=intent.label)
-    return await _decide(rt, intent, export, ExportWorkflow.reject, message, "reject")
+    message = DecisionInput(actor=ctx.actor, reason=body.reason, label=ctx.label)
+    return await _decide(ctx, export, ExportWorkflow.reject, message, "reject")
 
 
-async def cancel(rt: Runtime, intent: Intent, export_id: str, reason: str | None) -> Decided:
+async def cancel(ctx: Context, export_id: str, body: CancelRequest) -> Decided:
     """Cancel the export before execution → CANCELLED."""
-    export = await guards.load(rt, intent.account_id, export_id)
+    export = await guards.load(ctx, export_id)
     guards.check(machine.refuse_before_execution("cancel", export.status), export)
-    message = DecisionInput(actor=intent.actor, reason=reason, label=intent.label)
-    return await _decide(rt, intent, export, ExportWorkflow.cancel, message, "cancel")
+    message = DecisionInput(actor=ctx.actor, reason=body.reason, label=ctx.label)
+    return await _decide(ctx, export, ExportWorkflow.cancel, message, "cancel")
 
 
-async def retry(rt: Runtime, intent: Intent, export_id: str) -> Decided:
+async def retry(ctx: Context, export_id: str, body: RetryRequest) -> Decided:
     """Resume the failed step of an export in ATTENTION_REQUIRED."""
-    export = await guards.load(rt, intent.account_id, export_id)
+    export = await guards.load(ctx, export_id)
     guards.check(machine.refuse_retry(export.status), export)
-    message = RetryInput(actor=intent.actor, label=intent.label)
-    return await _decide(rt, intent, export, ExportWorkflow.retry, message, "retry")
+    message = RetryInput(actor=ctx.actor, label=ctx.label)
+    return await _decide(ctx, export, ExportWorkflow.retry, message, "retry")
 
 
 async def _decide(
-    rt: Runtime, intent: Intent, export: ExportRecord, update: Any, message: Any, kind: str
+    ctx: Context, export: ExportRecord, update: Any, message: Any, kind: str
 ) -> Decided:
-    client = await rt.temporal.client()
+    client = await ctx.temporal.client()
     handle = client.get_workflow_handle_for(ExportWorkflow.run, export.workflow_id)
-    seconds = rt.settings.temporal_call_timeout_seconds
+    seconds = ctx.settings.temporal_call_timeout_seconds
     try:
         answer = await run_update(
             handle,
             update,
             message,
-            update_id=intent.message_id(kind),
+            update_id=ctx.message_id(kind),
             accept_within=seconds,
             result_within=seconds,
         )
     except WorkflowClosed as exc:
-        raise await guards.explained(rt, intent.account_id, export.id, guards.closed()) from exc
+        raise await guards.explained(ctx, export.id, guards.closed()) from exc
     except Conflict as exc:
-        raise await guards.explained(rt, intent.account_id, export.id, exc) from exc
-    fresh = await guards.load(rt, intent.account_id, export.id)
-    return Decided(await view_of(rt, fresh), answer is not None)
+        raise await guards.explained(ctx, export.id, exc) from exc
+    fresh = await guards.load(ctx, export.id)
+    return Decided(await view_of(ctx, fresh), answer is not None)

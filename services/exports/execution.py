@@ -1,4 +1,4 @@
-"""Execute an export and record the broker's answer (CONTRACT §9.2, §9.9, §11)."""
+"""Execute an export and record the broker's answer (CONTRACT §9.2, §9.3, §9.6, §11)."""
 
 import asyncio
 import time
@@ -6,13 +6,18 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from domain import status as machine
-from services.context import Intent, Runtime
+from services.context import Context, Runtime
 from services.errors import BadSignature, Conflict
 from services.exports import guards
 from services.exports.reading import view_of
+from services.models.exports import (
+    BrokerOutcomeRequest,
+    CallbackReceipt,
+    ExecuteRequest,
+    ExportView,
+)
 from services.temporal import WorkflowClosed, bounded, run_update
 from signing import SignatureError, verify
 from store.errors import NotFound
@@ -30,7 +35,7 @@ class Executed:
     """The export after an execute request; `finished` when its package and artifacts exist
     and it is not waiting for an approval."""
 
-    view: dict[str, Any]
+    view: ExportView
     finished: bool
 
 
@@ -45,58 +50,60 @@ class Outcome:
     occurred_at: datetime | None = None
 
 
-async def execute(rt: Runtime, intent: Intent, export_id: str) -> Executed:
+async def execute(ctx: Context, body: ExecuteRequest) -> Executed:
     """Ask the workflow to execute; waits a bounded time for the package and artifacts."""
-    export = await guards.load(rt, intent.account_id, export_id)
+    export_id = body.batch_id
+    export = await guards.load(ctx, export_id)
     guards.check(machine.refuse_execute(export.status, export.readiness_state), export)
-    await guards.refuse_outdated(rt, export)
-    client = await rt.temporal.client()
+    await guards.refuse_outdated(ctx, export)
+    client = await ctx.temporal.client()
     handle = client.get_workflow_handle_for(ExportWorkflow.run, export.workflow_id)
-    wait = rt.settings.execute_wait_seconds
+    wait = ctx.settings.execute_wait_seconds
     awaiting = False
     try:
         answer = await run_update(
             handle,
             ExportWorkflow.request_execution,
-            ExecutionRequest(actor=intent.actor, waitSeconds=wait),
-            update_id=intent.message_id("execute"),
-            accept_within=rt.settings.temporal_call_timeout_seconds,
+            ExecutionRequest(actor=ctx.actor, wait_seconds=wait),
+            update_id=ctx.message_id("execute"),
+            accept_within=ctx.settings.temporal_call_timeout_seconds,
             result_within=wait + 5,
         )
-        awaiting = answer is not None and answer.awaitingApproval
+        awaiting = answer is not None and answer.awaiting_approval
     except WorkflowClosed:
         pass  # finished long ago: answer the view as it stands
     except Conflict as exc:
-        raise await guards.explained(rt, intent.account_id, export_id, exc) from exc
-    view = await view_of(rt, await guards.load(rt, intent.account_id, export_id))
-    done = view["customs_package_id"] is not None and len(view["artifacts"]) > 0
+        raise await guards.explained(ctx, export_id, exc) from exc
+    view = await view_of(ctx, await guards.load(ctx, export_id))
+    done = view.customs_package_id is not None and len(view.artifacts) > 0
     return Executed(view, done and not awaiting)
 
 
-async def record_outcome(rt: Runtime, intent: Intent, export_id: str, outcome: Outcome) -> Executed:
+async def record_outcome(ctx: Context, export_id: str, body: BrokerOutcomeRequest) -> Executed:
     """A reviewer records the answer of a broker that answers by email.
 
     Sent as the same signal a broker callback sends; the answer waits (bounded) for the
     export's status to move, which is when the outcome has been recorded.
     """
-    export = await guards.load(rt, intent.account_id, export_id)
+    outcome = Outcome(status=body.status, entry_number=body.entry_number, reason=body.reason)
+    export = await guards.load(ctx, export_id)
     guards.check(machine.refuse_broker_outcome(export.status), export)
-    client = await rt.temporal.client()
+    client = await ctx.temporal.client()
     handle = client.get_workflow_handle_for(ExportWorkflow.run, export.workflow_id)
-    seconds = rt.settings.temporal_call_timeout_seconds
+    seconds = ctx.settings.temporal_call_timeout_seconds
     try:
         await bounded(
-            handle.signal(ExportWorkflow.broker_outcome, _message(outcome, intent.actor)), seconds
+            handle.signal(ExportWorkflow.broker_outcome, _message(outcome, ctx.actor)), seconds
         )
     except WorkflowClosed as exc:
-        raise await guards.explained(rt, intent.account_id, export_id, guards.closed()) from exc
+        raise await guards.explained(ctx, export_id, guards.closed()) from exc
     fresh = export
     for _ in range(max(1, int(seconds / OUTCOME_POLL_SECONDS))):
-        fresh = await guards.load(rt, intent.account_id, export_id)
+        fresh = await guards.load(ctx, export_id)
         if fresh.status != export.status:
             break
         await asyncio.sleep(OUTCOME_POLL_SECONDS)
-    return Executed(await view_of(rt, fresh), fresh.status != export.status)
+    return Executed(await view_of(ctx, fresh), fresh.status != export.status)
 
 
 async def broker_callback(
@@ -105,11 +112,11 @@ async def broker_callback(
     raw: bytes,
     signature: str | None,
     parse: Callable[[bytes], tuple[str, Outcome]],
-) -> tuple[str, str]:
+) -> CallbackReceipt:
     """A signed broker callback: verify it, then hand the outcome to the export's workflow.
 
     `parse` turns the verified body into (submissionId, Outcome) or raises; a closed export is
-    final already, so a late duplicate is accepted and ignored. Returns (submissionId, status).
+    final already, so a late duplicate is accepted and ignored.
     """
     async with rt.pool.acquire() as conn:
         secret = await broker_callback_secret(conn, broker_id)
@@ -131,15 +138,15 @@ async def broker_callback(
             handle.signal(ExportWorkflow.broker_outcome, _message(outcome, f"broker:{broker_id}")),
             rt.settings.temporal_call_timeout_seconds,
         )
-    return submission_id, outcome.status
+    return CallbackReceipt(received=True, submission_id=submission_id, status=outcome.status)
 
 
 def _message(outcome: Outcome, actor: str) -> BrokerOutcome:
     return BrokerOutcome(
         status=outcome.status,  # type: ignore[arg-type]
-        entryNumber=outcome.entry_number,
-        brokerReference=outcome.broker_reference,
+        entry_number=outcome.entry_number,
+        broker_reference=outcome.broker_reference,
         reason=outcome.reason,
-        occurredAt=outcome.occurred_at,
+        occurred_at=outcome.occurred_at,
         actor=actor,
     )

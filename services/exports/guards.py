@@ -5,7 +5,7 @@ from typing import Any
 
 from domain import status as machine
 from domain.planning.plan_hash import data_plan_hash
-from services.context import Runtime
+from services.context import Context
 from services.errors import Conflict, OutOfScope
 from store import exports
 from store.records import ExportRecord
@@ -13,15 +13,16 @@ from store.reference import get_broker_row, get_warehouse_row
 from store.snapshots import export_snapshot
 
 
-async def load(rt: Runtime, account_id: str, export_id: str) -> ExportRecord:
-    """The export of the account (NotFound otherwise)."""
-    async with rt.pool.acquire() as conn:
-        return await exports.get_export(conn, account_id, export_id)
+async def load(ctx: Context, export_id: str) -> ExportRecord:
+    """The export of the caller's account (NotFound otherwise)."""
+    async with ctx.connect() as conn:
+        return await exports.get_export(conn, ctx.account_id, export_id)
 
 
-async def check_references(rt: Runtime, account_id: str, warehouse_id: str, broker_id: str) -> None:
-    """OutOfScope for a warehouse or broker outside the account."""
-    async with rt.pool.acquire() as conn:
+async def check_references(ctx: Context, warehouse_id: str, broker_id: str) -> None:
+    """OutOfScope for a warehouse or broker outside the caller's account."""
+    account_id = ctx.account_id
+    async with ctx.connect() as conn:
         if await get_warehouse_row(conn, account_id, warehouse_id) is None:
             raise OutOfScope("warehouseId is not a warehouse of this account.", field="warehouseId")
         if await get_broker_row(conn, account_id, broker_id) is None:
@@ -35,7 +36,9 @@ def refused(refusal: machine.Refusal, export: ExportRecord) -> Conflict:
     if refusal.code == "EXPORT_BLOCKED":
         details = {
             "readinessState": export.readiness_state,
-            "validationMessages": export.plan.get("validationMessages", []),
+            "validationMessages": [
+                m.model_dump(mode="json") for m in export.plan.validation_messages
+            ],
         }
     elif refusal.code == "PLAN_HASH_MISMATCH":
         details = {"currentPlanHash": export.plan_hash}
@@ -56,12 +59,12 @@ def check(refusal: machine.Refusal | None, export: ExportRecord) -> None:
         raise refused(refusal, export)
 
 
-async def refuse_outdated(rt: Runtime, export: ExportRecord) -> None:
+async def refuse_outdated(ctx: Context, export: ExportRecord) -> None:
     """Conflict when the orders or products changed since planning: what would be executed (or
     approved) is no longer what was planned; the client re-plans first."""
     if export.status not in machine.UNDECIDED:
         return
-    async with rt.pool.acquire() as conn:
+    async with ctx.connect() as conn:
         current = data_plan_hash(await export_snapshot(conn, export), export.plan)
     if current != export.plan_hash:
         raise Conflict(
@@ -76,11 +79,11 @@ async def refuse_outdated(rt: Runtime, export: ExportRecord) -> None:
         )
 
 
-async def explained(rt: Runtime, account_id: str, export_id: str, exc: Conflict) -> Conflict:
+async def explained(ctx: Context, export_id: str, exc: Conflict) -> Conflict:
     """Give a conflict the workflow raised (a race the projection could not see) the contract's
     details, from the export as it is now; returns the same error."""
     if exc.details is None:
-        export = await load(rt, account_id, export_id)
+        export = await load(ctx, export_id)
         exc.details = refused(machine.Refusal(exc.code, exc.message), export).details
     return exc
 

@@ -9,12 +9,12 @@ needs to see why a step is stuck), the one thing the workflow itself cannot know
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
 
 from temporalio.client import Client, WorkflowQueryRejectedError
 from temporalio.common import QueryRejectCondition
 
 from domain.status import FINAL
+from services.models.exports import JsonObject, WorkflowInfo
 from store.records import ExportRecord
 from workflows.export import ExportWorkflow
 from workflows.messages import Approval, WorkflowState
@@ -27,28 +27,25 @@ _PENDING_STATES = {1: "SCHEDULED", 2: "STARTED", 3: "CANCEL_REQUESTED", 4: "PAUS
 class Live:
     """What inspect shows of the workflow, and the live approval and attention if it answered."""
 
-    workflow: dict[str, Any]
-    state: dict[str, Any] | None = field(default=None)
+    workflow: WorkflowInfo
+    live: bool = False
+    approval: JsonObject | None = field(default=None)
+    attention: JsonObject | None = field(default=None)
 
 
-def approval_document(approval: Approval) -> dict[str, Any]:
+def approval_document(approval: Approval) -> JsonObject:
     """The approval as the projection stores it; one without a review policy and without a
     decision (before the review policy existed) is the state alone, as it was stored then."""
-    if approval.approvalsRequired is None and approval.reviewer is None:
+    if approval.approvals_required is None and approval.reviewer is None:
         return {"state": approval.state.value}
     return approval.model_dump(mode="json")
 
 
 async def live_state(client: Client | None, export: ExportRecord) -> Live:
     """The workflow part of inspect for `export`."""
-    info: dict[str, Any] = {
-        "id": export.workflow_id,
-        "running": None,
-        "live": False,
-        "pendingActivities": [],
-    }
+    info = WorkflowInfo(id=export.workflow_id, running=None, live=False, pending_activities=[])
     if export.status in FINAL:
-        info["running"] = False
+        info.running = False
         return Live(info)
     if client is None:
         return Live(info)
@@ -59,24 +56,26 @@ async def live_state(client: Client | None, export: ExportRecord) -> Live:
                 ExportWorkflow.state, reject_condition=QueryRejectCondition.NOT_OPEN
             )
     except WorkflowQueryRejectedError:
-        info["running"] = False
+        info.running = False
         return Live(info)
     except Exception:  # no worker answered in time, or Temporal is unreachable
         return Live(info)
-    info.update(
+    info = WorkflowInfo(
+        id=export.workflow_id,
         running=True,
         live=True,
-        currentStep=state.currentStep,
-        completedSteps=state.completedSteps,
-        executionRequested=state.executionRequested,
+        pending_activities=[],
+        current_step=state.current_step,
+        completed_steps=state.completed_steps,
+        execution_requested=state.execution_requested,
     )
-    if state.currentStep is not None:
-        info["pendingActivities"] = await _pending(client, export.workflow_id)
+    if state.current_step is not None:
+        info.pending_activities = await _pending(client, export.workflow_id)
     attention = state.attention.model_dump(mode="json") if state.attention else None
-    return Live(info, {"approval": approval_document(state.approval), "attention": attention})
+    return Live(info, True, approval_document(state.approval), attention)
 
 
-async def _pending(client: Client, workflow_id: str) -> list[dict[str, Any]]:
+async def _pending(client: Client, workflow_id: str) -> list[JsonObject]:
     try:
         async with asyncio.timeout(QUERY_SECONDS):
             desc = await client.get_workflow_handle(workflow_id).describe()
@@ -84,7 +83,7 @@ async def _pending(client: Client, workflow_id: str) -> list[dict[str, Any]]:
         return []
     pending = []
     for activity in desc.raw_description.pending_activities:
-        entry: dict[str, Any] = {
+        entry: JsonObject = {
             "name": activity.activity_type.name,
             "attempt": activity.attempt,
             "state": _PENDING_STATES.get(activity.state, "UNKNOWN"),

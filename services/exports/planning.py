@@ -4,7 +4,6 @@ import asyncio
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -15,12 +14,14 @@ from domain.planning.document import plan_document
 from domain.planning.planner import plan as run_planner
 from domain.rulepack.model import pack_for
 from domain.wire import rfc3339
-from services.context import Intent, Runtime
+from services.context import Context, Intent
 from services.errors import Conflict, Unavailable
 from services.exports import guards
-from services.exports.views import plan_view
+from services.exports.views import as_plan, plan_view
+from services.models.exports import Plan, PlanRequest, ReplanRequest
 from services.temporal import WorkflowClosed, bounded
 from store import exports
+from store.db import Pool
 from store.ids import derived_id, new_id
 from store.records import ExportRecord
 from store.snapshots import load_snapshot
@@ -52,16 +53,16 @@ class PlanChange:
 class Planned:
     """A plan document; `created` when this request started the export."""
 
-    document: dict[str, Any]
+    document: Plan
     created: bool = False
 
 
-async def _dry_run(rt: Runtime, intent: Intent, change: NewPlan) -> Planned:
+async def _dry_run(ctx: Context, change: NewPlan) -> Planned:
     """The plan the request would make, computed without persisting anything."""
-    async with rt.pool.acquire() as conn:
+    async with ctx.connect() as conn:
         snapshot = await load_snapshot(
             conn,
-            intent.account_id,
+            ctx.account_id,
             change.warehouse_id,
             change.broker_id,
             change.destination_country,
@@ -69,45 +70,50 @@ async def _dry_run(rt: Runtime, intent: Intent, change: NewPlan) -> Planned:
         )
     now = datetime.now(UTC)
     outcome = run_planner(snapshot, pack_for(now.date()), now.date())
-    return Planned(plan_document(None, None, outcome, rfc3339(now)))
+    return Planned(as_plan(plan_document(None, None, outcome, rfc3339(now))))
 
 
-async def plan(
-    rt: Runtime, intent: Intent, change: NewPlan, *, batch_id: str | None, dry: bool
-) -> Planned:
-    """POST /plan: a dry run, a new export, or (with `batch_id`) a re-plan of that export."""
-    await guards.check_references(rt, intent.account_id, change.warehouse_id, change.broker_id)
+async def plan(ctx: Context, body: PlanRequest) -> Planned:
+    """POST /plan: a dry run, a new export, or (with `batchId`) a re-plan of that export."""
+    change = NewPlan(
+        warehouse_id=body.warehouse_id,
+        broker_id=body.broker_id,
+        destination_country=body.destination_country,
+        order_ids=body.order_ids,
+    )
+    batch_id, dry = body.batch_id, body.dry_run
+    await guards.check_references(ctx, change.warehouse_id, change.broker_id)
     if dry:
-        return await _dry_run(rt, intent, change)
+        return await _dry_run(ctx, change)
     if batch_id is not None:
-        export = await guards.load(rt, intent.account_id, batch_id)
+        export = await guards.load(ctx, batch_id)
         guards.check(machine.refuse_before_execution("re-plan", export.status), export)
-        return await _replan(rt, intent, export, PlanChange(**vars(change)))
-    return await _start(rt, intent, change)
+        return await _replan(ctx, export, PlanChange(**vars(change)))
+    return await _start(ctx, change)
 
 
-async def _start(rt: Runtime, intent: Intent, change: NewPlan) -> Planned:
+async def _start(ctx: Context, change: NewPlan) -> Planned:
     """Start the export's workflow, which plans and persists (update-with-start)."""
-    settings = rt.settings
-    export_id = _export_id(intent)
-    client = await rt.temporal.client()
-    async with rt.pool.acquire() as conn:  # the database's clock, which stamps created_at
+    settings = ctx.settings
+    export_id = _export_id(ctx.intent)
+    client = await ctx.temporal.client()
+    async with ctx.connect() as conn:  # the database's clock, which stamps created_at
         started = await exports.database_now(conn)
     operation = WithStartWorkflowOperation(
         ExportWorkflow.run,
         ExportInput(
-            exportId=export_id,
-            accountId=intent.account_id,
-            warehouseId=change.warehouse_id,
-            brokerId=change.broker_id,
-            destinationCountry=change.destination_country,
-            orderIds=change.order_ids,
-            actor=intent.actor,
-            planTtlSeconds=settings.plan_ttl_seconds,
-            ackWindowSeconds=settings.ack_window_seconds,
-            retryBudgetSeconds=settings.retry_budget_seconds,
-            reviewDeadlineSeconds=settings.review_deadline_seconds,
-            reviewTwoKeysAboveUsd=settings.review_two_keys_above_usd,
+            export_id=export_id,
+            account_id=ctx.account_id,
+            warehouse_id=change.warehouse_id,
+            broker_id=change.broker_id,
+            destination_country=change.destination_country,
+            order_ids=change.order_ids,
+            actor=ctx.actor,
+            plan_ttl_seconds=settings.plan_ttl_seconds,
+            ack_window_seconds=settings.ack_window_seconds,
+            retry_budget_seconds=settings.retry_budget_seconds,
+            review_deadline_seconds=settings.review_deadline_seconds,
+            review_two_keys_above_usd=settings.review_two_keys_above_usd,
         ),
         id=f"export-{export_id}",
         task_queue=settings.task_queue,
@@ -131,46 +137,51 @@ async def _start(rt: Runtime, intent: Intent, change: NewPlan) -> Planned:
         with suppress(BaseException):  # the start's own future holds the same failure
             async with asyncio.timeout(0.1):
                 await operation.workflow_handle()
-        await abandon(rt.pool, client, export_id, started)
+        await abandon(ctx.pool, client, export_id, started)
         raise
-    export = await guards.load(rt, intent.account_id, export_id)
-    return Planned(export.plan, created)
+    export = await guards.load(ctx, export_id)
+    return Planned(as_plan(export.plan), created)
 
 
-async def replan(rt: Runtime, intent: Intent, export_id: str, change: PlanChange) -> Planned:
+async def replan(ctx: Context, export_id: str, body: ReplanRequest) -> Planned:
     """Plan the export again (changed inputs, or the current data) until execution starts."""
-    export = await guards.load(rt, intent.account_id, export_id)
+    change = PlanChange(
+        warehouse_id=body.warehouse_id,
+        broker_id=body.broker_id,
+        destination_country=body.destination_country,
+        order_ids=body.order_ids,
+    )
+    export = await guards.load(ctx, export_id)
     guards.check(machine.refuse_before_execution("re-plan", export.status), export)
     await guards.check_references(
-        rt,
-        intent.account_id,
+        ctx,
         change.warehouse_id or export.warehouse_id,
         change.broker_id or export.broker_id,
     )
-    return await _replan(rt, intent, export, change)
+    return await _replan(ctx, export, change)
 
 
-async def _replan(rt: Runtime, intent: Intent, export: ExportRecord, change: PlanChange) -> Planned:
+async def _replan(ctx: Context, export: ExportRecord, change: PlanChange) -> Planned:
     export_id = export.id
-    client = await rt.temporal.client()
+    client = await ctx.temporal.client()
     handle = client.get_workflow_handle_for(ExportWorkflow.run, export.workflow_id)
     message = ReplanInput(
-        orderIds=change.order_ids,
-        warehouseId=change.warehouse_id,
-        brokerId=change.broker_id,
-        destinationCountry=change.destination_country,
-        actor=intent.actor,
+        order_ids=change.order_ids,
+        warehouse_id=change.warehouse_id,
+        broker_id=change.broker_id,
+        destination_country=change.destination_country,
+        actor=ctx.actor,
     )
     try:
         await bounded(
-            handle.execute_update(ExportWorkflow.replan, message, id=intent.message_id("replan")),
-            rt.settings.temporal_call_timeout_seconds,
+            handle.execute_update(ExportWorkflow.replan, message, id=ctx.message_id("replan")),
+            ctx.settings.temporal_call_timeout_seconds,
         )
     except WorkflowClosed as exc:
-        raise await guards.explained(rt, intent.account_id, export_id, guards.closed()) from exc
+        raise await guards.explained(ctx, export_id, guards.closed()) from exc
     except Conflict as exc:
-        raise await guards.explained(rt, intent.account_id, export_id, exc) from exc
-    fresh = await guards.load(rt, intent.account_id, export_id)
+        raise await guards.explained(ctx, export_id, exc) from exc
+    fresh = await guards.load(ctx, export_id)
     return Planned(plan_view(fresh))
 
 
@@ -182,7 +193,7 @@ def _export_id(intent: Intent) -> str:
 
 
 async def abandon(
-    pool: Any, client: Client, export_id: str, started: datetime | None = None
+    pool: Pool, client: Client, export_id: str, started: datetime | None = None
 ) -> None:
     """The client was told 503: stop the workflow so no export it never saw appears later.
 

@@ -8,7 +8,7 @@ from domain.documents.assembly import package_data
 from domain.documents.invoice import build_invoice
 from domain.documents.invoice_html import render_invoice_html
 from domain.status import ExportStatus as S
-from services.context import Runtime
+from services.context import Context
 from services.errors import Conflict
 from services.exports import guards
 from store.package_data import load_package_source
@@ -24,9 +24,9 @@ def draft_package_number(planned_at: str) -> str:
     return f"DRAFT-{planned_at[:4]}"
 
 
-async def invoice_preview(rt: Runtime, account_id: str, export_id: str, plan_hash: str) -> bytes:
+async def invoice_preview(ctx: Context, export_id: str, plan_hash: str) -> bytes:
     """The DRAFT invoice (HTML) of the export's current plan, which must be `plan_hash`."""
-    export = await guards.load(rt, account_id, export_id)
+    export = await guards.load(ctx, export_id)
     if export.plan_hash != plan_hash:
         raise Conflict(
             "PLAN_HASH_MISMATCH",
@@ -39,17 +39,17 @@ async def invoice_preview(rt: Runtime, account_id: str, export_id: str, plan_has
             "Execution has begun: read the customs package's invoice instead.",
             details={"status": export.status, "customsPackageId": export.customs_package_id},
         )
-    await guards.refuse_outdated(rt, export)
-    async with rt.pool.acquire() as conn:
+    await guards.refuse_outdated(ctx, export)
+    async with ctx.connect() as conn:
         source = await load_package_source(
-            conn, export.warehouse_id, export.broker_id, export.plan["included_order_ids"]
+            conn, export.warehouse_id, export.broker_id, export.plan.included_order_ids
         )
     data = package_data(
         export.plan,
         source,
         export_id=export.id,
         destination_country=export.destination_country,
-        package_number=draft_package_number(export.plan["plannedAt"]),
+        package_number=draft_package_number(export.plan.planned_at),
         package_id=DRAFT_PACKAGE_ID,
     )
     invoice = build_invoice(data)

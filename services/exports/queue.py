@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.money import to_number
+from domain.planning.models import PlanOutcome
 from domain.status import ExportStatus as S
-from services.context import Runtime
+from domain.status import Readiness
+from services.context import Context
 from store import console, exports
 from store.records import ExportRecord
 
@@ -53,28 +56,28 @@ def _parse_time(value: Any, fallback: datetime) -> datetime:
         return fallback
 
 
-def reason_counts(plan: dict[str, Any]) -> list[tuple[str, int]]:
+def reason_counts(plan: PlanOutcome) -> list[tuple[str, int]]:
     """The plan's reason codes over all orders, the most frequent first (then by code)."""
-    counts = Counter(c for d in plan.get("decisions", []) for c in d.get("reasonCodes", []))
-    counts.update(f["code"] for f in plan.get("flags", []))
+    counts = Counter(c for d in plan.decisions for c in d.reason_codes)
+    counts.update(f.code for f in plan.flags)
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _item(export: ExportRecord, now: datetime, since: datetime) -> QueueItem:
-    totals = export.plan.get("totals", {})
+    totals = export.plan.totals
     return QueueItem(
         export=export,
         waiting_since=since,
         age_seconds=max((now - since).total_seconds(), 0.0),
-        value_usd=str(totals.get("valueUsd", "0")),
-        orders=int(totals.get("orders", len(export.order_ids))),
+        # as the plan's JSON shows it (19.9, not 19.90)
+        value_usd=str(to_number(totals.value_usd)),
+        orders=totals.orders,
         reason_codes=reason_counts(export.plan),
     )
 
 
 async def queues(
-    rt: Runtime,
-    account_id: str,
+    ctx: Context,
     *,
     warehouse_id: str | None = None,
     broker_id: str | None = None,
@@ -82,14 +85,15 @@ async def queues(
 ) -> Queues:
     """Exports awaiting review (PLANNED or AWAITING_APPROVAL with readiness REVIEW_REQUIRED),
     waiting longest first, and exports in ATTENTION_REQUIRED, failing longest first."""
-    async with rt.pool.acquire() as conn:
+    account_id = ctx.account_id
+    async with ctx.connect() as conn:
         now = await exports.database_now(conn)
         names = await console.account_names(conn, account_id)
         review = await console.exports_in(
             conn,
             account_id,
             [S.PLANNED, S.AWAITING_APPROVAL],
-            readiness="REVIEW_REQUIRED",
+            readiness=Readiness.REVIEW_REQUIRED,
             warehouse_id=None,
             broker_id=None,
             limit=QUEUE_LIMIT,
@@ -103,7 +107,7 @@ async def queues(
             broker_id=None,
             limit=QUEUE_LIMIT,
         )
-    awaiting = [_item(e, now, _parse_time(e.plan.get("plannedAt"), e.created_at)) for e in review]
+    awaiting = [_item(e, now, _parse_time(e.plan.planned_at, e.created_at)) for e in review]
     attention = [
         _item(e, now, _parse_time((e.attention or {}).get("at"), e.updated_at)) for e in failing
     ]

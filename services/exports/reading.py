@@ -4,77 +4,112 @@ list of exports and the event log (CONTRACT §9.4, §12)."""
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from services.context import Runtime
+from services.context import Context
 from services.exports.live import live_state
 from services.exports.views import event_view, export_view, summary_view
+from services.models.exports import EventPage, ExportSummary, ExportView
 from store import execution, exports
-from store.records import ExportRecord
+from store.records import (
+    ArtifactRecord,
+    EventRecord,
+    ExportRecord,
+    NotificationRecord,
+    PackageRecord,
+    SubmissionRecord,
+)
+
+
+@dataclass(frozen=True)
+class ExportQuery:
+    """A page of the account's exports, filtered by status and readiness."""
+
+    status: str | None
+    readiness: str | None
+    after: tuple[datetime, str] | None
+    limit: int
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """A page of an export's events after a seq."""
+
+    export_id: str
+    after: int
+    limit: int
 
 
 @dataclass(frozen=True)
 class ExportList:
     """A page of export summaries; `last` is the last row when another page may follow."""
 
-    data: list[dict[str, Any]]
+    data: list[ExportSummary]
     last: ExportRecord | None
 
 
 @dataclass(frozen=True)
-class EventList:
-    """A page of events; `next_after` is the seq to continue from, if more may follow."""
+class _Stored:
+    """What execution produced, as the database holds it."""
 
-    data: list[dict[str, Any]]
-    next_after: int | None
+    package: PackageRecord | None
+    artifacts: list[ArtifactRecord]
+    submission: SubmissionRecord | None
+    notifications: list[NotificationRecord]
+    events: list[EventRecord]
 
 
-async def inspect(rt: Runtime, account_id: str, export_id: str) -> dict[str, Any]:
+async def inspect(ctx: Context, export_id: str) -> ExportView:
     """The export as it stands: plan, approval, package, artifacts, submission, events, workflow."""
-    async with rt.pool.acquire() as conn:
-        export = await exports.get_export(conn, account_id, export_id)
-    return await view_of(rt, export)
+    async with ctx.connect() as conn:
+        export = await exports.get_export(conn, ctx.account_id, export_id)
+    return await view_of(ctx, export)
 
 
-async def view_of(rt: Runtime, export: ExportRecord) -> dict[str, Any]:
+async def view_of(ctx: Context, export: ExportRecord) -> ExportView:
     """Inspect of a loaded export: the database reads and the workflow query run together."""
-    client = await rt.temporal.client_or_none()
-    stored, live = await asyncio.gather(_stored(rt, export.id), live_state(client, export))
-    return export_view(export, **stored, workflow=live.workflow, live=live.state)
+    client = await ctx.temporal.client_or_none()
+    stored, live = await asyncio.gather(_stored(ctx, export.id), live_state(client, export))
+    return export_view(
+        export,
+        package=stored.package,
+        artifacts=stored.artifacts,
+        submission=stored.submission,
+        notifications=stored.notifications,
+        events=stored.events,
+        workflow=live.workflow,
+        approval=live.approval,
+        attention=live.attention,
+        live=live.live,
+    )
 
 
-async def _stored(rt: Runtime, export_id: str) -> dict[str, Any]:
-    async with rt.pool.acquire() as conn:
+async def _stored(ctx: Context, export_id: str) -> _Stored:
+    # its own pooled connection: it runs beside the workflow query
+    async with ctx.runtime.pool.acquire() as conn:
         package = await execution.package_of_export(conn, export_id)
-        return {
-            "package": package,
-            "artifacts": await execution.artifacts_of(conn, package.id) if package else [],
-            "submission": await execution.submission_of(conn, export_id),
-            "notifications": await execution.notifications_of(conn, export_id),
-            "events": await exports.latest_events(conn, export_id),
-        }
+        return _Stored(
+            package=package,
+            artifacts=await execution.artifacts_of(conn, package.id) if package else [],
+            submission=await execution.submission_of(conn, export_id),
+            notifications=await execution.notifications_of(conn, export_id),
+            events=await exports.latest_events(conn, export_id),
+        )
 
 
-async def list_exports(
-    rt: Runtime,
-    account_id: str,
-    *,
-    status: str | None,
-    readiness: str | None,
-    after: tuple[datetime, str] | None,
-    limit: int,
-) -> ExportList:
+async def list_exports(ctx: Context, query: ExportQuery) -> ExportList:
     """Exports of the account in creation order, filtered by status and readiness."""
-    async with rt.pool.acquire() as conn:
-        rows = await exports.list_exports(conn, account_id, status, readiness, after, limit)
-    return ExportList([summary_view(r) for r in rows], rows[-1] if len(rows) == limit else None)
+    async with ctx.connect() as conn:
+        rows = await exports.list_exports(
+            conn, ctx.account_id, query.status, query.readiness, query.after, query.limit
+        )
+    last = rows[-1] if len(rows) == query.limit else None
+    return ExportList([summary_view(r) for r in rows], last)
 
 
-async def list_events(
-    rt: Runtime, account_id: str, export_id: str, *, after: int, limit: int
-) -> EventList:
+async def list_events(ctx: Context, query: EventQuery) -> EventPage:
     """Events of the export after `after` (a seq), in order."""
-    async with rt.pool.acquire() as conn:
-        await exports.get_export(conn, account_id, export_id)
-        rows = await exports.list_events(conn, export_id, after, limit)
-    return EventList([event_view(r) for r in rows], rows[-1].seq if len(rows) == limit else None)
+    async with ctx.connect() as conn:
+        await exports.get_export(conn, ctx.account_id, query.export_id)
+        rows = await exports.list_events(conn, query.export_id, query.after, query.limit)
+    next_after = rows[-1].seq if len(rows) == query.limit else None
+    return EventPage(data=[event_view(r) for r in rows], next_after=next_after)

@@ -2,15 +2,15 @@
 and findings, and what changed since the last review."""
 
 from dataclasses import dataclass
-from typing import Any
 
 from domain.documents.sources import LineSource
-from services.context import Runtime
+from domain.planning.models import Flag, MissingData, PlanOutcome, ValidationMessage
+from services.context import Context
 from services.exports import guards
 from services.exports.reading import view_of
 from services.exports.reviews import SinceReview, changes_since_review, record_review
+from services.models.exports import ExportView
 from store import console
-from store.accounts import Principal
 from store.package_data import load_package_source
 
 SEVERITIES = ("ERROR", "WARNING", "INFO")
@@ -27,79 +27,72 @@ class OrderPanel:
     reason_codes: list[str]
     entry_type: str | None
     lines: list[LineSource]
-    messages: dict[str, list[dict[str, Any]]]  # by severity, in SEVERITIES order
-    flags: list[dict[str, Any]]
-    missing: list[dict[str, Any]]
+    messages: dict[str, list[ValidationMessage]]  # by severity, in SEVERITIES order
+    flags: list[Flag]
+    missing: list[MissingData]
 
 
 @dataclass(frozen=True)
 class ExportPage:
     """The export page's data."""
 
-    view: dict[str, Any]
+    view: ExportView
     orders: list[OrderPanel]
-    export_messages: dict[str, list[dict[str, Any]]]
+    export_messages: dict[str, list[ValidationMessage]]
     since_review: SinceReview | None
     warehouse_name: str | None = None
     broker_name: str | None = None
     key_labels: dict[str, str] | None = None
 
 
-def by_severity(messages: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def by_severity(messages: list[ValidationMessage]) -> dict[str, list[ValidationMessage]]:
     """Messages grouped by severity, ERROR first; empty groups left out."""
-    groups = {s: [m for m in messages if m.get("severity") == s] for s in SEVERITIES}
+    groups = {s: [m for m in messages if m.severity == s] for s in SEVERITIES}
     return {s: found for s, found in groups.items() if found}
 
 
 def _panels(
-    plan: dict[str, Any], lines: list[LineSource], external: dict[str, str]
+    plan: PlanOutcome, lines: list[LineSource], external: dict[str, str]
 ) -> list[OrderPanel]:
-    messages = plan.get("validationMessages", [])
-    hints = plan.get("strategyHint", {}).get("entryTypeHints", {})
+    hints = plan.strategy_hint.entry_type_hints
     panels = []
-    for decision in plan.get("decisions", []):
-        order_id = decision["orderId"]
+    for decision in plan.decisions:
+        order_id = decision.order_id
         panels.append(
             OrderPanel(
                 order_id=order_id,
                 external_id=external.get(order_id),
-                decision=decision["decision"],
-                reason_codes=list(decision.get("reasonCodes", [])),
+                decision=decision.decision,
+                reason_codes=list(decision.reason_codes),
                 entry_type=hints.get(order_id),
                 lines=[line for line in lines if line.order_id == order_id],
-                messages=by_severity([m for m in messages if m.get("orderId") == order_id]),
-                flags=[f for f in plan.get("flags", []) if order_id in f.get("orderIds", [])],
-                missing=[m for m in plan.get("missing_data", []) if m.get("orderId") == order_id],
+                messages=by_severity(
+                    [m for m in plan.validation_messages if m.order_id == order_id]
+                ),
+                flags=[f for f in plan.flags if order_id in f.order_ids],
+                missing=[m for m in plan.missing_data if m.order_id == order_id],
             )
         )
     return panels
 
 
-async def export_page(
-    rt: Runtime, principal: Principal, export_id: str, *, seen: bool
-) -> ExportPage:
+async def export_page(ctx: Context, export_id: str, *, seen: bool) -> ExportPage:
     """The export page of the caller's account; `seen` records that the reviewer looked at this
     plan (a live refresh of the page does not)."""
-    export = await guards.load(rt, principal.account_id, export_id)
-    synced = [
-        d["orderId"]
-        for d in export.plan.get("decisions", [])
-        if NOT_SYNCED not in d.get("reasonCodes", [])
-    ]
-    since = await changes_since_review(rt, export)
-    async with rt.pool.acquire() as conn:
+    export = await guards.load(ctx, export_id)
+    synced = [d.order_id for d in export.plan.decisions if NOT_SYNCED not in d.reason_codes]
+    since = await changes_since_review(ctx, export)
+    async with ctx.connect() as conn:
         source = await load_package_source(conn, export.warehouse_id, export.broker_id, synced)
-        names = await console.account_names(conn, principal.account_id)
-    view = await view_of(rt, export)
+        names = await console.account_names(conn, ctx.account_id)
+    view = await view_of(ctx, export)
     if seen:
-        await record_review(rt, principal, export, "viewed")
+        await record_review(ctx, export, "viewed")
     external = {o.id: o.external_id for o in source.orders.values()}
     return ExportPage(
         view=view,
         orders=_panels(export.plan, source.lines, external),
-        export_messages=by_severity(
-            [m for m in export.plan.get("validationMessages", []) if not m.get("orderId")]
-        ),
+        export_messages=by_severity([m for m in export.plan.validation_messages if not m.order_id]),
         since_review=since,
         warehouse_name=source.warehouse.name,
         broker_name=source.broker.name,

@@ -5,9 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.planning.changes import PlanChanges, order_decisions, plan_changes
-from services.context import Runtime
+from services.context import Context
 from store import console
-from store.accounts import Principal
 from store.records import ExportRecord
 
 
@@ -22,27 +21,25 @@ class SinceReview:
     changes: PlanChanges
 
 
-async def record_review(
-    rt: Runtime, principal: Principal, export: ExportRecord, reason: str
-) -> None:
-    """Remember the plan as `principal` saw it (`viewed`, `approved`, `rejected`)."""
-    async with rt.pool.acquire() as conn:
+async def record_review(ctx: Context, export: ExportRecord, reason: str) -> None:
+    """Remember the plan as the caller saw it (`viewed`, `approved`, `rejected`)."""
+    async with ctx.connect() as conn:
         await console.add_snapshot(
             conn,
             export.id,
-            principal.key_id,
-            principal.label,
+            ctx.actor,
+            ctx.label,
             export.plan_hash,
             reason,
             order_decisions(export.plan),
         )
 
 
-async def changes_since_review(rt: Runtime, export: ExportRecord) -> SinceReview | None:
+async def changes_since_review(ctx: Context, export: ExportRecord) -> SinceReview | None:
     """How the current plan differs from the last reviewed one: an earlier plan of this export
     that a reviewer saw, or else the plan of the newest rejected export that asked for any of the
     same orders (a resubmission). None when there is neither."""
-    async with rt.pool.acquire() as conn:
+    async with ctx.connect() as conn:
         last = await console.last_snapshot_of_other_plan(conn, export.id, export.plan_hash)
         rejected = None
         if last is None:

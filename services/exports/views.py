@@ -1,8 +1,20 @@
 """The read models of an export in the contract's shape: inspect (§9.4), package (§10), events
-(§12), the list summary."""
+(§12), the list summary; built from the store's records, answered as they are by the routes."""
 
-from typing import Any
-
+from domain.planning.document import PlanDocument
+from domain.status import ExportStatus
+from services.models.exports import (
+    ArtifactOut,
+    BrokerSubmission,
+    CustomsPackageOut,
+    Event,
+    ExportSummary,
+    ExportView,
+    JsonObject,
+    Notification,
+    Plan,
+    WorkflowInfo,
+)
 from store.records import (
     ArtifactRecord,
     EventRecord,
@@ -13,98 +25,108 @@ from store.records import (
 )
 
 
-def artifact_view(row: ArtifactRecord) -> dict[str, Any]:
+def artifact_view(row: ArtifactRecord) -> ArtifactOut:
     """An artifact's metadata with its download URL."""
-    return {
-        "id": row.id,
-        "artifact_type": row.artifact_type,
-        "filename": row.filename,
-        "contentType": row.content_type,
-        "sizeBytes": row.size_bytes,
-        "sha256": row.sha256,
-        "generated_at": row.generated_at,
-        "downloadUrl": f"/api/artifacts/{row.id}/content",
-    }
+    return ArtifactOut(
+        id=row.id,
+        artifact_type=row.artifact_type,
+        filename=row.filename,
+        content_type=row.content_type,
+        size_bytes=row.size_bytes,
+        sha256=row.sha256,
+        generated_at=row.generated_at,
+        download_url=f"/api/artifacts/{row.id}/content",
+    )
 
 
-def package_view(row: PackageRecord, artifacts: list[ArtifactRecord]) -> dict[str, Any]:
+def package_view(row: PackageRecord, artifacts: list[ArtifactRecord]) -> CustomsPackageOut:
     """A customs package (§10)."""
-    return {
-        "id": row.id,
-        "exportBatchId": row.export_id,
-        "packageNumber": row.package_number,
-        "state": row.state,
-        "planHash": row.plan_hash,
-        "createdAt": row.created_at,
-        "artifacts": [artifact_view(a) for a in artifacts],
-    }
+    return CustomsPackageOut(
+        id=row.id,
+        export_batch_id=row.export_id,
+        package_number=row.package_number,
+        state=row.state,
+        plan_hash=row.plan_hash,
+        created_at=row.created_at,
+        artifacts=[artifact_view(a) for a in artifacts],
+    )
 
 
-def event_view(row: EventRecord) -> dict[str, Any]:
+def event_view(row: EventRecord) -> Event:
     """An event (§12)."""
-    return {
-        "id": row.id,
-        "seq": row.seq,
-        "type": row.type,
-        "occurredAt": row.occurred_at,
-        "actor": row.actor,
-        "data": row.data,
-    }
+    return Event(
+        id=row.id,
+        seq=row.seq,
+        type=row.type,
+        occurred_at=row.occurred_at,
+        actor=row.actor,
+        data=row.data,
+    )
 
 
-def submission_view(row: SubmissionRecord | None) -> dict[str, Any] | None:
+def submission_view(row: SubmissionRecord | None) -> BrokerSubmission | None:
     """The broker submission (§9.4)."""
     if row is None:
         return None
-    return {
-        "id": row.id,
-        "submission_type": row.submission_type,
-        "status": row.status,
-        "recipient_email": row.recipient_email,
-        "recipientUrl": row.recipient_url,
-        "subject": row.subject,
-        "sent_at": row.sent_at,
-        "error_message": row.error_message,
-        "attempts": row.attempts,
-        "brokerReference": row.broker_reference,
-        "entryNumber": row.entry_number,
-        "updatedAt": row.updated_at,
-    }
+    return BrokerSubmission(
+        id=row.id,
+        submission_type=row.submission_type,
+        status=row.status,
+        recipient_email=row.recipient_email,
+        recipient_url=row.recipient_url,
+        subject=row.subject,
+        sent_at=row.sent_at,
+        error_message=row.error_message,
+        attempts=row.attempts,
+        broker_reference=row.broker_reference,
+        entry_number=row.entry_number,
+        updated_at=row.updated_at,
+    )
 
 
-def notification_view(row: NotificationRecord) -> dict[str, Any]:
+def notification_view(row: NotificationRecord) -> Notification:
     """A warehouse notification (§9.4)."""
-    return {
-        "id": row.id,
-        "channel": row.channel,
-        "recipient": row.recipient,
-        "status": row.status,
-        "attempts": row.attempts,
-        "lastError": row.last_error,
-        "createdAt": row.created_at,
-        "deliveredAt": row.delivered_at,
-    }
+    return Notification(
+        id=row.id,
+        channel=row.channel,
+        recipient=row.recipient,
+        status=row.status,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        delivered_at=row.delivered_at,
+    )
 
 
-def summary_view(row: ExportRecord) -> dict[str, Any]:
+def summary_view(row: ExportRecord) -> ExportSummary:
     """An export in a list."""
-    return {
-        "exportId": row.id,
-        "batchId": row.id,
-        "status": row.status,
-        "readinessState": row.readiness_state,
-        "planHash": row.plan_hash,
-        "warehouseId": row.warehouse_id,
-        "brokerId": row.broker_id,
-        "destinationCountry": row.destination_country,
-        "createdAt": row.created_at,
-        "updatedAt": row.updated_at,
-    }
+    return ExportSummary.model_validate(
+        {
+            "exportId": row.id,
+            "batchId": row.id,
+            "status": row.status,
+            "readinessState": row.readiness_state,
+            "planHash": row.plan_hash,
+            "warehouseId": row.warehouse_id,
+            "brokerId": row.broker_id,
+            "destinationCountry": row.destination_country,
+            "createdAt": row.created_at,
+            "updatedAt": row.updated_at,
+        }
+    )
 
 
-def plan_view(row: ExportRecord) -> dict[str, Any]:
+def plan_view(row: ExportRecord) -> Plan:
     """The stored plan with the export's current status."""
-    return {**row.plan, "status": row.status}
+    return as_plan(row.plan, status=row.status)
+
+
+def as_plan(document: PlanDocument, *, status: ExportStatus | None = None) -> Plan:
+    """The plan document as the routes answer it; with `status`, the export's current one."""
+    fields = dict(document)
+    if status is not None:
+        fields["status"] = status
+    return Plan.model_construct(document.model_fields_set, **fields)
 
 
 def export_view(
@@ -115,31 +137,35 @@ def export_view(
     submission: SubmissionRecord | None,
     notifications: list[NotificationRecord],
     events: list[EventRecord],
-    workflow: dict[str, Any],
-    live: dict[str, Any] | None,
-) -> dict[str, Any]:
+    workflow: WorkflowInfo,
+    approval: JsonObject | None = None,
+    attention: JsonObject | None = None,
+    live: bool = False,
+) -> ExportView:
     """Inspect: the projection and what execution produced, with the live part (approval,
-    attention) from the workflow's `state` query when it answered."""
-    return {
-        "exportId": row.id,
-        "batchId": row.id,
-        "accountId": row.account_id,
-        "warehouseId": row.warehouse_id,
-        "brokerId": row.broker_id,
-        "destinationCountry": row.destination_country,
-        "status": row.status,
-        "readinessState": row.readiness_state,
-        "planHash": row.plan_hash,
-        "plan": plan_view(row),
-        "approval": live["approval"] if live else row.approval,
-        "attention": live["attention"] if live else row.attention,
-        "customs_package_id": package.id if package else None,
-        "customsPackage": package_view(package, artifacts) if package else None,
-        "artifacts": [artifact_view(a) for a in artifacts],
-        "notifications": [notification_view(n) for n in notifications],
-        "brokerSubmission": submission_view(submission),
-        "events": [event_view(e) for e in events],
-        "workflow": workflow,
-        "createdAt": row.created_at,
-        "updatedAt": row.updated_at,
-    }
+    attention) from the workflow's `state` query when it answered (`live`)."""
+    return ExportView.model_validate(
+        {
+            "exportId": row.id,
+            "batchId": row.id,
+            "accountId": row.account_id,
+            "warehouseId": row.warehouse_id,
+            "brokerId": row.broker_id,
+            "destinationCountry": row.destination_country,
+            "status": row.status,
+            "readinessState": row.readiness_state,
+            "planHash": row.plan_hash,
+            "plan": plan_view(row),
+            "approval": approval if live else row.approval,
+            "attention": attention if live else row.attention,
+            "customs_package_id": package.id if package else None,
+            "customsPackage": package_view(package, artifacts) if package else None,
+            "artifacts": [artifact_view(a) for a in artifacts],
+            "notifications": [notification_view(n) for n in notifications],
+            "brokerSubmission": submission_view(submission),
+            "events": [event_view(e) for e in events],
+            "workflow": workflow,
+            "createdAt": row.created_at,
+            "updatedAt": row.updated_at,
+        }
+    )

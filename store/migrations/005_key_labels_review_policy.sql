@@ -1,4 +1,4 @@
--- Issue 12 (review policy): who a key stands for, and where an account hears of overdue reviews.
+-- The review policy: who a key stands for, and where an account hears of overdue reviews.
 
 -- A key's label: a person's or a system's name, shown as who decided. NULL: the key's name.
 ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS label text;

@@ -26,7 +26,8 @@ from entrygo.worker import build_worker
 from observability.metrics import REGISTRY
 from sandbox.smtp_sink import SmtpSink
 from store.webhooks import DueDelivery
-from tests.conftest import Tenant, eventually, make_world
+from tests.support.polling import eventually
+from tests.support.tenants import Tenant, make_world
 
 SECRET = "outbound-secret-0123456789"
 

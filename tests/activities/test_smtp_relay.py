@@ -42,7 +42,8 @@ from config.settings import Settings
 from entrygo.worker import build_worker
 from observability.metrics import REGISTRY
 from sandbox.smtp_sink import SmtpSink
-from tests.conftest import Tenant, eventually, make_world
+from tests.support.polling import eventually
+from tests.support.tenants import Tenant, make_world
 
 USER = "entrygo-relay"
 PASSWORD = "correct horse battery staple 42"  # a test relay's password

@@ -19,7 +19,7 @@ from config.settings import Settings
 from signing import SIGNATURE_HEADER, sign
 from store import orders as orders_store
 from store.reference import create_broker
-from tests.conftest import Tenant
+from tests.support.tenants import Tenant
 
 LIMIT = 5
 

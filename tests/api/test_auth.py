@@ -19,8 +19,8 @@ from api.errors import install_error_handlers
 from api.gateway import Gateway
 from api.ratelimit import RateLimiter
 from config.settings import Settings
-from tests.api.two_accounts import REQUIRED_ROLE
-from tests.conftest import Tenant
+from tests.support.tenants import Tenant
+from tests.support.two_accounts import REQUIRED_ROLE
 
 WRONG_KEY = {"authorization": "Bearer eg_live_" + "x" * 32}
 MISSING = {"errorCode": "INVALID_API_KEY", "message": "Missing API key."}

@@ -7,8 +7,8 @@ import pytest
 import pytest_asyncio
 
 from config.settings import Settings
-from tests.api.strict_app import NON_PUBLIC_HOSTS, PUBLIC_LITERAL, strict_client
-from tests.conftest import Tenant
+from tests.support.strict_app import NON_PUBLIC_HOSTS, PUBLIC_LITERAL, strict_client
+from tests.support.tenants import Tenant
 
 SECRET = "brsec-0123456789abcdef"
 EMAIL_BROKER = {

@@ -10,8 +10,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.api.test_exports import plan
-from tests.conftest import World
+from tests.support.exports_api import plan
+from tests.support.tenants import World
 
 SIGN_IN_TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
 

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tests.conftest import Tenant
+from tests.support.tenants import Tenant
 
 WAREHOUSE = {"name": "Hub", "address": {"line1": "1 Dock", "city": "Riga", "country": "LV"}}
 BROKER = {"name": "B", "transport": {"type": "email", "recipientEmail": "b@example.com"}}

@@ -5,7 +5,7 @@ import json
 import httpx
 import pytest
 
-from tests.conftest import Tenant
+from tests.support.tenants import Tenant
 
 
 def body_of(response: httpx.Response) -> dict:

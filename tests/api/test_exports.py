@@ -3,8 +3,6 @@
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -13,9 +11,22 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
 from config.settings import Settings
-from tests.conftest import Tenant, World, eventually, make_world
+from tests.support.exports_api import (
+    app_client,
+    assert_error,
+    count_exports,
+    count_workflows,
+    events_of,
+    execute,
+    inspect,
+    plan,
+    planned,
+    review,
+    terminate,
+)
+from tests.support.polling import eventually
+from tests.support.tenants import Tenant, World, make_world
 
 PLAN_FIELDS = {
     "exportId",
@@ -60,95 +71,6 @@ INSPECT_FIELDS = {
 }
 PLAN_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)$")
-
-
-# ---- helpers ----------------------------------------------------------------------------------
-
-
-async def plan(
-    http: httpx.AsyncClient,
-    world: World,
-    order_ids: list[str],
-    role: str = "integration",
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> httpx.Response:
-    return await http.post(
-        "/api/exports/plan",
-        json=world.plan_body(order_ids, **extra),
-        headers={**world.tenant.auth(role), **(headers or {})},
-    )
-
-
-async def planned(http: httpx.AsyncClient, world: World, *skus: str) -> dict[str, Any]:
-    """Sync one order per sku and plan them; the 201 body."""
-    r = await plan(http, world, await world.orders(http, *skus))
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-async def inspect(http: httpx.AsyncClient, tenant: Tenant, export_id: str) -> httpx.Response:
-    return await http.get(f"/api/exports/{export_id}", headers=tenant.auth("reviewer"))
-
-
-async def execute(
-    http: httpx.AsyncClient, world: World, export_id: str, key: str | None = None
-) -> httpx.Response:
-    body: dict[str, Any] = {"accountId": world.tenant.account_id, "batchId": export_id}
-    if key is not None:
-        body["idempotencyKey"] = key
-    return await http.post(
-        "/api/exports/execute", json=body, headers=world.tenant.auth("integration")
-    )
-
-
-async def review(
-    http: httpx.AsyncClient, world: World, export_id: str, action: str, body: Any = None
-) -> httpx.Response:
-    return await http.post(
-        f"/api/exports/{export_id}/{action}",
-        json=body if body is not None else {},
-        headers=world.tenant.auth("reviewer"),
-    )
-
-
-async def events_of(http: httpx.AsyncClient, world: World, export_id: str) -> list[dict[str, Any]]:
-    r = await http.get(f"/api/exports/{export_id}/events", headers=world.tenant.auth())
-    assert r.status_code == 200, r.text
-    return r.json()["data"]
-
-
-async def count_exports(pool: asyncpg.Pool, account_id: str) -> int:
-    return int(
-        await pool.fetchval("SELECT count(*) FROM exports WHERE account_id = $1", account_id)
-    )
-
-
-async def count_workflows(env: WorkflowEnvironment, workflow_id: str, running: bool = False) -> int:
-    """Runs with this id (only running ones if `running`), once visibility shows at least one
-    (it may lag the start a little)."""
-    query = f'WorkflowId = "{workflow_id}"'
-    if running:
-        query += ' AND ExecutionStatus = "Running"'
-
-    async def listed() -> int:
-        return len([w async for w in env.client.list_workflows(query)])
-
-    return int(await eventually(listed))
-
-
-async def terminate(env: WorkflowEnvironment, export_id: str) -> None:
-    """Stop an export's workflow that a test leaves retrying (no SMTP server listens)."""
-    handle = env.client.get_workflow_handle(f"export-{export_id}")
-    if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-        await handle.terminate("test done")
-
-
-def assert_error(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert body["errorCode"] == code, body
-    return body
 
 
 # ---- plan ---------------------------------------------------------------------------------------
@@ -724,16 +646,6 @@ async def test_one_key_on_two_different_plans_is_a_conflict(
     assert await count_exports(pool, world.tenant.account_id) == 1
 
 
-@asynccontextmanager
-async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """Another instance of the app, with its lifespan entered (as tests/conftest.py does)."""
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client
-
-
 async def test_without_a_worker_plan_answers_503_and_does_not_hang(
     http: httpx.AsyncClient,
     world: World,
@@ -909,7 +821,7 @@ async def test_a_plan_abandoned_after_it_was_persisted_plans_afresh_on_retry(
 async def test_execute_refuses_a_plan_whose_data_changed_until_re_planned(
     http: httpx.AsyncClient, world: World, pool: asyncpg.Pool, worker: Any
 ) -> None:
-    from tests.conftest import GOOD_PRODUCT
+    from tests.support.tenants import GOOD_PRODUCT
 
     ids = await world.orders(http, "SKU-SCARF")
     first = await plan(http, world, ids)

@@ -10,7 +10,7 @@ import pytest
 
 from store.idempotency import purge_expired
 from store.products import upsert_products
-from tests.conftest import Tenant
+from tests.support.tenants import Tenant
 
 
 async def product_id(pool: asyncpg.Pool, tenant: Tenant, sku: str = "SKU-1") -> str:

@@ -1,4 +1,5 @@
-"""Inspect is the workflow's `state` query plus the persisted log (issue 11, item 7)."""
+"""Inspect is the workflow's `state` query plus the persisted log (the workflow's
+live view beside the database's record)."""
 
 import asyncio
 import uuid
@@ -9,8 +10,8 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
-from tests.api.test_exports import app_client, inspect, plan, review, terminate
-from tests.conftest import World
+from tests.support.exports_api import app_client, inspect, plan, review, terminate
+from tests.support.tenants import World
 
 
 async def test_an_open_export_is_inspected_live_from_its_workflow(

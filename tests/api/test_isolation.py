@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from config.settings import Settings
-from tests.api.two_accounts import (
+from tests.support.two_accounts import (
     REQUIRED_ROLE,
     Account,
     Stack,

@@ -5,7 +5,7 @@ import re
 
 import httpx
 
-from tests.conftest import Tenant
+from tests.support.tenants import Tenant
 
 KEY_FORMAT = re.compile(r"^eg_live_[0-9A-Za-z]{32}$")
 
@@ -159,7 +159,7 @@ async def test_only_admins_manage_keys(http: httpx.AsyncClient, tenant: Tenant) 
         assert (await http.get("/api/keys", headers=tenant.auth(role))).status_code == 403
 
 
-# ---- labels (issue 12): who a key stands for ------------------------------------------------
+# ---- labels: who a key stands for -----------------------------------------------------------
 
 
 async def test_a_key_carries_its_label_in_the_answer_and_the_list(

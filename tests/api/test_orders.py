@@ -6,7 +6,7 @@ import asyncpg
 import httpx
 
 from store.products import upsert_products
-from tests.conftest import Tenant, make_tenant
+from tests.support.tenants import Tenant, make_tenant
 
 
 async def products_of(pool: asyncpg.Pool, tenant: Tenant, **values: Any) -> dict[str, str]:
@@ -17,7 +17,7 @@ async def products_of(pool: asyncpg.Pool, tenant: Tenant, **values: Any) -> dict
             tenant.account_id,
             [{"externalId": sku, "unitValueUsd": value} for sku, value in values.items()],
         )
-    return {p.externalId: p.id for p in rows}
+    return {p.external_id: p.id for p in rows}
 
 
 def order(external_id: str, *lines: dict[str, Any], **fields: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import GOOD_PRODUCT, Tenant
+from tests.support.tenants import GOOD_PRODUCT, Tenant
 
 
 async def sync(

@@ -30,8 +30,10 @@ from api.ratelimit import RateLimiter
 from config.settings import Settings
 from observability.metrics import REGISTRY
 from store.ratelimit import hit, purge_past_windows
-from tests.conftest import GOOD_PRODUCT, ROOT, Tenant, eventually, make_tenant
-from tests.e2e.conftest import free_port
+from tests.support.paths import ROOT
+from tests.support.polling import eventually
+from tests.support.stack import free_port
+from tests.support.tenants import GOOD_PRODUCT, Tenant, make_tenant
 
 LIMIT = 5
 

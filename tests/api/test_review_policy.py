@@ -1,4 +1,4 @@
-"""The review policy (issue 12) through the HTTP API with the real worker, database and Temporal:
+"""The review policy through the HTTP API with the real worker, database and Temporal:
 who decided (key labels in approval and events), four eyes enforced by the workflow, and the
 review deadline with its signed webhook."""
 
@@ -21,8 +21,9 @@ from config.settings import Settings
 from signing import SIGNATURE_HEADER, verify
 from store.accounts import create_key, set_review_webhook
 from store.products import upsert_products
-from tests.api.test_exports import app_client, assert_error, inspect, plan, terminate
-from tests.conftest import GOOD_PRODUCT, World, eventually
+from tests.support.exports_api import app_client, assert_error, inspect, plan, terminate
+from tests.support.polling import eventually
+from tests.support.tenants import GOOD_PRODUCT, World
 from workflows.export import ExportWorkflow
 from workflows.messages import ApproveInput
 
@@ -266,7 +267,7 @@ async def test_four_eyes_above_the_value_threshold(
         with pytest.raises(WorkflowUpdateFailedError) as exc:
             await handle.execute_update(
                 ExportWorkflow.approve,
-                ApproveInput(planHash=plan_hash, reviewer=reviewers.dana[0], label=DANA),
+                ApproveInput(plan_hash=plan_hash, reviewer=reviewers.dana[0], label=DANA),
             )
         assert isinstance(exc.value.cause, ApplicationError)
         assert exc.value.cause.type == "INVALID_EXPORT_STATE"

@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from config.settings import Settings
 from store import accounts
-from tests.api.two_accounts import (
+from tests.support.two_accounts import (
     REQUIRED_ROLE,
     ROLES,
     SKU_READY,

@@ -2,7 +2,7 @@
 
 import httpx
 
-from tests.conftest import Tenant
+from tests.support.tenants import Tenant
 
 
 async def test_health_without_key(http: httpx.AsyncClient) -> None:

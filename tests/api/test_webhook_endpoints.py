@@ -7,7 +7,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import Tenant
+from tests.support.tenants import Tenant
 
 SECRET = "endpoint-secret-0123456789"
 

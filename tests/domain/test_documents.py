@@ -97,16 +97,16 @@ def build_package(**overrides: Any) -> CustomsPackageData:
     )
     spoon = tea.model_copy(
         update={
-            "lineNo": 2,
-            "productId": "prod_spoon",
+            "line_no": 2,
+            "product_id": "prod_spoon",
             "sku": "SPOON-3",
             "description": "Tea spoon, stainless steel",
             "quantity": 3,
-            "unitValueUsd": Decimal("1.1"),
-            "lineValueUsd": Decimal("3.3"),
-            "hsCode": "8215990100",
-            "countryOfOrigin": "CN",
-            "weightKg": Decimal("0.02"),
+            "unit_value_usd": Decimal("1.1"),
+            "line_value_usd": Decimal("3.3"),
+            "hs_code": "8215990100",
+            "country_of_origin": "CN",
+            "weight_kg": Decimal("0.02"),
         }
     )
     fields: dict[str, Any] = {
@@ -182,7 +182,7 @@ def squeezed(text: str) -> str:
 def test_render_returns_the_six_artifacts_in_contract_order() -> None:
     artifacts = render_artifacts(build_package())
 
-    assert [(a.artifact_type, a.filename, a.contentType) for a in artifacts] == [
+    assert [(a.artifact_type, a.filename, a.content_type) for a in artifacts] == [
         ("cci_human_readable", "commercial_customs_invoice.html", "text/html; charset=utf-8"),
         ("cci_csv", "commercial_customs_invoice.csv", "text/csv"),
         ("cci_json", "commercial_customs_invoice.json", "application/json"),
@@ -244,7 +244,7 @@ def test_sha256_and_size_describe_the_content(artifact_type: str) -> None:
     artifact = by_type(render_artifacts(build_package()))[artifact_type]
 
     assert artifact.sha256 == hashlib.sha256(artifact.content).hexdigest()
-    assert artifact.sizeBytes == len(artifact.content)
+    assert artifact.size_bytes == len(artifact.content)
 
 
 def test_rendered_artifact_carries_binary_content_through_json_as_base64() -> None:
@@ -266,9 +266,9 @@ def test_manifest_lists_the_five_other_artifacts_with_their_hashes() -> None:
         {
             "artifact_type": a.artifact_type,
             "filename": a.filename,
-            "contentType": a.contentType,
+            "contentType": a.content_type,
             "sha256": a.sha256,
-            "sizeBytes": a.sizeBytes,
+            "sizeBytes": a.size_bytes,
         }
         for a in artifacts[:-1]
     ]
@@ -441,8 +441,8 @@ def test_json_totals_equal_the_sum_of_the_lines() -> None:
 def test_totals_add_the_rounded_line_values_shown_on_the_invoice() -> None:
     data = build_package()
     lines = data.orders[1].lines
-    lines[0].lineValueUsd = Decimal("0.005")
-    lines[1].lineValueUsd = Decimal("0.005")
+    lines[0].line_value_usd = Decimal("0.005")
+    lines[1].line_value_usd = Decimal("0.005")
 
     document = invoice_json(data)
 
@@ -509,7 +509,7 @@ def test_pdf_has_a_pdf_header_and_dates_from_the_plan_not_the_clock() -> None:
 
 def test_pdf_changes_when_one_line_value_changes() -> None:
     data = build_package()
-    data.orders[0].lines[0].lineValueUsd = Decimal("87.51")
+    data.orders[0].lines[0].line_value_usd = Decimal("87.51")
 
     assert rendered(data, "cci_pdf") != rendered(build_package(), "cci_pdf")
     assert "87.51" in pdf_text(rendered(data, "cci_pdf"))
@@ -564,11 +564,11 @@ def _without_consignee(consignee: Party | None) -> CustomsPackageData:
     base = build_package()
     guide = base.orders[1].model_copy(
         update={
-            "orderId": "ord_3",
-            "orderExternalId": "SHOP-1003",
+            "order_id": "ord_3",
+            "order_external_id": "SHOP-1003",
             "consignee": consignee,
-            "destinationRegion": "CA",
-            "destinationPostalCode": "94107",
+            "destination_region": "CA",
+            "destination_postal_code": "94107",
         }
     )
     return build_package(orders=[guide], warnings=[WARNING])

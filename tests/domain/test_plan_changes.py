@@ -1,14 +1,18 @@
 """What changed between two plans of one export, as the console shows it."""
 
+from typing import Literal
+
 from domain.planning.changes import order_decisions, plan_changes
+from domain.planning.models import Decision, PlanOutcome
+from tests.support.planning_builders import run, snapshot
+
+BASE = run(snapshot())
 
 
-def plan(*decisions: tuple[str, str, list[str]]) -> dict:
-    return {
-        "decisions": [
-            {"orderId": o, "decision": d, "reasonCodes": codes} for o, d, codes in decisions
-        ]
-    }
+def plan(*decisions: tuple[str, Literal["INCLUDED", "EXCLUDED"], list[str]]) -> PlanOutcome:
+    """A real plan whose decisions are these."""
+    made = [Decision(order_id=o, decision=d, reason_codes=codes) for o, d, codes in decisions]
+    return BASE.model_copy(update={"decisions": made})
 
 
 def test_the_same_plan_has_no_changes() -> None:

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from domain.planning.models import Consignee, PlanningSnapshot
 from domain.planning.plan_hash import plan_hash
-from tests.domain.planning_builders import (
+from tests.support.golden_plan import GOLDEN_HASH, GOLDEN_SNAPSHOT
+from tests.support.planning_builders import (
     PACK,
     PLAN_DATE,
     broker,
@@ -19,69 +20,6 @@ from tests.domain.planning_builders import (
     run,
     snapshot,
 )
-
-GOLDEN_SNAPSHOT = {
-    "destinationCountry": "US",
-    "warehouse": {"id": "wh_golden", "country": "DE", "shipmentMode": "PARCEL_DTC"},
-    "broker": {
-        "id": "br_golden",
-        "transportType": "email",
-        "recipientEmail": "entries@broker.example",
-        "classifiesGoods": False,
-        "supportedDestinations": ["US"],
-    },
-    "requestedOrderIds": ["ord_b", "ord_a", "ord_missing", "ord_a"],
-    "orders": {
-        "ord_a": {
-            "id": "ord_a",
-            "externalId": "1001",
-            "destinationCountry": "US",
-            "destinationRegion": "CA",
-            "destinationPostalCode": "94105",
-            "consignee": {"name": "Ana Díaz", "address": "1 Market St"},
-            "items": [{"productId": "prod_shirt", "quantity": 3, "unitValueUsd": "19.90"}],
-        },
-        "ord_b": {
-            "id": "ord_b",
-            "externalId": "1002",
-            "destinationCountry": "US",
-            "destinationRegion": "NY",
-            "destinationPostalCode": "10001",
-            "consignee": {"name": "Bo Li", "address": "5 Main St"},
-            "items": [{"productId": "prod_mug", "quantity": 2}],
-        },
-    },
-    "products": {
-        "prod_shirt": {
-            "id": "prod_shirt",
-            "externalId": "SHIRT-1",
-            "description": "Men's cotton T-shirt, crew neck",
-            "hsCode": "6109.10.0012",
-            "countryOfOrigin": "CN",
-            "unitValueUsd": "21.00",
-            "weightKg": "0.180",
-            "manufacturer": None,
-            "attributes": {"fiberComposition": "100% cotton"},
-        },
-        "prod_mug": {
-            "id": "prod_mug",
-            "externalId": "MUG-1",
-            "description": "Glazed stoneware coffee mug, 350 ml",
-            "hsCode": "6912.00.4810",
-            "countryOfOrigin": "PT",
-            "unitValueUsd": "15",
-            "weightKg": "0.4",
-            "manufacturer": {
-                "name": "Ceramica Norte Lda",
-                "address": "Rua das Flores 12",
-                "city": "Aveiro",
-                "country": "PT",
-            },
-            "attributes": {},
-        },
-    },
-}
-GOLDEN_HASH = "sha256:5548933b3fac25e6a0087c692256879148c84a4b68fe22e16c3432fcbfcf4ec2"
 
 BASE = snapshot(
     orders=[order("ord_1"), order("ord_2", lines=[("prod_mug", 1), ("prod_b", 4)])],
@@ -104,7 +42,7 @@ def test_golden_hash() -> None:
     # changes every stored planHash, so it must be deliberate
     snap = PlanningSnapshot.model_validate(GOLDEN_SNAPSHOT)
     assert plan_hash(snap, PACK, plan_date=date(2026, 11, 26)) == GOLDEN_HASH
-    assert run(snap, plan_date=date(2026, 11, 26)).planHash == GOLDEN_HASH
+    assert run(snap, plan_date=date(2026, 11, 26)).plan_hash == GOLDEN_HASH
 
 
 def test_hash_format() -> None:
@@ -119,8 +57,8 @@ def test_hash_format() -> None:
 def test_requested_id_order_and_duplicates_do_not_count(
     permuted: list[str], extra: list[str]
 ) -> None:
-    requested = BASE.model_copy(update={"requestedOrderIds": ["ord_1", "ord_2", "ord_unknown"]})
-    shuffled = requested.model_copy(update={"requestedOrderIds": permuted + extra})
+    requested = BASE.model_copy(update={"requested_order_ids": ["ord_1", "ord_2", "ord_unknown"]})
+    shuffled = requested.model_copy(update={"requested_order_ids": permuted + extra})
     assert plan_hash(shuffled, PACK) == plan_hash(requested, PACK)
 
 
@@ -130,7 +68,7 @@ def test_fields_no_rule_reads_do_not_count(text: str) -> None:
     orders = {
         oid: o.model_copy(
             update={
-                "externalId": text,
+                "external_id": text,
                 # any name that is not blank: a blank one is O-004's to warn about
                 "consignee": o.consignee.model_copy(update={"name": f"N{text}"})
                 if o.consignee
@@ -139,7 +77,7 @@ def test_fields_no_rule_reads_do_not_count(text: str) -> None:
         )
         for oid, o in BASE.orders.items()
     }
-    changed = _replace_product(BASE, "prod_b", externalId=text).model_copy(
+    changed = _replace_product(BASE, "prod_b", external_id=text).model_copy(
         update={
             "orders": orders,
             "warehouse": BASE.warehouse.model_copy(update={"id": f"wh_{text}"}),
@@ -153,7 +91,7 @@ def test_fields_no_rule_reads_do_not_count(text: str) -> None:
 @given(extra_zeros=st.integers(min_value=0, max_value=6))
 def test_decimal_spelling_does_not_count(extra_zeros: int) -> None:
     spelled = Decimal("12.5" + "0" * extra_zeros)
-    assert plan_hash(_replace_product(BASE, "prod_b", unitValueUsd=spelled), PACK) == BASE_HASH
+    assert plan_hash(_replace_product(BASE, "prod_b", unit_value_usd=spelled), PACK) == BASE_HASH
 
 
 @fast
@@ -180,12 +118,12 @@ def test_quantity_counts(quantity: int) -> None:
     )
 )
 def test_unit_value_counts(value: Decimal) -> None:
-    assert plan_hash(_replace_product(BASE, "prod_b", unitValueUsd=value), PACK) != BASE_HASH
+    assert plan_hash(_replace_product(BASE, "prod_b", unit_value_usd=value), PACK) != BASE_HASH
 
 
 @fast
 @given(
-    field=st.sampled_from(["hsCode", "countryOfOrigin", "description"]),
+    field=st.sampled_from(["hs_code", "country_of_origin", "description"]),
     value=st.one_of(st.none(), st.sampled_from(["6109.10.0012", "CN", "US", "9903.88.01", "Gift"])),
 )
 def test_product_fields_rules_read_count(field: str, value: str | None) -> None:
@@ -197,7 +135,7 @@ def test_product_fields_rules_read_count(field: str, value: str | None) -> None:
 @given(mode=st.sampled_from(["BULK_TO_US_WAREHOUSE", "POSTAL"]))
 def test_warehouse_mode_counts(mode: str) -> None:
     changed = BASE.model_copy(
-        update={"warehouse": BASE.warehouse.model_copy(update={"shipmentMode": mode})}
+        update={"warehouse": BASE.warehouse.model_copy(update={"shipment_mode": mode})}
     )
     assert plan_hash(changed, PACK) != BASE_HASH
 
@@ -215,8 +153,8 @@ def test_consignee_presence_and_address_count() -> None:
     hashes = {BASE_HASH}
     for changes in (
         {"consignee": None},
-        {"destinationRegion": None},
-        {"destinationPostalCode": "10002"},
+        {"destination_region": None},
+        {"destination_postal_code": "10002"},
         {"consignee": Consignee(name=" ", address="1 Market St")},
     ):
         orders = {**BASE.orders, "ord_1": BASE.orders["ord_1"].model_copy(update=changes)}

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from domain.planning.models import PlanningSnapshot
 from domain.planning.plan_hash import plan_hash
-from tests.domain.planning_builders import (
+from tests.support.planning_builders import (
     PACK,
     PLAN_DATE,
     order,
@@ -41,9 +41,9 @@ def _reversed(snap: PlanningSnapshot) -> PlanningSnapshot:
 
 def test_baseline_is_ready_with_only_the_plan_wide_flags() -> None:
     outcome = run(snapshot())
-    assert outcome.readinessState == "READY"
+    assert outcome.readiness_state == "READY"
     assert outcome.next_recommended_action == "EXECUTE"
-    assert [m.ruleId for m in outcome.validationMessages] == ["T-007", "E-001"]
+    assert [m.rule_id for m in outcome.validation_messages] == ["T-007", "E-001"]
     assert outcome.missing_data == []
 
 
@@ -57,10 +57,10 @@ def test_outcome_does_not_depend_on_mapping_order() -> None:
 
 def test_decisions_follow_the_requested_order_without_duplicates() -> None:
     outcome = run(MIXED)
-    assert [d.orderId for d in outcome.decisions] == ["ord_3", "ord_1", "ord_missing", "ord_2"]
+    assert [d.order_id for d in outcome.decisions] == ["ord_3", "ord_1", "ord_missing", "ord_2"]
     assert outcome.included_order_ids == ["ord_1", "ord_2"]
     assert outcome.excluded_order_ids == ["ord_3", "ord_missing"]
-    reasons = {d.orderId: d.reasonCodes for d in outcome.decisions}
+    reasons = {d.order_id: d.reason_codes for d in outcome.decisions}
     assert reasons["ord_3"] == ["HTS_MISSING"]
     assert reasons["ord_missing"] == ["ORDER_NOT_SYNCED"]
     assert reasons["ord_1"] == []
@@ -70,37 +70,37 @@ def test_decisions_follow_the_requested_order_without_duplicates() -> None:
 def test_messages_are_sorted_plan_first_then_by_requested_order() -> None:
     outcome = run(MIXED)
     rank = {None: -1, "ord_3": 0, "ord_1": 1, "ord_missing": 2, "ord_2": 3}
-    ranks = [rank[m.orderId] for m in outcome.validationMessages]
+    ranks = [rank[m.order_id] for m in outcome.validation_messages]
     assert ranks == sorted(ranks)
-    severities = [m.severity for m in outcome.validationMessages if m.orderId == "ord_3"]
+    severities = [m.severity for m in outcome.validation_messages if m.order_id == "ord_3"]
     assert severities == sorted(severities, key=["ERROR", "WARNING", "INFO"].index)
 
 
 def test_a_review_on_an_excluded_order_does_not_ask_for_review() -> None:
     outcome = run(MIXED)
-    vague = [m for m in outcome.validationMessages if m.code == "DESCRIPTION_VAGUE"]
-    assert [(m.orderId, m.severity) for m in vague] == [("ord_3", "WARNING")]
-    assert outcome.readinessState == "READY"
+    vague = [m for m in outcome.validation_messages if m.code == "DESCRIPTION_VAGUE"]
+    assert [(m.order_id, m.severity) for m in vague] == [("ord_3", "WARNING")]
+    assert outcome.readiness_state == "READY"
 
 
 def test_flags_describe_only_included_orders() -> None:
     flags = {f.code: f for f in run(MIXED).flags}
-    assert flags["WEIGHT_MISSING"].orderIds == ["ord_2"]
-    assert flags["MARKING_COUNTRY_OF_ORIGIN_REQUIRED"].orderIds == ["ord_1", "ord_2"]
+    assert flags["WEIGHT_MISSING"].order_ids == ["ord_2"]
+    assert flags["MARKING_COUNTRY_OF_ORIGIN_REQUIRED"].order_ids == ["ord_1", "ord_2"]
     assert "MANUFACTURER_MISSING" not in flags  # only on the excluded ord_3
 
 
 def test_totals_count_requests_and_sum_the_included_orders() -> None:
     totals = run(MIXED).totals
-    assert (totals.orders, totals.includedOrders, totals.lines) == (4, 2, 3)
-    assert totals.valueUsd == Decimal("105.00")  # 2 × 15 + 15 + 3 × 20
-    assert totals.weightKg == Decimal("1.200")  # the CN product has no weight
+    assert (totals.orders, totals.included_orders, totals.lines) == (4, 2, 3)
+    assert totals.value_usd == Decimal("105.00")  # 2 × 15 + 15 + 3 × 20
+    assert totals.weight_kg == Decimal("1.200")  # the CN product has no weight
 
 
 def test_outcome_carries_the_plan_hash_and_pack_version() -> None:
     outcome = run(MIXED)
-    assert outcome.planHash == plan_hash(MIXED, PACK, plan_date=PLAN_DATE)
-    assert outcome.rulesetVersion == "us-2026.11"
+    assert outcome.plan_hash == plan_hash(MIXED, PACK, plan_date=PLAN_DATE)
+    assert outcome.ruleset_version == "us-2026.11"
 
 
 def test_wire_form_uses_numbers_for_money() -> None:
@@ -112,5 +112,5 @@ def test_wire_form_uses_numbers_for_money() -> None:
 
 def test_stale_rule_data_changes_readiness_and_hash_together() -> None:
     fresh, stale = run(snapshot()), run(snapshot(), plan_date=date(2027, 6, 1))
-    assert (fresh.readinessState, stale.readinessState) == ("READY", "REVIEW_REQUIRED")
-    assert fresh.planHash != stale.planHash
+    assert (fresh.readiness_state, stale.readiness_state) == ("READY", "REVIEW_REQUIRED")
+    assert fresh.plan_hash != stale.plan_hash

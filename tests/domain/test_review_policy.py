@@ -1,22 +1,44 @@
-"""The review policy (issue 12): how many different keys must approve a plan, and why."""
+"""The review policy: how many different keys must approve a plan, and why."""
 
-from typing import Any
+from collections.abc import Iterable
+from decimal import Decimal
 
 import pytest
 
 from domain.planning.document import plan_document
+from domain.planning.models import Decision, PlanOutcome, ValidationMessage
 from domain.review_policy import approvals_required, sanctions_rules, value_reason
-from tests.domain.planning_builders import run, with_product
+from domain.status import ExportStatus, Readiness
+from tests.support.planning_builders import run, with_product
+
+BASE = run(with_product())
 
 
-def review_plan(value: float = 100.0, **extra: Any) -> dict[str, Any]:
-    return {
-        "readinessState": "REVIEW_REQUIRED",
-        "totals": {"valueUsd": value},
-        "validationMessages": [],
-        "decisions": [],
-        **extra,
-    }
+def message(rule_id: str, code: str = "SOME_CODE") -> ValidationMessage:
+    return ValidationMessage(code=code, severity="WARNING", rule_id=rule_id, message="m")
+
+
+def decision(order_id: str, codes: list[str]) -> Decision:
+    return Decision(order_id=order_id, decision="INCLUDED", reason_codes=codes)
+
+
+def review_plan(
+    value: float = 100.0,
+    *,
+    readiness: Readiness = Readiness.REVIEW_REQUIRED,
+    messages: Iterable[ValidationMessage] = (),
+    decisions: Iterable[Decision] = (),
+) -> PlanOutcome:
+    """A real plan with the fields the policy reads replaced."""
+    totals = BASE.totals.model_copy(update={"value_usd": Decimal(str(value))})
+    return BASE.model_copy(
+        update={
+            "readiness_state": readiness,
+            "totals": totals,
+            "validation_messages": list(messages),
+            "decisions": list(decisions),
+        }
+    )
 
 
 def test_a_review_plan_under_the_threshold_needs_one_key() -> None:
@@ -44,19 +66,19 @@ def test_the_value_reason_names_the_threshold(threshold: float, reason: str) -> 
 
 def test_a_sanctions_rule_needs_two_keys_whatever_the_value() -> None:
     messages = [
-        {"ruleId": "D-006", "code": "HTS_NOT_10_DIGIT"},
-        {"ruleId": "S-004", "code": "ORIGIN_COLUMN2_SANCTIONS_RISK"},
+        message("D-006", "HTS_NOT_10_DIGIT"),
+        message("S-004", "ORIGIN_COLUMN2_SANCTIONS_RISK"),
     ]
-    plan = review_plan(10, validationMessages=messages)
+    plan = review_plan(10, messages=messages)
     assert approvals_required(plan, 10000) == (2, ["S-004"])
 
 
 def test_sanctions_rules_come_from_messages_and_reason_codes_once_each_sorted() -> None:
     plan = review_plan(
-        validationMessages=[{"ruleId": "S-005"}, {"ruleId": "S-005"}, {"ruleId": "G-008"}],
+        messages=[message("S-005"), message("S-005"), message("G-008")],
         decisions=[
-            {"orderId": "o1", "reasonCodes": ["UFLPA_ENTITY_LIST", "HTS_NOT_10_DIGIT"]},
-            {"orderId": "o2", "reasonCodes": ["ORIGIN_EMBARGOED"]},
+            decision("o1", ["UFLPA_ENTITY_LIST", "HTS_NOT_10_DIGIT"]),
+            decision("o2", ["ORIGIN_EMBARGOED"]),
         ],
     )
     assert sanctions_rules(plan) == ["S-001", "S-005", "S-011"]
@@ -64,20 +86,20 @@ def test_sanctions_rules_come_from_messages_and_reason_codes_once_each_sorted() 
 
 
 def test_both_reasons_are_given() -> None:
-    plan = review_plan(20000, validationMessages=[{"ruleId": "S-003"}])
+    plan = review_plan(20000, messages=[message("S-003")])
     assert approvals_required(plan, 10000) == (2, ["VALUE_ABOVE_10000_USD", "S-003"])
 
 
-@pytest.mark.parametrize("readiness", ["READY", "BLOCKED"])
-def test_a_plan_without_review_needs_no_approval(readiness: str) -> None:
-    plan = review_plan(1e9, readinessState=readiness, validationMessages=[{"ruleId": "S-001"}])
+@pytest.mark.parametrize("readiness", [Readiness.READY, Readiness.BLOCKED])
+def test_a_plan_without_review_needs_no_approval(readiness: Readiness) -> None:
+    plan = review_plan(1e9, readiness=readiness, messages=[message("S-001")])
     assert approvals_required(plan, 10000) == (0, [])
 
 
 def test_a_real_plan_of_russian_goods_needs_two_keys() -> None:
     outcome = run(with_product(countryOfOrigin="RU"))
-    document = plan_document("exp_1", "PLANNED", outcome, "2026-11-26T00:00:00Z")
-    assert document["readinessState"] == "REVIEW_REQUIRED"
+    document = plan_document("exp_1", ExportStatus.PLANNED, outcome, "2026-11-26T00:00:00Z")
+    assert document.readiness_state == Readiness.REVIEW_REQUIRED
     required, reasons = approvals_required(document, 10000)
     assert required == 2
     assert "S-004" in reasons
@@ -85,7 +107,7 @@ def test_a_real_plan_of_russian_goods_needs_two_keys() -> None:
 
 def test_a_real_ready_plan_needs_none() -> None:
     outcome = run(with_product())
-    document = plan_document("exp_1", "PLANNED", outcome, "2026-11-26T00:00:00Z")
+    document = plan_document("exp_1", ExportStatus.PLANNED, outcome, "2026-11-26T00:00:00Z")
     assert approvals_required(document, 0) == (0, [])
 
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from domain.rulepack.model import RulePack, RulePackNotFoundError, load_rule_pack
-from tests.domain.planning_builders import PACK, pack_with
+from tests.support.planning_builders import PACK, pack_with
 
 
 def test_default_pack_is_the_november_2026_one_and_cached() -> None:
@@ -17,20 +17,20 @@ def test_default_pack_is_the_november_2026_one_and_cached() -> None:
 
 
 def test_thresholds_are_exact_decimals() -> None:
-    assert PACK.thresholds.minPlausibleUnitValueUsd == Decimal("1.00")
-    assert PACK.thresholds.maxIncompleteHtsShare == Decimal("0.25")
-    assert PACK.measures.informalEntry.limitUsd == Decimal(2500)
-    assert PACK.measures.informalEntry.chapter99CapUsd == Decimal(250)
-    assert PACK.measures.deMinimis.enabled is False
+    assert PACK.thresholds.min_plausible_unit_value_usd == Decimal("1.00")
+    assert PACK.thresholds.max_incomplete_hts_share == Decimal("0.25")
+    assert PACK.measures.informal_entry.limit_usd == Decimal(2500)
+    assert PACK.measures.informal_entry.chapter99_cap_usd == Decimal(250)
+    assert PACK.measures.de_minimis.enabled is False
 
 
 def test_hts_lists_are_expanded_to_digit_prefixes() -> None:
-    assert PACK.measures.russia.prohibitedHts == (
+    assert PACK.measures.russia.prohibited_hts == (
         "03", "1604", "1605", "2203", "2204", "2205", "2206", "2207", "2208",
         "7102", "2701", "2709", "2710", "2711",
     )  # fmt: skip
-    assert PACK.hts.textileChapters == tuple(str(n) for n in range(50, 64))
-    assert "851650" in PACK.measures.pgaMap.entries[3].prefixes
+    assert PACK.hts.textile_chapters == tuple(str(n) for n in range(50, 64))
+    assert "851650" in PACK.measures.pga_map.entries[3].prefixes
 
 
 def test_terms_are_case_folded() -> None:
@@ -41,13 +41,13 @@ def test_every_dated_measure_has_dates_in_order() -> None:
     measures = PACK.dated_measures()
     assert len(measures) == 14
     for _, measure in measures:
-        assert measure.effectiveFrom <= measure.reviewBy
+        assert measure.effective_from <= measure.review_by
         # a pack must not be stale on the day it ships
-        assert measure.reviewBy > date(2026, 11, 30)
+        assert measure.review_by > date(2026, 11, 30)
 
 
 def test_pga_map_covers_g001_to_g013() -> None:
-    rule_ids = {e.ruleId for e in PACK.measures.pgaMap.entries}
+    rule_ids = {e.rule_id for e in PACK.measures.pga_map.entries}
     assert rule_ids == {f"G-{n:03d}" for n in range(1, 14)}
 
 

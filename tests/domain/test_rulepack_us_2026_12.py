@@ -11,7 +11,8 @@ from domain.planning.models import Manufacturer, PlanningSnapshot, PlanOutcome
 from domain.planning.plan_hash import plan_hash
 from domain.rulepack.model import RulePack, load_rule_pack, pack_for, shipped_versions
 from domain.terms import name_key
-from tests.domain.planning_builders import (
+from tests.support.golden_plan import GOLDEN_HASH, GOLDEN_SNAPSHOT
+from tests.support.planning_builders import (
     PACK,
     broker,
     messages_of,
@@ -41,7 +42,7 @@ def goods(hs_code: str, origin: str = "PT", description: str = "", **changes: An
 
 
 def codes(outcome: PlanOutcome) -> set[str]:
-    return {m.code for m in outcome.validationMessages}
+    return {m.code for m in outcome.validation_messages}
 
 
 # --- the pack file -------------------------------------------------------------------------
@@ -55,8 +56,8 @@ def test_both_packs_ship_and_the_plan_date_chooses() -> None:
 
 
 def test_rulesetversion_reports_the_pack_that_planned() -> None:
-    assert run12(snapshot()).rulesetVersion == "us-2026.12"
-    assert run12(snapshot(), PACK).rulesetVersion == "us-2026.11"
+    assert run12(snapshot()).ruleset_version == "us-2026.12"
+    assert run12(snapshot(), PACK).ruleset_version == "us-2026.11"
 
 
 def test_every_dated_measure_has_sources_and_a_review_date_after_december_first() -> None:
@@ -65,9 +66,9 @@ def test_every_dated_measure_has_sources_and_a_review_date_after_december_first(
     for name, measure in measures:
         assert measure.sources, name
         assert all(s.startswith(("https://", "http://")) for s in measure.sources), name
-        assert measure.reviewBy > date(2026, 12, 1), name
+        assert measure.review_by > date(2026, 12, 1), name
     # each AD/CVD order names its own source and case numbers
-    table = PACK_12.measures.adcvdOrders
+    table = PACK_12.measures.adcvd_orders
     assert table is not None
     assert all(o.source.startswith("http") and o.cases for o in table.orders)
 
@@ -96,8 +97,6 @@ GOLDEN_12 = "sha256:8c375ca179fc27e1ef7c11acb005006188f3c383dd1915aa9efb16382ecf
 
 
 def test_golden_hash_moves_with_the_pack_version() -> None:
-    from tests.domain.test_plan_hash import GOLDEN_HASH, GOLDEN_SNAPSHOT
-
     snap = PlanningSnapshot.model_validate(GOLDEN_SNAPSHOT)
     under_12 = plan_hash(snap, PACK_12, plan_date=DAY)
     assert under_12 != GOLDEN_HASH
@@ -115,11 +114,11 @@ OVER_CAP_CN = snapshot(
 def test_e003_fired_under_the_old_pack_and_is_off_now() -> None:
     old = run12(OVER_CAP_CN, PACK)
     assert messages_of(old, "E-003")
-    assert old.strategyHint.code == "BROKER_DETERMINES"
+    assert old.strategy_hint.code == "BROKER_DETERMINES"
     new = run12(OVER_CAP_CN)
     assert messages_of(new, "E-003") == []
-    assert new.strategyHint.code == "PER_ORDER_INFORMAL_ENTRY"
-    cap = PACK_12.measures.informalChapter99Cap
+    assert new.strategy_hint.code == "PER_ORDER_INFORMAL_ENTRY"
+    cap = PACK_12.measures.informal_chapter99_cap
     assert cap is not None
     assert cap.enabled is False
 
@@ -148,7 +147,7 @@ def test_g008_covers_what_cpsc_efiling_covers(hs_code: str, description: str) ->
     outcome = run12(goods(hs_code, description=description, attributes={"fiberComposition": "x"}))
     found = messages_of(outcome, "G-008")
     assert [(m.code, m.severity) for m in found] == [("PGA_CPSC_CERTIFICATE", "WARNING")]
-    assert outcome.readinessState == "REVIEW_REQUIRED"
+    assert outcome.readiness_state == "REVIEW_REQUIRED"
 
 
 @pytest.mark.parametrize(
@@ -210,7 +209,7 @@ def test_s010_inputs_from_xinjiang_fire_whatever_the_origin(regions: list[str]) 
     found = messages_of(outcome, "S-010")
     assert [(m.code, m.severity) for m in found] == [("UFLPA_INPUT_REGION", "ERROR")]
     assert outcome.excluded_order_ids == ["ord_1"]
-    assert outcome.readinessState == "BLOCKED"
+    assert outcome.readiness_state == "BLOCKED"
 
 
 @pytest.mark.parametrize("regions", [None, [], ["CN-GD", "VN-SG"], "CN-XJ"])
@@ -253,13 +252,13 @@ def test_s011_stays_silent_for_other_names(name: str) -> None:
 
 
 def test_name_key_drops_case_punctuation_legal_form_and_place() -> None:
-    forms = PACK_12.measures.uflpaEntityList.legalFormWords  # type: ignore[union-attr]
+    forms = PACK_12.measures.uflpa_entity_list.legal_form_words  # type: ignore[union-attr]
     assert (
         name_key("Hoshine Silicon Industry (Shanshan) Co., Ltd.", forms)
         == "hoshine silicon industry"
     )
     assert name_key("Camel Group Co., Ltd.", forms) == "camel group"
-    entity_list = PACK_12.measures.uflpaEntityList
+    entity_list = PACK_12.measures.uflpa_entity_list
     assert entity_list is not None
     assert entity_list.find("") is None
     assert entity_list.find("Co., Ltd.") is None  # nothing but legal form matches nothing
@@ -275,9 +274,9 @@ def test_e005_adcvd_goods_take_a_formal_entry_at_any_value() -> None:
     found = messages_of(outcome, "E-005")
     assert [(m.code, m.severity) for m in found] == [("ADCVD_RISK", "WARNING")]
     assert "A-570-890" in found[0].message
-    assert outcome.strategyHint.entryTypeHints == {"ord_1": "03"}
-    assert outcome.strategyHint.code == "PER_ORDER_FORMAL_ENTRY"
-    assert outcome.readinessState == "REVIEW_REQUIRED"
+    assert outcome.strategy_hint.entry_type_hints == {"ord_1": "03"}
+    assert outcome.strategy_hint.code == "PER_ORDER_FORMAL_ENTRY"
+    assert outcome.readiness_state == "REVIEW_REQUIRED"
 
 
 def test_e005_never_leaves_an_adcvd_only_plan_informal() -> None:
@@ -293,9 +292,9 @@ def test_e005_never_leaves_an_adcvd_only_plan_informal() -> None:
         ],
     )
     outcome = run12(two)
-    assert outcome.strategyHint.code != "PER_ORDER_INFORMAL_ENTRY"
-    assert set(outcome.strategyHint.entryTypeHints.values()) == {"03"}
-    assert [u.entryType for u in outcome.exportUnits] == ["03"]
+    assert outcome.strategy_hint.code != "PER_ORDER_INFORMAL_ENTRY"
+    assert set(outcome.strategy_hint.entry_type_hints.values()) == {"03"}
+    assert [u.entry_type for u in outcome.export_units] == ["03"]
 
 
 @pytest.mark.parametrize(
@@ -305,7 +304,7 @@ def test_e005_never_leaves_an_adcvd_only_plan_informal() -> None:
 def test_e005_stays_silent_outside_the_table(hs_code: str, origin: str) -> None:
     outcome = run12(goods(hs_code, origin, "Wooden bedroom dresser, six drawers"))
     assert messages_of(outcome, "E-005") == []
-    assert outcome.strategyHint.entryTypeHints.get("ord_1") != "03"
+    assert outcome.strategy_hint.entry_type_hints.get("ord_1") != "03"
 
 
 def test_e005_needs_the_new_pack() -> None:
@@ -320,10 +319,10 @@ FORMAL = snapshot(orders=[order(line_value=Decimal("1500"), lines=[("prod_mug", 
 def test_e006_formal_entry_without_a_bond() -> None:
     outcome = run12(FORMAL)
     found = messages_of(outcome, "E-006")
-    assert [(m.code, m.severity, m.orderId) for m in found] == [
+    assert [(m.code, m.severity, m.order_id) for m in found] == [
         ("BOND_NOT_ON_FILE", "WARNING", None)
     ]
-    assert outcome.readinessState == "REVIEW_REQUIRED"
+    assert outcome.readiness_state == "REVIEW_REQUIRED"
     assert messages_of(run12(BEDROOM_CN), "E-006")  # AD/CVD (03) is formal too
 
 
@@ -399,7 +398,7 @@ def test_e004_does_not_group_orders_without_a_street() -> None:
     ]
     outcome = run12(snapshot(orders=blank))
     assert messages_of(outcome, "E-004") == []
-    assert outcome.readinessState == "READY"
+    assert outcome.readiness_state == "READY"
 
 
 def test_e004_leaves_out_orders_on_a_formal_entry() -> None:
@@ -417,5 +416,5 @@ def test_e004_leaves_out_orders_on_a_formal_entry() -> None:
         products=[mug, dresser],
     )
     outcome = run12(snap)
-    assert outcome.strategyHint.entryTypeHints == {"ord_1": "11", "ord_2": "03"}
+    assert outcome.strategy_hint.entry_type_hints == {"ord_1": "11", "ord_2": "03"}
     assert messages_of(outcome, "E-004") == []

@@ -5,9 +5,10 @@ from datetime import date
 import pytest
 
 from domain.planning.findings import PLAN, RULES, Finding, Where
-from domain.planning.models import Consignee, PlanningSnapshot, ReadinessState
+from domain.planning.models import Consignee, PlanningSnapshot
 from domain.planning.rules.orders import next_action, readiness
-from tests.domain.planning_builders import (
+from domain.status import Readiness
+from tests.support.planning_builders import (
     broker,
     messages_of,
     order,
@@ -87,9 +88,9 @@ def test_rule_stays_silent(rule_id: str, snap: PlanningSnapshot) -> None:
 
 def test_p001_p002_block_the_plan() -> None:
     outcome = run(CANADA)
-    assert outcome.readinessState == "BLOCKED"
+    assert outcome.readiness_state == "BLOCKED"
     assert outcome.included_order_ids == ["ord_1"]  # the order itself is fine; the plan is not
-    assert outcome.strategyHint.code == "NONE"
+    assert outcome.strategy_hint.code == "NONE"
 
 
 def test_p004_fires_the_day_after_review_by_and_names_the_measure() -> None:
@@ -99,7 +100,7 @@ def test_p004_fires_the_day_after_review_by_and_names_the_measure() -> None:
     stale = messages_of(outcome, "P-004")
     assert [(m.severity, m.code) for m in stale] == [("WARNING", "RULE_DATA_STALE")]
     assert "section232Wood" in stale[0].message
-    assert outcome.readinessState == "REVIEW_REQUIRED"
+    assert outcome.readiness_state == "REVIEW_REQUIRED"
 
 
 def test_p004_reports_each_stale_measure() -> None:
@@ -109,13 +110,13 @@ def test_p004_reports_each_stale_measure() -> None:
 
 def test_o002_stops_other_rules_for_that_order() -> None:
     outcome = run(snapshot(orders=[order(destinationCountry="CA")], products=[]))
-    assert outcome.decisions[0].reasonCodes == ["DESTINATION_MISMATCH"]
+    assert outcome.decisions[0].reason_codes == ["DESTINATION_MISMATCH"]
 
 
 def test_o003_lists_the_missing_address_fields() -> None:
     outcome = run(with_order(consignee=None, destinationPostalCode=None))
     assert [m.field for m in outcome.missing_data] == ["consignee", "destinationPostalCode"]
-    assert outcome.decisions[0].reasonCodes == ["CONSIGNEE_ADDRESS_INCOMPLETE"]
+    assert outcome.decisions[0].reason_codes == ["CONSIGNEE_ADDRESS_INCOMPLETE"]
 
 
 @pytest.mark.parametrize(("snap", "names"), WARNS)
@@ -126,16 +127,16 @@ def test_o004_warns_and_keeps_the_order(snap: PlanningSnapshot, names: str) -> N
         ("WARNING", "CONSIGNEE_DETAILS_MISSING", "consignee")
     ]
     assert found[0].message.endswith(names)
-    assert outcome.readinessState == "READY"
+    assert outcome.readiness_state == "READY"
     assert outcome.next_recommended_action == "EXECUTE"
     assert outcome.included_order_ids == ["ord_1"]
-    assert outcome.decisions[0].reasonCodes == ["CONSIGNEE_DETAILS_MISSING"]
-    assert [(m.orderId, m.field) for m in outcome.missing_data] == [("ord_1", "consignee")]
+    assert outcome.decisions[0].reason_codes == ["CONSIGNEE_DETAILS_MISSING"]
+    assert [(m.order_id, m.field) for m in outcome.missing_data] == [("ord_1", "consignee")]
     assert outcome.flags == run(snapshot()).flags  # a warning is not a flag
 
 
 def test_o004_does_not_change_the_strategy_or_entry_type() -> None:
-    assert run(with_order(consignee=None)).strategyHint == run(snapshot()).strategyHint
+    assert run(with_order(consignee=None)).strategy_hint == run(snapshot()).strategy_hint
 
 
 ORDER_1 = Where("ord_1")
@@ -184,11 +185,11 @@ def test_readiness(findings: list[Finding], included: set[str], expected: str) -
         ("BLOCKED", [ORDER_1.fire("S-001", "EXCLUDE_REVIEW")], "NONE"),
     ],
 )
-def test_next_action(state: ReadinessState, findings: list[Finding], expected: str) -> None:
+def test_next_action(state: Readiness, findings: list[Finding], expected: str) -> None:
     assert next_action(state, findings) == expected
 
 
 def test_blocked_by_fixable_data_says_fix_and_replan() -> None:
     outcome = run(with_order(destinationRegion=None))
-    assert outcome.readinessState == "BLOCKED"
+    assert outcome.readiness_state == "BLOCKED"
     assert outcome.next_recommended_action == "FIX_DATA_AND_REPLAN"

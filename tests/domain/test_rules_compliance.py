@@ -4,7 +4,7 @@ import pytest
 
 from domain.planning.findings import RULES
 from domain.planning.models import PlanningSnapshot
-from tests.domain.planning_builders import (
+from tests.support.planning_builders import (
     MAKER,
     PACK,
     messages_of,
@@ -163,14 +163,14 @@ SILENT = [
 def _code(rule_id: str) -> str:
     if rule_id in RULES:
         return RULES[rule_id][0]
-    return next(e.code for e in PACK.measures.pgaMap.entries if e.ruleId == rule_id)
+    return next(e.code for e in PACK.measures.pga_map.entries if e.rule_id == rule_id)
 
 
 @pytest.mark.parametrize(("rule_id", "severity", "snap"), FIRES)
 def test_rule_fires(rule_id: str, severity: str, snap: PlanningSnapshot) -> None:
     outcome = run(snap)
     found = messages_of(outcome, rule_id)
-    assert found, [m.ruleId for m in outcome.validationMessages]
+    assert found, [m.rule_id for m in outcome.validation_messages]
     assert {(m.severity, m.code) for m in found} == {(severity, _code(rule_id))}
 
 
@@ -196,13 +196,13 @@ def test_compliance_exclusions_exclude_and_ask_for_review(changes: dict[str, obj
     )
     outcome = run(snap)
     assert outcome.excluded_order_ids == ["ord_2"]
-    assert outcome.readinessState == "REVIEW_REQUIRED"
+    assert outcome.readiness_state == "REVIEW_REQUIRED"
 
 
 def test_lacey_species_is_missing_data_until_given() -> None:
     lacking = run(_goods("4421.91.9000", "Bamboo cutting board"))
     assert ("prod_mug", "attributes.species") in {
-        (m.productId, m.field) for m in lacking.missing_data
+        (m.product_id, m.field) for m in lacking.missing_data
     }
     given = run(
         with_product(
@@ -226,6 +226,6 @@ def test_tariff_flags_name_the_orders_and_products() -> None:
         products=[product(), product("prod_pan", countryOfOrigin="CN", **STEEL)],
     )
     flags = {f.code: f for f in run(snap).flags}
-    assert flags["TARIFF_232_STEEL_ALUMINUM"].orderIds == ["ord_2"]
-    assert flags["TARIFF_232_STEEL_ALUMINUM"].productIds == ["prod_pan"]
-    assert flags["MARKING_COUNTRY_OF_ORIGIN_REQUIRED"].orderIds == ["ord_1", "ord_2"]
+    assert flags["TARIFF_232_STEEL_ALUMINUM"].order_ids == ["ord_2"]
+    assert flags["TARIFF_232_STEEL_ALUMINUM"].product_ids == ["prod_pan"]
+    assert flags["MARKING_COUNTRY_OF_ORIGIN_REQUIRED"].order_ids == ["ord_1", "ord_2"]

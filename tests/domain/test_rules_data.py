@@ -6,7 +6,7 @@ import pytest
 
 from domain.planning.findings import RULES
 from domain.planning.models import PlanningSnapshot
-from tests.domain.planning_builders import (
+from tests.support.planning_builders import (
     MAKER,
     broker,
     messages_of,
@@ -127,7 +127,7 @@ SILENT = [
 def test_rule_fires(rule_id: str, severity: str, snap: PlanningSnapshot) -> None:
     outcome = run(snap)
     found = messages_of(outcome, rule_id)
-    assert found, [m.ruleId for m in outcome.validationMessages]
+    assert found, [m.rule_id for m in outcome.validation_messages]
     assert {(m.severity, m.code) for m in found} == {(severity, RULES[rule_id][0])}
     # errors exclude the order; warnings and infos keep it
     assert (outcome.excluded_order_ids == ["ord_1"]) == (severity == "ERROR")
@@ -140,7 +140,7 @@ def test_rule_stays_silent(rule_id: str, snap: PlanningSnapshot) -> None:
 
 def test_missing_fields_are_listed_per_product() -> None:
     outcome = run(with_product(hsCode=None, countryOfOrigin=None, weightKg=None))
-    fields = [(m.orderId, m.productId, m.field) for m in outcome.missing_data]
+    fields = [(m.order_id, m.product_id, m.field) for m in outcome.missing_data]
     assert fields == [
         ("ord_1", "prod_mug", "countryOfOrigin"),
         ("ord_1", "prod_mug", "hsCode"),
@@ -152,7 +152,7 @@ def test_missing_hts_with_classifying_broker_keeps_the_order_for_review() -> Non
     snap = snapshot(products=[product(hsCode=None)], broker=broker(classifiesGoods=True))
     outcome = run(snap)
     assert outcome.included_order_ids == ["ord_1"]
-    assert outcome.readinessState == "REVIEW_REQUIRED"
+    assert outcome.readiness_state == "REVIEW_REQUIRED"
 
 
 def test_the_worst_line_decides_the_order() -> None:
@@ -162,10 +162,10 @@ def test_the_worst_line_decides_the_order() -> None:
     )
     outcome = run(snap)
     assert outcome.excluded_order_ids == ["ord_1"]
-    assert outcome.decisions[0].reasonCodes == ["ORIGIN_MISSING"]
+    assert outcome.decisions[0].reason_codes == ["ORIGIN_MISSING"]
 
 
 def test_an_unknown_product_reads_as_a_product_without_data() -> None:
     outcome = run(snapshot(products=[]))
-    codes = set(outcome.decisions[0].reasonCodes)
+    codes = set(outcome.decisions[0].reason_codes)
     assert {"HTS_MISSING", "ORIGIN_MISSING", "VALUE_MISSING", "DESCRIPTION_MISSING"} <= codes

@@ -7,7 +7,7 @@ import pytest
 from domain.planning.findings import RULES
 from domain.planning.models import Consignee, PlanningSnapshot
 from domain.rulepack.model import RulePack
-from tests.domain.planning_builders import (
+from tests.support.planning_builders import (
     PACK,
     messages_of,
     order,
@@ -102,8 +102,8 @@ def test_rule_stays_silent(rule_id: str, snap: PlanningSnapshot, pack: RulePack)
 
 def test_split_shipment_review_names_every_order_of_the_consignee() -> None:
     outcome = run(_same_consignee("650"))
-    assert [m.orderId for m in messages_of(outcome, "E-004")] == ["ord_1", "ord_2"]
-    assert outcome.readinessState == "REVIEW_REQUIRED"
+    assert [m.order_id for m in messages_of(outcome, "E-004")] == ["ord_1", "ord_2"]
+    assert outcome.readiness_state == "REVIEW_REQUIRED"
 
 
 def test_split_shipment_counts_only_included_orders() -> None:
@@ -125,5 +125,5 @@ def test_split_shipment_counts_only_included_orders() -> None:
 
 def test_formal_value_flag_keeps_the_plan_ready() -> None:
     outcome = run(with_product(unitValueUsd=Decimal(1300)))
-    assert outcome.readinessState == "READY"
-    assert outcome.decisions[0].reasonCodes == ["FORMAL_ENTRY_REQUIRED_VALUE"]
+    assert outcome.readiness_state == "READY"
+    assert outcome.decisions[0].reason_codes == ["FORMAL_ENTRY_REQUIRED_VALUE"]

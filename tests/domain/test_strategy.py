@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from domain.planning.models import PlanningSnapshot
-from tests.domain.planning_builders import (
+from tests.support.planning_builders import (
     order,
     pack_with,
     product,
@@ -82,34 +82,34 @@ def test_strategy_by_mode_and_value(
     snap: PlanningSnapshot, code: str, units: list[tuple[str, list[str]]]
 ) -> None:
     outcome = run(snap)
-    assert outcome.strategyHint.code == code
-    assert [(u.entryType, u.orderIds) for u in outcome.exportUnits] == units
-    assert [u.unitId for u in outcome.exportUnits] == [f"unit-{i + 1}" for i in range(len(units))]
+    assert outcome.strategy_hint.code == code
+    assert [(u.entry_type, u.order_ids) for u in outcome.export_units] == units
+    assert [u.unit_id for u in outcome.export_units] == [f"unit-{i + 1}" for i in range(len(units))]
     hints = {oid: entry_type for entry_type, ids in units for oid in ids}
-    assert outcome.strategyHint.entryTypeHints == hints
+    assert outcome.strategy_hint.entry_type_hints == hints
 
 
 def test_hints_and_units_cover_only_included_orders() -> None:
     snap = snapshot(requested=["ord_1", "ord_unknown"])
     outcome = run(snap)
-    assert outcome.strategyHint.entryTypeHints == {"ord_1": "11"}
-    assert [u.orderIds for u in outcome.exportUnits] == [["ord_1"]]
+    assert outcome.strategy_hint.entry_type_hints == {"ord_1": "11"}
+    assert [u.order_ids for u in outcome.export_units] == [["ord_1"]]
 
 
 def test_export_unit_sums_value_and_weight() -> None:
     outcome = run(_orders(100, 200))
-    unit = outcome.exportUnits[0]
-    assert (unit.valueUsd, unit.weightKg) == (Decimal("300.00"), Decimal("0.800"))
-    assert (outcome.totals.valueUsd, outcome.totals.weightKg) == (unit.valueUsd, unit.weightKg)
+    unit = outcome.export_units[0]
+    assert (unit.value_usd, unit.weight_kg) == (Decimal("300.00"), Decimal("0.800"))
+    assert (outcome.totals.value_usd, outcome.totals.weight_kg) == (unit.value_usd, unit.weight_kg)
 
 
 def test_chapter_99_cap_review_leaves_the_strategy_to_the_broker() -> None:
     snap = snapshot(products=[product(countryOfOrigin="CN", unitValueUsd=Decimal(150))])
     outcome = run(snap)
-    assert outcome.readinessState == "REVIEW_REQUIRED"
-    assert outcome.strategyHint.code == "BROKER_DETERMINES"
-    assert "E-003" in outcome.strategyHint.reason
-    assert outcome.strategyHint.entryTypeHints == {"ord_1": "11"}
+    assert outcome.readiness_state == "REVIEW_REQUIRED"
+    assert outcome.strategy_hint.code == "BROKER_DETERMINES"
+    assert "E-003" in outcome.strategy_hint.reason
+    assert outcome.strategy_hint.entry_type_hints == {"ord_1": "11"}
 
 
 @pytest.mark.parametrize(
@@ -129,18 +129,18 @@ def test_incomplete_hts_share_leaves_the_strategy_to_the_broker(
     ]
     snap = snapshot(orders=[order(lines=[(p.id, 1) for p in products])], products=products)
     outcome = run(snap)
-    assert outcome.readinessState == "REVIEW_REQUIRED"  # D-006 on the short codes
-    assert outcome.strategyHint.code == code
+    assert outcome.readiness_state == "REVIEW_REQUIRED"  # D-006 on the short codes
+    assert outcome.strategy_hint.code == code
 
 
 def test_de_minimis_strategy_only_when_the_pack_enables_it() -> None:
-    assert run(_orders(100, 800)).strategyHint.code == "PER_ORDER_INFORMAL_ENTRY"
+    assert run(_orders(100, 800)).strategy_hint.code == "PER_ORDER_INFORMAL_ENTRY"
     outcome = run(_orders(100, 800), DE_MINIMIS)
-    assert outcome.strategyHint.code == "SECTION_321_DE_MINIMIS"
-    assert outcome.strategyHint.entryTypeHints == {"ord_1": "11", "ord_2": "11"}
+    assert outcome.strategy_hint.code == "SECTION_321_DE_MINIMIS"
+    assert outcome.strategy_hint.entry_type_hints == {"ord_1": "11", "ord_2": "11"}
 
 
 def test_de_minimis_threshold_is_per_consignee_day() -> None:
-    assert run(_orders(100, 801), DE_MINIMIS).strategyHint.code == "PER_ORDER_INFORMAL_ENTRY"
+    assert run(_orders(100, 801), DE_MINIMIS).strategy_hint.code == "PER_ORDER_INFORMAL_ENTRY"
     bulk = _orders(500, 400, mode="BULK_TO_US_WAREHOUSE")
-    assert run(bulk, DE_MINIMIS).strategyHint.code == "CONSOLIDATED_INFORMAL_ENTRY"
+    assert run(bulk, DE_MINIMIS).strategy_hint.code == "CONSOLIDATED_INFORMAL_ENTRY"

@@ -7,8 +7,8 @@ import httpx
 import pytest
 from playwright.async_api import Page, Request
 
-from tests.browser import chromium
-from tests.e2e.conftest import Stack
+from tests.support.browser import chromium
+from tests.support.stack import Stack
 
 REMOTE_URL = re.compile(r"https?://(?!localhost[:/]|127\.0\.0\.1[:/])[^\s\"'<>]+", re.IGNORECASE)
 

@@ -16,9 +16,8 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, Request, expect
 
 from entrygo.seed import demo_products, seed_demo
-from tests.browser import chromium
-from tests.e2e.conftest import Stack
-from tests.e2e.test_public_guide import wait_status
+from tests.support.browser import chromium
+from tests.support.stack import Stack, wait_status
 
 LIVE = 20_000  # ms a live update may take to show (the page polls every 2 s)
 

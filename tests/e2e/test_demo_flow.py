@@ -7,7 +7,7 @@ import asyncpg
 import pytest
 
 from entrygo.seed import demo_products, seed_demo
-from tests.e2e.conftest import Stack
+from tests.support.stack import Stack
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ from typing import Any
 
 import asyncpg
 
-from tests.e2e.conftest import Stack
-from tests.e2e.test_public_guide import wait_status
+from tests.support.stack import Stack, wait_status
 
 
 async def _plan(stack: Stack, world: Any, *skus: str) -> dict[str, Any]:

@@ -13,8 +13,9 @@ import asyncpg
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from tests.conftest import ROOT, World
-from tests.e2e.conftest import Stack
+from tests.support.paths import ROOT
+from tests.support.stack import Stack
+from tests.support.tenants import World
 
 
 @asynccontextmanager

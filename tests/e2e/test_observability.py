@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.topology_outside import Collector
 from signing import SIGNATURE_HEADER
-from tests.e2e.conftest import BROKER_SECRET, WAREHOUSE_SECRET, Stack, free_port, serve
+from tests.support.stack import BROKER_SECRET, WAREHOUSE_SECRET, Stack, free_port, serve
 
 ENDPOINT_SECRET = "observed-endpoint-secret-0123456789"
 SETTLED = {"COMPLETED"}

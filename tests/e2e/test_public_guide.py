@@ -6,12 +6,11 @@ order carries `externalId`, `destinationCountry`, `destinationRegion`, `destinat
 through the product sync with their customs data, as the guide asks before the first order.
 """
 
-import asyncio
 from typing import Any
 
 import asyncpg
 
-from tests.e2e.conftest import Stack
+from tests.support.stack import Stack, wait_status
 
 # the five artifact types the public docs list (ART); we also render cci_pdf
 DOCUMENTED_ARTIFACTS = {"cci_human_readable", "cci_csv", "cci_json", "packing_list", "manifest"}
@@ -41,19 +40,6 @@ def guide_order(product_id: str) -> dict[str, Any]:
         "items": [{"productId": product_id, "quantity": 1, "unitValueUsd": 110}],
         "metadata": {"source": "shopify", "workflow_run_id": "first-export-001"},
     }
-
-
-async def wait_status(
-    stack: Stack, headers: dict, export_id: str, wanted: set[str], loops: int = 300
-) -> dict[str, Any]:
-    """Poll inspect until the status is one of `wanted` (bounded number of polls)."""
-    view: dict[str, Any] = {}
-    for _ in range(loops):
-        view = (await stack.api.get(f"/api/exports/{export_id}", headers=headers)).json()
-        if view["status"] in wanted:
-            return view
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"status stayed {view.get('status')}; wanted {wanted}")
 
 
 async def guide_flow(

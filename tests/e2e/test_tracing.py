@@ -17,8 +17,7 @@ from api.app import create_app
 from config.temporal import connect_temporal
 from entrygo.worker import build_worker
 from observability.tracing import start_tracing
-from tests.e2e.conftest import Stack
-from tests.e2e.test_webhooks import SETTLED
+from tests.support.stack import SETTLED, Stack
 
 
 def _hex(span_id: int) -> str:

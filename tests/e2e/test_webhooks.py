@@ -11,11 +11,9 @@ import asyncpg
 import httpx
 
 from signing import SIGNATURE_HEADER, SignatureError, verify
-from tests.e2e.conftest import Stack, free_port, serve
-from tests.e2e.test_public_guide import wait_status
+from tests.support.stack import SETTLED, Stack, free_port, serve, wait_status
 
 SECRET = "e2e-webhook-endpoint-secret-0123"
-SETTLED = {"EXECUTED", "COMPLETED"}
 
 
 class Receiver:
@@ -268,7 +266,7 @@ async def test_endpoint_urls_must_be_public_unless_allowed(
     stack: Stack, pool: asyncpg.Pool
 ) -> None:
     from api.app import create_app
-    from tests.e2e.conftest import serve as serve_app
+    from tests.support.stack import serve as serve_app
 
     world = await stack.world(pool)
     strict = create_app(stack.settings.model_copy(update={"allow_private_urls": False}))

@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from entrygo.bootstrap import KEY_LABEL
 from store.accounts import authenticate
 from store.migrate import migration_files
-from tests.conftest import _with_database
+from tests.support.database import with_database
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYGO = Path(sys.executable).parent / "entrygo"
@@ -33,7 +33,7 @@ async def empty_database(server_url: str) -> AsyncIterator[str]:
     admin = await asyncpg.connect(server_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield _with_database(server_url, name)
+        yield with_database(server_url, name)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

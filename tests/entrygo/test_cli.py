@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from entrygo.cli import app
-from tests.conftest import Tenant
+from tests.support.tenants import Tenant
 
 WAREHOUSE = {
     "name": "CLI hub",

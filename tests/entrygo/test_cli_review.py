@@ -1,4 +1,4 @@
-"""The review-policy admin commands (issue 12): key labels and the account's review webhook,
+"""The review-policy admin commands: key labels and the account's review webhook,
 against the test database; the demo seed's labelled keys."""
 
 import asyncio

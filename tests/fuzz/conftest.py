@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from tests.fuzz.stack import TALLY, ThreadStack
+from tests.support.fuzz_stack import TALLY, ThreadStack
 
 
 @pytest.fixture(scope="session")

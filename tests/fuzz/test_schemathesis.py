@@ -33,8 +33,8 @@ from api.app import create_app
 from config.settings import Settings
 from domain.countries import is_alpha2
 from signing import SIGNATURE_HEADER, sign
-from tests.conftest import GOOD_PRODUCT
-from tests.fuzz.stack import CALLBACK_SECRET, SEEDED, TALLY, ThreadStack
+from tests.support.fuzz_stack import CALLBACK_SECRET, SEEDED, TALLY, ThreadStack
+from tests.support.tenants import GOOD_PRODUCT
 
 EXAMPLES = int(os.environ.get("ENTRYGO_FUZZ_EXAMPLES", "15"))
 DOCUMENT_URL = "/docs/api/openapi"

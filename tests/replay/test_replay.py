@@ -1,7 +1,7 @@
 """Recorded histories must keep replaying against the current ExportWorkflow; a changed one must not.
 
 signal_reject and signal_retry were recorded before reject, cancel and retry became updates (see
-tests/replay/record.py): they are the histories of exports that were running at the change.
+tests/support/recording.py): they are the histories of exports that were running at the change.
 """
 
 from pathlib import Path
@@ -14,8 +14,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
-from tests.replay.changed import TimerFirstExportWorkflow
-from tests.replay.record import HISTORIES, PLAN_APPROVE, RECORDINGS
+from tests.support.changed_workflow import TimerFirstExportWorkflow
+from tests.support.recording import HISTORIES, PLAN_APPROVE, RECORDINGS
 from workflows.export import ExportWorkflow
 
 GOLDEN = sorted(HISTORIES.glob("*.json"))

@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 
 from sandbox.references import broker_reference, entry_number
 from signing import SIGNATURE_HEADER, SignatureError, verify
-from tests.sandbox.conftest import (
+from tests.support.sandbox_servers import (
     CALLBACK_SECRET,
     SECRET,
     CallbackReceiver,

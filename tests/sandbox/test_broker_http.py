@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 
 from sandbox.broker import create_broker_app
-from tests.sandbox.conftest import (
+from tests.support.sandbox_servers import (
     SECRET,
     CallbackReceiver,
     eventually,

@@ -10,7 +10,7 @@ import aiosmtplib
 import pytest
 
 from sandbox.smtp_sink import SmtpSink, read_maildir
-from tests.sandbox.conftest import eventually, free_port
+from tests.support.sandbox_servers import eventually, free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 INVOICE = b'{"invoice": "INV-1", "total": 12.5}'

@@ -19,8 +19,9 @@ import httpx
 import pytest
 from entrygo_client import AsyncEntryGo, EntryGo, EntryGoError
 
-from tests.conftest import ROOT, World
-from tests.e2e.conftest import Stack, free_port, serve
+from tests.support.paths import ROOT
+from tests.support.stack import Stack, free_port, serve
+from tests.support.tenants import World
 
 HERE = Path(__file__).parent
 COMPAT_IMPORT = "from entrygo_client.compat import SHPBNDL, SHPBNDLError"

@@ -5,6 +5,8 @@ from typing import Any
 
 import asyncpg
 
+from domain.planning.document import plan_document
+from domain.status import ExportStatus
 from store import execution, packages, reference, submissions
 from store.accounts import create_account
 from store.exports import lock_export, save_plan
@@ -17,6 +19,7 @@ from store.records import (
     SubmissionRecord,
     WarehouseRecord,
 )
+from tests.support.planning_builders import run, snapshot
 
 ADDRESS = {"line1": "1 Dock", "city": "Riga", "country": "LV"}
 SECRET = "w" * 20
@@ -35,7 +38,9 @@ async def export_with_references(conn: Any, export_id: str) -> ExportRecord:
         account_id,
         {"name": "B", "transport": {"type": "email", "recipientEmail": "in@b.example"}},
     )
-    plan = {"status": "PLANNED", "readinessState": "READY", "planHash": "ph-1"}
+    # a real plan under the hash the package rows below name
+    outcome = run(snapshot()).model_copy(update={"plan_hash": "ph-1"})
+    plan = plan_document(export_id, ExportStatus.PLANNED, outcome, "2026-11-26T00:00:00Z")
     await save_plan(
         conn,
         export_id=export_id,

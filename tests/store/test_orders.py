@@ -30,11 +30,11 @@ async def setup(pool: asyncpg.Pool, **prices: float | None) -> tuple[str, dict[s
         rows = await upsert_products(
             conn, account_id, [{"externalId": k, "unitValueUsd": v} for k, v in prices.items()]
         )
-    return account_id, {r.externalId: r.id for r in rows}
+    return account_id, {r.external_id: r.id for r in rows}
 
 
 async def upsert(pool: asyncpg.Pool, account_id: str, orders: list[OrderIn]) -> list:
-    wanted = sorted({ln.productId for o in orders for ln in o.items})
+    wanted = sorted({ln.product_id for o in orders for ln in o.items})
     async with pool.acquire() as conn, conn.transaction():
         known = await product_values(conn, account_id, wanted)
         return await upsert_orders(conn, account_id, orders, known)
@@ -53,7 +53,7 @@ def test_resolve_lines_defaults_and_computes() -> None:
         }
     )
     lines = resolve_lines(o, {"a": Decimal("19.99"), "b": Decimal(100), "c": None})
-    assert [(ln.unitValueUsd, ln.lineValueUsd) for ln in lines] == [
+    assert [(ln.unit_value_usd, ln.line_value_usd) for ln in lines] == [
         (Decimal("19.99"), Decimal("59.97")),
         (Decimal("0.35"), Decimal("0.70")),
         (None, None),
@@ -103,13 +103,13 @@ async def test_unchanged_changed_and_new_in_one_batch(pool: asyncpg.Pool) -> Non
             order_in("KEEP", (p["A"], 1)),
         ],
     )
-    assert [o.externalId for o in second] == ["NEW", "EDIT", "KEEP"]
+    assert [o.external_id for o in second] == ["NEW", "EDIT", "KEEP"]
     new, edit, keep = second
     assert (new.version, edit.version, keep.version) == (1, 2, 1)
     assert keep == first[0]
     assert edit.id == first[1].id
-    assert edit.orderValueUsd == Decimal(60)
-    assert edit.updatedAt > first[1].updatedAt
+    assert edit.order_value_usd == Decimal(60)
+    assert edit.updated_at > first[1].updated_at
     async with pool.acquire() as conn:
         stored = await get_order(conn, account_id, edit.id)
         lines = await conn.fetch(
@@ -128,7 +128,7 @@ async def test_lines_are_numbered_in_request_order(pool: asyncpg.Pool) -> None:
     (o,) = await upsert(pool, account_id, [order_in("O", (p["C"], 1), (p["A"], 2), (p["B"], 3))])
     async with pool.acquire() as conn:
         stored = await get_order(conn, account_id, o.id)
-    assert [(ln.productId, ln.quantity) for ln in stored.items] == [
+    assert [(ln.product_id, ln.quantity) for ln in stored.items] == [
         (p["C"], 1),
         (p["A"], 2),
         (p["B"], 3),

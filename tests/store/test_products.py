@@ -26,15 +26,15 @@ async def test_version_rises_only_on_change(pool: asyncpg.Pool) -> None:
             conn, account_id, [{"externalId": "S", "hsCode": "1234.57"}]
         )
     assert same == created
-    assert (changed.id, changed.version, changed.createdAt) == (created.id, 2, created.createdAt)
-    assert changed.updatedAt > created.updatedAt
+    assert (changed.id, changed.version, changed.created_at) == (created.id, 2, created.created_at)
+    assert changed.updated_at > created.updated_at
 
 
 async def test_returns_request_order(pool: asyncpg.Pool) -> None:
     account_id = await account(pool)
     async with pool.acquire() as conn:
         rows = await upsert_products(conn, account_id, [{"externalId": x} for x in "QAZ"])
-    assert [r.externalId for r in rows] == ["Q", "A", "Z"]
+    assert [r.external_id for r in rows] == ["Q", "A", "Z"]
 
 
 async def test_reads_are_scoped_to_the_account(pool: asyncpg.Pool) -> None:
@@ -42,7 +42,7 @@ async def test_reads_are_scoped_to_the_account(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
         (a,) = await upsert_products(conn, mine, [{"externalId": "S", "unitValueUsd": 3}])
         (b,) = await upsert_products(conn, theirs, [{"externalId": "S"}])
-        assert await product_values(conn, mine, [a.id, b.id, "prod_x"]) == {a.id: a.unitValueUsd}
+        assert await product_values(conn, mine, [a.id, b.id, "prod_x"]) == {a.id: a.unit_value_usd}
         assert await get_product(conn, mine, a.id) == a
         with pytest.raises(NotFound):
             await get_product(conn, mine, b.id)

@@ -22,12 +22,12 @@ async def test_warehouse_defaults_and_patch(pool: asyncpg.Pool) -> None:
         created = await reference.create_warehouse(
             conn, account_id, {"name": "Hub", "address": ADDRESS}
         )
-        assert (created.shipmentMode, created.hasNotificationSecret) == ("PARCEL_DTC", False)
+        assert (created.shipment_mode, created.has_notification_secret) == ("PARCEL_DTC", False)
         patched = await reference.patch_warehouse(
             conn, account_id, created.id, {"notificationSecret": "n" * 20, "name": "Hub 2"}
         )
         row = await reference.get_warehouse_row(conn, account_id, created.id)
-    assert (patched.name, patched.hasNotificationSecret, patched.address) == (
+    assert (patched.name, patched.has_notification_secret, patched.address) == (
         "Hub 2",
         True,
         created.address,
@@ -44,7 +44,7 @@ async def test_broker_transport_replaced_whole(pool: asyncpg.Pool) -> None:
         created = await reference.create_broker(
             conn, account_id, {"name": "B", "transport": WEBHOOK}
         )
-        assert created.supportedDestinations == ["US"]
+        assert created.supported_destinations == ["US"]
         assert "s" * 20 not in created.model_dump_json()
         patched = await reference.patch_broker(
             conn,

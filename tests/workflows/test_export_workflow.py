@@ -1,5 +1,5 @@
 """ExportWorkflow on the real dev server: planning with the real activities, orchestration with
-stand-ins registered under the real activity names (tests/workflows/standins.py). Reject, cancel
+stand-ins registered under the real activity names (tests/support/standins.py). Reject, cancel
 and retry: test_reject_cancel_retry.py."""
 
 import asyncio
@@ -15,8 +15,9 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from tests.conftest import World, eventually
-from tests.workflows.standins import (
+from domain.activities import ActivityName
+from tests.support.polling import eventually
+from tests.support.standins import (
     STEP_ACTIVITIES,
     StandIns,
     approve_input,
@@ -30,6 +31,7 @@ from tests.workflows.standins import (
     state_of,
     wait_state,
 )
+from tests.support.tenants import World
 from workflows.export import ExportWorkflow
 from workflows.messages import (
     BrokerOutcome,
@@ -58,12 +60,12 @@ async def test_ready_plan_with_real_activities(
     assert plan["readinessState"] == "READY"
     handle = temporal_env.client.get_workflow_handle(f"export-{plan['exportId']}")
     state = await state_of(handle)
-    assert state.exportId == plan["exportId"]
+    assert state.export_id == plan["exportId"]
     assert state.status == "PLANNED"
-    assert state.readinessState == "READY"
-    assert state.planHash == plan["planHash"]
+    assert state.readiness_state == "READY"
+    assert state.plan_hash == plan["planHash"]
     assert state.approval.state == "NOT_REQUIRED"
-    assert not state.executionRequested
+    assert not state.execution_requested
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
     # planning runs as a local activity: a marker in the history, never a scheduled activity
     history = await handle.fetch_history()
@@ -85,12 +87,12 @@ async def test_review_and_blocked_plans_with_real_activities(
     blocked = await plan_via_api(http, world, "SKU-NOHS")
     review_handle = temporal_env.client.get_workflow_handle(f"export-{review['exportId']}")
     review_state = await state_of(review_handle)
-    assert review_state.readinessState == "REVIEW_REQUIRED"
+    assert review_state.readiness_state == "REVIEW_REQUIRED"
     assert review_state.status == "PLANNED"
     assert review_state.approval.state == "PENDING"
     blocked_handle = temporal_env.client.get_workflow_handle(f"export-{blocked['exportId']}")
     blocked_state = await state_of(blocked_handle)
-    assert blocked_state.readinessState == "BLOCKED"
+    assert blocked_state.readiness_state == "BLOCKED"
     assert blocked_state.status == "BLOCKED"
     for handle in (blocked_handle, review_handle):
         await handle.terminate("test done")
@@ -103,13 +105,13 @@ async def test_ready_plan_executes_the_steps_in_order(temporal_env: WorkflowEnvi
     standins = StandIns()
     async with standin_worker(temporal_env.client, standins) as tq:
         handle, summary = await start_export(temporal_env.client, tq, ["o-1", "o-2"])
-        assert summary.readinessState == "READY"
+        assert summary.readiness_state == "READY"
         assert summary.status == "PLANNED"
         assert standins.step_calls() == []
         await request_execution(handle)
         await wait_state(handle, lambda s: s.status == "EXECUTED")
         assert standins.step_calls() == STEP_ACTIVITIES
-        assert all(s.planHash == summary.planHash for s in standins.steps)
+        assert all(s.plan_hash == summary.plan_hash for s in standins.steps)
         await handle.signal(ExportWorkflow.broker_outcome, BrokerOutcome(status="ACCEPTED"))
         assert await result_of(handle) == "COMPLETED"
     assert standins.statuses() == ["EXECUTING", "EXECUTED", "COMPLETED"]
@@ -126,18 +128,18 @@ async def test_review_required_waits_for_approval_then_executes(
     standins = StandIns()
     async with standin_worker(temporal_env.client, standins) as tq:
         handle, summary = await start_export(temporal_env.client, tq, ["review-1"])
-        assert summary.readinessState == "REVIEW_REQUIRED"
+        assert summary.readiness_state == "REVIEW_REQUIRED"
         answer = await request_execution(handle, wait=1.0)
         assert answer.status == "AWAITING_APPROVAL"
-        assert answer.awaitingApproval
+        assert answer.awaiting_approval
         assert standins.step_calls() == []
         approval = await handle.execute_update(
-            ExportWorkflow.approve, approve_input(summary.planHash)
+            ExportWorkflow.approve, approve_input(summary.plan_hash)
         )
         assert approval.state == "APPROVED"
-        assert approval.planHash == summary.planHash
+        assert approval.plan_hash == summary.plan_hash
         state = await wait_state(handle, lambda s: s.status == "EXECUTED")
-        assert state.completedSteps == ["package", "artifacts", "submission", "send", "notify"]
+        assert state.completed_steps == ["package", "artifacts", "submission", "send", "notify"]
         assert standins.step_calls() == STEP_ACTIVITIES
         await handle.signal(ExportWorkflow.broker_outcome, BrokerOutcome(status="ACCEPTED"))
         assert await result_of(handle) == "COMPLETED"
@@ -180,7 +182,7 @@ async def test_approve_on_a_ready_plan_is_refused(temporal_env: WorkflowEnvironm
     async with standin_worker(temporal_env.client, StandIns()) as tq:
         handle, summary = await start_export(temporal_env.client, tq, ["o-1"])
         with pytest.raises(WorkflowUpdateFailedError) as exc:
-            await handle.execute_update(ExportWorkflow.approve, approve_input(summary.planHash))
+            await handle.execute_update(ExportWorkflow.approve, approve_input(summary.plan_hash))
         assert refusal_type(exc) == "INVALID_EXPORT_STATE"
         await handle.terminate("test done")
 
@@ -191,26 +193,26 @@ async def test_replan_changes_the_hash_and_resets_the_approval(
     standins = StandIns()
     async with standin_worker(temporal_env.client, standins) as tq:
         handle, first = await start_export(temporal_env.client, tq, ["review-1"])
-        await handle.execute_update(ExportWorkflow.approve, approve_input(first.planHash))
+        await handle.execute_update(ExportWorkflow.approve, approve_input(first.plan_hash))
         assert (await state_of(handle)).approval.state == "APPROVED"
         second = await handle.execute_update(
-            ExportWorkflow.replan, ReplanInput(orderIds=["review-1", "o-2"], actor="key_int")
+            ExportWorkflow.replan, ReplanInput(order_ids=["review-1", "o-2"], actor="key_int")
         )
-        assert second.planHash == hash_of(["review-1", "o-2"])
-        assert second.planHash != first.planHash
-        assert second.readinessState == "REVIEW_REQUIRED"
+        assert second.plan_hash == hash_of(["review-1", "o-2"])
+        assert second.plan_hash != first.plan_hash
+        assert second.readiness_state == "REVIEW_REQUIRED"
         state = await state_of(handle)
-        assert state.planHash == second.planHash
+        assert state.plan_hash == second.plan_hash
         assert state.approval.state == "PENDING"
         # the old hash no longer approves; the new one does
         with pytest.raises(WorkflowUpdateFailedError) as exc:
-            await handle.execute_update(ExportWorkflow.approve, approve_input(first.planHash))
+            await handle.execute_update(ExportWorkflow.approve, approve_input(first.plan_hash))
         assert refusal_type(exc) == "PLAN_HASH_MISMATCH"
-        await handle.execute_update(ExportWorkflow.approve, approve_input(second.planHash))
+        await handle.execute_update(ExportWorkflow.approve, approve_input(second.plan_hash))
         await handle.terminate("test done")
     assert [p.replan for p in standins.plans] == [False, True]
-    assert standins.plans[1].orderIds == ["review-1", "o-2"]
-    assert standins.plans[1].dedupeKey != standins.plans[0].dedupeKey
+    assert standins.plans[1].order_ids == ["review-1", "o-2"]
+    assert standins.plans[1].dedupe_key != standins.plans[0].dedupe_key
 
 
 async def test_replan_while_awaiting_approval_asks_for_review_again(
@@ -220,7 +222,7 @@ async def test_replan_while_awaiting_approval_asks_for_review_again(
     async with standin_worker(temporal_env.client, standins) as tq:
         handle, _ = await start_export(temporal_env.client, tq, ["review-1"])
         await request_execution(handle)
-        await handle.execute_update(ExportWorkflow.replan, ReplanInput(orderIds=["review-2"]))
+        await handle.execute_update(ExportWorkflow.replan, ReplanInput(order_ids=["review-2"]))
         state = await state_of(handle)
         assert state.status == "AWAITING_APPROVAL"
         assert state.approval.state == "PENDING"
@@ -232,7 +234,7 @@ async def test_replan_while_awaiting_approval_asks_for_review_again(
 async def test_plan_expires_after_its_ttl(temporal_env: WorkflowEnvironment) -> None:
     standins = StandIns()
     async with standin_worker(temporal_env.client, standins) as tq:
-        handle, _ = await start_export(temporal_env.client, tq, ["o-1"], planTtlSeconds=2.0)
+        handle, _ = await start_export(temporal_env.client, tq, ["o-1"], plan_ttl_seconds=2.0)
         assert await result_of(handle) == "EXPIRED"
     assert standins.statuses() == ["EXPIRED"]
     assert standins.event_types() == ["EXPORT_EXPIRED"]
@@ -248,7 +250,7 @@ async def test_execute_on_a_blocked_plan_is_refused(temporal_env: WorkflowEnviro
             await request_execution(handle)
         assert refusal_type(exc) == "EXPORT_BLOCKED"
         state = await state_of(handle)
-        assert not state.executionRequested
+        assert not state.execution_requested
         assert state.status == "BLOCKED"
         await handle.terminate("test done")
     assert standins.transitions == []
@@ -282,7 +284,7 @@ async def test_replan_is_refused_once_execution_has_begun(
                 await standins.entered.wait()  # the workflow has decided to execute
             with pytest.raises(WorkflowUpdateFailedError) as exc:
                 await handle.execute_update(
-                    ExportWorkflow.replan, ReplanInput(orderIds=["blocked-1"])
+                    ExportWorkflow.replan, ReplanInput(order_ids=["blocked-1"])
                 )
             assert refusal_type(exc) == "INVALID_EXPORT_STATE"
         finally:
@@ -295,21 +297,21 @@ async def test_state_query(temporal_env: WorkflowEnvironment) -> None:
         handle, summary = await start_export(temporal_env.client, tq, ["review-1"])
         state = await state_of(handle)
         assert state == WorkflowState(
-            exportId=summary.exportId,
+            export_id=summary.export_id,
             status="PLANNED",
-            readinessState="REVIEW_REQUIRED",
-            planHash=summary.planHash,
+            readiness_state="REVIEW_REQUIRED",
+            plan_hash=summary.plan_hash,
             approval=state.approval,
-            executionRequested=False,
+            execution_requested=False,
             attention=None,
-            completedSteps=[],
-            currentStep=None,
+            completed_steps=[],
+            current_step=None,
         )
         assert state.approval.state == "PENDING"
         await request_execution(handle)
         state = await state_of(handle)
         assert state.status == "AWAITING_APPROVAL"
-        assert state.executionRequested
+        assert state.execution_requested
         await handle.terminate("test done")
 
 
@@ -320,9 +322,9 @@ async def test_the_worker_shuts_down_while_planning_keeps_failing(
     sdk-core retries local activities during shutdown (sdk-rust#709)."""
     attempts: list[str] = []
 
-    @activity.defn(name="plan_export")
+    @activity.defn(name=ActivityName.PLAN_EXPORT)
     async def failing_plan(inp: PlanExportInput) -> PlanSummary:
-        attempts.append(inp.exportId)
+        attempts.append(inp.export_id)
         raise RuntimeError("database unreachable")
 
     worker = Worker(
@@ -335,7 +337,7 @@ async def test_the_worker_shuts_down_while_planning_keeps_failing(
     running = asyncio.create_task(worker.run())
     inp = export_input(["o-1"])
     handle = await temporal_env.client.start_workflow(
-        ExportWorkflow.run, inp, id=f"export-{inp.exportId}", task_queue=worker.task_queue
+        ExportWorkflow.run, inp, id=f"export-{inp.export_id}", task_queue=worker.task_queue
     )
 
     async def retried() -> bool:

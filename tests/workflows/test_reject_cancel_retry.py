@@ -16,7 +16,7 @@ from temporalio.client import (
 from temporalio.testing import WorkflowEnvironment
 from temporalio.workflow import _Definition
 
-from tests.workflows.standins import (
+from tests.support.standins import (
     STEP_ACTIVITIES,
     StandIns,
     accepted_updates,
@@ -97,11 +97,11 @@ async def test_reject_returns_rejected_and_closes_the_export(
     last = standins.transitions[-1]
     assert last.approval is not None
     assert last.approval.state == "REJECTED"
-    assert last.approval.planHash == summary.planHash
-    assert last.approval.rejectedBy is not None
-    assert last.approval.rejectedBy.keyId == "key_reviewer"
-    assert last.approval.rejectedBy.label == "Dana Diaz"
-    assert last.approval.rejectedBy.reason == "wrong HTS"
+    assert last.approval.plan_hash == summary.plan_hash
+    assert last.approval.rejected_by is not None
+    assert last.approval.rejected_by.key_id == "key_reviewer"
+    assert last.approval.rejected_by.label == "Dana Diaz"
+    assert last.approval.rejected_by.reason == "wrong HTS"
     assert [(e.type, e.actor, e.data) for e in last.events] == [
         (
             "EXPORT_REJECTED",
@@ -136,7 +136,7 @@ async def test_reject_accepted_while_planning_is_written_after_the_plan(
         handle = await temporal_env.client.start_workflow(
             ExportWorkflow.run,
             inp,
-            id=f"export-{inp.exportId}",
+            id=f"export-{inp.export_id}",
             task_queue=tq,
             task_timeout=timedelta(seconds=2),
         )
@@ -221,7 +221,7 @@ async def test_cancel_racing_an_execute_request(temporal_env: WorkflowEnvironmen
         execute = await accepted(
             handle,
             ExportWorkflow.request_execution,
-            ExecutionRequest(actor="key_integration", waitSeconds=5.0),
+            ExecutionRequest(actor="key_integration", wait_seconds=5.0),
         )
         async with asyncio.timeout(10):
             await standins.entered.wait()
@@ -269,12 +269,12 @@ async def test_retry_in_attention_required_resumes_the_failed_step(
         state = await wait_state(handle, lambda s: s.status == "ATTENTION_REQUIRED")
         assert state.attention is not None
         assert state.attention.step == "send"
-        assert state.attention.errorType == "InvalidAddress"
+        assert state.attention.error_type == "InvalidAddress"
         assert standins.step_calls() == FAILED_SEND
         status = await update(handle, ExportWorkflow.retry, RETRY)
         assert status in ("EXECUTING", "EXECUTED")
         # answered after the EXECUTING write with the retry's actor
-        retried = next(t for t in standins.transitions if t.clearAttention)
+        retried = next(t for t in standins.transitions if t.clear_attention)
         assert retried.status == "EXECUTING"
         assert [(e.type, e.actor) for e in retried.events] == [("RETRY_REQUESTED", "key_admin")]
         await wait_state(handle, lambda s: s.status == "EXECUTED")
@@ -364,7 +364,7 @@ async def test_signal_with_start_is_not_lost(temporal_env: WorkflowEnvironment) 
         handle = await temporal_env.client.start_workflow(
             ExportWorkflow.run,
             inp,
-            id=f"export-{inp.exportId}",
+            id=f"export-{inp.export_id}",
             task_queue=tq,
             start_signal="cancel",
             start_signal_args=[DecisionInput(actor="key_reviewer", reason="changed my mind")],

@@ -7,7 +7,7 @@ from domain.rulepack.model import AdcvdOrder, RulePack
 
 def adcvd_order(line: LineFacts, pack: RulePack) -> AdcvdOrder | None:
     """The first order of the pack's table whose HTS scope and origins cover the line."""
-    table = pack.measures.adcvdOrders
+    table = pack.measures.adcvd_orders
     if table is None or line.hts is None or line.origin is None:
         return None
     for order in table.orders:

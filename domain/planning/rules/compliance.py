@@ -20,11 +20,11 @@ def _region_named(facts: LineFacts, measure: RegionSanctions, *, with_address: b
     if maker is None:
         return None
     region = (maker.region or "").strip()
-    if region.upper() in measure.regionCodes:
+    if region.upper() in measure.region_codes:
         return region
     texts = [region, maker.city, maker.address] if with_address else [region]
     for text in texts:
-        term = first_term(text, measure.regionTerms)
+        term = first_term(text, measure.region_terms)
         if term:
             return term
     return None
@@ -32,30 +32,30 @@ def _region_named(facts: LineFacts, measure: RegionSanctions, *, with_address: b
 
 def _sanctions(facts: LineFacts, pack: RulePack) -> list[Finding]:
     m, at, origin, hts, out = pack.measures, facts.where, facts.origin, facts.hts, []
-    if origin in m.embargoedOrigins.origins:
+    if origin in m.embargoed_origins.origins:
         out.append(at.fire("S-001", "EXCLUDE_REVIEW", f"Origin {origin}.", field="countryOfOrigin"))
-    if origin in m.ukraineOccupiedRegions.origins:
-        region = _region_named(facts, m.ukraineOccupiedRegions, with_address=False)
+    if origin in m.ukraine_occupied_regions.origins:
+        region = _region_named(facts, m.ukraine_occupied_regions, with_address=False)
         if region:
             detail = f"Manufacturer region {region!r}."
             out.append(at.fire("S-002", "EXCLUDE_REVIEW", detail, field="manufacturer.region"))
-    if origin in m.russia.origins and hts is not None and in_scope(hts, m.russia.prohibitedHts):
+    if origin in m.russia.origins and hts is not None and in_scope(hts, m.russia.prohibited_hts):
         out.append(at.fire("S-003", "EXCLUDE_REVIEW", f"HTS {hts}.", field="hsCode"))
-    elif origin in m.russia.riskOrigins:
+    elif origin in m.russia.risk_origins:
         out.append(at.fire("S-004", "REVIEW", f"Origin {origin}.", field="countryOfOrigin"))
     if origin in m.uflpa.origins:
         region = _region_named(facts, m.uflpa, with_address=True)
         if region:
             detail = f"Manufacturer location names {region!r}."
             out.append(at.fire("S-005", "EXCLUDE_REVIEW", detail, field="manufacturer.address"))
-        if hts is not None and in_scope(hts, m.uflpa.highPrioritySectors):
+        if hts is not None and in_scope(hts, m.uflpa.high_priority_sectors):
             out.append(at.fire("S-006", "REVIEW", f"HTS {hts}.", field="hsCode"))
-    if hts is not None and in_scope(hts, pack.restrictedArmsExplosivesHts):
+    if hts is not None and in_scope(hts, pack.restricted_arms_explosives_hts):
         out.append(at.fire("S-007", "EXCLUDE_REVIEW", f"HTS {hts}.", field="hsCode"))
     if (
         hts is not None
-        and in_scope(hts, m.fccCoveredUas.prefixes)
-        and origin != pack.domesticOrigin
+        and in_scope(hts, m.fcc_covered_uas.prefixes)
+        and origin != pack.domestic_origin
     ):
         out.append(at.fire("S-008", "REVIEW", f"HTS {hts}.", field="hsCode"))
     term = first_term(facts.description, pack.terms.counterfeit)
@@ -74,16 +74,16 @@ def input_regions(product: ProductSnapshot) -> list[str]:
 def _uflpa_any_origin(facts: LineFacts, pack: RulePack) -> list[Finding]:
     """S-010 and S-011: the UFLPA presumption whatever origin the product declares."""
     m, at, out = pack.measures, facts.where, []
-    codes = m.uflpa.inputRegionCodes or ()
+    codes = m.uflpa.input_region_codes or ()
     regions = [code for code in input_regions(facts.product) if code in codes]
     if regions:
         detail = f"Inputs from {', '.join(regions)}."
         out.append(at.fire("S-010", "EXCLUDE_REVIEW", detail, field="attributes.inputRegions"))
     maker = facts.product.manufacturer
-    if m.uflpaEntityList is not None and maker is not None:
-        entity = m.uflpaEntityList.find(maker.name)
+    if m.uflpa_entity_list is not None and maker is not None:
+        entity = m.uflpa_entity_list.find(maker.name)
         if entity is not None:
-            listed = m.uflpaEntityList.listDate.isoformat()
+            listed = m.uflpa_entity_list.list_date.isoformat()
             detail = f"{maker.name!r} is listed as {entity.name!r} (list of {listed})."
             out.append(at.fire("S-011", "EXCLUDE_REVIEW", detail, field="manufacturer.name"))
     return out
@@ -94,17 +94,17 @@ def _agencies(facts: LineFacts, pack: RulePack) -> list[Finding]:
         return []
     out: list[Finding] = []
     fired: set[str] = set()
-    for entry in pack.measures.pgaMap.entries:
-        if entry.ruleId in fired or not in_scope(facts.hts, entry.prefixes):
+    for entry in pack.measures.pga_map.entries:
+        if entry.rule_id in fired or not in_scope(facts.hts, entry.prefixes):
             continue
-        if entry.descriptionTerms and not first_term(facts.description, entry.descriptionTerms):
+        if entry.description_terms and not first_term(facts.description, entry.description_terms):
             continue
-        fired.add(entry.ruleId)
-        attribute = entry.missingAttribute
+        fired.add(entry.rule_id)
+        attribute = entry.missing_attribute
         lacking = attribute is not None and not has_attribute(facts.product, attribute)
         out.append(
             facts.where.fire(
-                entry.ruleId,
+                entry.rule_id,
                 entry.effect,
                 f"Agency: {entry.agency}.",
                 field=f"attributes.{attribute}" if lacking else "hsCode",
@@ -122,22 +122,22 @@ def tariff_overlays(facts: LineFacts, pack: RulePack) -> list[Finding]:
     out: list[Finding] = []
     if hts is not None:
         scopes = [
-            ("T-001", m.section232SteelAluminum.prefixes),
-            ("T-002", m.section232Copper.prefixes),
-            ("T-003", m.section232Wood.prefixes),
-            ("T-004", m.section232Vehicles.prefixes),
+            ("T-001", m.section232_steel_aluminum.prefixes),
+            ("T-002", m.section232_copper.prefixes),
+            ("T-003", m.section232_wood.prefixes),
+            ("T-004", m.section232_vehicles.prefixes),
         ]
         out.extend(
             at.fire(rule_id, "FLAG", f"HTS {hts}.", field="hsCode")
             for rule_id, prefixes in scopes
             if in_scope(hts, prefixes)
         )
-    if origin in m.section301China.origins:
+    if origin in m.section301_china.origins:
         out.append(at.fire("T-005", "FLAG", f"Origin {origin}.", field="countryOfOrigin"))
-    if origin in m.column2Origins.origins:
+    if origin in m.column2_origins.origins:
         out.append(at.fire("T-006", "FLAG", f"Origin {origin}.", field="countryOfOrigin"))
-    marking = m.hongKongMarking
+    marking = m.hong_kong_marking
     if marking is not None and origin in marking.origins:
-        detail = f"Origin {origin}: mark as made in {marking.markAs}."
+        detail = f"Origin {origin}: mark as made in {marking.mark_as}."
         out.append(at.fire("T-008", "FLAG", detail, field="countryOfOrigin"))
     return out

@@ -21,9 +21,9 @@ def entry_findings(
     broker: BrokerSnapshot,
 ) -> list[Finding]:
     """Run the entry-stage rules once the order decisions and entry types are known."""
-    limit = pack.measures.informalEntry.limitUsd
+    limit = pack.measures.informal_entry.limit_usd
     out = []
-    if not pack.measures.deMinimis.enabled:
+    if not pack.measures.de_minimis.enabled:
         out.append(PLAN.fire("E-001", "FLAG"))
     for e in evaluations:
         entry_type = types[e.order_id]
@@ -66,10 +66,10 @@ def _bond(
     pack: RulePack,
     broker: BrokerSnapshot,
 ) -> list[Finding]:
-    rule = pack.measures.customsBond
-    if rule is None or broker.hasCustomsBond:
+    rule = pack.measures.customs_bond
+    if rule is None or broker.has_customs_bond:
         return []
-    formal = [e.order_id for e in included if types[e.order_id] in rule.formalEntryTypes]
+    formal = [e.order_id for e in included if types[e.order_id] in rule.formal_entry_types]
     if not formal:
         return []
     detail = f"Formal entry for {', '.join(formal)}; no bond on file for broker {broker.id}."
@@ -77,10 +77,10 @@ def _bond(
 
 
 def _chapter99_cap(evaluation: OrderEvaluation, pack: RulePack) -> list[Finding]:
-    setting = pack.measures.informalChapter99Cap
+    setting = pack.measures.informal_chapter99_cap
     if setting is not None and not setting.enabled:
         return []  # CBP suspended the cap (the pack says since when, and where)
-    cap = pack.measures.informalEntry.chapter99CapUsd
+    cap = pack.measures.informal_entry.chapter99_cap_usd
     out = []
     for line in evaluation.lines:
         if line.line_value <= cap:

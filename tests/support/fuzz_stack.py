@@ -28,7 +28,7 @@ from sandbox.smtp_sink import SmtpSink
 from store import accounts
 from store.pool import create_pool
 from store.reference import create_broker
-from tests.conftest import make_tenant, make_world
+from tests.support.tenants import make_tenant, make_world
 
 START_POLLS = 500
 CALLBACK_SECRET = "fuzz-callback-secret-0123456789"

@@ -116,7 +116,7 @@ def with_order(**changes: Any) -> PlanningSnapshot:
 
 
 def pack_with(changes: dict[str, Any]) -> RulePack:
-    """The default pack with dotted paths (`measures.deMinimis.enabled`) replaced."""
+    """The default pack with dotted paths (`measures.de_minimis.enabled`) replaced."""
     data = PACK.model_dump()
     for path, value in changes.items():
         *parents, leaf = path.split(".")
@@ -134,4 +134,4 @@ def run(snap: PlanningSnapshot, pack: RulePack = PACK, plan_date: date = PLAN_DA
 
 def messages_of(outcome: PlanOutcome, rule_id: str) -> list[ValidationMessage]:
     """The messages a rule produced."""
-    return [m for m in outcome.validationMessages if m.ruleId == rule_id]
+    return [m for m in outcome.validation_messages if m.rule_id == rule_id]

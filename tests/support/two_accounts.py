@@ -30,7 +30,8 @@ from signing import SIGNATURE_HEADER, sign
 from store import accounts, webhooks
 from store.products import upsert_products
 from store.reference import create_broker, create_warehouse
-from tests.conftest import GOOD_PRODUCT, REVIEW_PRODUCT, Tenant, World, eventually, make_tenant
+from tests.support.polling import eventually
+from tests.support.tenants import GOOD_PRODUCT, REVIEW_PRODUCT, Tenant, World, make_tenant
 
 ROLES = ("integration", "reviewer", "admin")
 SKU_READY = "SKU-SCARF"
@@ -171,7 +172,7 @@ async def populate(http: httpx.AsyncClient, pool: asyncpg.Pool, label: str) -> A
         endpoint = await webhooks.create_endpoint(
             conn, tenant.account_id, f"http://127.0.0.1:9/hooks-{tag}", webhook_secret, None, tag
         )
-    world = World(tenant, warehouse.id, broker.id, {p.externalId: p.id for p in products})
+    world = World(tenant, warehouse.id, broker.id, {p.external_id: p.id for p in products})
     account = Account(tenant, world, {}, {}, webhook_secret)
     ready = await plan(http, account, SKU_READY)
     review = await plan(http, account, SKU_REVIEW)

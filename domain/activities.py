@@ -1,0 +1,23 @@
+"""The activities of the export task queue, by name: the one table that `@activity.defn` (in
+activities/) and the workflow's calls (in workflows/) both use, so a tool can follow each hop.
+
+The values are names on the wire: recorded histories hold them, so they never change.
+"""
+
+from enum import StrEnum
+
+
+class ActivityName(StrEnum):
+    """Every activity the export workflow calls."""
+
+    PLAN_EXPORT = "plan_export"
+    RECORD_TRANSITION = "record_transition"
+    CREATE_CUSTOMS_PACKAGE = "create_customs_package"
+    GENERATE_ARTIFACTS = "generate_artifacts"
+    PREPARE_BROKER_SUBMISSION = "prepare_broker_submission"
+    SEND_BROKER_SUBMISSION = "send_broker_submission"
+    NOTIFY_WAREHOUSE = "notify_warehouse"
+    NOTIFY_REVIEW_OVERDUE = "notify_review_overdue"
+
+
+__all__ = ["ActivityName"]

@@ -1,0 +1,24 @@
+"""An account's own settings: where it hears of reviews past their deadline."""
+
+from dataclasses import dataclass
+
+from services.context import Context
+from services.webhooks import check_outbound_url
+from store import accounts
+
+
+@dataclass(frozen=True)
+class ReviewWebhookChange:
+    """The review webhook to set (its URL and signing secret), or None for both to clear it."""
+
+    url: str | None
+    secret: str | None
+
+
+async def set_review_webhook(ctx: Context, change: ReviewWebhookChange) -> None:
+    """Set or clear the account's review webhook; its URL must reach a public address, as
+    every URL we call on an account's behalf (`check_outbound_url`)."""
+    if change.url is not None:
+        await check_outbound_url(ctx.settings, change.url, "url")
+    async with ctx.transaction() as conn:
+        await accounts.set_review_webhook(conn, ctx.account_id, change.url, change.secret)

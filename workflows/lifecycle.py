@@ -1,0 +1,176 @@
+"""The export workflow's run loop, step by step: wait for execution (or a close, or the plan's
+expiry), execute the steps (pausing in ATTENTION_REQUIRED on a failure until a retry), then
+record the broker's answers. ExportWorkflow.run (workflows/export.py) strings them together.
+"""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from workflows.ledger import Ledger
+from workflows.policies import (
+    OUTCOME_EVENTS,
+    SIDE_EFFECT_RETRY,
+    STEP_HEARTBEAT_TIMEOUT,
+    STEP_TIMEOUT,
+    STEPS,
+)
+from workflows.state import ExportState, event
+
+with workflow.unsafe.imports_passed_through():
+    from domain import status as machine
+    from domain.status import ExportStatus as S
+    from workflows.messages import Attention, ExportStatus, Rejecter, StepInput
+
+
+async def finish(export: ExportState) -> str:
+    # a reject or cancel update ends once its transition is written (or an expiry's), a retry
+    # once it is taken: none outlives the run, so this wait ends
+    # and the review webhook, if it is being told, hears of it first
+    await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not export.notifying)
+    return str(export.status)
+
+
+async def wait_for_execution(export: ExportState, ledger: Ledger) -> bool:
+    """True when execution may start; False when the export closed before it."""
+
+    def settled() -> bool:
+        if export.closing is not None:
+            return True
+        return (
+            export.execution_requested
+            and not export.planning
+            and machine.may_execute(export.readiness, export.approval.state)
+        )
+
+    while True:
+        assert export.summary is not None
+        deadline = export.summary.planned_at + timedelta(seconds=export.inp.plan_ttl_seconds)
+        remaining = (deadline - workflow.now()).total_seconds()
+        if remaining <= 0 and not export.planning:
+            export.final = True
+            await ledger.transition(S.EXPIRED, events=[event("EXPORT_EXPIRED")])
+            return False
+        try:
+            await workflow.wait_condition(settled, timeout=max(remaining, 0.001))
+        except TimeoutError:
+            continue
+        if export.closing is not None:
+            await _close(export, ledger)
+            return False
+        return True
+
+
+async def _close(export: ExportState, ledger: Ledger) -> None:
+    """Write the reject or cancel that was decided."""
+    assert export.closing is not None
+    export.final = True
+    status, decision = export.closing
+    kind = "EXPORT_REJECTED" if status == S.REJECTED else "EXPORT_CANCELLED"
+    approval = None
+    now = workflow.now()
+    if status == S.REJECTED:
+        approval = export.approval = export.approval.model_copy(
+            update={
+                "state": machine.ApprovalState.REJECTED,
+                "reviewer": decision.actor,
+                "comment": decision.reason,
+                "decided_at": now,
+                "plan_hash": export.plan_hash,
+                "label": decision.label,
+                "rejected_by": Rejecter(
+                    key_id=decision.actor, label=decision.label, at=now, reason=decision.reason
+                ),
+            }
+        )
+    data = {"reason": decision.reason, "keyId": decision.actor, "label": decision.label}
+    await ledger.transition(status, approval=approval, events=[event(kind, decision.actor, data)])
+
+
+async def execute(export: ExportState, ledger: Ledger) -> None:
+    """Run the steps to EXECUTED; a step that fails for good waits for a retry."""
+    await ledger.transition(S.EXECUTING)
+    while True:
+        failure = await _run_steps(export)
+        if failure is None:
+            break
+        step, error_type, message = failure
+        export.attention = Attention(
+            step=step, error_type=error_type, error=message, at=workflow.now()
+        )
+        events = [event("ATTENTION_REQUIRED", data={"step": step, "error": message})]
+        if step == "send":
+            events.insert(0, event("BROKER_SUBMISSION_FAILED", data={"error": message}))
+        await ledger.transition(S.ATTENTION_REQUIRED, attention=export.attention, events=events)
+        await workflow.wait_condition(lambda: export.retry_requested)
+        export.retry_requested = False
+        export.attention = None
+        await ledger.transition(
+            S.EXECUTING,
+            clear_attention=True,
+            events=[
+                event(
+                    "RETRY_REQUESTED",
+                    export.retry_actor,
+                    {"keyId": export.retry_actor, "label": export.retry_label},
+                )
+            ],
+        )
+        export.retries_taken += 1  # answers the retry updates waiting for it
+    await ledger.transition(S.EXECUTED, events=[event("EXPORT_EXECUTED")])
+
+
+async def _run_steps(export: ExportState) -> tuple[str, str | None, str] | None:
+    """Run the steps not yet done; the first that fails for good is returned."""
+    assert export.summary is not None
+    for step, activity in STEPS:
+        if step in export.completed:
+            continue
+        export.current_step = step
+        try:
+            await workflow.execute_activity(
+                activity,
+                StepInput(export_id=export.inp.export_id, plan_hash=export.summary.plan_hash),
+                start_to_close_timeout=STEP_TIMEOUT,
+                heartbeat_timeout=STEP_HEARTBEAT_TIMEOUT,
+                schedule_to_close_timeout=timedelta(seconds=export.inp.retry_budget_seconds),
+                retry_policy=SIDE_EFFECT_RETRY,
+            )
+        except ActivityError as err:
+            export.current_step = None
+            cause = err.cause
+            if isinstance(cause, ApplicationError):
+                return step, cause.type, cause.message
+            return step, type(cause).__name__ if cause else None, str(cause or err)
+        export.completed.append(step)
+    export.current_step = None
+    return None
+
+
+async def follow_up(export: ExportState, ledger: Ledger) -> None:
+    """Record the broker's answers until it accepts or rejects, or the window closes."""
+    deadline = workflow.now() + timedelta(seconds=export.inp.ack_window_seconds)
+    while export.status not in machine.BROKER_DONE:
+        remaining = (deadline - workflow.now()).total_seconds()
+        if remaining <= 0:
+            return
+        try:
+            await workflow.wait_condition(lambda: bool(export.outcomes), timeout=remaining)
+        except TimeoutError:
+            return
+        outcome = export.outcomes.pop(0)
+        status: ExportStatus | None = None
+        if outcome.status == "ACCEPTED":
+            status = S.COMPLETED
+        elif outcome.status == "REJECTED":
+            status = S.BROKER_REJECTED
+        data = outcome.model_dump(mode="json", exclude_none=True, exclude={"actor"})
+        await ledger.transition(
+            status,
+            broker_outcome=outcome,
+            events=[event(OUTCOME_EVENTS[outcome.status], outcome.actor, data)],
+        )
+
+
+__all__ = ["execute", "finish", "follow_up", "wait_for_execution"]
