@@ -29,7 +29,7 @@ test: install browser
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy config signing observability entrygo entrygo_mcp api services workflows activities domain store sandbox
+	$(BIN)/mypy --strict config signing observability entrygo entrygo_mcp api services workflows activities domain store sandbox
 	$(BIN)/mypy --strict sdk/python/entrygo_client
 
 fmt: install

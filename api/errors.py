@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from domain.wire import WireModel
 from services.errors import (
     BadSignature,
     Conflict,
@@ -52,10 +53,10 @@ class ErrorIssue(BaseModel):
     code: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(WireModel):
     """The one error body of the contract (§3)."""
 
-    errorCode: str
+    error_code: str
     message: str
     field: str | None = None
     details: dict[str, Any] | None = None

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel
+
+from domain.wire import WireModel
 
 T = TypeVar("T")
 
@@ -28,17 +29,17 @@ TimeCursor = Annotated[
 Limit = Annotated[int, Query(ge=1, le=200, description="page size")]
 
 
-class Page(BaseModel, Generic[T]):
+class Page(WireModel, Generic[T]):
     """One page of a list, with the cursor of the next page (null at the end)."""
 
     data: list[T]
-    nextCursor: str | None
+    next_cursor: str | None
 
 
 def page_of(items: list[T], limit: int, id_of: str = "id") -> Page[T]:
     """Wrap a page fetched with `limit` rows."""
     last = getattr(items[-1], id_of) if len(items) == limit else None
-    return Page[T](data=items, nextCursor=last)
+    return Page[T](data=items, next_cursor=last)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

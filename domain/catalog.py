@@ -4,11 +4,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from domain.countries import Alpha2
 from domain.money import Kg, Usd
-from domain.wire import WireModel
+from domain.wire import WireInput, WireModel
 
 ExternalId = Annotated[str, Field(min_length=1, max_length=255)]
 ShortText = Annotated[str, Field(min_length=1, max_length=500)]
@@ -54,10 +54,8 @@ MAX_ITEMS = 1000
 MAX_LINES = 500
 
 
-class ManufacturerIn(WireModel):
+class ManufacturerIn(WireInput):
     """Who made the goods (19 CFR 141.86: manufacturer name and address)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: ShortText
     address: ShortText
@@ -66,10 +64,8 @@ class ManufacturerIn(WireModel):
     region: ShortText | None = None
 
 
-class ProductIn(WireModel):
+class ProductIn(WireInput):
     """A product as synced; missing customs data is allowed (planning reports it)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     external_id: ExternalId
     description: Annotated[str, Field(max_length=2000)] | None = None
@@ -98,29 +94,23 @@ class Product(WireModel):
     updated_at: datetime
 
 
-class ConsigneeIn(WireModel):
+class ConsigneeIn(WireInput):
     """The buyer the goods are shipped to."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: ShortText
     address: ShortText
 
 
-class OrderLineIn(WireModel):
+class OrderLineIn(WireInput):
     """One line of an order."""
-
-    model_config = ConfigDict(extra="forbid")
 
     product_id: Annotated[str, Field(min_length=1, max_length=64)]
     quantity: Annotated[int, BeforeValidator(_integral), Field(ge=1, le=1_000_000, strict=True)]
     unit_value_usd: UsdIn | None = None
 
 
-class OrderIn(WireModel):
+class OrderIn(WireInput):
     """An order as synced."""
-
-    model_config = ConfigDict(extra="forbid")
 
     external_id: ExternalId
     destination_country: Alpha2
@@ -158,20 +148,16 @@ class Order(WireModel):
     updated_at: datetime
 
 
-class ProductSyncRequest(WireModel):
+class ProductSyncRequest(WireInput):
     """`POST /api/products/sync`."""
-
-    model_config = ConfigDict(extra="forbid")
 
     account_id: Annotated[str, Field(min_length=1, max_length=64)]
     items: Annotated[list[ProductIn], Field(min_length=1, max_length=MAX_ITEMS)]
     idempotency_key: str | None = None
 
 
-class OrderSyncRequest(WireModel):
+class OrderSyncRequest(WireInput):
     """`POST /api/orders/sync`."""
-
-    model_config = ConfigDict(extra="forbid")
 
     account_id: Annotated[str, Field(min_length=1, max_length=64)]
     items: Annotated[list[OrderIn], Field(min_length=1, max_length=MAX_ITEMS)]

@@ -3,10 +3,10 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from domain.countries import Alpha2
-from domain.wire import WireModel
+from domain.wire import WireInput, WireModel
 
 ShipmentMode = Literal["PARCEL_DTC", "BULK_TO_US_WAREHOUSE", "POSTAL"]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
@@ -36,10 +36,8 @@ Email = Annotated[
 Secret = Annotated[str, Field(min_length=16, max_length=500)]
 
 
-class Address(WireModel):
+class Address(WireInput):
     """A postal address; country is ISO 3166-1 alpha-2."""
-
-    model_config = ConfigDict(extra="forbid")
 
     line1: Text
     line2: Text | None = None
@@ -62,10 +60,8 @@ class Warehouse(WireModel):
     updated_at: datetime
 
 
-class EmailTransport(WireModel):
+class EmailTransport(WireInput):
     """The broker takes submissions by email."""
-
-    model_config = ConfigDict(extra="forbid")
 
     type: Literal["email"]
     recipient_email: Email
@@ -78,10 +74,8 @@ class EmailTransportView(WireModel):
     recipient_email: str
 
 
-class WebhookTransportIn(WireModel):
+class WebhookTransportIn(WireInput):
     """The broker takes submissions as signed webhooks (secret is write-only)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     type: Literal["webhook"]
     url: Url
@@ -99,10 +93,8 @@ TransportIn = Annotated[EmailTransport | WebhookTransportIn, Field(discriminator
 TransportOut = Annotated[EmailTransportView | WebhookTransport, Field(discriminator="type")]
 
 
-class CustomsBond(WireModel):
+class CustomsBond(WireInput):
     """The customs bond the broker files formal entries under (E-006)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     type: Literal["CONTINUOUS", "SINGLE_TRANSACTION"]
     # the surety company's CBP code: three letters or digits

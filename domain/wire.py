@@ -27,6 +27,17 @@ class WireModel(BaseModel):
     )
 
 
+class WireInput(WireModel):
+    """What a client sends: the wire's names only, and nothing else.
+
+    Python code may build one by attribute name only where the two names agree; a body that
+    spells a field by its Python name (`account_id`) is refused as an unknown field, as the
+    contract's bodies always were.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_by_name=False)
+
+
 def rfc3339(value: datetime) -> str:
     """`2026-11-26T23:31:23.877105Z` (naive times are taken as UTC)."""
     if value.tzinfo is None:

@@ -10,11 +10,11 @@ from pydantic import BaseModel, ValidationError
 
 from config.settings import Settings, load_settings
 from observability.logs import setup_logging
-from store.db import Connection, Pool
+from store.db import Pool
 from store.keys import ROLES
 
 if TYPE_CHECKING:
-    from services.context import Context
+    from services.context import Context, Runtime
 
 app = typer.Typer(no_args_is_help=True, help="EntryGo: the EntryGo Export Protocol v1 service.")
 accounts_app = typer.Typer(no_args_is_help=True, help="Accounts.")
@@ -50,14 +50,8 @@ def _database_settings() -> tuple[Settings, Any]:
     return settings, server
 
 
-def _with_db(work: Callable[[Connection], Awaitable[T]]) -> T:
-    """Run `work(conn)` in a transaction against the configured database."""
-    return _with_pool(lambda _settings, _pool, conn: work(conn))
-
-
-def _with_pool(work: Callable[[Settings, Pool, Connection], Awaitable[T]]) -> T:
-    """Run `work(settings, pool, conn)`, `conn` in a transaction, against the configured
-    database (migrated first)."""
+def _with_pool(work: Callable[[Settings, Pool], Awaitable[T]]) -> T:
+    """Run `work(settings, pool)` against the configured database (migrated first)."""
     from store.migrate import migrate  # noqa: PLC0415
     from store.pool import create_pool  # noqa: PLC0415
 
@@ -69,8 +63,7 @@ def _with_pool(work: Callable[[Settings, Pool, Connection], Awaitable[T]]) -> T:
         try:
             async with pool.acquire() as conn:
                 await migrate(conn)
-                async with conn.transaction():
-                    return await work(settings, pool, conn)
+            return await work(settings, pool)
         finally:
             await pool.close()
 
@@ -152,10 +145,10 @@ def mcp(
 def migrate_cmd() -> None:
     """Apply pending database migrations."""
 
-    async def work(conn: Connection) -> None:
+    async def migrated(_settings: Settings, _pool: Pool) -> None:
         return None
 
-    _with_db(work)
+    _with_pool(migrated)
     typer.echo("migrations applied")
 
 
@@ -191,9 +184,9 @@ def bootstrap_cmd(
 @accounts_app.command("create")
 def accounts_create(name: str) -> None:
     """Create an account."""
-    from store.accounts import create_account  # noqa: PLC0415
+    from services import installation  # noqa: PLC0415
 
-    _print({"id": _with_db(lambda conn: create_account(conn, name)), "name": name})
+    _print({"id": _as_operator(lambda rt: installation.create_account(rt, name)), "name": name})
 
 
 @accounts_app.command("set-review-webhook")
@@ -262,9 +255,9 @@ def keys_create(
 @keys_app.command("revoke")
 def keys_revoke(key_id: str) -> None:
     """Revoke an API key."""
-    from store.accounts import revoke_key  # noqa: PLC0415
+    from services import installation  # noqa: PLC0415
 
-    key = _with_db(lambda conn: revoke_key(conn, key_id))
+    key = _as_operator(lambda rt: installation.revoke_key(rt, key_id))
     _print({"id": key.id, "revokedAt": key.revoked_at})
 
 
@@ -291,27 +284,42 @@ def _body(model: type[M], raw: str) -> M:
         raise typer.BadParameter(problems, param_hint="--json") from exc
 
 
+def _as_operator(call: Callable[["Runtime"], Awaitable[T]]) -> T:
+    """Run an installation-wide use case (no account to act in) on the configured database."""
+    from services.context import Runtime  # noqa: PLC0415
+    from services.temporal import TemporalGate  # noqa: PLC0415
+
+    async def work(settings: Settings, pool: Pool) -> T:
+        return await call(Runtime(pool, TemporalGate(settings), settings))
+
+    return _with_pool(work)
+
+
 def _as_account(
     account: str, call: Callable[["Context"], Awaitable[T]], *, param: str = "--json"
 ) -> T:
     """Run a use case for the account as its operator, on one transaction: the CLI is the
     operator's own tool, so it acts with every role, as the actor `cli`. The address policy's
     refusals (`Invalid`) are `param`'s."""
+    from services.accounts import account_exists  # noqa: PLC0415
     from services.context import Context, Intent, Runtime  # noqa: PLC0415
     from services.errors import Invalid  # noqa: PLC0415
     from services.temporal import TemporalGate  # noqa: PLC0415
-    from store.accounts import Principal, account_exists  # noqa: PLC0415
+    from store.accounts import Principal  # noqa: PLC0415
 
-    async def work(settings: Settings, pool: Pool, conn: Connection) -> T:
-        if not await account_exists(conn, account):
-            raise typer.BadParameter(f"no account {account}", param_hint="--account")
-        operator = Principal(account, "", key_id="cli", roles=frozenset(ROLES), label="cli")
+    operator = Principal(account, "", key_id="cli", roles=frozenset(ROLES), label="cli")
+
+    async def work(settings: Settings, pool: Pool) -> T:
         runtime = Runtime(pool, TemporalGate(settings), settings)
-        try:
-            return await call(Context(runtime, Intent(operator), conn))
-        except Invalid as exc:
-            problems = "; ".join(f"{i.path}: {i.message}" for i in exc.issues)
-            raise typer.BadParameter(problems, param_hint=param) from exc
+        async with pool.acquire() as conn, conn.transaction():
+            ctx = Context(runtime, Intent(operator), conn)
+            if not await account_exists(ctx):
+                raise typer.BadParameter(f"no account {account}", param_hint="--account")
+            try:
+                return await call(ctx)
+            except Invalid as exc:
+                problems = "; ".join(f"{i.path}: {i.message}" for i in exc.issues)
+                raise typer.BadParameter(problems, param_hint=param) from exc
 
     return _with_pool(work)
 

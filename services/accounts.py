@@ -22,3 +22,9 @@ async def set_review_webhook(ctx: Context, change: ReviewWebhookChange) -> None:
         await check_outbound_url(ctx.settings, change.url, "url")
     async with ctx.transaction() as conn:
         await accounts.set_review_webhook(conn, ctx.account_id, change.url, change.secret)
+
+
+async def account_exists(ctx: Context) -> bool:
+    """Whether the caller's account exists (an operator may name one that does not)."""
+    async with ctx.connect() as conn:
+        return await accounts.account_exists(conn, ctx.account_id)

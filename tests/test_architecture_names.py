@@ -1,5 +1,5 @@
 """Python names inside, wire names at the edge: readiness and status are enum members outside
-their vocabulary's module, and every model of domain/ has snake_case attributes."""
+their vocabulary's module, and every model of ours has snake_case attributes."""
 
 import ast
 import importlib
@@ -10,7 +10,6 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-import domain
 from domain.status import ApprovalState, ExportStatus, Readiness
 from tests.support.imports import ROOT
 
@@ -90,10 +89,17 @@ if kind == "webhook" or readiness == Readiness.READY: pass
     ]
 
 
-def domain_models() -> list[type[BaseModel]]:
-    """Every pydantic model class defined in domain/."""
-    for info in pkgutil.walk_packages(domain.__path__, "domain."):
-        importlib.import_module(info.name)
+# every package whose models are ours (the SDK, a distribution of its own, keeps the public
+# SDK's camelCase attributes; entrygo_mcp and sandbox define no models of the wire)
+MODEL_PACKAGES = ("domain", "store", "workflows", "activities", "services", "api", "config")
+
+
+def our_models() -> list[type[BaseModel]]:
+    """Every pydantic model class defined in our packages."""
+    for package in MODEL_PACKAGES:
+        root = importlib.import_module(package)
+        for info in pkgutil.walk_packages(root.__path__, f"{package}."):
+            importlib.import_module(info.name)
     seen: list[type[BaseModel]] = []
     pending: list[type[BaseModel]] = [BaseModel]
     while pending:
@@ -101,12 +107,15 @@ def domain_models() -> list[type[BaseModel]]:
             if sub not in seen:
                 seen.append(sub)
                 pending.append(sub)
-    return [m for m in seen if m.__module__.split(".")[0] == "domain"]
+    return [m for m in seen if m.__module__.split(".")[0] in MODEL_PACKAGES]
 
 
-def test_domain_models_have_snake_case_attributes() -> None:
-    models = domain_models()
-    assert len(models) > 40  # the scan found the planning, document, pack and API models
+def test_models_have_snake_case_attributes() -> None:
+    models = our_models()
+    packages = {m.__module__.split(".")[0] for m in models}
+    # the scan found the planning, document, pack, message, view and request models
+    assert len(models) > 80
+    assert {"domain", "workflows", "services", "api"} <= packages
     offences = [
         f"{m.__module__}.{m.__qualname__}.{name}"
         for m in models

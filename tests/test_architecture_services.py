@@ -41,6 +41,9 @@ OTHER_ENTRY_POINTS = {
     "services/exports/live.py:live_state",
     # the cleanup after a plan request answered 503
     "services/exports/planning.py:abandon",
+    # the installation's operator acts in no account (the CLI's `accounts create`, `keys revoke`)
+    "services/installation.py:create_account",
+    "services/installation.py:revoke_key",
     # the address policy needs only the settings
     "services/reference.py:check_outbound_urls",
     "services/webhooks.py:check_outbound_url",

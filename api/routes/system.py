@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from api.deps import OptionalPrincipalDep, PoolDep, TemporalDep
 from config import __version__
+from domain.wire import WireModel
 from store.health import database_ok
 
 router = APIRouter(prefix="/api/system", tags=["system"])
@@ -31,11 +32,11 @@ class HealthChecks(BaseModel):
     temporal: Literal["ok", "down"]
 
 
-class Health(BaseModel):
+class Health(WireModel):
     """The health answer."""
 
     status: Literal["ok", "degraded"]
-    protocolVersion: str
+    protocol_version: str
     version: str
     checks: HealthChecks
     account: AccountRef | None = None
@@ -61,7 +62,7 @@ async def get_health(
     ok = checks.database == "ok" and checks.temporal == "ok"
     body = Health(
         status="ok" if ok else "degraded",
-        protocolVersion=PROTOCOL_VERSION,
+        protocol_version=PROTOCOL_VERSION,
         version=__version__,
         checks=checks,
         account=AccountRef(id=principal.account_id, name=principal.account_name)
@@ -84,7 +85,7 @@ async def get_ready(pool: PoolDep, temporal: TemporalDep) -> JSONResponse:
     ok = checks.database == "ok" and checks.temporal == "ok"
     body = Health(
         status="ok" if ok else "degraded",
-        protocolVersion=PROTOCOL_VERSION,
+        protocol_version=PROTOCOL_VERSION,
         version=__version__,
         checks=checks,
     )

@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field, JsonValue, StrictBool
 
 from domain.planning.document import PlanDocument
 from domain.status import ExportStatus
-from domain.wire import WireModel
+from domain.wire import WireInput, WireModel
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 BatchId = Annotated[str, Field(min_length=3, max_length=64)]
@@ -19,8 +19,8 @@ Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 JsonObject = dict[str, JsonValue]
 
 
-class _Body(WireModel):
-    model_config = ConfigDict(extra="forbid")
+class _Body(WireInput):
+    """A request body: the wire's names only, nothing else."""
 
 
 class PlanRequest(_Body):

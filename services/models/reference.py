@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, 
 
 from domain.countries import Alpha2
 from domain.reference import Address, CustomsBond, Secret, ShipmentMode, Text, TransportIn, Url
-from domain.wire import WireModel
+from domain.wire import WireInput, WireModel
 from store.keys import ROLES
 
 AccountId = Annotated[str, Field(min_length=1, max_length=64)]
@@ -27,8 +27,8 @@ _WAREHOUSE_REQUIRED = ("name", "address", "shipment_mode")
 _BROKER_REQUIRED = ("name", "transport", "classifies_goods", "supported_destinations")
 
 
-class _Body(WireModel):
-    model_config = ConfigDict(extra="forbid")
+class _Body(WireInput):
+    """A request body: the wire's names only, nothing else."""
 
 
 def _destinations(value: list[str] | None) -> list[str] | None:
@@ -66,8 +66,8 @@ def _patch_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
             prop.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
 
 
-class _Patch(WireModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_patch_schema)
+class _Patch(WireInput):
+    model_config = ConfigDict(json_schema_extra=_patch_schema)
 
 
 class WarehousePatch(_Patch):

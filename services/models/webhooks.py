@@ -3,10 +3,10 @@
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from domain.reference import Secret, Url
-from domain.wire import WireModel
+from domain.wire import WireInput, WireModel
 from services.models.reference import _not_null, _Patch
 
 EventType = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Z][A-Z_]*$")]
@@ -18,10 +18,8 @@ def _unique(value: list[str] | None) -> list[str] | None:
     return None if value is None else list(dict.fromkeys(value))
 
 
-class WebhookEndpointCreate(WireModel):
+class WebhookEndpointCreate(WireInput):
     """`POST /api/webhook-endpoints`: `secret` signs every delivery and is never shown again."""
-
-    model_config = ConfigDict(extra="forbid")
 
     url: Url
     secret: Secret
