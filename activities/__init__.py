@@ -12,7 +12,7 @@ from activities.planning import PlanningActivities
 from activities.review import ReviewActivities
 from activities.warehouse import WarehouseActivities
 from config.settings import Settings
-from store.pool import Pool
+from store.db import Pool
 
 
 def build_activities(pool: Pool, settings: Settings) -> Sequence[Any]:

@@ -12,9 +12,9 @@ from domain.activities import ActivityName
 from domain.failures import ActivityFailure
 from observability.metrics import BROKER_SUBMISSIONS
 from store import packages, submissions
+from store.db import Pool
 from store.execution import submission_of
 from store.exports import NewEvent, append_events, get_export_by_id, lock_export
-from store.pool import Pool
 from store.records import (
     ArtifactFile,
     BrokerRecord,

@@ -11,9 +11,9 @@ from domain.documents.assembly import package_data
 from domain.documents.render import render_artifacts
 from domain.planning.plan_hash import data_plan_hash
 from store import packages
+from store.db import Pool
 from store.exports import NewEvent, append_events, database_now, get_export_by_id, lock_export
 from store.package_data import load_package_source
-from store.pool import Pool
 from store.records import PackageRecord
 from store.snapshots import export_snapshot
 from workflows.messages import PackageResult, StepInput

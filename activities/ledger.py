@@ -5,9 +5,8 @@ from temporalio import activity
 from domain.activities import ActivityName
 from domain.status import FINAL
 from store import exports, packages, submissions
-from store.db import Connection
+from store.db import Connection, Pool
 from store.exports import NewEvent, append_events, lock_export
-from store.pool import Pool
 from workflows.messages import TransitionInput
 
 _SUBMISSION_STATUS = {

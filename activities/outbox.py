@@ -22,7 +22,7 @@ from domain.wire import wire_value
 from observability.metrics import WEBHOOK_DELIVERIES
 from signing import SIGNATURE_HEADER, sign
 from store import webhooks
-from store.pool import Pool
+from store.db import Pool
 from store.resolver import Unresolved, outbound_refusal
 from store.webhooks import DueDelivery
 

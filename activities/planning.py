@@ -12,8 +12,8 @@ from domain.review_policy import approvals_required
 from domain.rulepack.model import pack_for
 from domain.status import status_after_planning
 from domain.wire import rfc3339
+from store.db import Pool
 from store.exports import NewEvent, append_events, lock_export, save_plan
-from store.pool import Pool
 from store.snapshots import load_snapshot
 from workflows.messages import PlanExportInput, PlanSummary, plan_approval
 

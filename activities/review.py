@@ -7,7 +7,7 @@ from activities.transports import check_outbound, post_signed
 from domain.activities import ActivityName
 from domain.wire import rfc3339
 from store.accounts import review_webhook
-from store.pool import Pool
+from store.db import Pool
 from workflows.messages import ReviewOverdueInput
 
 REVIEW_OVERDUE = "REVIEW_OVERDUE"

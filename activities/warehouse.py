@@ -14,8 +14,8 @@ from domain.activities import ActivityName
 from domain.failures import ActivityFailure
 from observability.metrics import WAREHOUSE_NOTIFICATIONS
 from store import packages, submissions
+from store.db import Pool
 from store.exports import NewEvent, append_events, database_now, lock_export
-from store.pool import Pool
 from store.reference import get_warehouse_by_id
 from workflows.messages import StepInput
 

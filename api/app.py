@@ -35,8 +35,9 @@ from observability.tracing import Tracing
 from services import sessions
 from services.metrics import DatabaseGauges
 from services.temporal import TemporalGate
+from store.db import Pool
 from store.idempotency import purge_expired
-from store.pool import Pool, create_pool
+from store.pool import create_pool
 from store.ratelimit import purge_past_windows
 
 log = logging.getLogger("entrygo.api")

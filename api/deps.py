@@ -24,7 +24,7 @@ from observability.logs import bind
 from services.context import Context, Intent, Runtime
 from services.temporal import TemporalGate
 from store.accounts import Principal, authenticate
-from store.pool import Pool
+from store.db import Pool
 
 BEARER_SCHEME = "bearer"
 # auto_error=False: a missing or malformed header is answered below, in the contract's body.

@@ -77,6 +77,13 @@ class ProductIn(WireInput):
     attributes: dict[str, Any] | None = None
 
 
+def product_content(product: ProductIn) -> dict[str, Any]:
+    """What a product says, under the wire's names, without its identity (`externalId`): its
+    digest is stored beside the product, so a re-sync that changes none of it keeps the
+    product's version."""
+    return product.model_dump(mode="python", exclude={"external_id"})
+
+
 class Product(WireModel):
     """A product as stored."""
 

@@ -237,13 +237,11 @@ def keys_create(
     unknown = sorted(set(wanted) - set(ROLES))
     if not wanted or unknown:
         raise typer.BadParameter(f"roles must be among {', '.join(ROLES)}")
-    if label is not None:  # the same rules as `POST /api/keys`
-        try:
-            KeyCreate(name=name, roles=wanted, label=label)  # type: ignore[arg-type]
-        except ValidationError as exc:
-            message = exc.errors()[0]["msg"]
-            raise typer.BadParameter(message, param_hint="--label") from exc
-    body = KeyCreate(name=name, roles=wanted, label=label)  # type: ignore[arg-type]
+    try:  # the same rules as `POST /api/keys`
+        body = KeyCreate(name=name, roles=wanted, label=label)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise typer.BadParameter(error["msg"], param_hint=f"--{error['loc'][0]}") from exc
     created = _as_account(account, lambda ctx: keys.create_key(ctx, body))
     _print(
         created.model_dump(

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from store.pool import Pool
+from store.db import Pool
 
 
 async def database_ok(pool: Pool, seconds: float) -> bool:

@@ -7,9 +7,6 @@ import asyncpg
 
 from store.db import NewConnection, Pool
 
-# `Pool` too: layers that hold a pool name its type from here, without importing the driver
-__all__ = ["Pool", "create_pool"]
-
 
 async def _init_connection(conn: NewConnection) -> None:
     for typename in ("json", "jsonb"):

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.canonical import sha256_of
-from domain.catalog import Product, ProductIn
+from domain.catalog import Product, ProductIn, product_content
 from store.db import Connection, Queries, Row
 from store.errors import NotFound
 from store.ids import new_id
@@ -57,7 +57,7 @@ async def upsert_products(
 ) -> list[Product]:
     """Insert or update the items (unique externalIds); returns them in request order."""
     models = [i if isinstance(i, ProductIn) else ProductIn.model_validate(i) for i in items]
-    dumped = [m.model_dump(mode="python", exclude={"externalId"}) for m in models]
+    dumped = [product_content(m) for m in models]
     await conn.execute(
         _UPSERT,
         account_id,

@@ -14,6 +14,7 @@ from api.console.signed_in import ID, PREFIX, Answer, not_found, posted, signed_
 from api.deps import RuntimeDep
 from api.errors import from_service_error
 from config.settings import temporal_ui_base
+from domain.money import to_number
 from domain.status import ExportStatus as S
 from domain.status import Readiness
 from services.context import Context, Intent, Runtime
@@ -87,7 +88,9 @@ async def _export_response(
         session=session,
         data=data,
         export=data.view,
-        plan=data.view.plan.model_dump(mode="json"),
+        plan=data.view.plan,
+        # a weight as the wire writes it: 2.5 and 3, not the Decimal's 2.500 and 3.000
+        number=to_number,
         approval=data.view.approval,
         workflow_url=workflow_url,
         notice=notice or DONE.get(done or ""),

@@ -1,9 +1,10 @@
 """The plan as the contract shows it (§9.1): the planner's outcome under the export's name.
 
 `PlanDocument` is the one value a plan travels as, from the planning activity through the
-store, the workflow's summary and the review policy to the views. Its JSON is the stored plan:
-the export's name first, then the outcome's fields, then `plannedAt`; the head is a base class
-so that field order (and with it the stored bytes) follows from the class order alone.
+store, the workflow's summary and the review policy to the views. Its JSON is the plan as
+written to the store and answered: the export's name first, then the outcome's fields, then
+`plannedAt`; the head is a base class so that the field order follows from the class order
+alone. (The column is jsonb, which keeps the values, not the key order.)
 """
 
 from pydantic import ConfigDict
@@ -24,7 +25,8 @@ class _DocumentHead(WireModel):
 class PlanDocument(PlanOutcome, _DocumentHead):
     """A plan: the outcome, which export it belongs to, its status when planned, and when."""
 
-    # RFC 3339 as written when planned (kept as text: the stored bytes are the plan's record)
+    # RFC 3339 as written when planned (kept as text, so the plan's JSON never depends on how a
+    # datetime is rendered)
     planned_at: str
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, JsonValue, StrictBool
 
 from domain.planning.document import PlanDocument
-from domain.status import ExportStatus
+from domain.status import ExportStatus, Readiness
 from domain.wire import WireInput, WireModel
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
@@ -141,7 +141,7 @@ class ArtifactOut(WireModel):
     content_type: str
     size_bytes: int
     sha256: str
-    generated_at: Any = Field(alias="generated_at")
+    generated_at: datetime = Field(alias="generated_at")
     download_url: str
 
 
@@ -153,7 +153,7 @@ class CustomsPackageOut(WireModel):
     package_number: str
     state: str
     plan_hash: str
-    created_at: Any
+    created_at: datetime
     artifacts: list[ArtifactOut]
 
 
@@ -214,7 +214,7 @@ class ExportView(WireModel):
     broker_id: str
     destination_country: str
     status: ExportStatus
-    readiness_state: str
+    readiness_state: Readiness
     plan_hash: str
     plan: Plan
     approval: JsonObject
@@ -236,7 +236,7 @@ class ExportSummary(WireModel):
     export_id: str
     batch_id: str
     status: ExportStatus
-    readiness_state: str
+    readiness_state: Readiness
     plan_hash: str
     warehouse_id: str
     broker_id: str

@@ -1,4 +1,4 @@
-"""Idempotent writes (CONTRACT §4): every outcome of `api.idempotency.begin_write`."""
+"""Idempotent writes (CONTRACT §4): every outcome of the unit of work in `api/idempotency.py`."""
 
 import asyncio
 import json

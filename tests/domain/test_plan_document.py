@@ -1,4 +1,5 @@
-"""The plan document: the stored JSON is pinned to the byte, and reads back as the same value."""
+"""The plan document: the JSON written to the store is pinned to the byte, and reads back as the
+same value."""
 
 import hashlib
 import json
@@ -10,7 +11,7 @@ from domain.status import ExportStatus, Readiness
 from tests.support.golden_plan import GOLDEN_HASH, GOLDEN_SNAPSHOT
 from tests.support.planning_builders import run
 
-# SHA-256 of the golden plan's JSON as the store writes it (compact, in field order): a change
+# SHA-256 of the golden plan's JSON as sent to the store (compact, in field order): a change
 # of a wire name, of the key order or of how None and money are written changes it
 GOLDEN_DOCUMENT_SHA256 = "272ae8cef7abd192905102691913953fe1b5a77ee121498505925549513d3fdb"
 
@@ -20,15 +21,15 @@ def golden_document() -> PlanDocument:
     return plan_document("exp_1", ExportStatus.PLANNED, outcome, "2026-11-26T00:00:00Z")
 
 
-def stored_bytes(document: PlanDocument) -> bytes:
+def written_bytes(document: PlanDocument) -> bytes:
     # what store.pool's codec sends for the jsonb column
     return json.dumps(document.model_dump(mode="json"), separators=(",", ":")).encode()
 
 
-def test_the_stored_json_is_pinned() -> None:
+def test_the_written_json_is_pinned() -> None:
     document = golden_document()
     assert document.plan_hash == GOLDEN_HASH
-    assert hashlib.sha256(stored_bytes(document)).hexdigest() == GOLDEN_DOCUMENT_SHA256
+    assert hashlib.sha256(written_bytes(document)).hexdigest() == GOLDEN_DOCUMENT_SHA256
 
 
 def test_the_export_comes_first_and_the_planning_time_last() -> None:
@@ -42,9 +43,9 @@ def test_the_export_comes_first_and_the_planning_time_last() -> None:
 
 def test_the_stored_json_reads_back_as_the_same_document() -> None:
     document = golden_document()
-    again = PlanDocument.model_validate(json.loads(stored_bytes(document)))
+    again = PlanDocument.model_validate(json.loads(written_bytes(document)))
     assert again == document
-    assert stored_bytes(again) == stored_bytes(document)
+    assert written_bytes(again) == written_bytes(document)
     assert again.readiness_state is Readiness.REVIEW_REQUIRED
 
 
