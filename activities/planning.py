@@ -15,7 +15,7 @@ from domain.wire import rfc3339
 from store.db import Pool
 from store.exports import NewEvent, append_events, lock_export, save_plan
 from store.snapshots import load_snapshot
-from workflows.messages import PlanExportInput, PlanSummary, plan_approval
+from workflows.messages import Approval, PlanExportInput, PlanSummary, plan_approval
 
 
 class PlanningActivities:
@@ -58,9 +58,7 @@ class PlanningActivities:
                 destination=inp.destination_country,
                 order_ids=inp.order_ids,
                 plan=document,
-                approval=plan_approval(summary, inp.review_deadline_seconds).model_dump(
-                    mode="json"
-                ),
+                approval=plan_approval(summary, inp.review_deadline_seconds),
             )
             data: dict[str, Any] = {
                 "planHash": outcome.plan_hash,
@@ -93,7 +91,7 @@ class PlanningActivities:
             return summary
 
 
-def _summary(plan: PlanDocument, approval: dict[str, Any]) -> PlanSummary:
+def _summary(plan: PlanDocument, approval: Approval) -> PlanSummary:
     """The workflow's summary of a stored plan (with its stored review policy, if any)."""
-    policy = approval.get("policy") or {}
-    return PlanSummary.of(plan, approval.get("approvalsRequired") or 1, policy.get("reasons") or [])
+    reasons = approval.policy.reasons if approval.policy else []
+    return PlanSummary.of(plan, approval.approvals_required or 1, reasons)

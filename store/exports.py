@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.approval import Approval, Attention
 from domain.planning.document import PlanDocument
 from domain.status import PRE_EXECUTION
 from store import webhooks
@@ -76,7 +77,7 @@ async def save_plan(
     destination: str,
     order_ids: list[str],
     plan: PlanDocument,
-    approval: dict[str, Any],
+    approval: Approval,
 ) -> None:
     """Insert the export or replace its plan (re-plan)."""
     await conn.execute(
@@ -100,7 +101,7 @@ async def save_plan(
         plan.readiness_state,
         plan.plan_hash,
         plan.model_dump(mode="json"),
-        approval,
+        approval.model_dump(mode="json"),
     )
 
 
@@ -201,8 +202,8 @@ async def update_projection(
     export_id: str,
     *,
     status: str | None,
-    approval: dict[str, Any] | None,
-    attention: dict[str, Any] | None,
+    approval: Approval | None,
+    attention: Attention | None,
     clear_attention: bool,
     execution_requested: bool | None,
     at: Any,
@@ -221,8 +222,8 @@ async def update_projection(
            WHERE id = $1""",
         export_id,
         status,
-        approval,
-        attention,
+        approval.model_dump(mode="json") if approval else None,
+        attention.model_dump(mode="json") if attention else None,
         clear_attention,
         execution_requested,
         at,

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal, Self
 
+from domain.approval import Approval, Attention
 from domain.planning.document import PlanDocument
 from domain.reference import ShipmentMode
 from domain.status import ExportStatus, Readiness
@@ -31,9 +32,9 @@ class ExportRecord(_FromRow):
     readiness_state: Readiness
     plan_hash: str
     plan: PlanDocument
-    approval: dict[str, Any]
+    approval: Approval
     execution_requested: bool
-    attention: dict[str, Any] | None
+    attention: Attention | None
     customs_package_id: str | None
     workflow_id: str
     created_at: datetime
@@ -45,6 +46,11 @@ class ExportRecord(_FromRow):
         # the plan column holds the plan document's JSON (wire names)
         if not isinstance(self.plan, PlanDocument):
             object.__setattr__(self, "plan", PlanDocument.model_validate(self.plan))
+        # the approval and attention columns hold the ledger's JSON of the workflow's models
+        if not isinstance(self.approval, Approval):
+            object.__setattr__(self, "approval", Approval.model_validate(self.approval))
+        if self.attention is not None and not isinstance(self.attention, Attention):
+            object.__setattr__(self, "attention", Attention.model_validate(self.attention))
 
 
 @dataclass(frozen=True, slots=True)

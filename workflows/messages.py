@@ -10,11 +10,21 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from domain.approval import Approval, Approver, Attention, Rejecter, ReviewPolicy
 from domain.planning.document import PlanDocument
 from domain.status import ApprovalState, ExportStatus, Readiness
 from domain.wire import WireModel
 
-__all__ = ["ApprovalState", "ExportStatus", "Readiness"]
+__all__ = [
+    "Approval",
+    "ApprovalState",
+    "Approver",
+    "Attention",
+    "ExportStatus",
+    "Readiness",
+    "Rejecter",
+    "ReviewPolicy",
+]
 
 
 class ExportInput(WireModel):
@@ -145,51 +155,6 @@ class BrokerOutcome(WireModel):
     actor: str = "broker"
 
 
-class Approver(WireModel):
-    """One approval of the current plan: the key, who it stands for, when, and the comment."""
-
-    key_id: str
-    label: str | None = None
-    at: datetime
-    comment: str | None = None
-
-
-class Rejecter(WireModel):
-    """The rejection of the plan."""
-
-    key_id: str
-    label: str | None = None
-    at: datetime
-    reason: str | None = None
-
-
-class ReviewPolicy(WireModel):
-    """What the review of the current plan asks: four eyes and why, and by when."""
-
-    four_eyes: bool = False
-    reasons: list[str] = Field(default_factory=list)
-    review_deadline: datetime | None = None
-    overdue: bool = False
-
-
-class Approval(WireModel):
-    """The review decision of the current plan. `reviewer`, `comment`, `decided_at` and `label`
-    are those of the latest decision; `approved_by` holds every approval (four eyes: two
-    different keys), `rejected_by` the rejection. `approvals_required` and `policy` are None in
-    workflows started before the review policy."""
-
-    state: ApprovalState
-    reviewer: str | None = None
-    comment: str | None = None
-    decided_at: datetime | None = None
-    plan_hash: str | None = None
-    label: str | None = None
-    approvals_required: int | None = None
-    approved_by: list[Approver] = Field(default_factory=list)
-    rejected_by: Rejecter | None = None
-    policy: ReviewPolicy | None = None
-
-
 def plan_approval(summary: PlanSummary, deadline_seconds: float | None) -> Approval:
     """The approval a fresh plan starts with (the workflow holds it, the planning activity
     stores it): nobody decided yet; the review deadline only when the plan asks for review."""
@@ -207,15 +172,6 @@ def plan_approval(summary: PlanSummary, deadline_seconds: float | None) -> Appro
             review_deadline=deadline,
         ),
     )
-
-
-class Attention(WireModel):
-    """Why an export needs a person."""
-
-    step: str
-    error_type: str | None = None
-    error: str
-    at: datetime
 
 
 class EventSpec(WireModel):

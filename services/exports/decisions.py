@@ -44,10 +44,10 @@ async def approve(ctx: Context, export_id: str, body: ApproveRequest) -> Decided
         machine.refuse_approve(
             export.status,
             export.readiness_state,
-            export.approval["state"],
+            export.approval.state,
             export.plan_hash,
             plan_hash,
-            approved_by={a.get("keyId") for a in export.approval.get("approvedBy") or []},
+            approved_by={a.key_id for a in export.approval.approved_by},
             key_id=ctx.actor,
         ),
         export,

@@ -46,9 +46,9 @@ def refused(refusal: machine.Refusal, export: ExportRecord) -> Conflict:
         details = {
             "status": export.status,
             "reason": "ALREADY_APPROVED_BY_THIS_KEY",
-            "approvalState": export.approval.get("state"),
-            "approvalsRequired": export.approval.get("approvalsRequired"),
-            "approvedBy": export.approval.get("approvedBy") or [],
+            "approvalState": export.approval.state,
+            "approvalsRequired": export.approval.approvals_required,
+            "approvedBy": [a.model_dump(mode="json") for a in export.approval.approved_by],
         }
     return Conflict(refusal.code, refusal.message, details=details)
 

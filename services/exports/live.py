@@ -14,10 +14,11 @@ from temporalio.client import Client, WorkflowQueryRejectedError
 from temporalio.common import QueryRejectCondition
 
 from domain.status import FINAL
+from services.exports.views import approval_document, attention_document
 from services.models.exports import JsonObject, WorkflowInfo
 from store.records import ExportRecord
 from workflows.export import ExportWorkflow
-from workflows.messages import Approval, WorkflowState
+from workflows.messages import WorkflowState
 
 QUERY_SECONDS = 1.0
 _PENDING_STATES = {1: "SCHEDULED", 2: "STARTED", 3: "CANCEL_REQUESTED", 4: "PAUSED"}
@@ -31,14 +32,6 @@ class Live:
     live: bool = False
     approval: JsonObject | None = field(default=None)
     attention: JsonObject | None = field(default=None)
-
-
-def approval_document(approval: Approval) -> JsonObject:
-    """The approval as the projection stores it; one without a review policy and without a
-    decision (before the review policy existed) is the state alone, as it was stored then."""
-    if approval.approvals_required is None and approval.reviewer is None:
-        return {"state": approval.state.value}
-    return approval.model_dump(mode="json")
 
 
 async def live_state(client: Client | None, export: ExportRecord) -> Live:
@@ -71,8 +64,7 @@ async def live_state(client: Client | None, export: ExportRecord) -> Live:
     )
     if state.current_step is not None:
         info.pending_activities = await _pending(client, export.workflow_id)
-    attention = state.attention.model_dump(mode="json") if state.attention else None
-    return Live(info, True, approval_document(state.approval), attention)
+    return Live(info, True, approval_document(state.approval), attention_document(state.attention))
 
 
 async def _pending(client: Client, workflow_id: str) -> list[JsonObject]:

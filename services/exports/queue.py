@@ -108,9 +108,7 @@ async def queues(
             limit=QUEUE_LIMIT,
         )
     awaiting = [_item(e, now, _parse_time(e.plan.planned_at, e.created_at)) for e in review]
-    attention = [
-        _item(e, now, _parse_time((e.attention or {}).get("at"), e.updated_at)) for e in failing
-    ]
+    attention = [_item(e, now, e.attention.at if e.attention else e.updated_at) for e in failing]
     everything = awaiting + attention
 
     def wanted(item: QueueItem) -> bool:

@@ -56,10 +56,9 @@ async def changes_since_review(ctx: Context, export: ExportRecord) -> SinceRevie
             changes=plan_changes(last.decisions, current),
         )
     if rejected is not None:
-        approval = rejected.approval
         return SinceReview(
             reviewed_plan_hash=rejected.plan_hash,
-            reviewed_by=str(approval.get("reviewer") or "a reviewer"),
+            reviewed_by=rejected.approval.reviewer or "a reviewer",
             reviewed_at=rejected.updated_at,
             reason=f"rejected in {rejected.id}",
             changes=plan_changes(order_decisions(rejected.plan), current),

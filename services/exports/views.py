@@ -1,6 +1,7 @@
 """The read models of an export in the contract's shape: inspect (§9.4), package (§10), events
 (§12), the list summary; built from the store's records, answered as they are by the routes."""
 
+from domain.approval import Approval, Attention
 from domain.planning.document import PlanDocument
 from domain.status import ExportStatus
 from services.models.exports import (
@@ -129,6 +130,19 @@ def as_plan(document: PlanDocument, *, status: ExportStatus | None = None) -> Pl
     return Plan.model_construct(document.model_fields_set, **fields)
 
 
+def approval_document(approval: Approval) -> JsonObject:
+    """The approval as the projection stores it; one without a review policy and without a
+    decision (before the review policy existed) is the state alone, as it was stored then."""
+    if approval.approvals_required is None and approval.reviewer is None:
+        return {"state": approval.state.value}
+    return approval.model_dump(mode="json")
+
+
+def attention_document(attention: Attention | None) -> JsonObject | None:
+    """Why the export needs a person, as the projection stores it."""
+    return attention.model_dump(mode="json") if attention else None
+
+
 def export_view(
     row: ExportRecord,
     *,
@@ -156,8 +170,8 @@ def export_view(
             "readinessState": row.readiness_state,
             "planHash": row.plan_hash,
             "plan": plan_view(row),
-            "approval": approval if live else row.approval,
-            "attention": attention if live else row.attention,
+            "approval": approval if live else approval_document(row.approval),
+            "attention": attention if live else attention_document(row.attention),
             "customs_package_id": package.id if package else None,
             "customsPackage": package_view(package, artifacts) if package else None,
             "artifacts": [artifact_view(a) for a in artifacts],

@@ -5,8 +5,9 @@ from typing import Any
 
 import asyncpg
 
+from domain.approval import Approval
 from domain.planning.document import plan_document
-from domain.status import ExportStatus
+from domain.status import ApprovalState, ExportStatus
 from store import execution, packages, reference, submissions
 from store.accounts import create_account
 from store.exports import lock_export, save_plan
@@ -50,7 +51,7 @@ async def export_with_references(conn: Any, export_id: str) -> ExportRecord:
         destination="US",
         order_ids=[],
         plan=plan,
-        approval={"state": "NOT_REQUIRED"},
+        approval=Approval(state=ApprovalState.NOT_REQUIRED),
     )
     export = await lock_export(conn, export_id)
     assert export is not None
