@@ -13,7 +13,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 import pytest_asyncio
-from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, DescribeNamespaceResponse
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from entrygo.bootstrap import KEY_LABEL
@@ -23,6 +24,7 @@ from tests.support.database import with_database
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYGO = Path(sys.executable).parent / "entrygo"
+TRANSIENT = {RPCStatusCode.CANCELLED, RPCStatusCode.UNAVAILABLE}
 KEY_LINE = re.compile(r"^key: (eg_live_\w+)$", re.MULTILINE)
 
 
@@ -61,6 +63,22 @@ async def run_bootstrap(env: dict[str, str], *args: str) -> subprocess.Completed
     )
 
 
+async def describe_namespace(env: WorkflowEnvironment, namespace: str) -> DescribeNamespaceResponse:
+    """The namespace as the server describes it. The SDK's connection may answer a call with a
+    transient CANCELLED or UNAVAILABLE (seen on a loaded machine right after the namespace was
+    registered by another process); such a call is made again, a few times."""
+    for attempt in range(5):
+        try:
+            return await env.client.workflow_service.describe_namespace(
+                DescribeNamespaceRequest(namespace=namespace)
+            )
+        except RPCError as err:
+            if err.status not in TRANSIENT or attempt == 4:
+                raise
+            await asyncio.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 async def test_bootstrap_twice_on_a_new_installation(
     empty_database: str, temporal_env: WorkflowEnvironment
 ) -> None:
@@ -78,9 +96,7 @@ async def test_bootstrap_twice_on_a_new_installation(
     assert "account: created acc_" in first.stdout
 
     # the namespace exists, with the retention asked for
-    described = await temporal_env.client.workflow_service.describe_namespace(
-        DescribeNamespaceRequest(namespace=namespace)
-    )
+    described = await describe_namespace(temporal_env, namespace)
     assert described.namespace_info.name == namespace
     assert described.config.workflow_execution_retention_ttl.ToSeconds() == 7 * 24 * 3600
 
