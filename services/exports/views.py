@@ -101,19 +101,17 @@ def notification_view(row: NotificationRecord) -> Notification:
 
 def summary_view(row: ExportRecord) -> ExportSummary:
     """An export in a list."""
-    return ExportSummary.model_validate(
-        {
-            "exportId": row.id,
-            "batchId": row.id,
-            "status": row.status,
-            "readinessState": row.readiness_state,
-            "planHash": row.plan_hash,
-            "warehouseId": row.warehouse_id,
-            "brokerId": row.broker_id,
-            "destinationCountry": row.destination_country,
-            "createdAt": row.created_at,
-            "updatedAt": row.updated_at,
-        }
+    return ExportSummary(
+        export_id=row.id,
+        batch_id=row.id,
+        status=row.status,
+        readiness_state=row.readiness_state,
+        plan_hash=row.plan_hash,
+        warehouse_id=row.warehouse_id,
+        broker_id=row.broker_id,
+        destination_country=row.destination_country,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
 
 
@@ -158,28 +156,26 @@ def export_view(
 ) -> ExportView:
     """Inspect: the projection and what execution produced, with the live part (approval,
     attention) from the workflow's `state` query when it answered (`live`)."""
-    return ExportView.model_validate(
-        {
-            "exportId": row.id,
-            "batchId": row.id,
-            "accountId": row.account_id,
-            "warehouseId": row.warehouse_id,
-            "brokerId": row.broker_id,
-            "destinationCountry": row.destination_country,
-            "status": row.status,
-            "readinessState": row.readiness_state,
-            "planHash": row.plan_hash,
-            "plan": plan_view(row),
-            "approval": approval if live else approval_document(row.approval),
-            "attention": attention if live else attention_document(row.attention),
-            "customs_package_id": package.id if package else None,
-            "customsPackage": package_view(package, artifacts) if package else None,
-            "artifacts": [artifact_view(a) for a in artifacts],
-            "notifications": [notification_view(n) for n in notifications],
-            "brokerSubmission": submission_view(submission),
-            "events": [event_view(e) for e in events],
-            "workflow": workflow,
-            "createdAt": row.created_at,
-            "updatedAt": row.updated_at,
-        }
+    return ExportView(
+        export_id=row.id,
+        batch_id=row.id,
+        account_id=row.account_id,
+        warehouse_id=row.warehouse_id,
+        broker_id=row.broker_id,
+        destination_country=row.destination_country,
+        status=row.status,
+        readiness_state=row.readiness_state,
+        plan_hash=row.plan_hash,
+        plan=plan_view(row),
+        approval=approval if live and approval is not None else approval_document(row.approval),
+        attention=attention if live else attention_document(row.attention),
+        customs_package_id=package.id if package else None,
+        customs_package=package_view(package, artifacts) if package else None,
+        artifacts=[artifact_view(a) for a in artifacts],
+        notifications=[notification_view(n) for n in notifications],
+        broker_submission=submission_view(submission),
+        events=[event_view(e) for e in events],
+        workflow=workflow,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
