@@ -61,7 +61,7 @@ def status_after_planning(readiness: str) -> ExportStatus:
     return S.BLOCKED if readiness == Readiness.BLOCKED else S.PLANNED
 
 
-def approval_for(readiness: str) -> ApprovalState:
+def approval_for(readiness: Readiness) -> ApprovalState:
     """The approval a fresh plan starts with: review-required plans wait for a reviewer."""
     if readiness == Readiness.REVIEW_REQUIRED:
         return ApprovalState.PENDING

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from domain.approval import Approval, Approver, Attention, Rejecter, ReviewPolicy
 from domain.planning.document import PlanDocument
-from domain.status import ApprovalState, ExportStatus, Readiness
+from domain.status import ApprovalState, ExportStatus, Readiness, approval_for
 from domain.wire import WireModel
 
 __all__ = [
@@ -164,7 +164,7 @@ def plan_approval(summary: PlanSummary, deadline_seconds: float | None) -> Appro
     if review and deadline_seconds is not None:
         deadline = summary.planned_at + timedelta(seconds=deadline_seconds)
     return Approval(
-        state=ApprovalState.PENDING if review else ApprovalState.NOT_REQUIRED,
+        state=approval_for(summary.readiness_state),
         approvals_required=required,
         policy=ReviewPolicy(
             four_eyes=required >= 2,
