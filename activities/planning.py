@@ -14,7 +14,7 @@ from domain.status import status_after_planning
 from domain.wire import rfc3339
 from store.db import Pool
 from store.exports import NewEvent, append_events, lock_export, save_plan
-from store.snapshots import load_snapshot
+from store.snapshots import load_snapshot, screening_list_for
 from workflows.messages import Approval, PlanExportInput, PlanSummary, plan_approval
 
 
@@ -41,7 +41,10 @@ class PlanningActivities:
                 inp.destination_country,
                 inp.order_ids,
             )
-            outcome = plan(snapshot, pack_for(inp.plan_date.date()), inp.plan_date.date())
+            screening = await screening_list_for(conn, snapshot)
+            outcome = plan(
+                snapshot, pack_for(inp.plan_date.date()), inp.plan_date.date(), screening
+            )
             status = status_after_planning(outcome.readiness_state)
             document = plan_document(inp.export_id, status, outcome, rfc3339(inp.plan_date))
             threshold = inp.review_two_keys_above_usd

@@ -186,8 +186,26 @@ class TopologyStack:
         return proc.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace")
 
     async def provision(self) -> str:
-        """Schema and an admin key: `entrygo bootstrap` when it exists, else `entrygo migrate`,
-        `entrygo accounts create` and `entrygo keys create`."""
+        """Schema, the restricted-party list and an admin key."""
+        key = await self._schema_and_key()
+        await self._screening_list()
+        return key
+
+    async def _screening_list(self) -> None:
+        """`entrygo screening import` of the seed list, as an operator imports the published
+        one (plans ask for review until a list is loaded)."""
+        code, _, _ = await self.cli("screening", "--help")
+        if code != 0:
+            return  # a build from before restricted-party screening
+        seed = str(ROOT / "entrygo" / "data" / "csl-seed.csv")
+        code, out, err = await self.cli("screening", "import", seed, "--date", "2026-12-07")
+        if code != 0:
+            raise TopologyError(f"entrygo screening import exited {code}: {(err or out)[-500:]}")
+        self.notes.append("restricted-party list: `entrygo screening import` of the seed list")
+
+    async def _schema_and_key(self) -> str:
+        """`entrygo bootstrap` when it exists, else `entrygo migrate`, `entrygo accounts create`
+        and `entrygo keys create`."""
         code, _, _ = await self.cli("bootstrap", "--help")
         if code == 0:
             code, out, err = await self.cli("bootstrap", "--account-name", "Topology Merchant")

@@ -1,20 +1,21 @@
 """The `entrygo` command: dev stack, API, worker, migrations and account administration."""
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
 
 from config.settings import Settings, load_settings
+from entrygo.runner import as_operator, print_json, with_pool
+from entrygo.screening_cli import screening_app
 from observability.logs import setup_logging
 from store.db import Pool
 from store.keys import ROLES
 
 if TYPE_CHECKING:
-    from services.context import Context, Runtime
+    from services.context import Context
 
 app = typer.Typer(no_args_is_help=True, help="EntryGo: the EntryGo Export Protocol v1 service.")
 accounts_app = typer.Typer(no_args_is_help=True, help="Accounts.")
@@ -25,6 +26,7 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(warehouses_app, name="warehouses")
 app.add_typer(brokers_app, name="brokers")
+app.add_typer(screening_app, name="screening")
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -36,42 +38,6 @@ def _logging(process: str = "entrygo") -> None:
     setup_logging(
         process, level=settings.log_level, fmt=settings.log_format, file=settings.log_file
     )
-
-
-def _database_settings() -> tuple[Settings, Any]:
-    """Settings with a database URL: DATABASE_URL, else the embedded server under data_dir."""
-    from entrygo.embedded_pg import embedded_url, start_embedded  # noqa: PLC0415
-
-    settings = load_settings()
-    server = None
-    if settings.database_url is None:
-        server = start_embedded(settings.data_dir)
-        settings.database_url = embedded_url(server)
-    return settings, server
-
-
-def _with_pool(work: Callable[[Settings, Pool], Awaitable[T]]) -> T:
-    """Run `work(settings, pool)` against the configured database (migrated first)."""
-    from store.migrate import migrate  # noqa: PLC0415
-    from store.pool import create_pool  # noqa: PLC0415
-
-    settings, _server = _database_settings()
-
-    async def run() -> T:
-        assert settings.database_url is not None
-        pool = await create_pool(settings.database_url, min_size=1, max_size=1)
-        try:
-            async with pool.acquire() as conn:
-                await migrate(conn)
-            return await work(settings, pool)
-        finally:
-            await pool.close()
-
-    return asyncio.run(run())
-
-
-def _print(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, default=str))
 
 
 @app.command()
@@ -148,7 +114,7 @@ def migrate_cmd() -> None:
     async def migrated(_settings: Settings, _pool: Pool) -> None:
         return None
 
-    _with_pool(migrated)
+    with_pool(migrated)
     typer.echo("migrations applied")
 
 
@@ -186,7 +152,7 @@ def accounts_create(name: str) -> None:
     """Create an account."""
     from services import installation  # noqa: PLC0415
 
-    _print({"id": _as_operator(lambda rt: installation.create_account(rt, name)), "name": name})
+    print_json({"id": as_operator(lambda rt: installation.create_account(rt, name)), "name": name})
 
 
 @accounts_app.command("set-review-webhook")
@@ -207,7 +173,7 @@ def accounts_set_review_webhook(
     if url == "-":
         cleared = ReviewWebhookChange(None, None)
         _as_account(account_id, lambda ctx: set_review_webhook(ctx, cleared))
-        _print({"accountId": account_id, "reviewWebhookUrl": None})
+        print_json({"accountId": account_id, "reviewWebhookUrl": None})
         return
     if not url.startswith(("http://", "https://")) or any(c.isspace() for c in url):
         raise typer.BadParameter("must be an http(s) URL", param_hint="URL")
@@ -216,7 +182,7 @@ def accounts_set_review_webhook(
     change = ReviewWebhookChange(url, secret or random_secrets.token_urlsafe(24))
     _as_account(account_id, lambda ctx: set_review_webhook(ctx, change), param="URL")
     shown = {"accountId": account_id, "reviewWebhookUrl": url}
-    _print(shown if secret is not None else {**shown, "secret": change.secret})
+    print_json(shown if secret is not None else {**shown, "secret": change.secret})
 
 
 @keys_app.command("create")
@@ -243,7 +209,7 @@ def keys_create(
         error = exc.errors()[0]
         raise typer.BadParameter(error["msg"], param_hint=f"--{error['loc'][0]}") from exc
     created = _as_account(account, lambda ctx: keys.create_key(ctx, body))
-    _print(
+    print_json(
         created.model_dump(
             mode="json", include={"id", "account_id", "name", "label", "roles", "key"}
         )
@@ -255,8 +221,8 @@ def keys_revoke(key_id: str) -> None:
     """Revoke an API key."""
     from services import installation  # noqa: PLC0415
 
-    key = _as_operator(lambda rt: installation.revoke_key(rt, key_id))
-    _print({"id": key.id, "revokedAt": key.revoked_at})
+    key = as_operator(lambda rt: installation.revoke_key(rt, key_id))
+    print_json({"id": key.id, "revokedAt": key.revoked_at})
 
 
 @keys_app.command("list")
@@ -265,7 +231,7 @@ def keys_list(account: Annotated[str, typer.Option(help="account id")]) -> None:
     from services import keys  # noqa: PLC0415
 
     listed = _as_account(account, lambda ctx: keys.list_keys(ctx, None))
-    _print([k.model_dump(mode="json") for k in listed])
+    print_json([k.model_dump(mode="json") for k in listed])
 
 
 JsonOption = Annotated[str, typer.Option("--json", help="the API's request body as JSON")]
@@ -280,17 +246,6 @@ def _body(model: type[M], raw: str) -> M:
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
         )
         raise typer.BadParameter(problems, param_hint="--json") from exc
-
-
-def _as_operator(call: Callable[["Runtime"], Awaitable[T]]) -> T:
-    """Run an installation-wide use case (no account to act in) on the configured database."""
-    from services.context import Runtime  # noqa: PLC0415
-    from services.temporal import TemporalGate  # noqa: PLC0415
-
-    async def work(settings: Settings, pool: Pool) -> T:
-        return await call(Runtime(pool, TemporalGate(settings), settings))
-
-    return _with_pool(work)
 
 
 def _as_account(
@@ -319,7 +274,7 @@ def _as_account(
                 problems = "; ".join(f"{i.path}: {i.message}" for i in exc.issues)
                 raise typer.BadParameter(problems, param_hint=param) from exc
 
-    return _with_pool(work)
+    return with_pool(work)
 
 
 @warehouses_app.command("create")
@@ -332,7 +287,7 @@ def warehouses_create(
 
     sent = _body(WarehouseCreate, body)
     warehouse = _as_account(account, lambda ctx: reference.create_warehouse(ctx, sent))
-    _print(warehouse.model_dump(mode="json"))
+    print_json(warehouse.model_dump(mode="json"))
 
 
 @warehouses_app.command("list")
@@ -341,7 +296,7 @@ def warehouses_list(account: Annotated[str, typer.Option(help="account id")]) ->
     from services import reference  # noqa: PLC0415
 
     rows = _as_account(account, lambda ctx: reference.list_warehouses(ctx, None))
-    _print([w.model_dump(mode="json") for w in rows])
+    print_json([w.model_dump(mode="json") for w in rows])
 
 
 @brokers_app.command("create")
@@ -354,7 +309,7 @@ def brokers_create(
 
     sent = _body(BrokerCreate, body)
     broker = _as_account(account, lambda ctx: reference.create_broker(ctx, sent))
-    _print(broker.model_dump(mode="json"))
+    print_json(broker.model_dump(mode="json"))
 
 
 @brokers_app.command("list")
@@ -363,7 +318,7 @@ def brokers_list(account: Annotated[str, typer.Option(help="account id")]) -> No
     from services import reference  # noqa: PLC0415
 
     rows = _as_account(account, lambda ctx: reference.list_brokers(ctx, None))
-    _print([b.model_dump(mode="json") for b in rows])
+    print_json([b.model_dump(mode="json") for b in rows])
 
 
 def main() -> None:

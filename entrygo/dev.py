@@ -13,7 +13,7 @@ import httpx
 
 from config.settings import Settings, temporal_binary, temporal_ui_base
 from entrygo.embedded_pg import embedded_url, start_embedded
-from entrygo.seed import DEMO_BROKER_SECRET, READY_PRODUCTS, seed_demo
+from entrygo.seed import DEMO_BROKER_SECRET, READY_PRODUCTS, seed_demo, seed_screening_list
 from store.migrate import migrate
 from store.pool import create_pool
 
@@ -172,6 +172,7 @@ class DevStack:
             async with pool.acquire() as conn:
                 await migrate(conn)
                 broker_url = f"http://127.0.0.1:{s.sandbox_broker_port}/submissions"
+                await seed_screening_list(conn)
                 return await seed_demo(conn, self.data_dir, broker_url, DEMO_MAIL_TO)
         finally:
             await pool.close()

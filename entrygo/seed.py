@@ -1,10 +1,12 @@
 """The dev stack's demo data: created once, remembered in `<data_dir>/demo.json`."""
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from store import accounts, reference
+from domain.screening.csl import load_csl
+from store import accounts, reference, screening
 from store.db import Connection
 
 DEMO_BROKER_SECRET = "sandbox-broker-secret-0001"  # noqa: S105  (dev-only sandbox broker)
@@ -18,6 +20,25 @@ DEMO_KEY_LABELS = {
     "reviewer": "Dana Diaz (demo reviewer)",
     "admin": "Alex Admin (demo)",
 }
+
+
+# a small restricted-party list in the official Consolidated Screening List format (real public
+# entries), loaded when no list was imported, so plans of the dev stack are screened
+SEED_SCREENING_LIST = Path(__file__).parent / "data" / "csl-seed.csv"
+SEED_SCREENING_DATE = date(2026, 12, 7)
+
+
+async def seed_screening_list(conn: Connection) -> str:
+    """Import the seed list unless some version is already imported; the current version."""
+    current = await screening.current_version(conn)
+    if current is not None:
+        return current
+    entries = load_csl(SEED_SCREENING_LIST.read_bytes())
+    async with conn.transaction():
+        saved, _ = await screening.save_list(
+            conn, SEED_SCREENING_DATE, SEED_SCREENING_LIST.name, entries
+        )
+    return saved.version
 
 
 def demo_products() -> list[dict[str, Any]]:

@@ -8,10 +8,12 @@ from domain.planning.models import (
     ProductSnapshot,
     WarehouseSnapshot,
 )
+from domain.screening.lists import ScreeningList
 from store.db import Connection
 from store.errors import NotFound
 from store.records import ExportRecord
 from store.reference import get_broker_row, get_warehouse_row
+from store.screening import current_version, load_list
 
 
 async def load_snapshot(
@@ -69,6 +71,7 @@ async def load_snapshot(
             has_customs_bond=broker.customs_bond is not None,
         ),
         requested_order_ids=list(order_ids),
+        screening_list_version=await current_version(conn),
         orders={
             r["id"]: OrderSnapshot(
                 id=r["id"],
@@ -108,3 +111,9 @@ async def export_snapshot(conn: Connection, export: ExportRecord) -> PlanningSna
         export.destination_country,
         list(export.order_ids),
     )
+
+
+async def screening_list_for(conn: Connection, snapshot: PlanningSnapshot) -> ScreeningList | None:
+    """The restricted-party list the snapshot names, loaded for matching (None if none is)."""
+    version = snapshot.screening_list_version
+    return None if version is None else await load_list(conn, version)

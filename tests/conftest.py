@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from config.settings import Settings, temporal_binary
+from entrygo.seed import seed_screening_list
 from store.migrate import migrate
 from store.pool import create_pool
 from tests.support.database import with_database
@@ -44,6 +45,8 @@ async def database_url(server_url: str) -> AsyncIterator[str]:
     url = with_database(server_url, name)
     conn = await asyncpg.connect(url)
     await migrate(conn)
+    # the seed restricted-party list, as `make run` loads it: plans under us-2027.01 screen
+    await seed_screening_list(conn)
     await conn.close()
     yield url
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -44,6 +44,8 @@ OTHER_ENTRY_POINTS = {
     # the installation's operator acts in no account (the CLI's `accounts create`, `keys revoke`)
     "services/installation.py:create_account",
     "services/installation.py:revoke_key",
+    "services/installation.py:import_screening_list",
+    "services/installation.py:screening_lists",
     # the address policy needs only the settings
     "services/reference.py:check_outbound_urls",
     "services/webhooks.py:check_outbound_url",

@@ -29,13 +29,24 @@ def _party_address(address: dict[str, Any]) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def _manufacturer(value: dict[str, Any] | None) -> Party | None:
+def _manufacturer(value: dict[str, Any] | None, mid: str | None) -> Party | None:
     if not value:
         return None
     address = ", ".join(
         p for p in (value.get("address"), value.get("city"), value.get("region")) if p
     )
-    return Party(name=value["name"], address=address, country=value.get("country"))
+    # the manufacturer identification code the plan built for the line (us-2027.01 on)
+    return Party(name=value["name"], address=address, country=value.get("country"), identifier=mid)
+
+
+def _planned_mids(plan: PlanDocument) -> dict[tuple[str, str], str]:
+    """(order id, product id) → the MID the plan shows on that line."""
+    return {
+        (decision.order_id, line.product_id): line.manufacturer_id
+        for decision in plan.decisions
+        for line in decision.lines or []
+        if line.manufacturer_id is not None
+    }
 
 
 def package_data(
@@ -51,8 +62,10 @@ def package_data(
     included = plan.included_order_ids
     hints = plan.strategy_hint.entry_type_hints
     by_order: dict[str, list[InvoiceLine]] = {i: [] for i in included}
+    mids = _planned_mids(plan)
     for n, line in enumerate(source.lines, start=1):
-        by_order[line.order_id].append(_invoice_line(n, source.orders[line.order_id], line))
+        mid = mids.get((line.order_id, line.product_id))
+        by_order[line.order_id].append(_invoice_line(n, source.orders[line.order_id], line, mid))
     address = source.warehouse.address
     broker = source.broker
     return CustomsPackageData(
@@ -85,7 +98,7 @@ def package_data(
     )
 
 
-def _invoice_line(n: int, order: OrderSource, line: LineSource) -> InvoiceLine:
+def _invoice_line(n: int, order: OrderSource, line: LineSource, mid: str | None) -> InvoiceLine:
     unit = line.unit_value_usd or Decimal(0)
     return InvoiceLine(
         line_no=n,
@@ -99,7 +112,7 @@ def _invoice_line(n: int, order: OrderSource, line: LineSource) -> InvoiceLine:
         line_value_usd=line.line_value_usd or unit * line.quantity,
         hs_code=line.hs_code,
         country_of_origin=line.country_of_origin,
-        manufacturer=_manufacturer(line.manufacturer),
+        manufacturer=_manufacturer(line.manufacturer, mid),
         weight_kg=line.weight_kg,
     )
 

@@ -106,14 +106,16 @@ class _InvoicePdf(FPDF):
         self.multi_cell(0, LINE_HEIGHT, text, new_x="LMARGIN", new_y="NEXT")
 
 
-def _party(pdf: _InvoicePdf, party: Party | None, missing: str = MISSING) -> str:
+def _party(
+    pdf: _InvoicePdf, party: Party | None, missing: str = MISSING, label: str = "Identifier"
+) -> str:
     if party is None:
         return missing
     lines = [pdf.txt(party.name), pdf.txt(party.address)]
     if party.country:
         lines.append(f"Country: {pdf.txt(party.country)}")
     if party.identifier:
-        lines.append(f"Identifier: {pdf.txt(party.identifier)}")
+        lines.append(f"{label}: {pdf.txt(party.identifier)}")
     return "\n".join(lines)
 
 
@@ -208,7 +210,7 @@ def _order(pdf: _InvoicePdf, order: InvoiceOrder) -> None:
             pdf.txt(line.description),
             pdf.txt(line.hs_code, MISSING_SHORT),
             pdf.txt(line.country_of_origin, MISSING_SHORT),
-            _party(pdf, line.manufacturer, MISSING_SHORT),
+            _party(pdf, line.manufacturer, MISSING_SHORT, "MID"),
             str(line.quantity),
             line.unit_value_usd,
             line.line_value_usd,

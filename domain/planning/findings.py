@@ -24,6 +24,10 @@ RULES: dict[str, tuple[str, str]] = {
     "P-002": ("BROKER_CONTACT_MISSING", "The broker has no usable submission address."),
     "P-003": ("NO_ELIGIBLE_ORDERS", "No requested order can be included."),
     "P-004": ("RULE_DATA_STALE", "Rule data is past its review date."),
+    "P-005": (
+        "SCREENING_LIST_MISSING",
+        "No restricted-party screening list is loaded: the parties were not screened.",
+    ),
     "O-001": ("ORDER_NOT_SYNCED", "The order id is not a synced order of the account."),
     "O-002": ("DESTINATION_MISMATCH", "The order goes to another destination than the plan."),
     "O-003": ("CONSIGNEE_ADDRESS_INCOMPLETE", "The destination region or postal code is missing."),
@@ -49,6 +53,10 @@ RULES: dict[str, tuple[str, str]] = {
     "D-016": ("MANUFACTURER_MISSING", "The product has no manufacturer."),
     "D-017": ("TEXTILE_COMPOSITION_MISSING", "Textile without fibre composition."),
     "D-018": ("METAL_ORIGIN_MISSING", "Steel or aluminium article without metal origin."),
+    "D-019": (
+        "MANUFACTURER_ID_UNBUILDABLE",
+        "The manufacturer's data cannot produce a manufacturer identification code (MID).",
+    ),
     "S-001": ("ORIGIN_EMBARGOED", "Goods of an embargoed origin."),
     "S-002": ("ORIGIN_SANCTIONED_REGION", "Goods from a sanctioned region of Ukraine."),
     "S-003": ("ORIGIN_RU_PROHIBITED_GOODS", "Russian-origin goods of a prohibited kind."),
@@ -60,6 +68,19 @@ RULES: dict[str, tuple[str, str]] = {
     "S-009": ("IPR_COUNTERFEIT_RISK", "The description suggests counterfeit goods."),
     "S-010": ("UFLPA_INPUT_REGION", "Inputs produced in Xinjiang: UFLPA presumes forced labour."),
     "S-011": ("UFLPA_ENTITY_LIST", "The manufacturer is on the UFLPA Entity List."),
+    "S-012": (
+        "ORIGIN_RU_INPUTS",
+        "Russian seafood or diamonds, also when processed in another country, are banned.",
+    ),
+    "S-013": (
+        "FCC_COVERED_EQUIPMENT",
+        "Equipment made by an entity on the FCC Covered List cannot be newly authorized.",
+    ),
+    "S-014": (
+        "CONTROLLED_SUBSTANCE_THC",
+        "THC products over the hemp limit and synthesised cannabinoids are controlled substances.",
+    ),
+    "S-015": ("DENIED_PARTY_MATCH", "A party matches a US government restricted-party list."),
     "T-001": ("TARIFF_232_STEEL_ALUMINUM", "Section 232 steel/aluminium duties apply."),
     "T-002": ("TARIFF_232_COPPER", "Section 232 copper duties apply."),
     "T-003": ("TARIFF_232_WOOD", "Section 232 timber and wood-product duties apply."),
@@ -68,6 +89,17 @@ RULES: dict[str, tuple[str, str]] = {
     "T-006": ("DUTY_COLUMN_2", "Column 2 duty rates apply to this origin."),
     "T-007": ("MARKING_COUNTRY_OF_ORIGIN_REQUIRED", "Goods must be marked with their origin."),
     "T-008": ("MARKING_HK_AS_CHINA", "Hong Kong goods must be marked as made in China."),
+    "T-009": ("TARIFF_232_SEMICONDUCTORS", "Section 232 semiconductor duties may apply."),
+    "T-010": ("TARIFF_232_PHARMA", "Section 232 duties on patented pharmaceuticals may apply."),
+    "T-011": (
+        "TARIFF_301_NICARAGUA",
+        "Nicaraguan origin: Section 301 duties apply unless the goods originate under CAFTA-DR.",
+    ),
+    "T-012": (
+        "TARIFF_301_FORCED_LABOR",
+        "Section 301 forced-labour duties apply to this origin unless an exemption does.",
+    ),
+    "T-013": ("TARIFF_301_BRAZIL", "Brazilian origin: Section 301 duties apply."),
     "E-001": ("DE_MINIMIS_UNAVAILABLE", "No de minimis: every shipment needs an entry."),
     "E-002": ("FORMAL_ENTRY_REQUIRED_VALUE", "Order value above the informal entry limit."),
     "E-003": ("INFORMAL_CH99_CAP_CHECK", "Informal entry of a Chapter 99 article above the cap."),
@@ -79,7 +111,9 @@ RULES: dict[str, tuple[str, str]] = {
     ),
 }
 # rules whose FLAG is a Chapter 99 (232/301) measure, for E-003
-CHAPTER_99_RULES = frozenset({"T-001", "T-002", "T-003", "T-004", "T-005"})
+CHAPTER_99_RULES = frozenset(
+    {"T-001", "T-002", "T-003", "T-004", "T-005", "T-009", "T-010", "T-011", "T-012", "T-013"}
+)
 
 
 @dataclass(frozen=True)

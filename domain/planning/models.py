@@ -112,10 +112,25 @@ class PlanningSnapshot(_Snapshot):
     requested_order_ids: list[str]
     orders: dict[str, OrderSnapshot]
     products: dict[str, ProductSnapshot]
+    # the restricted-party list the parties are screened against (the newest loaded), if any
+    screening_list_version: str | None = None
 
 
 class _Out(WireModel):
     model_config = ConfigDict(frozen=True)
+
+
+def _absent_when_none(value: object) -> bool:
+    return value is None
+
+
+class DecisionLine(_Out):
+    """One line of a decided order: its product and the manufacturer's MID."""
+
+    product_id: str
+    quantity: int
+    # None when the manufacturer is unknown or its data cannot produce one (D-016, D-019)
+    manufacturer_id: str | None
 
 
 class Decision(_Out):
@@ -124,6 +139,8 @@ class Decision(_Out):
     order_id: str
     decision: Literal["INCLUDED", "EXCLUDED"]
     reason_codes: list[str]
+    # under a pack that builds MIDs (us-2027.01 on); absent from the plans of older packs
+    lines: list[DecisionLine] | None = Field(default=None, exclude_if=_absent_when_none)
 
 
 class ExportUnit(_Out):
@@ -199,3 +216,5 @@ class PlanOutcome(_Out):
     strategy_hint: StrategyHint
     next_recommended_action: NextAction = Field(alias="next_recommended_action")
     totals: Totals
+    # the restricted-party list the parties were screened against (us-2027.01 on)
+    screening_list_version: str | None = Field(default=None, exclude_if=_absent_when_none)

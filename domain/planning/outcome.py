@@ -3,7 +3,7 @@
 from collections.abc import Collection
 
 from domain.planning.findings import EXCLUDING, SEVERITY, Finding
-from domain.planning.models import Decision, Flag, MissingData, ValidationMessage
+from domain.planning.models import Decision, DecisionLine, Flag, MissingData, ValidationMessage
 
 _RULE_GROUPS = "PODSGTE"  # the order of RULES.md §2
 _SEVERITY_RANK = {"ERROR": 0, "WARNING": 1, "INFO": 2}
@@ -53,7 +53,10 @@ def validation_messages(ordered: list[Finding]) -> list[ValidationMessage]:
 
 
 def decisions(
-    order_ids: list[str], ordered: list[Finding], excluded: Collection[str]
+    order_ids: list[str],
+    ordered: list[Finding],
+    excluded: Collection[str],
+    lines: dict[str, list[DecisionLine]] | None = None,
 ) -> list[Decision]:
     """Every requested id once: excluded orders give the excluding codes, included ones the rest."""
     codes: dict[str, dict[str, None]] = {order_id: {} for order_id in order_ids}
@@ -67,6 +70,8 @@ def decisions(
             order_id=order_id,
             decision="EXCLUDED" if order_id in excluded else "INCLUDED",
             reason_codes=list(codes[order_id]),
+            # an order not evaluated (not synced, another destination) has no lines to show
+            lines=(lines or {}).get(order_id) or None,
         )
         for order_id in order_ids
     ]

@@ -13,22 +13,25 @@ from domain.planning.models import (
     PlanningSnapshot,
     ProductSnapshot,
 )
-from domain.planning.rules.compliance import input_regions
+from domain.planning.rules.goods_controls import CARAT_WEIGHT, THC_MG_PER_CONTAINER
 from domain.planning.rules.line_data import (
     FIBER_COMPOSITION,
     METAL_ORIGIN,
+    decimal_attribute,
     effective_unit_value,
     has_attribute,
-    has_manufacturer,
+    input_regions,
     product_for,
 )
+from domain.planning.rules.manufacturer import has_manufacturer, line_manufacturer_id
 from domain.planning.rules.orders import (
     broker_has_usable_address,
     consignee_details_missing,
     consignee_key,
+    pending_measures,
     stale_measures,
 )
-from domain.rulepack.model import RulePack, load_rule_pack
+from domain.rulepack.model import DATED_RULES_FORMAT, RulePack, load_rule_pack
 from domain.terms import name_key
 
 
@@ -53,7 +56,7 @@ def hash_input(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date | Non
         {FIBER_COMPOSITION, METAL_ORIGIN}
         | {e.missing_attribute for e in pack.measures.pga_map.entries if e.missing_attribute}
     )
-    return {
+    value = {
         "destinationCountry": snapshot.destination_country,
         "warehouse": {
             "country": snapshot.warehouse.country,
@@ -69,6 +72,12 @@ def hash_input(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date | Non
         "rulePack": {"version": pack.version, "contentHash": pack.content_hash},
         "staleMeasures": [] if plan_date is None else stale_measures(pack, plan_date),
     }
+    if (pack.format_version or 1) >= DATED_RULES_FORMAT:
+        # measures of such a pack may come into force after the pack (T-011 from 2027-01-01)
+        value["pendingMeasures"] = [] if plan_date is None else pending_measures(pack, plan_date)
+    if pack.measures.denied_party_screening is not None:
+        value["screeningListVersion"] = snapshot.screening_list_version
+    return value
 
 
 def _broker(snapshot: PlanningSnapshot, pack: RulePack) -> Any:
@@ -102,6 +111,9 @@ def _order(
             lines, key=lambda x: (x["productId"], x["quantity"], x["unitValueUsd"] or "")
         ),
     }
+    if order.consignee is not None and pack.measures.denied_party_screening is not None:
+        # S-015 screens the consignee by name
+        value["consigneeName"] = order.consignee.name
     if order.consignee is not None and "consignee.name" in consignee_details_missing(order):
         # O-004 warns on a blank name; only then is the key present, so the hash of every plan
         # whose consignee has a name stays what it was before O-004 existed
@@ -123,6 +135,17 @@ def _line(
     if pack.measures.uflpa.input_region_codes is not None:
         # S-010 reads the codes themselves
         facts["inputRegions"] = input_regions(product)
+    amounts = [
+        key
+        for key, measure in (
+            (CARAT_WEIGHT, pack.measures.russia_inputs),
+            (THC_MG_PER_CONTAINER, pack.measures.controlled_thc),
+        )
+        if measure is not None
+    ]
+    if amounts:
+        # S-012 and S-014 read these amounts themselves
+        facts["amounts"] = {key: _decimal(decimal_attribute(product, key)) for key in amounts}
     return {
         "productId": line.product_id,
         "quantity": line.quantity,
@@ -146,6 +169,12 @@ def _manufacturer(product: ProductSnapshot, pack: RulePack) -> Any:
     entity_list = pack.measures.uflpa_entity_list
     if entity_list is not None:
         value["nameKey"] = name_key(maker.name, entity_list.legal_form_words)
+    if pack.measures.denied_party_screening is not None:
+        # S-013 and S-015 match the name itself
+        value["name"] = maker.name
+    if pack.measures.manufacturer_id is not None:
+        value["manufacturerId"] = line_manufacturer_id(product)
+        value["country"] = maker.country
     return value
 
 

@@ -6,10 +6,13 @@ from decimal import Decimal
 from domain.money import round_kg, round_usd
 from domain.planning import outcome
 from domain.planning.findings import Finding
-from domain.planning.models import PlanningSnapshot, PlanOutcome, Totals
+from domain.planning.models import DecisionLine, PlanningSnapshot, PlanOutcome, Totals
 from domain.planning.plan_hash import plan_hash
 from domain.planning.rules.entry import entry_findings
+from domain.planning.rules.line_data import LineSetting
+from domain.planning.rules.manufacturer import line_manufacturer_id
 from domain.planning.rules.orders import (
+    OrderEvaluation,
     evaluate_order,
     next_action,
     no_eligible_orders,
@@ -18,16 +21,26 @@ from domain.planning.rules.orders import (
 )
 from domain.planning.strategy import entry_types, export_units, strategy_hint
 from domain.rulepack.model import RulePack
+from domain.screening.lists import ScreeningList
 
 
-def plan(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date) -> PlanOutcome:
-    """Decide which orders go, whether review is needed and how the broker should enter them."""
+def plan(
+    snapshot: PlanningSnapshot,
+    pack: RulePack,
+    plan_date: date,
+    screening: ScreeningList | None = None,
+) -> PlanOutcome:
+    """Decide which orders go, whether review is needed and how the broker should enter them;
+    `screening` is the list the snapshot names (`screeningListVersion`)."""
+    if (screening.version if screening else None) != snapshot.screening_list_version:
+        raise ValueError("the screening list is not the one the snapshot names")
     order_ids = list(dict.fromkeys(snapshot.requested_order_ids))
     mode = snapshot.warehouse.shipment_mode
-    findings: list[Finding] = plan_findings(snapshot, pack, plan_date)
+    setting = LineSetting(pack, plan_date, mode == "POSTAL", snapshot.broker.classifies_goods)
+    findings: list[Finding] = plan_findings(snapshot, pack, plan_date, screening)
     evaluations = []
     for order_id in order_ids:
-        evaluation, order_findings = evaluate_order(order_id, snapshot, pack)
+        evaluation, order_findings = evaluate_order(order_id, snapshot, setting, screening)
         evaluations.append(evaluation)
         findings += order_findings
     # exclusions are final here: the later rules only flag or ask for review
@@ -49,7 +62,9 @@ def plan(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date) -> PlanOut
         ruleset_version=pack.version,
         included_order_ids=included_ids,
         excluded_order_ids=excluded_ids,
-        decisions=outcome.decisions(order_ids, ordered, set(excluded_ids)),
+        decisions=outcome.decisions(
+            order_ids, ordered, set(excluded_ids), _lines(evaluations, pack)
+        ),
         export_units=export_units(included, hint.entry_type_hints),
         validation_messages=outcome.validation_messages(ordered),
         flags=outcome.flags(ordered, included_ids),
@@ -63,4 +78,28 @@ def plan(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date) -> PlanOut
             value_usd=round_usd(sum((e.value for e in included), Decimal(0))),
             weight_kg=round_kg(sum((e.weight for e in included), Decimal(0))),
         ),
+        screening_list_version=(
+            snapshot.screening_list_version
+            if pack.measures.denied_party_screening is not None
+            else None
+        ),
     )
+
+
+def _lines(
+    evaluations: list[OrderEvaluation], pack: RulePack
+) -> dict[str, list[DecisionLine]] | None:
+    """Each evaluated order's lines with their MIDs, under a pack that builds them."""
+    if pack.measures.manufacturer_id is None:
+        return None
+    return {
+        e.order_id: [
+            DecisionLine(
+                product_id=line.product.id,
+                quantity=line.quantity,
+                manufacturer_id=line_manufacturer_id(line.product),
+            )
+            for line in e.lines
+        ]
+        for e in evaluations
+    }

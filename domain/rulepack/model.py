@@ -8,202 +8,48 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property, lru_cache
 from importlib.resources import files
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Self
 
-from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic import model_validator
 
 from domain.canonical import canonical_json
-from domain.terms import name_key
-from domain.wire import WireModel
+from domain.rulepack.base import Codes, DatedMeasure, HtsPrefixes, PackModel, Terms, added
+from domain.rulepack.entities import FccCoveredEquipment, UflpaEntityList
+from domain.rulepack.measures import (
+    AdcvdOrders,
+    ControlledThc,
+    CountrySurcharge,
+    CustomsBond,
+    DeMinimis,
+    DeniedPartyScreening,
+    FccCoveredUas,
+    HongKongMarking,
+    HtsMeasure,
+    InformalChapter99Cap,
+    InformalEntry,
+    ManufacturerIdRule,
+    OriginMeasure,
+    PgaMap,
+    PostalEntry,
+    RegionSanctions,
+    RussiaInputs,
+    RussiaProhibitions,
+    Uflpa,
+)
 
 DEFAULT_VERSION = "us-2026.11"
 # packs that must cite a source on every dated measure (and may use the fields added with it)
 SOURCED_FORMAT = 2
+# packs whose measures may come into force after the pack itself (their rules check the date)
+DATED_RULES_FORMAT = 3
 _VERSION_PATTERN = re.compile(r"^[a-z]{2}-\d{4}\.\d{2}$")
-_RANGE = re.compile(r"^(\d+)-(\d+)$")
 
 
 class RulePackNotFoundError(LookupError):
     """No rule pack of that version ships with this build."""
 
 
-def _expand_prefixes(values: tuple[str, ...]) -> tuple[str, ...]:
-    # the TOML is written the way trade texts write codes; rules compare plain digit prefixes
-    out: list[str] = []
-    for raw in values:
-        text = raw.replace(".", "").replace(" ", "")
-        span = _RANGE.match(text)
-        if span:
-            low, high = span.groups()
-            if len(low) != len(high) or int(low) > int(high):
-                raise ValueError(f"bad HTS range {raw!r}")
-            out.extend(str(n).zfill(len(low)) for n in range(int(low), int(high) + 1))
-        elif text.isdigit() and len(text) % 2 == 0:
-            out.append(text)
-        else:
-            raise ValueError(f"bad HTS prefix {raw!r}")
-    return tuple(dict.fromkeys(out))
-
-
-def _normalize_terms(values: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(" ".join(v.casefold().split()) for v in values))
-
-
-HtsPrefixes = Annotated[tuple[str, ...], AfterValidator(_expand_prefixes)]
-Terms = Annotated[tuple[str, ...], AfterValidator(_normalize_terms)]
-Codes = tuple[str, ...]
-LineEffect = Literal["EXCLUDE", "EXCLUDE_REVIEW", "REVIEW", "FLAG"]
-
-
-class _PackModel(WireModel):
-    # attributes in snake_case, the TOML's (and the content hash's) camelCase names by alias
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def _added(default: Any = None) -> Any:
-    """A field added after us-2026.11: absent from a pack's content (and hash) when not given,
-    so the content hash, and every planHash, of an older pack stays what it was."""
-    return Field(default=default, exclude_if=lambda value: value is None)
-
-
-class DatedMeasure(_PackModel):
-    """A policy fact that holds from `effectiveFrom` and must be re-checked by `reviewBy`."""
-
-    effective_from: date
-    review_by: date
-    basis: str
-    # public addresses the measure's data was checked against (required from SOURCED_FORMAT on)
-    sources: tuple[str, ...] | None = _added()
-
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> Self:
-        if self.review_by < self.effective_from:
-            raise ValueError("reviewBy is before effectiveFrom")
-        return self
-
-
-class DeMinimis(DatedMeasure):
-    enabled: bool
-    threshold_usd: Decimal
-
-
-class InformalEntry(DatedMeasure):
-    limit_usd: Decimal
-    chapter99_cap_usd: Decimal
-
-
-class InformalChapter99Cap(DatedMeasure):
-    """Whether E-003 applies: CBP suspended the cap for all modes and origins from 2025-04-30."""
-
-    enabled: bool
-
-
-class OriginMeasure(DatedMeasure):
-    origins: Codes
-
-
-class HongKongMarking(DatedMeasure):
-    """T-008: goods of these origins must be marked as made in `markAs`."""
-
-    origins: Codes
-    mark_as: str
-
-
-class UflpaEntity(_PackModel):
-    """One entity of the UFLPA Entity List with the aliases the list gives."""
-
-    name: str
-    aliases: tuple[str, ...] = ()
-
-
-class UflpaEntityList(DatedMeasure):
-    """S-011: manufacturers on the UFLPA Entity List (as of `listDate`)."""
-
-    list_date: date
-    # words of legal form matching ignores ("co", "ltd", "company limited", …)
-    legal_form_words: Terms
-    entities: tuple[UflpaEntity, ...]
-
-    @cached_property
-    def by_key(self) -> dict[str, UflpaEntity]:
-        # computed once per loaded pack, like RulePack.content_hash
-        index: dict[str, UflpaEntity] = {}
-        for entity in self.entities:
-            for spelling in (entity.name, *entity.aliases):
-                index.setdefault(name_key(spelling, self.legal_form_words), entity)
-        index.pop("", None)
-        return index
-
-    def find(self, name: str) -> UflpaEntity | None:
-        """The entity whose name or an alias has the same key as `name`, if any."""
-        return self.by_key.get(name_key(name, self.legal_form_words))
-
-
-class AdcvdOrder(_PackModel):
-    """One AD/CVD order: HTS prefixes × origins, with its case numbers and source."""
-
-    cases: tuple[str, ...]
-    product: str
-    origins: Codes
-    prefixes: HtsPrefixes
-    source: str
-
-
-class AdcvdOrders(DatedMeasure):
-    """E-005: goods under an AD/CVD order need a formal entry of `entryType` at any value."""
-
-    entry_type: Literal["01", "03"]
-    orders: tuple[AdcvdOrder, ...]
-
-
-class CustomsBond(DatedMeasure):
-    """E-006: a formal entry needs a customs bond on file with the broker."""
-
-    formal_entry_types: tuple[Literal["01", "03"], ...]
-
-
-class HtsMeasure(DatedMeasure):
-    prefixes: HtsPrefixes
-
-
-class RussiaProhibitions(DatedMeasure):
-    origins: Codes
-    prohibited_hts: HtsPrefixes
-    risk_origins: Codes
-
-
-class RegionSanctions(DatedMeasure):
-    origins: Codes
-    region_terms: Terms
-    region_codes: Codes
-
-
-class Uflpa(RegionSanctions):
-    high_priority_sectors: HtsPrefixes
-    # S-010: ISO 3166-2 codes of `attributes.inputRegions` that fire whatever the origin
-    input_region_codes: Codes | None = _added()
-
-
-class PgaEntry(_PackModel):
-    """One row of `pgaMap`: HTS prefixes → agency, effect and code."""
-
-    rule_id: str
-    code: str
-    agency: str
-    effect: LineEffect
-    prefixes: HtsPrefixes
-    # when set, the product description must name one of these too
-    description_terms: Terms = ()
-    # when set, the attribute is reported in missing_data if the product lacks it
-    missing_attribute: str | None = None
-    message: str
-
-
-class PgaMap(DatedMeasure):
-    entries: tuple[PgaEntry, ...]
-
-
-class Measures(_PackModel):
+class Measures(PackModel):
     de_minimis: DeMinimis
     informal_entry: InformalEntry
     embargoed_origins: OriginMeasure
@@ -216,17 +62,30 @@ class Measures(_PackModel):
     section232_wood: HtsMeasure
     section232_vehicles: HtsMeasure
     section301_china: OriginMeasure
-    fcc_covered_uas: HtsMeasure
+    fcc_covered_uas: FccCoveredUas
     pga_map: PgaMap
     # added in us-2026.12 (absent from older packs: those rules do not run there)
-    informal_chapter99_cap: InformalChapter99Cap | None = _added()
-    hong_kong_marking: HongKongMarking | None = _added()
-    uflpa_entity_list: UflpaEntityList | None = _added()
-    adcvd_orders: AdcvdOrders | None = _added()
-    customs_bond: CustomsBond | None = _added()
+    informal_chapter99_cap: InformalChapter99Cap | None = added()
+    hong_kong_marking: HongKongMarking | None = added()
+    uflpa_entity_list: UflpaEntityList | None = added()
+    adcvd_orders: AdcvdOrders | None = added()
+    customs_bond: CustomsBond | None = added()
+    # added in us-2027.01
+    section232_semiconductors: HtsMeasure | None = added()
+    section232_pharma: HtsMeasure | None = added()
+    section301_nicaragua: OriginMeasure | None = added()
+    section301_forced_labor: OriginMeasure | None = added()
+    section301_brazil: OriginMeasure | None = added()
+    country_surcharge: CountrySurcharge | None = added()
+    russia_inputs: RussiaInputs | None = added()
+    fcc_covered_equipment: FccCoveredEquipment | None = added()
+    controlled_thc: ControlledThc | None = added()
+    postal_entry: PostalEntry | None = added()
+    manufacturer_id: ManufacturerIdRule | None = added()
+    denied_party_screening: DeniedPartyScreening | None = added()
 
 
-class HtsStructure(_PackModel):
+class HtsStructure(PackModel):
     nomenclature: str
     valid_lengths: tuple[int, ...]
     full_length: int
@@ -237,26 +96,26 @@ class HtsStructure(_PackModel):
     metal_origin_chapters: HtsPrefixes
 
 
-class Thresholds(_PackModel):
+class Thresholds(PackModel):
     min_plausible_unit_value_usd: Decimal
     min_description_chars: int
     max_incomplete_hts_share: Decimal
 
 
-class TermLists(_PackModel):
+class TermLists(PackModel):
     vague: Terms
     filler: Terms
     counterfeit: Terms
 
 
-class RulePack(_PackModel):
+class RulePack(PackModel):
     """One versioned rule pack."""
 
     version: str
     title: str
     # plans dated from this day on use this pack (the newest one that is effective)
-    effective_from: date | None = _added()
-    format_version: int | None = _added()
+    effective_from: date | None = added()
+    format_version: int | None = added()
     supported_destinations: Codes
     domestic_origin: str
     restricted_arms_explosives_hts: HtsPrefixes

@@ -24,7 +24,7 @@ from store import exports
 from store.db import Pool
 from store.ids import derived_id, new_id
 from store.records import ExportRecord
-from store.snapshots import load_snapshot
+from store.snapshots import load_snapshot, screening_list_for
 from workflows.export import ExportWorkflow
 from workflows.messages import ExportInput, ReplanInput
 
@@ -68,8 +68,9 @@ async def _dry_run(ctx: Context, change: NewPlan) -> Planned:
             change.destination_country,
             change.order_ids,
         )
+        screening = await screening_list_for(conn, snapshot)
     now = datetime.now(UTC)
-    outcome = run_planner(snapshot, pack_for(now.date()), now.date())
+    outcome = run_planner(snapshot, pack_for(now.date()), now.date(), screening)
     return Planned(as_plan(plan_document(None, None, outcome, rfc3339(now))))
 
 

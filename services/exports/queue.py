@@ -56,11 +56,19 @@ def _parse_time(value: Any, fallback: datetime) -> datetime:
         return fallback
 
 
+_SEVERITY_RANK = {"ERROR": 0, "WARNING": 1, "INFO": 2}
+
+
 def reason_counts(plan: PlanOutcome) -> list[tuple[str, int]]:
-    """The plan's reason codes over all orders, the most frequent first (then by code)."""
+    """The plan's reason codes over all orders: what excludes or asks for review before what
+    only informs (so the queue's first codes say why a person must look), then the most
+    frequent first, then by code."""
     counts = Counter(c for d in plan.decisions for c in d.reason_codes)
     counts.update(f.code for f in plan.flags)
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    rank: dict[str, int] = {}
+    for m in plan.validation_messages:
+        rank[m.code] = min(rank.get(m.code, 2), _SEVERITY_RANK[m.severity])
+    return sorted(counts.items(), key=lambda item: (rank.get(item[0], 2), -item[1], item[0]))
 
 
 def _item(export: ExportRecord, now: datetime, since: datetime) -> QueueItem:

@@ -58,7 +58,7 @@ def codes(plan: dict[str, Any]) -> set[str]:
 
 async def test_wallet_plans_ready(stack: Stack, demo: dict[str, Any]) -> None:
     plan = await plan_one(stack, demo, "SKU-LEATHER-WALLET")
-    assert plan["rulesetVersion"] == "us-2026.12"
+    assert plan["rulesetVersion"] == "us-2027.01"
     assert plan["readinessState"] == "READY", plan["validationMessages"]
     assert plan["strategyHint"]["code"] == "PER_ORDER_INFORMAL_ENTRY"
 

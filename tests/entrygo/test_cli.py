@@ -1,14 +1,11 @@
 """The `entrygo` admin commands against the test database (CONTRACT §6: same operations as HTTP)."""
 
-import asyncio
 import json
-from typing import Any
 
 import httpx
 import pytest
-from typer.testing import CliRunner, Result
 
-from entrygo.cli import app
+from tests.support.cli_runner import cli, output
 from tests.support.tenants import Tenant
 
 WAREHOUSE = {
@@ -33,16 +30,6 @@ def cli_database(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     monkeypatch.delenv("ENTRYGO_DATABASE_URL", raising=False)
     monkeypatch.delenv("ENTRYGO_ALLOW_PRIVATE_URLS", raising=False)  # production's policy
     monkeypatch.setenv("DATABASE_URL", database_url)
-
-
-async def cli(*args: str) -> Result:
-    """Run a command in a worker thread: the CLI runs its own event loop."""
-    return await asyncio.to_thread(CliRunner().invoke, app, list(args))
-
-
-def output(result: Result) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 async def test_account_and_key_work_over_http(http: httpx.AsyncClient) -> None:

@@ -1,19 +1,15 @@
 """The review-policy admin commands: key labels and the account's review webhook,
 against the test database; the demo seed's labelled keys."""
 
-import asyncio
-import json
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from typer.testing import CliRunner, Result
 
-from entrygo.cli import app
 from entrygo.seed import DEMO_KEY_LABELS, seed_demo
 from store.accounts import authenticate, review_webhook
+from tests.support.cli_runner import cli, output
 
 
 @pytest.fixture(autouse=True)
@@ -21,16 +17,6 @@ def cli_database(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     monkeypatch.delenv("ENTRYGO_DATABASE_URL", raising=False)
     monkeypatch.delenv("ENTRYGO_ALLOW_PRIVATE_URLS", raising=False)  # production's policy
     monkeypatch.setenv("DATABASE_URL", database_url)
-
-
-async def cli(*args: str) -> Result:
-    """Run a command in a worker thread: the CLI runs its own event loop."""
-    return await asyncio.to_thread(CliRunner().invoke, app, list(args))
-
-
-def output(result: Result) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 async def test_keys_create_with_a_label(http: httpx.AsyncClient, pool: asyncpg.Pool) -> None:

@@ -2,15 +2,28 @@
 
 from domain.hs import in_scope
 from domain.planning.rules.line_data import LineFacts
-from domain.rulepack.model import AdcvdOrder, RulePack
+from domain.rulepack.measures import AdcvdOrder
+from domain.rulepack.model import RulePack
+
+
+def adcvd_orders(line: LineFacts, pack: RulePack) -> list[AdcvdOrder]:
+    """Every order of the pack's table whose HTS scope and origins cover the line (an AD and a
+    CVD order on the same goods are two rows)."""
+    table = pack.measures.adcvd_orders
+    if table is None or line.hts is None or line.origin is None:
+        return []
+    hts, origin = line.hts, line.origin
+    return [o for o in table.orders if origin in o.origins and in_scope(hts, o.prefixes)]
 
 
 def adcvd_order(line: LineFacts, pack: RulePack) -> AdcvdOrder | None:
     """The first order of the pack's table whose HTS scope and origins cover the line."""
-    table = pack.measures.adcvd_orders
-    if table is None or line.hts is None or line.origin is None:
-        return None
-    for order in table.orders:
-        if line.origin in order.origins and in_scope(line.hts, order.prefixes):
-            return order
-    return None
+    found = adcvd_orders(line, pack)
+    return found[0] if found else None
+
+
+def adcvd_detail(line: LineFacts, orders: list[AdcvdOrder]) -> str:
+    """What E-005 says: the goods, origin and HTS code, and every order's case numbers."""
+    products = ", ".join(dict.fromkeys(o.product for o in orders))
+    cases = ", ".join(dict.fromkeys(case for o in orders for case in o.cases))
+    return f"{products}, origin {line.origin}, HTS {line.hts} ({cases})."

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from domain.planning.findings import CHAPTER_99_RULES, PLAN, Finding, Where
 from domain.planning.models import BrokerSnapshot, EntryType
-from domain.planning.rules.adcvd import adcvd_order
+from domain.planning.rules.adcvd import adcvd_detail, adcvd_orders
 from domain.planning.rules.compliance import tariff_overlays
 from domain.planning.rules.line_data import entry_dependent_findings
 from domain.planning.rules.orders import OrderEvaluation, recipient_key
@@ -37,7 +37,7 @@ def entry_findings(
         if not formal:
             # 19 CFR 143.21(a) limits informal entries only; a formal entry is not capped
             out += _chapter99_cap(e, pack)
-        out += _adcvd(e, pack)
+        out += _adcvd(e, pack, mode)
     included = [e for e in evaluations if not e.excluded]
     out += _bond(included, types, pack, broker)
     if mode != "BULK_TO_US_WAREHOUSE":
@@ -49,13 +49,14 @@ def entry_findings(
     return out
 
 
-def _adcvd(evaluation: OrderEvaluation, pack: RulePack) -> list[Finding]:
+def _adcvd(evaluation: OrderEvaluation, pack: RulePack, mode: ShipmentMode) -> list[Finding]:
+    if mode == "POSTAL" and pack.measures.postal_entry is not None:
+        return []  # by mail the line was excluded already (compliance, E-005 EXCLUDE_REVIEW)
     out = []
     for line in evaluation.lines:
-        order = adcvd_order(line, pack)
-        if order is not None:
-            cases = ", ".join(order.cases)
-            detail = f"{order.product}, origin {line.origin}, HTS {line.hts} ({cases})."
+        orders = adcvd_orders(line, pack)
+        if orders:
+            detail = adcvd_detail(line, orders)
             out.append(line.where.fire("E-005", "REVIEW", detail, field="hsCode"))
     return out
 

@@ -1,17 +1,21 @@
 """Data-completeness rules D-001…D-018, applied to one order line and its product."""
 
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from domain.hs import hs6_exists, in_scope, is_alpha2, normalize_hts
 from domain.planning.findings import Effect, Finding, Where
 from domain.planning.models import LineSnapshot, PlanningSnapshot, ProductSnapshot
+from domain.planning.rules.manufacturer import has_manufacturer, manufacturer_id_findings
 from domain.rulepack.model import RulePack
 from domain.terms import only_terms
 
 # attribute names RULES.md gives for D-017 and D-018
 FIBER_COMPOSITION = "fiberComposition"
 METAL_ORIGIN = "metalOrigin"
+# ISO 3166 codes of the places the product's inputs come from (S-010, S-012)
+INPUT_REGIONS = "inputRegions"
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class LineFacts:
     hts: str | None  # digits of a usable classification (passed D-001…D-004)
     origin: str | None  # a valid ISO 3166-1 alpha-2 code
     description: str  # stripped; "" when missing
+    plan_date: date
+    postal: bool  # the warehouse ships by mail (the postal informal entry)
 
     @property
     def line_value(self) -> Decimal:
@@ -61,18 +67,42 @@ def has_attribute(product: ProductSnapshot, key: str) -> bool:
     return value is not None
 
 
-def has_manufacturer(product: ProductSnapshot) -> bool:
-    """True when the manufacturer is known by name and address (what the MID is built from)."""
-    maker = product.manufacturer
-    return maker is not None and bool(maker.name.strip()) and bool(maker.address.strip())
+def input_regions(product: ProductSnapshot) -> list[str]:
+    """`attributes.inputRegions` as upper-case ISO 3166-2 codes (anything else is ignored)."""
+    value = product.attributes.get(INPUT_REGIONS)
+    items = value if isinstance(value, list) else []
+    return sorted({item.strip().upper() for item in items if isinstance(item, str)})
+
+
+def decimal_attribute(product: ProductSnapshot, key: str) -> Decimal | None:
+    """A numeric attribute (a number or a numeric string) as a Decimal; anything else is None."""
+    value = product.attributes.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+@dataclass(frozen=True)
+class LineSetting:
+    """What a line's rules need to know beyond the line: the pack, the day and the mode."""
+
+    pack: RulePack
+    plan_date: date
+    postal: bool
+    classifies: bool  # the broker classifies goods itself
 
 
 def check_line(
-    order_id: str, line: LineSnapshot, product: ProductSnapshot, pack: RulePack, classifies: bool
+    order_id: str, line: LineSnapshot, product: ProductSnapshot, setting: LineSetting
 ) -> tuple[LineFacts, list[Finding]]:
-    """Run D-001…D-014, D-017 and D-018 on one line."""
+    """Run D-001…D-014, D-017, D-018 and D-019 on one line."""
+    pack = setting.pack
     where = Where(order_id, line.product_id)
-    hts, findings = _hts(where, product.hs_code, pack, classifies)
+    hts, findings = _hts(where, product.hs_code, setting)
     origin = _origin(where, product.country_of_origin, pack, findings)
     unit_value = effective_unit_value(line, product)
     _value(where, unit_value, pack, findings)
@@ -87,7 +117,18 @@ def check_line(
             product, METAL_ORIGIN
         ):
             findings.append(_missing_attribute(where, "D-018", METAL_ORIGIN))
-    facts = LineFacts(where, line.quantity, product, unit_value, hts, origin, description)
+    findings += manufacturer_id_findings(where, product, pack)
+    facts = LineFacts(
+        where,
+        line.quantity,
+        product,
+        unit_value,
+        hts,
+        origin,
+        description,
+        setting.plan_date,
+        setting.postal,
+    )
     return facts, findings
 
 
@@ -106,12 +147,11 @@ def entry_dependent_findings(
     return out
 
 
-def _hts(
-    where: Where, raw: str | None, pack: RulePack, classifies: bool
-) -> tuple[str | None, list[Finding]]:
+def _hts(where: Where, raw: str | None, setting: LineSetting) -> tuple[str | None, list[Finding]]:
+    pack = setting.pack
     if raw is None or not raw.strip():
         # a broker that classifies goods itself can supply the code: review instead of exclude
-        effect: Effect = "REVIEW" if classifies else "EXCLUDE"
+        effect: Effect = "REVIEW" if setting.classifies else "EXCLUDE"
         return None, [where.fire("D-001", effect, field="hsCode", missing=True)]
     digits = normalize_hts(raw)
     if digits is None or len(digits) not in pack.hts.valid_lengths:
@@ -127,7 +167,10 @@ def _hts(
     if special:
         findings.append(where.fire("D-005", "REVIEW", f"Got {raw!r}.", field="hsCode"))
     if len(digits) < pack.hts.full_length:
-        findings.append(where.fire("D-006", "REVIEW", f"Got {raw!r}.", field="hsCode"))
+        # the postal informal entry needs the 10-digit code of every line: by mail, exclude
+        by_mail = setting.postal and pack.measures.postal_entry is not None
+        effect = "EXCLUDE_REVIEW" if by_mail else "REVIEW"
+        findings.append(where.fire("D-006", effect, f"Got {raw!r}.", field="hsCode"))
     return digits, findings
 
 

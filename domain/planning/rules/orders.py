@@ -14,8 +14,10 @@ from domain.planning.models import (
     PlanningSnapshot,
 )
 from domain.planning.rules.compliance import compliance_findings
-from domain.planning.rules.line_data import LineFacts, check_line, product_for
+from domain.planning.rules.line_data import LineFacts, LineSetting, check_line, product_for
+from domain.planning.rules.screening import screening_findings, screening_unavailable
 from domain.rulepack.model import RulePack
+from domain.screening.lists import ScreeningList
 from domain.status import Readiness
 from domain.terms import words
 
@@ -57,8 +59,15 @@ def stale_measures(pack: RulePack, plan_date: date) -> list[str]:
     return [name for name, measure in pack.dated_measures() if plan_date > measure.review_by]
 
 
-def plan_findings(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date) -> list[Finding]:
-    """P-001, P-002 and P-004 (P-003 needs the order decisions)."""
+def pending_measures(pack: RulePack, plan_date: date) -> list[str]:
+    """Names of the pack's dated measures not yet in force on `plan_date`."""
+    return [name for name, measure in pack.dated_measures() if measure.effective_from > plan_date]
+
+
+def plan_findings(
+    snapshot: PlanningSnapshot, pack: RulePack, plan_date: date, screening: ScreeningList | None
+) -> list[Finding]:
+    """P-001, P-002, P-004 and P-005 (P-003 needs the order decisions)."""
     out = []
     destination = snapshot.destination_country
     if destination not in pack.supported_destinations:
@@ -72,7 +81,7 @@ def plan_findings(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date) -
     for name in stale_measures(pack, plan_date):
         detail = f"{name!r} was due for review on {measures[name].review_by.isoformat()}."
         out.append(PLAN.fire("P-004", "REVIEW", detail))
-    return out
+    return out + screening_unavailable(pack, screening)
 
 
 def no_eligible_orders() -> Finding:
@@ -81,9 +90,13 @@ def no_eligible_orders() -> Finding:
 
 
 def evaluate_order(
-    order_id: str, snapshot: PlanningSnapshot, pack: RulePack
+    order_id: str,
+    snapshot: PlanningSnapshot,
+    setting: LineSetting,
+    screening: ScreeningList | None,
 ) -> tuple[OrderEvaluation, list[Finding]]:
-    """O-001…O-004, then the data and compliance rules on every line."""
+    """O-001…O-004, the data and compliance rules on every line, then the parties' screening."""
+    pack = setting.pack
     order = snapshot.orders.get(order_id)
     where = Where(order_id)
     if order is None:
@@ -96,12 +109,11 @@ def evaluate_order(
     lines = []
     for line in order.items:
         product = product_for(line, snapshot)
-        facts, line_findings = check_line(
-            order_id, line, product, pack, snapshot.broker.classifies_goods
-        )
+        facts, line_findings = check_line(order_id, line, product, setting)
         lines.append(facts)
         findings += line_findings
         findings += compliance_findings(facts, pack)
+    findings += screening_findings(order, lines, pack, screening)
     # the order takes the strongest effect of its lines: any exclusion excludes it
     excluded = any(f.effect in EXCLUDING for f in findings)
     return OrderEvaluation(order_id, order, tuple(lines), excluded), findings

@@ -1,0 +1,1 @@
+"""Restricted-party screening: the Consolidated Screening List, name normalization and matching."""
