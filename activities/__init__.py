@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 
-from activities.broker import BrokerActivities
+from activities.amendments import AmendmentActivities
 from activities.customs import CustomsActivities
 from activities.ledger import LedgerActivities
 from activities.planning import PlanningActivities
@@ -21,7 +21,7 @@ def build_activities(pool: Pool, settings: Settings) -> Sequence[Any]:
     ledger = LedgerActivities(pool)
     planning = PlanningActivities(pool, settings)
     customs = CustomsActivities(pool)
-    broker = BrokerActivities(pool, settings, http)
+    broker = AmendmentActivities(pool, settings, http)
     warehouse = WarehouseActivities(pool, http, settings)
     review = ReviewActivities(pool, http, settings.allow_private_urls)
     return [
@@ -31,6 +31,9 @@ def build_activities(pool: Pool, settings: Settings) -> Sequence[Any]:
         customs.generate_artifacts,
         broker.prepare_broker_submission,
         broker.send_broker_submission,
+        broker.load_broker_terms,
+        broker.send_broker_amendment,
+        broker.resend_broker_submission,
         warehouse.notify_warehouse,
         review.notify_review_overdue,
     ]

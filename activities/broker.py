@@ -13,7 +13,7 @@ from domain.failures import ActivityFailure
 from observability.metrics import BROKER_SUBMISSIONS
 from store import packages, submissions
 from store.db import Pool
-from store.execution import submission_of
+from store.execution import order_summaries, submission_of
 from store.exports import NewEvent, append_events, get_export_by_id, lock_export
 from store.records import (
     ArtifactFile,
@@ -140,20 +140,27 @@ class BrokerActivities:
         sub: SubmissionRecord,
         package: PackageRecord,
         artifacts: dict[str, ArtifactFile],
+        amendment: transports.Amendment | None = None,
     ) -> tuple[str | None, str | None]:
+        """Send the submission (or, with `amendment`, that amendment of it) once."""
         s = self.settings
+        key = sub.id if amendment is None else f"{sub.id}:A{amendment.number}"
         if sub.submission_type == "email":
-            msg = transports.broker_email(sub, package, artifacts, s.smtp_from)
+            msg = transports.broker_email(sub, package, artifacts, s.smtp_from, amendment)
             await transports.send_email(msg, self.smtp)
-            return transports.message_id_for(sub.id), None
+            return transports.message_id_for(key), None
         if not broker.webhook_secret:
             raise invalid_configuration("broker has no webhook secret")
         assert sub.recipient_url is not None  # a webhook submission is addressed to the URL
         await transports.check_outbound(sub.recipient_url, s.allow_private_urls)
         callback = f"{s.public_base_url.rstrip('/')}/api/brokers/{broker.id}/callbacks"
-        payload = transports.webhook_payload(sub, export, package, artifacts, callback)
+        async with self.pool.acquire() as conn:
+            orders = await order_summaries(conn, export)
+        payload = transports.webhook_payload(
+            sub, export, package, artifacts, callback, orders, amendment
+        )
         response = await transports.post_signed(
-            self.http, sub.recipient_url, broker.webhook_secret, payload, sub.id
+            self.http, sub.recipient_url, broker.webhook_secret, payload, key
         )
         try:
             answer = response.json()

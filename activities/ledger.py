@@ -15,6 +15,13 @@ _SUBMISSION_STATUS = {
     "REJECTED": "REJECTED",
 }
 _PACKAGE_STATE = {"ACCEPTED": "ACCEPTED", "REJECTED": "REJECTED"}
+# the submission's status once the broker loop's side has an outcome (a release is an acceptance)
+_SIDE_STATUS = {
+    "RELEASED": "ACCEPTED",
+    "ACCEPTED": "ACCEPTED",
+    "REJECTED": "REJECTED",
+    "REFUSED": "REFUSED",
+}
 
 
 class LedgerActivities:
@@ -33,6 +40,8 @@ class LedgerActivities:
             await self._update_projection(conn, inp)
             if inp.broker_outcome is not None:
                 await self._record_outcome(conn, inp)
+            if inp.broker_side is not None:
+                await self._record_side(conn, inp)
             await append_events(
                 conn,
                 inp.export_id,
@@ -56,6 +65,30 @@ class LedgerActivities:
         if inp.attention is not None and inp.attention.step == "send":
             # the send step failed for good: the submission shows it, not just the export
             await submissions.fail_prepared_submission(conn, inp.export_id, inp.occurred_at)
+
+    @staticmethod
+    async def _record_side(conn: Connection, inp: TransitionInput) -> None:
+        """The broker loop's side on the export, and what it says of the submission."""
+        side = inp.broker_side
+        assert side is not None
+        await exports.save_broker_side(conn, inp.export_id, side.model_dump(mode="json"))
+        status = _SIDE_STATUS.get(side.outcome or "") or (
+            "ACKNOWLEDGED" if side.acknowledged_at is not None else None
+        )
+        if status is None:
+            return
+        await submissions.record_outcome(
+            conn,
+            inp.export_id,
+            status=status,
+            entry_number=side.entry_number,
+            broker_reference=side.broker_reference,
+            reason=side.outcome_reason,
+            at=inp.occurred_at,
+        )
+        state = _PACKAGE_STATE.get(status)
+        if state is not None:
+            await packages.set_export_package_state(conn, inp.export_id, state, inp.occurred_at)
 
     @staticmethod
     async def _record_outcome(conn: Connection, inp: TransitionInput) -> None:

@@ -95,16 +95,41 @@ def _reason(response: httpx.Response) -> str:
     return str(body)[:500]
 
 
+@dataclass(frozen=True)
+class Amendment:
+    """Amendment `number` of a submission, and what it answers (docs/broker-protocol.md)."""
+
+    number: int
+    reason: str
+    request_id: str | None = None
+
+    def wire(self) -> dict[str, Any]:
+        """The submission body's `amends`."""
+        amends: dict[str, Any] = {"reason": self.reason}
+        if self.request_id is not None:
+            amends["requestId"] = self.request_id
+        return amends
+
+
 def webhook_payload(
     submission: SubmissionRecord,
     export: ExportRecord,
     package: PackageRecord,
     artifacts: dict[str, ArtifactFile],
     callback_url: str,
+    orders: list[dict[str, Any]] | None = None,
+    amendment: Amendment | None = None,
 ) -> dict[str, Any]:
-    """What a webhook broker receives."""
+    """What a webhook broker receives: the first send (`amendment` 0) or an amendment."""
     invoice = artifacts.get("cci_json")
+    extra: dict[str, Any] = {"amendment": 0 if amendment is None else amendment.number}
+    if amendment is not None:
+        extra["amends"] = amendment.wire()
+    if orders is not None:
+        # the included orders as the account synced them (their metadata included)
+        extra["orders"] = orders
     return {
+        **extra,
         "submissionId": submission.id,
         "exportId": export.id,
         "customsPackageId": package.id,
@@ -136,16 +161,26 @@ def broker_email(
     package: PackageRecord,
     artifacts: dict[str, ArtifactFile],
     sender: str,
+    amendment: Amendment | None = None,
 ) -> EmailMessage:
-    """The email to a broker: a short text and the invoice and packing list attached."""
+    """The email to a broker: a short text and the invoice and packing list attached; an
+    amendment says so in its subject and text, and is a message of its own."""
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = submission.recipient_email
-    msg["Subject"] = submission.subject
-    msg["Message-ID"] = message_id_for(submission.id)
+    key = submission.id if amendment is None else f"{submission.id}:A{amendment.number}"
+    subject = submission.subject or ""
+    intro = ""
+    if amendment is not None:
+        subject = f"Amendment {amendment.number}: {subject}"
+        intro = f"Amendment {amendment.number} of submission {submission.id}: {amendment.reason}\n"
+        msg["X-EntryGo-Amendment"] = str(amendment.number)
+    msg["Subject"] = subject
+    msg["Message-ID"] = message_id_for(key)
     msg["X-EntryGo-Submission-Id"] = submission.id
     msg.set_content(
-        f"Customs entry package {package.package_number} for export {submission.export_id}.\n"
+        intro + f"Customs entry package {package.package_number} for export "
+        f"{submission.export_id}.\n"
         f"Submission id: {submission.id}\n"
         "The commercial invoice and the packing list are attached.\n" + _warnings_text(artifacts)
     )

@@ -15,6 +15,7 @@ from api.idempotency import install_replay_handler
 from api.openapi import error_responses, install_openapi
 from api.ratelimit import RateLimiter
 from api.routes import (
+    broker_requests,
     brokers,
     callbacks,
     events,
@@ -112,6 +113,7 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> FastAPI:
         orders.router,
         exports.router,
         review.router,
+        broker_requests.router,
         packages.router,
         callbacks.router,
         warehouses.router,

@@ -28,8 +28,10 @@ ONCE_EVENTS = (
     "BROKER_SUBMISSION_SENT",
     "WAREHOUSE_NOTIFIED",
     "EXPORT_EXECUTED",
-    "BROKER_ACCEPTED",
 )
+# the broker's final word: an acceptance (protocol 1) or the goods' release (protocol 2)
+FINAL_EVENTS = ("BROKER_ACCEPTED", "CUSTOMS_RELEASED")
+FINAL_BROKER_STATUSES = ("ACCEPTED", "RELEASED")
 
 ROWS_SQL = """
 SELECT e.id, e.status, e.workflow_id,
@@ -167,8 +169,10 @@ def check_all(ev: Evidence, *, launched: int, in_account: int) -> list[Check]:
 
 def _once(types: list[str]) -> bool:
     counts = Counter(types)
-    return all(counts[t] == 1 for t in ONCE_EVENTS) and (
-        counts["CUSTOMS_ARTIFACT_GENERATED"] == ARTIFACTS_PER_PACKAGE
+    return (
+        all(counts[t] == 1 for t in ONCE_EVENTS)
+        and sum(counts[t] for t in FINAL_EVENTS) == 1
+        and counts["CUSTOMS_ARTIFACT_GENERATED"] == ARTIFACTS_PER_PACKAGE
     )
 
 
@@ -180,7 +184,12 @@ def _broker_check(ev: Evidence, webhook: list[str]) -> Check:
     good = 0
     for export_id in webhook:
         row = ev.rows.get(export_id)
-        if row is not None and held[export_id] == [(row["submission_id"], "ACCEPTED")]:
+        subs = held[export_id]
+        if (
+            row is not None
+            and [sub_id for sub_id, _ in subs] == [row["submission_id"]]
+            and subs[0][1] in FINAL_BROKER_STATUSES
+        ):
             good += 1
     return _share("broker: one unique submission per export, ACCEPTED", good, len(webhook))
 

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.faults_checks import EVENTS_SQL, ONCE_EVENTS, markdown_table
+from bench.faults_checks import EVENTS_SQL, FINAL_EVENTS, ONCE_EVENTS, markdown_table
 from bench.topology_outside import SpanRecord, WarehouseReceiver
 
 FINAL_OK = "COMPLETED"  # domain/status.py: the broker accepted; EXECUTED waits for that
@@ -125,12 +125,14 @@ def store_checks(stores: Stores, launched: dict[str, str | None]) -> list[Check]
         lengths.append(len(seqs))
         gapless += bool(seqs) and seqs == list(range(1, len(seqs) + 1))
         counts = Counter(types)
-        once += all(counts[t] == 1 for t in ONCE_EVENTS)
+        once += all(counts[t] == 1 for t in ONCE_EVENTS) and (
+            sum(counts[t] for t in FINAL_EVENTS) == 1
+        )
     span = f"{min(lengths)}..{max(lengths)} events each" if lengths else "no events"
     checks.append(per_export("event seqs gapless 1..n (export_events)", gapless, f"; {span}"))
     checks.append(
         per_export(
-            "one-time events exactly once (EXPORT_PLANNED … BROKER_ACCEPTED)",
+            "one-time events exactly once (EXPORT_PLANNED … the broker's final word)",
             once,
         )
     )

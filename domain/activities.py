@@ -18,6 +18,10 @@ class ActivityName(StrEnum):
     SEND_BROKER_SUBMISSION = "send_broker_submission"
     NOTIFY_WAREHOUSE = "notify_warehouse"
     NOTIFY_REVIEW_OVERDUE = "notify_review_overdue"
+    # the broker loop (docs/broker-protocol.md)
+    LOAD_BROKER_TERMS = "load_broker_terms"
+    SEND_BROKER_AMENDMENT = "send_broker_amendment"
+    RESEND_BROKER_SUBMISSION = "resend_broker_submission"
 
 
 __all__ = ["ActivityName"]

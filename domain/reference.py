@@ -101,6 +101,14 @@ class CustomsBond(WireInput):
     surety_code: Annotated[str, Field(pattern=r"^[A-Z0-9]{3}$")] | None = None
 
 
+class BrokerSla(WireInput):
+    """How long the broker may take (docs/broker-protocol.md): to acknowledge a submission, and
+    to decide on it once acknowledged; 2 h and 48 h when not set."""
+
+    acknowledge_within_seconds: Annotated[int, Field(ge=1, le=30 * 86400)] = 7200
+    decide_within_seconds: Annotated[int, Field(ge=1, le=90 * 86400)] = 172800
+
+
 class Broker(WireModel):
     """A customs broker of the account."""
 
@@ -111,5 +119,8 @@ class Broker(WireModel):
     classifies_goods: bool
     supported_destinations: list[str]
     customs_bond: CustomsBond | None = None
+    # only RELEASED completes an export of a broker that reports the goods' release
+    reports_release: bool = False
+    sla: BrokerSla = Field(default_factory=BrokerSla)
     created_at: datetime
     updated_at: datetime

@@ -20,6 +20,11 @@ class ExportStatus(StrEnum):
     EXPIRED = "EXPIRED"
     ATTENTION_REQUIRED = "ATTENTION_REQUIRED"
     BROKER_REJECTED = "BROKER_REJECTED"
+    # the broker loop (docs/broker-protocol.md): a request or correctable rejection waits for
+    # our answer; a customs hold is open; the goods were refused or seized (final)
+    BROKER_ACTION_REQUIRED = "BROKER_ACTION_REQUIRED"
+    CUSTOMS_HOLD = "CUSTOMS_HOLD"
+    CUSTOMS_REFUSED = "CUSTOMS_REFUSED"
 
 
 class ApprovalState(StrEnum):
@@ -48,7 +53,9 @@ PRE_EXECUTION = frozenset({S.PLANNED, S.AWAITING_APPROVAL, S.BLOCKED})
 # re-plan, approve and the like change a plan only in these (a BLOCKED plan is never approved)
 UNDECIDED = frozenset({S.PLANNED, S.AWAITING_APPROVAL})
 CLOSED = frozenset({S.REJECTED, S.CANCELLED, S.EXPIRED})
-BROKER_DONE = frozenset({S.COMPLETED, S.BROKER_REJECTED})
+BROKER_DONE = frozenset({S.COMPLETED, S.BROKER_REJECTED, S.CUSTOMS_REFUSED})
+# after execution, while the broker works on the submission
+BROKER_WORKING = frozenset({S.EXECUTED, S.BROKER_ACTION_REQUIRED, S.CUSTOMS_HOLD})
 FINAL = CLOSED | BROKER_DONE
 # an execute request has its answer once the export rests in one of these
 EXECUTE_ANSWERED = frozenset(

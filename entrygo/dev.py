@@ -157,6 +157,8 @@ class DevStack:
             [
                 py, "-m", "sandbox.broker", "--port", str(s.sandbox_broker_port),
                 "--secret", DEMO_BROKER_SECRET,
+                # the demo's webhook broker files entries and reports release (protocol 2)
+                "--scenario", "accept",
             ],
         )  # fmt: skip
         self.spawn("worker", [py, "-m", "entrygo", "worker"], structured=True)

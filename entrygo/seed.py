@@ -146,6 +146,8 @@ async def seed_demo(
                 "filerCode": "SBX",
                 "transport": {"type": "webhook", "url": broker_url, "secret": DEMO_BROKER_SECRET},
                 "customsBond": DEMO_BOND,
+                # the sandbox broker files the entry and reports the goods' release
+                "reportsRelease": True,
             },
         )
         email = await reference.create_broker(

@@ -19,7 +19,10 @@ INSTRUCTIONS = (
     "EntryGo exports US-bound orders. The safe loop: sync current inputs (products, orders) → "
     "plan_export → read readinessState and validationMessages → execute_export only when the "
     "plan is READY (or a person approved it) → wait_for_export / inspect_export until the state "
-    "supports your next action. Errors start with the contract's errorCode; branch on it."
+    "supports your next action. When the broker asks (BROKER_ACTION_REQUIRED): "
+    "list_broker_requests → correct the data with sync → answer_broker_request; its outcome "
+    "awaiting_review means a person must approve the new plan before anything goes to the "
+    "broker. Errors start with the contract's errorCode; branch on it."
 )
 
 
@@ -64,8 +67,12 @@ class Tools:
         except EntryGoError as exc:
             return _error(refusal_of(exc))
         structured = body if isinstance(body, dict) else {"result": body}
+        texts = [json.dumps(body, default=str)]
+        note = spec.note(body) if spec.note is not None else None
+        if note:
+            texts.insert(0, note)
         return types.CallToolResult(
-            content=[types.TextContent(type="text", text=json.dumps(body, default=str))],
+            content=[types.TextContent(type="text", text=text) for text in texts],
             structured_content=structured,
         )
 

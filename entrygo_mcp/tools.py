@@ -3,10 +3,14 @@ guard that keeps execution with plans a person does not have to look at first.
 
 Input schemas come from the contract itself: the API's OpenAPI document (its request bodies and
 query parameters, references resolved) is read once from the server the tools call. Results are
-the contract's response bodies. No tool approves: approving stays with people.
+the contract's response bodies (a tool may lead its text with a plain note on what the body
+means). No tool approves: approving stays with people.
 """
 
+import base64
+import binascii
 import copy
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +30,30 @@ STATUSES = [
     "EXPIRED",
     "ATTENTION_REQUIRED",
     "BROKER_REJECTED",
+    "BROKER_ACTION_REQUIRED",
+    "CUSTOMS_HOLD",
+    "CUSTOMS_REFUSED",
 ]
 EXPORT_ID = {"type": "string", "minLength": 1, "maxLength": 100, "description": "the exportId"}
+REQUEST_ID = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 64,
+    "description": "the broker request's requestId",
+}
+# what the text of an answer's outcome says first (docs/broker-protocol.md)
+OUTCOME_NOTES = {
+    "amendment_sent": "amendment_sent: the re-planned export went to the broker as amendment {n}.",
+    "awaiting_review": "awaiting_review: the new plan is back in the review queue; nothing was "
+    "sent to the broker. A person must approve it in the review console before the amendment "
+    "goes out.",
+    "blocked": "blocked: the new plan is BLOCKED and nothing was sent to the broker; fix the "
+    "data through sync_products / sync_orders and answer again.",
+    "attention_required": "attention_required: the amendment could not be sent; the export "
+    "needs attention (inspect_export shows the failed step).",
+    "in_progress": "in_progress: the answer is taken but not decided yet; follow it with "
+    "inspect_export or wait_for_export.",
+}
 
 
 class ToolRefused(Exception):
@@ -48,6 +74,7 @@ class ToolSpec:
     description: str
     schema: Callable[[dict[str, Any]], dict[str, Any]]  # the OpenAPI document → input schema
     handler: Handler
+    note: Callable[[Any], str | None] | None = None  # a plain line that leads the result's text
 
 
 def _resolve(node: Any, components: dict[str, Any], depth: int = 0) -> Any:
@@ -94,6 +121,20 @@ def query_schema(path: str, *, required: dict[str, Any] | None = None) -> Callab
         }
 
     return read
+
+
+def with_path(
+    read: Callable[[dict[str, Any]], dict[str, Any]], required: dict[str, Any]
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A body schema with the path's parameters (`required`) as required properties too."""
+
+    def combined(document: dict[str, Any]) -> dict[str, Any]:
+        schema = read(document)
+        properties = {**required, **schema.get("properties", {})}
+        needed = list(required) + [n for n in schema.get("required", []) if n not in required]
+        return dict(schema, properties=properties, required=needed)
+
+    return combined
 
 
 def fixed(schema: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -162,6 +203,49 @@ async def _wait(client: AsyncEntryGo, args: dict[str, Any]) -> Any:
             timeout=float(args.get("timeoutSeconds") or 60.0),
         )
     )
+
+
+async def _broker_requests(client: AsyncEntryGo, args: dict[str, Any]) -> Any:
+    return _body(await client.exports.broker_requests.list(args["exportId"]))
+
+
+def _document(n: int, document: dict[str, Any]) -> tuple[str, str, bytes]:
+    """An attached document of the contract's body as (filename, contentType, bytes); its
+    base64 and its sha256 (when given) are checked before anything is sent."""
+    field = f"documents[{n}]"
+    try:
+        content = base64.b64decode(document["contentBase64"], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ToolRefused(
+            "VALIDATION_ERROR", "contentBase64 is not base64.", {"field": f"{field}.contentBase64"}
+        ) from exc
+    digest = document.get("sha256")
+    if digest is not None and digest != hashlib.sha256(content).hexdigest():
+        raise ToolRefused(
+            "VALIDATION_ERROR",
+            "sha256 does not match the content.",
+            {"field": f"{field}.sha256"},
+        )
+    return document["filename"], document["contentType"], content
+
+
+async def _answer_broker_request(client: AsyncEntryGo, args: dict[str, Any]) -> Any:
+    documents = [_document(n, d) for n, d in enumerate(args.get("documents") or [])]
+    answer = await client.exports.broker_requests.answer(
+        args["exportId"],
+        args["requestId"],
+        message=args["message"],
+        documents=documents or None,
+        idempotencyKey=args.get("idempotencyKey"),
+    )
+    return _body(answer)
+
+
+def outcome_note(body: Any) -> str | None:
+    """The plain line on an answer's outcome (`awaiting_review: ...` and the like)."""
+    outcome = body.get("outcome") if isinstance(body, dict) else None
+    note = OUTCOME_NOTES.get(outcome) if isinstance(outcome, str) else None
+    return note.format(n=body.get("amendment")) if note is not None else None
 
 
 TOOLS = [
@@ -242,6 +326,37 @@ TOOLS = [
             }
         ),
         _wait,
+    ),
+    ToolSpec(
+        "list_broker_requests",
+        "The broker's information requests and correctable rejections of an export, with our "
+        "answers (GET /api/exports/{id}/broker-requests). An OPEN request names the fields and "
+        "documents the broker asks for; correct the data with sync_products / sync_orders, "
+        "then answer_broker_request.",
+        fixed(
+            {
+                "type": "object",
+                "properties": {"exportId": EXPORT_ID},
+                "required": ["exportId"],
+                "additionalProperties": False,
+            }
+        ),
+        _broker_requests,
+    ),
+    ToolSpec(
+        "answer_broker_request",
+        "Answer an OPEN broker request (POST /api/exports/{id}/broker-requests/{requestId}/"
+        "answer) with a message and documents (PDF, PNG or JPEG, base64). The export is "
+        "re-planned from current data: outcome amendment_sent means the amendment went to the "
+        "broker; awaiting_review means the new plan is back in the review queue and nothing was "
+        "sent until a person approves it; blocked means fix the data and answer again. Refused "
+        "with INVALID_EXPORT_STATE when the request is not open.",
+        with_path(
+            body_schema("/api/exports/{export_id}/broker-requests/{request_id}/answer"),
+            {"exportId": EXPORT_ID, "requestId": REQUEST_ID},
+        ),
+        _answer_broker_request,
+        outcome_note,
     ),
 ]
 BY_NAME = {t.name: t for t in TOOLS}

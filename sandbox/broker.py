@@ -2,7 +2,10 @@
 
 Speaks the broker side of EntryGo's webhook transport (docs/sandbox-broker.md): signed
 `POST /submissions`, signed callbacks, and an unauthenticated control API under `/_sandbox`
-for tests and demos. It is a test double: bind it to loopback only.
+for tests and demos. Callbacks follow version 1 (`status`) unless a scenario applies: the first
+order's `metadata.sandboxScenario`, or the default set with `POST /_sandbox/faults
+{"scenario": ...}`; then they follow version 2 (docs/broker-protocol.md, sandbox/scenarios.py).
+It is a test double: bind it to loopback only.
 """
 
 import argparse
@@ -20,8 +23,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from sandbox.callbacks import DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_S, CallbackSender
+from sandbox.callbacks import (
+    DEFAULT_ATTEMPTS,
+    DEFAULT_BACKOFF_S,
+    PROCESS_ATTEMPTS,
+    CallbackSender,
+)
 from sandbox.faults import FaultRequestError
+from sandbox.scenarios import check_scenario
 from sandbox.service import DEFAULT_CALLBACK_DELAY_S, BrokerSandbox
 from signing import DEFAULT_TOLERANCE_S, SIGNATURE_HEADER
 
@@ -96,8 +105,10 @@ def create_broker_app(
     callback_transport: httpx.AsyncBaseTransport | None = None,
     clock: Callable[[], float] = time.time,
     tolerance_s: int = DEFAULT_TOLERANCE_S,
+    default_scenario: str | None = None,
 ) -> Starlette:
-    """Build a sandbox broker; `app.state.broker` is its `BrokerSandbox`."""
+    """Build a sandbox broker; `app.state.broker` is its `BrokerSandbox`; submissions that name
+    no scenario follow `default_scenario` (None: protocol version 1)."""
     sender = CallbackSender(
         callback_secret or secret,
         attempts=callback_attempts,
@@ -105,8 +116,15 @@ def create_broker_app(
         transport=callback_transport,
         clock=clock,
     )
+    if default_scenario is not None:
+        check_scenario(default_scenario)
     broker = BrokerSandbox(
-        secret, sender, callback_delay_s=callback_delay_s, clock=clock, tolerance_s=tolerance_s
+        secret,
+        sender,
+        callback_delay_s=callback_delay_s,
+        clock=clock,
+        tolerance_s=tolerance_s,
+        default_scenario=default_scenario,
     )
 
     @asynccontextmanager
@@ -136,9 +154,16 @@ async def run_broker(
     callback_secret: str | None = None,
     *,
     callback_delay_s: float = DEFAULT_CALLBACK_DELAY_S,
+    scenario: str | None = None,
 ) -> None:
     """Serve a sandbox broker with uvicorn until the process is told to stop."""
-    app = create_broker_app(secret, callback_secret, callback_delay_s=callback_delay_s)
+    app = create_broker_app(
+        secret,
+        callback_secret,
+        callback_delay_s=callback_delay_s,
+        callback_attempts=PROCESS_ATTEMPTS,
+        default_scenario=scenario,
+    )
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     await uvicorn.Server(config).serve()
 
@@ -151,6 +176,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--secret", default=os.environ.get(SECRET_ENV))
     parser.add_argument("--callback-secret", default=os.environ.get(CALLBACK_SECRET_ENV))
     parser.add_argument("--callback-delay", type=float, default=DEFAULT_CALLBACK_DELAY_S)
+    parser.add_argument(
+        "--scenario",
+        default=None,
+        help="protocol version 2 scenario of submissions that name none (default: version 1)",
+    )
     args = parser.parse_args(argv)
     if not args.secret:
         parser.error(f"--secret (or {SECRET_ENV}) is required")
@@ -161,6 +191,7 @@ def main(argv: list[str] | None = None) -> None:
             args.secret,
             args.callback_secret,
             callback_delay_s=args.callback_delay,
+            scenario=args.scenario,
         )
     )
 

@@ -14,6 +14,11 @@ from signing import SIGNATURE_HEADER, sign
 
 DEFAULT_ATTEMPTS = 5
 DEFAULT_BACKOFF_S = 0.05
+# no wait between two attempts is longer than this
+MAX_BACKOFF_S = 5.0
+# a broker run as a process (`python -m sandbox.broker`) keeps trying for about half a minute,
+# so a callback outlives a short outage of EntryGo (its database down, a restart)
+PROCESS_ATTEMPTS = 12
 REQUEST_TIMEOUT_S = 5.0
 # A broker gives up at once on answers that say the message itself is wrong.
 _RETRYABLE_4XX = frozenset({408, 425, 429})
@@ -79,7 +84,7 @@ class CallbackSender:
         payload = encode_body(body)
         for attempt in range(self._attempts):
             if attempt:
-                await asyncio.sleep(self._backoff_s * 2 ** (attempt - 1))
+                await asyncio.sleep(min(self._backoff_s * 2 ** (attempt - 1), MAX_BACKOFF_S))
             record.attempts += 1
             error, retryable = await self._post_once(url, payload)
             record.last_error = error

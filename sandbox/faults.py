@@ -1,4 +1,5 @@
-"""Failure injection for the sandbox broker: outages, slow answers, rejections, silence."""
+"""Failure injection for the sandbox broker: outages, slow answers, rejections, silence, and the
+default version 2 scenario (none: the broker speaks version 1)."""
 
 import math
 import time
@@ -6,10 +7,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sandbox.scenarios import DEFAULT_HOLD_S, UnknownScenarioError, check_scenario
+
 RejectMode = Literal["sync", "async"]
 
 FAULT_KEYS = frozenset(
-    {"failNext", "failForSeconds", "delaySeconds", "reject", "rejectReason", "silent"}
+    {
+        "failNext",
+        "failForSeconds",
+        "delaySeconds",
+        "reject",
+        "rejectReason",
+        "silent",
+        "scenario",
+        "holdSeconds",
+    }
 )
 DEFAULT_REJECT_REASON = "Rejected by the sandbox broker (reject mode)"
 
@@ -38,6 +50,8 @@ class Faults:
     reject: RejectMode | None = None
     reject_reason: str = DEFAULT_REJECT_REASON
     silent: bool = False
+    scenario: str | None = None
+    hold_s: float = DEFAULT_HOLD_S
     failures_injected: int = 0
 
     def update(self, payload: Mapping[str, Any]) -> None:
@@ -51,10 +65,17 @@ class Faults:
             raise FaultRequestError("rejectReason must be a string")
         if "silent" in payload and not isinstance(payload["silent"], bool):
             raise FaultRequestError("silent must be true or false")
+        if payload.get("scenario") is not None:
+            if not isinstance(payload["scenario"], str):
+                raise FaultRequestError("scenario must be a string or null")
+            try:
+                check_scenario(payload["scenario"])
+            except UnknownScenarioError as exc:
+                raise FaultRequestError(str(exc)) from exc
         # Validate everything before changing anything, so a bad request changes nothing.
         numbers = {
             key: _number(payload, key)
-            for key in ("failNext", "failForSeconds", "delaySeconds")
+            for key in ("failNext", "failForSeconds", "delaySeconds", "holdSeconds")
             if key in payload
         }
         if "failNext" in numbers:
@@ -71,6 +92,10 @@ class Faults:
             self.reject_reason = payload["rejectReason"]
         if "silent" in payload:
             self.silent = payload["silent"]
+        if "scenario" in payload:
+            self.scenario = payload["scenario"]
+        if "holdSeconds" in numbers:
+            self.hold_s = numbers["holdSeconds"]
 
     def take_failure(self) -> bool:
         """Whether this submission call must fail with 503 (consumes one `failNext`)."""
@@ -90,4 +115,6 @@ class Faults:
             "reject": self.reject,
             "rejectReason": self.reject_reason,
             "silent": self.silent,
+            "scenario": self.scenario,
+            "holdSeconds": self.hold_s,
         }

@@ -3,6 +3,7 @@
 import hashlib
 
 FILER_CODE = "EGX"
+SCENARIO_FILER_CODE = "SBX"
 
 
 def _digest(kind: str, submission_id: str) -> bytes:
@@ -27,7 +28,7 @@ def luhn_check_digit(digits: str) -> int:
     return (10 - total % 10) % 10
 
 
-def entry_number(submission_id: str) -> str:
+def entry_number(submission_id: str, filer: str = FILER_CODE) -> str:
     """The entry number filed for a submission: `<filer>-<7 digits>-<check digit>`."""
     serial = f"{int.from_bytes(_digest('entry', submission_id)[:8], 'big') % 10**7:07d}"
-    return f"{FILER_CODE}-{serial}-{luhn_check_digit(serial)}"
+    return f"{filer}-{serial}-{luhn_check_digit(serial)}"

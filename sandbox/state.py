@@ -1,5 +1,6 @@
 """What the sandbox broker has seen and said, and the stats view of it."""
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,20 +10,45 @@ from sandbox.submissions import SubmissionRequest
 
 @dataclass
 class CallbackRecord:
-    """One callback message and how its delivery went."""
+    """One callback message and how its delivery went; a version 2 one has a `sequence`."""
 
     status: str
     attempts: int = 0
     delivered: bool = False
     last_error: str | None = None
+    sequence: int | None = None
 
     def snapshot(self) -> dict[str, Any]:
-        """The stats view of the callback."""
+        """The stats view of the callback (`type` and `sequence` for version 2)."""
+        head: dict[str, Any] = (
+            {"status": self.status}
+            if self.sequence is None
+            else {"type": self.status, "sequence": self.sequence}
+        )
         return {
-            "status": self.status,
+            **head,
             "attempts": self.attempts,
             "delivered": self.delivered,
             "lastError": self.last_error,
+        }
+
+
+@dataclass
+class AmendmentRecord:
+    """One delivery number of a submission's lineage (0 is the first send)."""
+
+    amendment: int
+    idempotency_key: str
+    amends: dict[str, Any] | None
+    deliveries: int = 1
+
+    def snapshot(self) -> dict[str, Any]:
+        """The stats view of the amendment."""
+        return {
+            "amendment": self.amendment,
+            "idempotencyKey": self.idempotency_key,
+            "deliveries": self.deliveries,
+            "amends": self.amends,
         }
 
 
@@ -36,6 +62,27 @@ class Submission:
     entry_number: str | None = None
     reason: str | None = None
     callbacks: list[CallbackRecord] = field(default_factory=list)
+    scenario: str | None = None
+    amendments: list[AmendmentRecord] = field(default_factory=list)
+    amendments_refused: int = 0
+    next_sequence: int = 1
+    requests: int = 0
+    sent_sequences: set[int] = field(default_factory=set)
+    flow: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.amendments:
+            first = self.request
+            self.amendments.append(AmendmentRecord(0, first.idempotency_key, first.amends))
+
+    @property
+    def last_amendment(self) -> int:
+        """The newest amendment number received (0 before any amendment)."""
+        return self.amendments[-1].amendment
+
+    def amendment(self, number: int) -> AmendmentRecord | None:
+        """The record of amendment `number`, if it was received."""
+        return next((a for a in self.amendments if a.amendment == number), None)
 
 
 @dataclass
@@ -53,6 +100,9 @@ class BrokerState:
     callbacks_sent: int = 0
     callbacks_failed: int = 0
     callback_attempts: int = 0
+    amendments_received: int = 0
+    amendments_refused: int = 0
+    amendments_unknown: int = 0
     submissions: dict[str, Submission] = field(default_factory=dict)
 
     def stats(self) -> dict[str, Any]:
@@ -69,6 +119,9 @@ class BrokerState:
             "callbacksSent": self.callbacks_sent,
             "callbacksFailed": self.callbacks_failed,
             "callbackAttempts": self.callback_attempts,
+            "amendmentsReceived": self.amendments_received,
+            "amendmentsRefused": self.amendments_refused,
+            "amendmentsUnknown": self.amendments_unknown,
             "submissions": {
                 submission_id: {
                     "deliveries": self.deliveries_by_id[submission_id],
@@ -81,6 +134,12 @@ class BrokerState:
                     "documents": [d.artifact_type for d in submission.request.documents],
                     "warningCodes": warning_codes(submission.request.invoice),
                     "callbacks": [record.snapshot() for record in submission.callbacks],
+                    "scenario": submission.scenario,
+                    "protocolVersion": 1 if submission.scenario is None else 2,
+                    "amendments": [a.snapshot() for a in submission.amendments],
+                    "lastAmendment": submission.last_amendment,
+                    "amendmentsRefused": submission.amendments_refused,
+                    "lastSequence": submission.next_sequence - 1,
                 }
                 for submission_id, submission in self.submissions.items()
             },

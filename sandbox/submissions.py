@@ -40,6 +40,25 @@ class SubmissionRequest:
     broker_id: str | None
     invoice: Any
     documents: tuple[Document, ...]
+    amendment: int = 0
+    amends: dict[str, Any] | None = None
+    orders: Any = None
+
+    @property
+    def idempotency_key(self) -> str:
+        """The key this delivery must carry: the submission id, then `<id>:A<n>`."""
+        return idempotency_key_for(self.submission_id, self.amendment)
+
+
+def idempotency_key_for(submission_id: str, amendment: int) -> str:
+    """`<submissionId>` for the first send, `<submissionId>:A<n>` for amendment `n`."""
+    return submission_id if amendment == 0 else f"{submission_id}:A{amendment}"
+
+
+def lineage_of(idempotency_key: str) -> str:
+    """The submission id an idempotency key belongs to (`sub_1:A2` → `sub_1`)."""
+    head, separator, tail = idempotency_key.rpartition(":A")
+    return head if separator and head and tail.isdigit() else idempotency_key
 
 
 def submission_id_hint(body: bytes) -> str | None:
@@ -97,8 +116,17 @@ def parse_submission(body: bytes, idempotency_key: str | None) -> SubmissionRequ
     submission_id = payload.get("submissionId")
     if not isinstance(submission_id, str) or not submission_id:
         raise InvalidSubmissionError("submissionId must be a non-empty string")
-    if idempotency_key is not None and idempotency_key != submission_id:
-        raise InvalidSubmissionError("Idempotency-Key must equal submissionId")
+    amendment = payload.get("amendment", 0)
+    if isinstance(amendment, bool) or not isinstance(amendment, int) or amendment < 0:
+        raise InvalidSubmissionError("amendment must be a whole number, 0 or more")
+    expected_key = idempotency_key_for(submission_id, amendment)
+    if idempotency_key is not None and idempotency_key != expected_key:
+        if amendment == 0:
+            raise InvalidSubmissionError("Idempotency-Key must equal submissionId")
+        raise InvalidSubmissionError(f"Idempotency-Key must be {expected_key}")
+    amends = payload.get("amends")
+    if amends is not None and not isinstance(amends, dict):
+        raise InvalidSubmissionError("amends must be an object")
     callback_url = payload.get("callbackUrl")
     if not isinstance(callback_url, str):
         raise InvalidSubmissionError("callbackUrl must be a string")
@@ -118,6 +146,9 @@ def parse_submission(body: bytes, idempotency_key: str | None) -> SubmissionRequ
         broker_id=_optional_str(payload, "brokerId"),
         invoice=payload.get("invoice"),
         documents=tuple(_document(i, item) for i, item in enumerate(documents)),
+        amendment=amendment,
+        amends=amends,
+        orders=payload.get("orders"),
     )
 
 

@@ -1,10 +1,13 @@
 """Reads of what execution produced: package, artifacts, submission, notification."""
 
+from typing import Any
+
 from store.db import Queries
 from store.errors import NotFound
 from store.records import (
     ArtifactContent,
     ArtifactRecord,
+    ExportRecord,
     NotificationRecord,
     PackageRecord,
     SubmissionRecord,
@@ -66,3 +69,24 @@ async def notifications_of(conn: Queries, export_id: str) -> list[NotificationRe
         "SELECT * FROM notifications WHERE export_id = $1 ORDER BY id", export_id
     )
     return [NotificationRecord.from_row(row) for row in rows]
+
+
+async def order_summaries(conn: Queries, export: ExportRecord) -> list[dict[str, Any]]:
+    """The export's included orders as a broker sees them: ids, entry type, the account's
+    metadata (in the plan's order)."""
+    included = list(export.plan.included_order_ids)
+    rows = await conn.fetch(
+        "SELECT id, external_id, metadata FROM orders WHERE id = any($1::text[])", included
+    )
+    by_id = {r["id"]: r for r in rows}
+    hints = export.plan.strategy_hint.entry_type_hints
+    return [
+        {
+            "orderId": order_id,
+            "externalId": by_id[order_id]["external_id"],
+            "entryType": hints.get(order_id),
+            "metadata": by_id[order_id]["metadata"] or {},
+        }
+        for order_id in included
+        if order_id in by_id
+    ]

@@ -229,3 +229,8 @@ async def update_projection(
         at,
         final,
     )
+
+
+async def save_broker_side(conn: Connection, export_id: str, side: dict[str, Any]) -> None:
+    """The broker's side of the export as the workflow holds it (docs/broker-protocol.md)."""
+    await conn.execute("UPDATE exports SET broker_side = $2 WHERE id = $1", export_id, side)

@@ -184,3 +184,5 @@ class BrokerRecord(_FromRow):
     customs_bond: dict[str, Any] | None
     created_at: datetime
     updated_at: datetime
+    reports_release: bool = False
+    sla: dict[str, Any] | None = None

@@ -5,6 +5,7 @@ from typing import Any
 from domain.reference import (
     Address,
     Broker,
+    BrokerSla,
     CustomsBond,
     EmailTransportView,
     Warehouse,
@@ -49,6 +50,8 @@ def broker_model(record: BrokerRecord) -> Broker:
         customs_bond=(
             None if record.customs_bond is None else CustomsBond.model_validate(record.customs_bond)
         ),
+        reports_release=record.reports_release,
+        sla=BrokerSla.model_validate(record.sla) if record.sla else BrokerSla(),
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
@@ -97,8 +100,8 @@ async def create_broker(conn: Connection, account_id: str, fields: dict[str, Any
     row = await conn.fetchrow(
         """INSERT INTO brokers (id, account_id, name, filer_code, transport_type, recipient_email,
                                 webhook_url, webhook_secret, classifies_goods,
-                                supported_destinations, customs_bond)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *""",
+                                supported_destinations, customs_bond, reports_release, sla)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *""",
         new_id("br"),
         account_id,
         cols["name"],
@@ -110,6 +113,8 @@ async def create_broker(conn: Connection, account_id: str, fields: dict[str, Any
         bool(cols.get("classifiesGoods", False)),
         cols.get("supportedDestinations") or ["US"],
         cols.get("customsBond"),
+        bool(cols.get("reportsRelease", False)),
+        cols.get("sla"),
     )
     return broker_model(BrokerRecord.from_row(one(row)))
 
@@ -145,6 +150,9 @@ UPDATE brokers SET
     webhook_url = CASE WHEN 'transport' = any($3::text[]) THEN $11::text ELSE webhook_url END,
     webhook_secret = CASE WHEN 'transport' = any($3::text[]) THEN $12::text
                           ELSE webhook_secret END,
+    reports_release = CASE WHEN 'reportsRelease' = any($3::text[]) THEN $13::boolean
+                           ELSE reports_release END,
+    sla = CASE WHEN 'sla' = any($3::text[]) THEN $14::jsonb ELSE sla END,
     updated_at = now()
 WHERE id = $1 AND account_id = $2 RETURNING *"""
 
@@ -188,6 +196,8 @@ async def patch_broker(
         cols.get("recipient_email"),
         cols.get("webhook_url"),
         cols.get("webhook_secret"),
+        cols.get("reportsRelease"),
+        cols.get("sla"),
     )
     if row is None:
         raise NotFound("broker")

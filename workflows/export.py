@@ -18,7 +18,8 @@ import asyncio
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows import handlers, lifecycle
+from workflows import broker_handlers, handlers, lifecycle
+from workflows.broker_loop import BROKER_LOOP_PATCH, broker_loop
 from workflows.ledger import Ledger
 from workflows.policies import SIDE_EFFECT_RETRY, STEPS
 from workflows.review_clock import review_clock
@@ -27,6 +28,12 @@ from workflows.state import ExportState
 with workflow.unsafe.imports_passed_through():
     from domain import status as machine
     from domain.status import ExportStatus as S
+    from workflows.broker_messages import (
+        AnswerInput,
+        AnswerResult,
+        BrokerCallback,
+        CallbackResult,
+    )
     from workflows.messages import (
         Approval,
         ApproveInput,
@@ -57,6 +64,8 @@ class ExportWorkflow:
     async def run(self, inp: ExportInput) -> str:
         """Drive the export to a final or resting status; returns it."""
         export, ledger = self.export, self.ledger
+        # histories recorded before the broker loop keep following the broker as they did
+        export.broker.enabled = workflow.patched(BROKER_LOOP_PATCH)
         async with ledger.plan_lock:
             try:
                 await ledger.plan(replan=False, actor=inp.actor)
@@ -86,7 +95,10 @@ class ExportWorkflow:
                 break
             export.execution_started = False
         await lifecycle.execute(export, ledger)
-        await lifecycle.follow_up(export, ledger)
+        if export.broker.enabled:
+            await broker_loop(export, ledger)
+        else:
+            await lifecycle.follow_up(export, ledger)
         return await lifecycle.finish(export)
 
     # ---- planning and execution ------------------------------------------------------------
@@ -156,12 +168,36 @@ class ExportWorkflow:
     def _validate_retry(self, inp: RetryInput) -> None:
         handlers.validate_retry(self.export)
 
+    # ---- the broker loop (docs/broker-protocol.md) -------------------------------------------
+
+    @workflow.update
+    async def broker_callback(self, callback: BrokerCallback) -> CallbackResult:
+        """A broker callback (version 1 or 2): applied in sequence order; the result says
+        whether it was applied, a duplicate, kept for later, or contradicts a final state."""
+        return await broker_handlers.broker_callback(self.export, self.ledger, callback)
+
+    @broker_callback.validator
+    def _validate_broker_callback(self, callback: BrokerCallback) -> None:
+        broker_handlers.validate_broker_callback(self.export)
+
+    @workflow.update
+    async def answer_broker_request(self, inp: AnswerInput) -> AnswerResult:
+        """Answer an open request: re-plan, then (after a review if one is needed) amend."""
+        return await broker_handlers.answer(self.export, inp)
+
+    @answer_broker_request.validator
+    def _validate_answer(self, inp: AnswerInput) -> None:
+        broker_handlers.validate_answer(self.export, inp)
+
     # ---- signals ---------------------------------------------------------------------------
 
     @workflow.signal
-    def broker_outcome(self, outcome: BrokerOutcome) -> None:
+    async def broker_outcome(self, outcome: BrokerOutcome) -> None:
         """The broker acknowledged, accepted or rejected the submission (duplicates ignored)."""
-        handlers.broker_outcome(self.export, outcome)
+        if self.export.broker.enabled:
+            await broker_handlers.broker_outcome_signal(self.export, self.ledger, outcome)
+        else:
+            handlers.broker_outcome(self.export, outcome)
 
     # The signals reject, cancel and retry were before they became updates: kept, unchanged, so
     # that histories holding them replay and callers that still signal are heard. A signal that

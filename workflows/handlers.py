@@ -35,6 +35,10 @@ with workflow.unsafe.imports_passed_through():
 
 BEING_CLOSED = machine.Refusal("INVALID_EXPORT_STATE", "The export is being closed.")
 RETRY_TAKEN = machine.Refusal("INVALID_EXPORT_STATE", "The retry has already been taken.")
+AMENDING = machine.Refusal(
+    "INVALID_EXPORT_STATE",
+    "The export was sent; its new plan answers the broker and can only be approved.",
+)
 
 
 def refusal_error(refusal: machine.Refusal) -> ApplicationError:
@@ -110,8 +114,10 @@ async def approve(export: ExportState, ledger: Ledger, inp: ApproveInput) -> App
         "approvals": len(approved_by),
         "approvalsRequired": required,
     }
+    # an answer's new plan, approved, goes on to its amendment from where it stands
+    back_to_planned = done and export.status == S.AWAITING_APPROVAL and not export.broker.amending
     await ledger.transition(
-        S.PLANNED if done and export.status == S.AWAITING_APPROVAL else None,
+        S.PLANNED if back_to_planned else None,
         approval=export.approval,
         events=[event("EXPORT_APPROVED", inp.reviewer, data)],
     )
@@ -149,6 +155,8 @@ def refuse_unless_open(export: ExportState, action: str) -> None:
     refusal = machine.refuse_before_execution(action, export.phase)
     if refusal is None and export.closing is not None:
         refusal = BEING_CLOSED
+    if refusal is None and export.broker.amending:
+        refusal = AMENDING
     if refusal is not None:
         raise refusal_error(refusal)
 
@@ -219,6 +227,7 @@ def snapshot(export: ExportState) -> WorkflowState:
         attention=export.attention,
         completed_steps=list(export.completed),
         current_step=export.current_step,
+        following_broker=export.broker.running,
     )
 
 

@@ -23,6 +23,7 @@ from workflows.state import ExportState, event
 with workflow.unsafe.imports_passed_through():
     from domain import status as machine
     from domain.activities import ActivityName
+    from domain.broker_loop.state import BrokerSide
     from domain.status import ExportStatus as S
     from workflows.messages import (
         Approval,
@@ -96,6 +97,7 @@ class Ledger:
         execution_requested: bool | None = None,
         broker_outcome: BrokerOutcome | None = None,
         current_approval: bool = False,
+        broker_side: BrokerSide | None = None,
     ) -> None:
         """Write one transition. `current_approval`: write the approval as it is once the
         ledger is free (a decision taken meanwhile is not overwritten by an older copy)."""
@@ -121,6 +123,7 @@ class Ledger:
                     broker_outcome=broker_outcome,
                     events=keyed,
                     occurred_at=workflow.now(),
+                    broker_side=broker_side,
                 ),
                 start_to_close_timeout=LEDGER_TIMEOUT,
                 retry_policy=LEDGER_RETRY,

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from domain.approval import Approval, Approver, Attention, Rejecter, ReviewPolicy
+from domain.broker_loop.state import BrokerSide
 from domain.planning.document import PlanDocument
 from domain.status import ApprovalState, ExportStatus, Readiness, approval_for
 from domain.wire import WireModel
@@ -195,6 +196,8 @@ class TransitionInput(WireModel):
     broker_outcome: BrokerOutcome | None = None
     events: list[EventSpec] = Field(default_factory=list)
     occurred_at: datetime
+    # the broker loop's side as it stands after this transition (docs/broker-protocol.md)
+    broker_side: BrokerSide | None = None
 
 
 class ReviewOverdueInput(WireModel):
@@ -243,3 +246,5 @@ class WorkflowState(WireModel):
     attention: Attention | None
     completed_steps: list[str]
     current_step: str | None
+    # the broker loop has started following the broker (docs/broker-protocol.md)
+    following_broker: bool = False

@@ -7,6 +7,8 @@ from typing import Any
 
 from temporalio import workflow
 
+from workflows.broker_state import BrokerLoop
+
 with workflow.unsafe.imports_passed_through():
     from domain import status as machine
     from domain.status import ExportStatus as S
@@ -59,6 +61,8 @@ class ExportState:
     plan_round: int = 0
     overdue_round: int = 0
     notifying: bool = False
+    # the broker loop (workflows/broker_loop.py), once the submission went out
+    broker: BrokerLoop = field(default_factory=BrokerLoop)
 
     @property
     def readiness(self) -> Readiness | None:
@@ -74,6 +78,8 @@ class ExportState:
         status as soon as a close was decided (its transition may still be in flight)."""
         if self.closing is not None and not self.execution_started:
             return self.closing[0]
+        if self.broker.amending and self.status == S.AWAITING_APPROVAL:
+            return self.status  # an answer's new plan waits for its review
         if self.final and self.status in machine.PRE_EXECUTION:
             return S.EXPIRED
         if self.execution_started and self.status in machine.PRE_EXECUTION:

@@ -106,6 +106,27 @@ async def record_outcome(ctx: Context, export_id: str, body: BrokerOutcomeReques
     return Executed(await view_of(ctx, fresh), fresh.status != export.status)
 
 
+async def verified_export(rt: Runtime, broker_id: str, raw: bytes, signature: str | None) -> None:
+    """Check a broker callback's signature with the broker's secret (401 otherwise)."""
+    async with rt.pool.acquire() as conn:
+        secret = await broker_callback_secret(conn, broker_id)
+    try:
+        if secret is None:
+            raise SignatureError("mismatch", "the broker has no webhook secret")
+        verify(secret, raw, signature, int(time.time()))
+    except SignatureError as exc:
+        raise BadSignature(exc.reason) from exc
+
+
+async def export_of_submission(rt: Runtime, broker_id: str, submission_id: str) -> str:
+    """The export a broker's submission belongs to (404 for another broker's or none)."""
+    async with rt.pool.acquire() as conn:
+        export_id = await submission_of_broker(conn, submission_id, broker_id)
+    if export_id is None:
+        raise NotFound("brokerSubmission")
+    return export_id
+
+
 async def broker_callback(
     rt: Runtime,
     broker_id: str,
@@ -118,19 +139,9 @@ async def broker_callback(
     `parse` turns the verified body into (submissionId, Outcome) or raises; a closed export is
     final already, so a late duplicate is accepted and ignored.
     """
-    async with rt.pool.acquire() as conn:
-        secret = await broker_callback_secret(conn, broker_id)
-    try:
-        if secret is None:
-            raise SignatureError("mismatch", "the broker has no webhook secret")
-        verify(secret, raw, signature, int(time.time()))
-    except SignatureError as exc:
-        raise BadSignature(exc.reason) from exc
+    await verified_export(rt, broker_id, raw, signature)
     submission_id, outcome = parse(raw)
-    async with rt.pool.acquire() as conn:
-        export_id = await submission_of_broker(conn, submission_id, broker_id)
-    if export_id is None:
-        raise NotFound("brokerSubmission")
+    export_id = await export_of_submission(rt, broker_id, submission_id)
     client = await rt.temporal.client()
     handle = client.get_workflow_handle_for(ExportWorkflow.run, f"export-{export_id}")
     with suppress(WorkflowClosed):

@@ -5,11 +5,14 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.broker_loop.state import BrokerSide
 from services.context import Context
 from services.exports.live import live_state
 from services.exports.views import event_view, export_view, summary_view
+from services.models.broker import AmendmentView, BrokerView
 from services.models.exports import EventPage, ExportSummary, ExportView
-from store import execution, exports
+from store import amendments, execution, exports
+from store.db import Connection
 from store.records import (
     ArtifactRecord,
     EventRecord,
@@ -56,6 +59,7 @@ class _Stored:
     submission: SubmissionRecord | None
     notifications: list[NotificationRecord]
     events: list[EventRecord]
+    broker: BrokerView | None = None
 
 
 async def inspect(ctx: Context, export_id: str) -> ExportView:
@@ -80,6 +84,7 @@ async def view_of(ctx: Context, export: ExportRecord) -> ExportView:
         approval=live.approval,
         attention=live.attention,
         live=live.live,
+        broker=stored.broker,
     )
 
 
@@ -93,7 +98,31 @@ async def _stored(ctx: Context, export_id: str) -> _Stored:
             submission=await execution.submission_of(conn, export_id),
             notifications=await execution.notifications_of(conn, export_id),
             events=await exports.latest_events(conn, export_id),
+            broker=await _broker(conn, export_id),
         )
+
+
+async def _broker(conn: Connection, export_id: str) -> BrokerView | None:
+    """The broker's side as the workflow last wrote it, with the submission's amendments."""
+    side = await amendments.broker_side_of(conn, export_id)
+    if side is None:
+        return None
+    rows = await amendments.amendments_of(conn, export_id)
+    return BrokerView.of(
+        BrokerSide.model_validate(side),
+        [
+            AmendmentView(
+                number=a.number,
+                status=a.status,
+                plan_hash=a.plan_hash,
+                customs_package_id=a.customs_package_id,
+                request_id=a.request_id,
+                attempts=a.attempts,
+                sent_at=a.sent_at,
+            )
+            for a in rows
+        ],
+    )
 
 
 async def list_exports(ctx: Context, query: ExportQuery) -> ExportList:

@@ -4,6 +4,7 @@
 from domain.approval import Approval, Attention
 from domain.planning.document import PlanDocument
 from domain.status import ExportStatus
+from services.models.broker import BrokerView
 from services.models.exports import (
     ArtifactOut,
     BrokerSubmission,
@@ -153,6 +154,7 @@ def export_view(
     approval: JsonObject | None = None,
     attention: JsonObject | None = None,
     live: bool = False,
+    broker: BrokerView | None = None,
 ) -> ExportView:
     """Inspect: the projection and what execution produced, with the live part (approval,
     attention) from the workflow's `state` query when it answered (`live`)."""
@@ -178,4 +180,5 @@ def export_view(
         workflow=workflow,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        broker=broker,
     )

@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field, JsonValue, StrictBool
 from domain.planning.document import PlanDocument
 from domain.status import ExportStatus, Readiness
 from domain.wire import WireInput, WireModel
+from services.models.broker import BrokerView
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 BatchId = Annotated[str, Field(min_length=3, max_length=64)]
@@ -228,6 +229,8 @@ class ExportView(WireModel):
     workflow: WorkflowInfo
     created_at: datetime
     updated_at: datetime
+    # the broker loop (docs/broker-protocol.md): absent before the submission went out
+    broker: BrokerView | None = None
 
 
 class ExportSummary(WireModel):

@@ -11,7 +11,16 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from domain.countries import Alpha2
-from domain.reference import Address, CustomsBond, Secret, ShipmentMode, Text, TransportIn, Url
+from domain.reference import (
+    Address,
+    BrokerSla,
+    CustomsBond,
+    Secret,
+    ShipmentMode,
+    Text,
+    TransportIn,
+    Url,
+)
 from domain.wire import WireInput, WireModel
 from store.keys import ROLES
 
@@ -100,6 +109,8 @@ class BrokerCreate(_Body):
     classifies_goods: StrictBool = False
     supported_destinations: Destinations = Field(default_factory=lambda: ["US"])
     customs_bond: CustomsBond | None = None
+    reports_release: StrictBool = False
+    sla: BrokerSla | None = None
     idempotency_key: str | None = None
 
     _destinations = field_validator("supported_destinations")(_destinations)
@@ -116,6 +127,8 @@ class BrokerPatch(_Patch):
     classifies_goods: StrictBool | None = None
     supported_destinations: Destinations | None = None
     customs_bond: CustomsBond | None = None
+    reports_release: StrictBool | None = None
+    sla: BrokerSla | None = None
 
     _required = field_validator(*_BROKER_REQUIRED)(_not_null)
     _destinations = field_validator("supported_destinations")(_destinations)

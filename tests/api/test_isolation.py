@@ -55,6 +55,8 @@ PATH_ID_CALLS = [
     ("POST", "/api/exports/{export_id}/replan", "planned"),
     ("POST", "/api/exports/{export_id}/replan", "review"),
     ("POST", "/api/exports/{export_id}/broker-outcome", "executed"),
+    ("GET", "/api/exports/{export_id}/broker-requests", "executed"),
+    ("POST", "/api/exports/{export_id}/broker-requests/{request_id}/answer", "executed"),
     ("GET", "/api/customs-packages/{package_id}", "package"),
     ("GET", "/api/artifacts/{artifact_id}/content", "artifact"),
     ("GET", "/api/webhook-endpoints/{endpoint_id}", "webhook_endpoint"),
@@ -78,6 +80,7 @@ def body_for(path: str, victim: Account, target: str) -> dict[str, Any] | None:
         "retry": {},
         "replan": {},
         "broker-outcome": {"status": "ACCEPTED", "entryNumber": "TAKEN-1"},
+        "answer": {"message": "taken over"},
     }.get(action)
 
 

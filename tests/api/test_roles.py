@@ -180,6 +180,18 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         lambda c: Call(f"/api/exports/{c.me.ids['planned']}/retry", {}, 409, "INVALID_EXPORT_STATE")
     ),
     ("POST", "/api/exports/{export_id}/broker-outcome"): _outcome,
+    ("GET", "/api/exports/{export_id}/broker-requests"): _fixed(
+        lambda c: Call(f"/api/exports/{c.me.ids['executed']}/broker-requests")
+    ),
+    # no request is open on that export: a 409 for its state shows the role check let it through
+    ("POST", "/api/exports/{export_id}/broker-requests/{request_id}/answer"): _fixed(
+        lambda c: Call(
+            f"/api/exports/{c.me.ids['executed']}/broker-requests/req-1/answer",
+            {"message": "here it is"},
+            409,
+            "INVALID_EXPORT_STATE",
+        )
+    ),
     ("GET", "/api/customs-packages/{package_id}"): _fixed(
         lambda c: Call(f"/api/customs-packages/{c.me.ids['package']}")
     ),

@@ -19,6 +19,8 @@ def test_the_statuses_of_the_contract() -> None:
     assert [s.value for s in ExportStatus] == [
         "PLANNED", "AWAITING_APPROVAL", "EXECUTING", "EXECUTED", "COMPLETED", "BLOCKED",
         "REJECTED", "CANCELLED", "EXPIRED", "ATTENTION_REQUIRED", "BROKER_REJECTED",
+        # the broker loop (docs/broker-protocol.md)
+        "BROKER_ACTION_REQUIRED", "CUSTOMS_HOLD", "CUSTOMS_REFUSED",
     ]  # fmt: skip
     assert MessageStatus is ExportStatus  # the workflow speaks the same vocabulary
     assert ExportStatus.PLANNED == "PLANNED"  # stored and sent as the plain string

@@ -64,8 +64,17 @@ async def _wait_for(handle: WorkflowHandle[Any, str], status: str) -> None:
     raise AssertionError(f"the export never reached {status}")
 
 
+async def _following(handle: WorkflowHandle[Any, str]) -> None:
+    """Until the broker loop follows the broker (a workflow from before it never does)."""
+    for _ in range(POLLS // 4):
+        if (await handle.query(ExportWorkflow.state)).following_broker:
+            return
+        await asyncio.sleep(0.05)
+
+
 async def _broker_accepts(handle: WorkflowHandle[Any, str]) -> WorkflowHistory:
     await _wait_for(handle, "EXECUTED")
+    await _following(handle)
     await handle.signal(
         ExportWorkflow.broker_outcome,
         BrokerOutcome(status="ACCEPTED", entry_number="ABC-1234567-8"),

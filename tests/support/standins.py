@@ -28,6 +28,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from domain.activities import ActivityName
+from workflows.broker_messages import AmendmentInput, BrokerTerms, ResendInput
 from workflows.export import STEPS, ExportWorkflow
 from workflows.messages import (
     ApproveInput,
@@ -78,6 +79,9 @@ class StandIns:
     hold_plans: bool = False
     plan_entered: asyncio.Event = field(default_factory=asyncio.Event)
     plan_release: asyncio.Event = field(default_factory=asyncio.Event)
+    # the broker loop: the broker's terms, the amendments asked for
+    terms: BrokerTerms = field(default_factory=BrokerTerms)
+    amendments: list[AmendmentInput] = field(default_factory=list)
 
     @activity.defn(name=ActivityName.PLAN_EXPORT)
     async def plan_export(self, inp: PlanExportInput) -> PlanSummary:
@@ -144,6 +148,25 @@ class StandIns:
         await self._step("notify_warehouse", inp)
         return "ntf_test"
 
+    @activity.defn(name=ActivityName.LOAD_BROKER_TERMS)
+    async def load_broker_terms(self, export_id: str) -> BrokerTerms:
+        """The broker's terms: `terms` (the defaults unless a test sets them)."""
+        self.calls.append("load_broker_terms")
+        return self.terms
+
+    @activity.defn(name=ActivityName.SEND_BROKER_AMENDMENT)
+    async def send_broker_amendment(self, inp: AmendmentInput) -> SubmissionResult:
+        """Pretend to send an amendment."""
+        self.calls.append("send_broker_amendment")
+        self.amendments.append(inp)
+        return SubmissionResult(submission_id="bsub_test", status="SENT")
+
+    @activity.defn(name=ActivityName.RESEND_BROKER_SUBMISSION)
+    async def resend_broker_submission(self, inp: ResendInput) -> SubmissionResult:
+        """Pretend to send the submission again."""
+        self.calls.append("resend_broker_submission")
+        return SubmissionResult(submission_id="bsub_test", status="SENT")
+
     def activities(self) -> list[Any]:
         """The callables to register on a worker."""
         return [
@@ -154,6 +177,9 @@ class StandIns:
             self.prepare_broker_submission,
             self.send_broker_submission,
             self.notify_warehouse,
+            self.load_broker_terms,
+            self.send_broker_amendment,
+            self.resend_broker_submission,
         ]
 
     def step_calls(self) -> list[str]:

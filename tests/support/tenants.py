@@ -85,6 +85,18 @@ class World:
         assert r.status_code == 200, r.text
         return [o["id"] for o in r.json()["data"]]
 
+    def scenario_order(self, scenario: str, prefix: str = "O") -> dict[str, Any]:
+        """A US order of the scarf whose metadata picks the sandbox broker's scenario."""
+        return {
+            "externalId": f"{prefix}-{uuid.uuid4().hex[:8]}",
+            "destinationCountry": "US",
+            "destinationRegion": "NY",
+            "destinationPostalCode": "10001",
+            "consignee": {"name": "Ada Buyer", "address": "1 Main St, New York"},
+            "metadata": {"sandboxScenario": scenario},
+            "items": [{"productId": self.products["SKU-SCARF"], "quantity": 2}],
+        }
+
     def plan_body(self, order_ids: list[str], **extra: Any) -> dict[str, Any]:
         """A plan request for these orders."""
         return {

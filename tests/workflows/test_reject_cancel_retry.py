@@ -70,12 +70,17 @@ def test_the_messages_are_registered_under_their_names() -> None:
         "reject",
         "cancel",
         "retry",
+        # the broker loop (docs/broker-protocol.md)
+        "broker_callback",
+        "answer_broker_request",
     }
     assert set(defn.signals) == {"reject", "cancel", "retry", "broker_outcome"}
     assert set(defn.queries) == {"state"}
     assert defn.updates["reject"].validator is not None
     assert defn.updates["cancel"].validator is not None
     assert defn.updates["retry"].validator is not None
+    assert defn.updates["broker_callback"].validator is not None
+    assert defn.updates["answer_broker_request"].validator is not None
 
 
 # ---- reject and cancel ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 agent loop as one call (`run_export`), and webhook verification."""
 
 from entrygo_client import webhooks
+from entrygo_client.broker_models import BrokerAnswer, BrokerRequest, BrokerRequestList
 from entrygo_client.client import AsyncEntryGo, EntryGo
 from entrygo_client.errors import EntryGoError, WaitTimeout, WebhookVerificationError
 from entrygo_client.loop import SETTLED, Policy, run_keys
@@ -25,6 +26,9 @@ __all__ = [
     "SETTLED",
     "Artifact",
     "AsyncEntryGo",
+    "BrokerAnswer",
+    "BrokerRequest",
+    "BrokerRequestList",
     "CustomsPackage",
     "EntryGo",
     "EntryGoError",

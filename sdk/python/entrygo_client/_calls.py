@@ -1,10 +1,16 @@
 """The requests of the API, one builder per call, shared by the sync and the async client. Request
 fields are the contract's camelCase names; None means "not sent"."""
 
+import base64
+import hashlib
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
 from entrygo_client._http import Call
+
+# an attached document as the caller gives it: (filename, contentType, content)
+Document = tuple[str, str, bytes]
 
 
 def _id(value: str) -> str:
@@ -99,6 +105,34 @@ def replan(
         destinationCountry=destinationCountry,
     )
     return Call("POST", f"/exports/{_id(export_id)}/replan", json=body)
+
+
+def broker_requests(export_id: str) -> Call:
+    return Call("GET", f"/exports/{_id(export_id)}/broker-requests")
+
+
+def attached(documents: Iterable[Document]) -> list[dict[str, str]]:
+    """Documents as the answer's body carries them: the content base64-encoded, with its sha256
+    so the server can tell a damaged upload."""
+    return [
+        {
+            "filename": filename,
+            "contentType": content_type,
+            "contentBase64": base64.b64encode(content).decode("ascii"),
+            "sha256": hashlib.sha256(content).hexdigest(),
+        }
+        for filename, content_type, content in documents
+    ]
+
+
+def answer_broker_request(
+    export_id: str, request_id: str, message: str, documents: Iterable[Document] | None
+) -> Call:
+    body = _fields(
+        message=message, documents=attached(documents) if documents is not None else None
+    )
+    path = f"/exports/{_id(export_id)}/broker-requests/{_id(request_id)}/answer"
+    return Call("POST", path, json=body)
 
 
 def customs_package(package_id: str) -> Call:

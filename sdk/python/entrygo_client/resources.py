@@ -5,37 +5,24 @@ request in `_calls` and its client sends it with safe retries."""
 import asyncio
 import time
 from collections.abc import Iterable
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from entrygo_client import _calls
-from entrygo_client._http import Call
+from entrygo_client._sends import AsyncSends, SyncSends
+from entrygo_client.broker_resources import AsyncBrokerRequests, BrokerRequests
 from entrygo_client.errors import WaitTimeout
 from entrygo_client.models import (
     CustomsPackage,
     EventPage,
     ExportPage,
     ExportView,
-    Model,
     OrderSyncResult,
     Plan,
     ProductSyncResult,
 )
 
-M = TypeVar("M", bound=Model)
 Items = list[dict[str, Any]]
 Ids = list[str]  # `list` is a method name of Exports
-
-
-class SyncSends(Protocol):
-    def _send(self, call: Call, model: type[M], key: str | None = None) -> M: ...
-
-    def _send_raw(self, call: Call) -> bytes: ...
-
-
-class AsyncSends(Protocol):
-    async def _send(self, call: Call, model: type[M], key: str | None = None) -> M: ...
-
-    async def _send_raw(self, call: Call) -> bytes: ...
 
 
 def _timed_out(view: ExportView, until: frozenset[str], timeout: float) -> WaitTimeout:
@@ -76,6 +63,7 @@ class Orders:
 class Exports:
     def __init__(self, client: SyncSends) -> None:
         self._c = client
+        self.broker_requests = BrokerRequests(client)
 
     def plan(
         self,
@@ -238,6 +226,7 @@ class AsyncOrders:
 class AsyncExports:
     def __init__(self, client: AsyncSends) -> None:
         self._c = client
+        self.broker_requests = AsyncBrokerRequests(client)
 
     async def plan(
         self,
