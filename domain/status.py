@@ -155,3 +155,10 @@ def refuse_broker_outcome(status: str | None) -> Refusal | None:
     if status not in (S.EXECUTING, S.EXECUTED, S.ATTENTION_REQUIRED):
         return _state_refusal("record a broker outcome for", str(status))
     return None
+
+
+def refuse_broker_message(status: str | None) -> Refusal | None:
+    """What a broker said is recorded once the submission went out and until its side is final."""
+    if status not in (S.EXECUTED, S.ATTENTION_REQUIRED, *BROKER_WORKING):
+        return _state_refusal("record a broker message for", str(status))
+    return None

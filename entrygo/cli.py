@@ -312,6 +312,29 @@ def brokers_create(
     print_json(broker.model_dump(mode="json"))
 
 
+@brokers_app.command("record")
+def brokers_record(
+    export_id: Annotated[str, typer.Argument(help="the export the broker spoke about")],
+    account: Annotated[str, typer.Option(help="account id")],
+    body: JsonOption,
+) -> None:
+    """Record what a broker that cannot call back said (the POST
+    /api/exports/{id}/broker-messages body: INFO_REQUESTED, ENTRY_FILED, HOLD, RELEASED, …)."""
+    from services.errors import ServiceError  # noqa: PLC0415
+    from services.exports import broker_requests  # noqa: PLC0415
+    from services.models.broker import BrokerMessageRequest  # noqa: PLC0415
+
+    sent = _body(BrokerMessageRequest, body)
+    try:
+        recorded = _as_account(
+            account, lambda ctx: broker_requests.record_message(ctx, export_id, sent)
+        )
+    except ServiceError as exc:
+        typer.echo(f"{exc.code}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    print_json(recorded.model_dump(mode="json"))
+
+
 @brokers_app.command("list")
 def brokers_list(account: Annotated[str, typer.Option(help="account id")]) -> None:
     """List an account's brokers (never their webhook secrets)."""

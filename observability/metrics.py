@@ -39,6 +39,23 @@ REVIEW_QUEUE_OLDEST_AGE = Gauge(
     "Age of the oldest plan awaiting review (0 when none waits).",
     registry=REGISTRY,
 )
+BROKER_REQUESTS_OPEN = Gauge(
+    "entrygo_broker_requests_open",
+    "Broker information requests and correctable rejections waiting for an answer.",
+    registry=REGISTRY,
+)
+CUSTOMS_HOLD_OLDEST_AGE = Gauge(
+    "entrygo_customs_hold_oldest_age_seconds",
+    "Age of the oldest customs hold still open (0 when none is).",
+    registry=REGISTRY,
+)
+BROKER_ANSWER_LATENCY = Histogram(
+    "entrygo_broker_answer_latency_seconds",
+    "Time from the submission's send to each broker callback received, by callback type.",
+    ["type"],
+    buckets=(1.0, 10.0, 60.0, 300.0, 1800.0, 3600.0, 7200.0, 21600.0, 86400.0, 172800.0),
+    registry=REGISTRY,
+)
 ACTIVITY_ATTEMPTS = Counter(
     "entrygo_activity_attempts_total",
     "Activity attempts by activity and outcome (completed, failed, non_retryable, cancelled).",

@@ -5,7 +5,12 @@ import asyncio
 import time
 
 from domain.status import ExportStatus
-from observability.metrics import EXPORTS, REVIEW_QUEUE_OLDEST_AGE
+from observability.metrics import (
+    BROKER_REQUESTS_OPEN,
+    CUSTOMS_HOLD_OLDEST_AGE,
+    EXPORTS,
+    REVIEW_QUEUE_OLDEST_AGE,
+)
 from store import metrics
 from store.db import Pool
 
@@ -13,7 +18,8 @@ READ_LIMIT_SECONDS = 2.0
 
 
 class DatabaseGauges:
-    """Sets `entrygo_exports{status}` and `entrygo_review_queue_oldest_age_seconds`."""
+    """Sets `entrygo_exports{status}`, `entrygo_review_queue_oldest_age_seconds`,
+    `entrygo_broker_requests_open` and `entrygo_customs_hold_oldest_age_seconds`."""
 
     def __init__(self, cache_seconds: float) -> None:
         self.cache_seconds = cache_seconds
@@ -29,8 +35,12 @@ class DatabaseGauges:
             async with asyncio.timeout(READ_LIMIT_SECONDS), pool.acquire() as conn:
                 counts = await metrics.exports_by_status(conn)
                 oldest = await metrics.oldest_awaiting_review_seconds(conn)
+                requests = await metrics.open_broker_requests(conn)
+                hold = await metrics.oldest_open_hold_seconds(conn)
             # every status has a series, so "none" reads as 0 rather than as missing
             for status in ExportStatus:
                 EXPORTS.labels(status.value).set(counts.get(status.value, 0))
             REVIEW_QUEUE_OLDEST_AGE.set(oldest)
+            BROKER_REQUESTS_OPEN.set(requests)
+            CUSTOMS_HOLD_OLDEST_AGE.set(hold)
             self._read_at = time.monotonic()

@@ -147,3 +147,12 @@ async def save_answer_document(
         len(content),
         content,
     )
+
+
+async def broker_sides(conn: Queries, export_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The broker's side of each export that has one."""
+    rows = await conn.fetch(
+        "SELECT id, broker_side FROM exports WHERE id = any($1::text[]) AND broker_side IS NOT NULL",
+        export_ids,
+    )
+    return {r["id"]: r["broker_side"] for r in rows if isinstance(r["broker_side"], dict)}

@@ -16,3 +16,24 @@ async def oldest_awaiting_review_seconds(conn: Queries) -> float:
            FROM exports WHERE status = 'AWAITING_APPROVAL'"""
     )
     return float(value)
+
+
+async def open_broker_requests(conn: Queries) -> int:
+    """Broker requests waiting for an answer, over exports still working with their broker."""
+    value = await conn.fetchval(
+        """SELECT count(*) FROM exports e,
+                  jsonb_array_elements(coalesce(e.broker_side -> 'requests', '[]'::jsonb)) r
+           WHERE r ->> 'status' = 'OPEN' AND e.status = 'BROKER_ACTION_REQUIRED'"""
+    )
+    return int(value)
+
+
+async def oldest_open_hold_seconds(conn: Queries) -> float:
+    """Age of the oldest customs hold still open, by the database's clock; 0 when none is."""
+    value = await conn.fetchval(
+        """SELECT coalesce(extract(epoch FROM now() - min((h ->> 'openedAt')::timestamptz)), 0)
+           FROM exports e,
+                jsonb_array_elements(coalesce(e.broker_side -> 'holds', '[]'::jsonb)) h
+           WHERE h ->> 'releasedAt' IS NULL AND e.status = 'CUSTOMS_HOLD'"""
+    )
+    return float(value)

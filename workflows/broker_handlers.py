@@ -3,7 +3,7 @@ their validators (ExportWorkflow in workflows/export.py declares them)."""
 
 from temporalio import workflow
 
-from workflows.broker_loop import apply_callback
+from workflows.broker_loop import apply_callback, recorded
 from workflows.handlers import refusal_error
 from workflows.ledger import Ledger
 from workflows.state import ExportState
@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
         AnswerResult,
         BrokerCallback,
         CallbackResult,
+        RecordedMessage,
     )
     from workflows.messages import BrokerOutcome
 
@@ -37,6 +38,14 @@ async def broker_callback(
     export: ExportState, ledger: Ledger, callback: BrokerCallback
 ) -> CallbackResult:
     return await apply_callback(export, ledger, callback)
+
+
+async def record_message(
+    export: ExportState, ledger: Ledger, message: RecordedMessage
+) -> CallbackResult:
+    return await apply_callback(
+        export, ledger, recorded(export, message.callback), actor=message.actor
+    )
 
 
 def validate_answer(export: ExportState, inp: AnswerInput) -> None:

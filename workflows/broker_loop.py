@@ -56,18 +56,26 @@ HOLD_AGE = timedelta(days=1)
 BROKER_PHASE = frozenset({S.EXECUTED, S.BROKER_ACTION_REQUIRED, S.CUSTOMS_HOLD})
 
 
+def recorded(export: ExportState, cb: BrokerCallback) -> BrokerCallback:
+    """What a person records for a broker that cannot call back (an email broker) takes the
+    next sequence number of the export's broker side."""
+    side = export.broker.side
+    return cb.model_copy(update={"sequence": side.applied_through + len(side.pending) + 1})
+
+
 def _data(cb: BrokerCallback) -> dict[str, Any]:
     return cb.model_dump(mode="json", exclude_none=True, exclude={"submission_id"})
 
 
-async def apply_callback(export: ExportState, ledger: Ledger, cb: BrokerCallback) -> CallbackResult:
+async def apply_callback(
+    export: ExportState, ledger: Ledger, cb: BrokerCallback, actor: str = "broker"
+) -> CallbackResult:
     """Apply one callback to the broker's side and write what it changed; the broker is
     answered with the result once it is written (a conflict is recorded, then refused)."""
     loop = export.broker
     # before the loop knows the broker's terms an ACCEPTED is not taken as final
     reports_release = loop.reports_release if loop.terms is not None else True
     received = receive(loop.side, cb, reports_release=reports_release)
-    actor = "broker"
     if received.result == "conflict":
         data = {**_data(cb), "reason": received.reason}
         await ledger.transition(None, events=[event("BROKER_CALLBACK_REFUSED", actor, data)])

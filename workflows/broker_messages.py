@@ -35,6 +35,14 @@ class CallbackResult(WireModel):
     reason: str | None = None
 
 
+class RecordedMessage(WireModel):
+    """What a person records for a broker that cannot call back (an email broker): one
+    callback of protocol 2 without its sequence, which the workflow gives it."""
+
+    callback: BrokerCallback
+    actor: str
+
+
 class AnswerInput(WireModel):
     """An answer to an open broker request: a message, the sha256 of attached documents."""
 

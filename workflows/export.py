@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         AnswerResult,
         BrokerCallback,
         CallbackResult,
+        RecordedMessage,
     )
     from workflows.messages import (
         Approval,
@@ -178,6 +179,15 @@ class ExportWorkflow:
 
     @broker_callback.validator
     def _validate_broker_callback(self, callback: BrokerCallback) -> None:
+        broker_handlers.validate_broker_callback(self.export)
+
+    @workflow.update
+    async def record_broker_message(self, message: RecordedMessage) -> CallbackResult:
+        """A person records what a broker that cannot call back said (an email broker)."""
+        return await broker_handlers.record_message(self.export, self.ledger, message)
+
+    @record_broker_message.validator
+    def _validate_record(self, message: RecordedMessage) -> None:
         broker_handlers.validate_broker_callback(self.export)
 
     @workflow.update

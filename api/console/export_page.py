@@ -19,8 +19,9 @@ from domain.status import ExportStatus as S
 from domain.status import Readiness
 from services.context import Context, Intent, Runtime
 from services.errors import ServiceError
-from services.exports import decisions, guards, preview, reviews
+from services.exports import broker_requests, decisions, guards, preview, reviews
 from services.exports.review_page import export_page
+from services.models.broker import AnswerRequest
 from services.models.exports import ApproveRequest, ExportView, RejectRequest, RetryRequest
 from services.sessions import Session
 from store.errors import NotFound
@@ -35,6 +36,11 @@ DONE = {
     "reject-pending": "Rejection sent; the workflow is still recording it.",
     "retry": "Retry requested: the failed step runs again.",
     "retry-pending": "Retry sent; the workflow is still taking it.",
+    "answer-amendment_sent": "Answered: the export was re-planned and the amendment sent.",
+    "answer-awaiting_review": "Answered: the new plan needs review before the amendment goes out.",
+    "answer-blocked": "The new plan is BLOCKED: fix the data, then answer again.",
+    "answer-attention_required": "Answered; a step failed and needs a retry.",
+    "answer-in_progress": "Answered; the workflow is still re-planning.",
 }
 
 
@@ -213,3 +219,34 @@ async def reject(request: Request, export_id: str, rt: RuntimeDep) -> Response:
 async def retry(request: Request, export_id: str, rt: RuntimeDep) -> Response:
     """Resume the failed step of an export in ATTENTION_REQUIRED."""
     return await _decide(request, rt, export_id, "retry")
+
+
+@router.post("/exports/{export_id}/broker-requests/{request_id}/answer")
+async def answer(request: Request, export_id: str, request_id: str, rt: RuntimeDep) -> Response:
+    """Answer the broker's open request: re-plan, then the amendment (or the review first)."""
+    try:
+        session, form = await posted(request, rt)
+    except Answer as stop:
+        return stop.response
+    try:
+        if not ID.match(export_id):
+            raise NotFound("export")
+        if not session.can_decide:
+            error = "Answering needs a key with the reviewer role; this key can only read."
+            return await _export_response(request, rt, session, export_id, status=403, error=error)
+        message = form.get("message", "").strip()
+        if not message:
+            error = "Write the answer: the message is required."
+            return await _export_response(request, rt, session, export_id, status=400, error=error)
+        ctx = Context(rt, _intent(session, form, f"answer:{request_id}", export_id))
+        body = AnswerRequest(message=message[:4000])
+        answered = await broker_requests.answer(ctx, export_id, request_id, body)
+    except NotFound:
+        return not_found(request, "export")
+    except ServiceError as exc:
+        error_body = from_service_error(exc)
+        return await _export_response(
+            request, rt, session, export_id, status=error_body.status, error=error_body.message
+        )
+    url = export_url(export_id, done=f"answer-{answered.outcome}")
+    return secure(RedirectResponse(url, status_code=303))

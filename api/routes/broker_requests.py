@@ -2,10 +2,16 @@
 
 from fastapi import APIRouter
 
-from api.deps import AnyRoleCall, IntegrationWrite
+from api.deps import AnyRoleCall, IntegrationWrite, ReviewerWrite
 from api.openapi import error_responses
 from services.exports import broker_requests
-from services.models.broker import AnswerRequest, AnswerView, BrokerRequests
+from services.models.broker import (
+    AnswerRequest,
+    AnswerView,
+    BrokerMessageRequest,
+    BrokerRequests,
+    RecordedView,
+)
 
 router = APIRouter(prefix="/api/exports", tags=["broker requests"])
 
@@ -30,4 +36,19 @@ async def answer_broker_request(
     from current data; the amendment goes out, or the new plan waits for review first."""
     return await write.with_lease(
         body, lambda ctx: broker_requests.answer(ctx, export_id, request_id, body)
+    )
+
+
+@router.post(
+    "/{export_id}/broker-messages",
+    response_model=RecordedView,
+    responses=error_responses(403, 409),
+)
+async def record_broker_message(
+    export_id: str, body: BrokerMessageRequest, write: ReviewerWrite
+) -> RecordedView:
+    """Record what a broker that cannot call back (an email broker) said: a request, the entry,
+    a hold, the release… (the fields of a protocol 2 callback; the next sequence is taken)."""
+    return await write.with_lease(
+        body, lambda ctx: broker_requests.record_message(ctx, export_id, body)
     )

@@ -4,10 +4,13 @@ broker requests, and an answer to one of them."""
 import base64
 import binascii
 import hashlib
+from datetime import UTC, datetime
 
+from domain import status as machine
 from domain.broker_loop.callbacks import BrokerCallback
 from domain.broker_loop.machine import open_requests
 from domain.broker_loop.state import BrokerSide
+from observability.metrics import BROKER_ANSWER_LATENCY
 from services.context import Context, Runtime
 from services.errors import Conflict, Invalid, Issue
 from services.exports import guards
@@ -16,14 +19,17 @@ from services.models.broker import (
     AnswerRequest,
     AnswerView,
     BrokerCallbackV2,
+    BrokerMessageRequest,
     BrokerRequests,
     CallbackAnswer,
+    RecordedView,
     StoredDocument,
 )
 from services.temporal import WorkflowClosed, bounded, run_update
 from store import amendments
+from store.execution import submission_of
 from store.exports import NewEvent, append_events, database_now, lock_export
-from workflows.broker_messages import AnswerInput
+from workflows.broker_messages import AnswerInput, RecordedMessage
 from workflows.export import ExportWorkflow
 
 # the first bytes of each accepted document type
@@ -71,6 +77,15 @@ async def callback(
     )
 
 
+async def _observe_latency(rt: Runtime, export_id: str, kind: str) -> None:
+    """How long after the submission went out the broker said this."""
+    async with rt.pool.acquire() as conn:
+        sub = await submission_of(conn, export_id)
+    if sub is not None and sub.sent_at is not None:
+        seconds = (datetime.now(UTC) - sub.sent_at).total_seconds()
+        BROKER_ANSWER_LATENCY.labels(kind).observe(max(seconds, 0.0))
+
+
 async def _after_the_end(rt: Runtime, export_id: str, message: BrokerCallback) -> CallbackAnswer:
     """The workflow has ended (the broker's side is final): a sequence it applied is a duplicate,
     anything later contradicts the final state and is recorded, then refused."""
@@ -91,6 +106,43 @@ async def _after_the_end(rt: Runtime, export_id: str, message: BrokerCallback) -
         )
         await append_events(conn, export_id, [event], await database_now(conn))
     raise Conflict("INVALID_EXPORT_STATE", "The export's broker side is final.")
+
+
+async def record_message(ctx: Context, export_id: str, body: BrokerMessageRequest) -> RecordedView:
+    """A reviewer records what a broker that cannot call back said: the same state machine as a
+    callback, with the export's next sequence number."""
+    export = await guards.load(ctx, export_id)
+    guards.check(machine.refuse_broker_message(export.status), export)
+    fields = body.model_dump(exclude={"idempotency_key", "occurred_at"})
+    occurred = body.occurred_at or datetime.now(UTC)
+    try:
+        # validated as a sequenced callback; the workflow gives it its real sequence
+        message = BrokerCallback.model_validate(
+            {**fields, "submission_id": export.id, "sequence": 1, "occurred_at": occurred}
+        )
+    except ValueError as exc:
+        raise _invalid("type", str(exc).splitlines()[-1].strip()) from exc
+    client = await ctx.temporal.client()
+    handle = client.get_workflow_handle_for(ExportWorkflow.run, export.workflow_id)
+    seconds = ctx.settings.temporal_call_timeout_seconds
+    try:
+        result = await run_update(
+            handle,
+            ExportWorkflow.record_broker_message,
+            RecordedMessage(callback=message, actor=ctx.actor),
+            update_id=ctx.message_id("broker-message"),
+            accept_within=seconds,
+            result_within=seconds,
+        )
+    except WorkflowClosed as exc:
+        raise Conflict("INVALID_EXPORT_STATE", "The export's broker side is final.") from exc
+    if result is None:
+        return RecordedView(export_id=export_id, result="in_progress")
+    if result.result == "conflict":
+        raise Conflict(
+            "INVALID_EXPORT_STATE", result.reason or "The export's broker side is final."
+        )
+    return RecordedView(export_id=export_id, result=result.result, status=result.status)
 
 
 async def list_requests(ctx: Context, export_id: str) -> BrokerRequests:

@@ -1,17 +1,19 @@
-"""The review queue: exports awaiting a reviewer (oldest first) and exports that need attention,
-filtered by warehouse, broker and reason code."""
+"""The review queue: exports awaiting a reviewer (oldest first), exports whose broker waits for
+an answer, and exports that need attention, filtered by warehouse, broker and reason code."""
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from domain.broker_loop.machine import open_requests
+from domain.broker_loop.state import BrokerRequest, BrokerSide
 from domain.money import to_number
 from domain.planning.models import PlanOutcome
 from domain.status import ExportStatus as S
 from domain.status import Readiness
 from services.context import Context
-from store import console, exports
+from store import amendments, console, exports
 from store.records import ExportRecord
 
 QUEUE_LIMIT = 500
@@ -28,6 +30,14 @@ class QueueItem:
     value_usd: str
     orders: int
     reason_codes: list[tuple[str, int]]  # the most frequent first
+    # the broker's open requests (the broker requests queue), oldest first
+    requests: list[BrokerRequest] = field(default_factory=list)
+
+    @property
+    def due_by(self) -> datetime | None:
+        """The earliest due date of the open requests."""
+        due = [r.due_by for r in self.requests if r.due_by is not None]
+        return min(due) if due else None
 
     @property
     def codes(self) -> set[str]:
@@ -41,6 +51,7 @@ class Queues:
 
     awaiting: list[QueueItem]
     attention: list[QueueItem]
+    broker: list[QueueItem]
     warehouses: list[str]
     brokers: list[str]
     reason_codes: list[str]
@@ -69,6 +80,14 @@ def reason_counts(plan: PlanOutcome) -> list[tuple[str, int]]:
     for m in plan.validation_messages:
         rank[m.code] = min(rank.get(m.code, 2), _SEVERITY_RANK[m.severity])
     return sorted(counts.items(), key=lambda item: (rank.get(item[0], 2), -item[1], item[0]))
+
+
+def _asked(export: ExportRecord, now: datetime, side: dict[str, Any] | None) -> QueueItem:
+    """An export whose broker waits for an answer: waiting since its oldest open request."""
+    requests = open_requests(BrokerSide.model_validate(side)) if side else []
+    since = min((r.received_at for r in requests), default=export.updated_at)
+    item = _item(export, now, since)
+    return QueueItem(**{**vars(item), "requests": requests})
 
 
 def _item(export: ExportRecord, now: datetime, since: datetime) -> QueueItem:
@@ -115,9 +134,20 @@ async def queues(
             broker_id=None,
             limit=QUEUE_LIMIT,
         )
+        asked = await console.exports_in(
+            conn,
+            account_id,
+            [S.BROKER_ACTION_REQUIRED],
+            readiness=None,
+            warehouse_id=None,
+            broker_id=None,
+            limit=QUEUE_LIMIT,
+        )
+        sides = await amendments.broker_sides(conn, [e.id for e in asked])
     awaiting = [_item(e, now, _parse_time(e.plan.planned_at, e.created_at)) for e in review]
     attention = [_item(e, now, e.attention.at if e.attention else e.updated_at) for e in failing]
-    everything = awaiting + attention
+    broker = [_asked(e, now, sides.get(e.id)) for e in asked]
+    everything = awaiting + attention + broker
 
     def wanted(item: QueueItem) -> bool:
         return (
@@ -129,6 +159,7 @@ async def queues(
     return Queues(
         awaiting=sorted(filter(wanted, awaiting), key=lambda i: (i.waiting_since, i.export.id)),
         attention=sorted(filter(wanted, attention), key=lambda i: (i.waiting_since, i.export.id)),
+        broker=sorted(filter(wanted, broker), key=lambda i: (i.waiting_since, i.export.id)),
         warehouses=sorted({i.export.warehouse_id for i in everything}),
         brokers=sorted({i.export.broker_id for i in everything}),
         reason_codes=sorted({c for i in everything for c in i.codes}),

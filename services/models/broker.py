@@ -55,6 +55,37 @@ class BrokerCallbackV2(_Body):
     correctable: bool | None = None
 
 
+class BrokerMessageRequest(_Body):
+    """`POST /api/exports/{id}/broker-messages`: what a broker that cannot call back (an email
+    broker) said, recorded by a reviewer; the fields of a protocol 2 callback, without the
+    submission id and sequence (the export's next sequence is taken)."""
+
+    type: CallbackType
+    occurred_at: datetime | None = None
+    broker_reference: Annotated[str, Field(max_length=128)] | None = None
+    request_id: Id | None = None
+    fields: Annotated[list[FieldAskIn], Field(max_length=100)] = Field(default_factory=list)
+    documents: Annotated[list[DocumentAskIn], Field(max_length=100)] = Field(default_factory=list)
+    message: Long | None = None
+    due_by: datetime | None = None
+    entry_number: Annotated[str, Field(max_length=64)] | None = None
+    entry_type: Annotated[str, Field(max_length=8)] | None = None
+    hold_id: Id | None = None
+    agency: Short | None = None
+    reason: Long | None = None
+    correctable: bool | None = None
+    idempotency_key: str | None = None
+
+
+class RecordedView(WireModel):
+    """A recorded broker message: applied (or a duplicate), with the export's status after it."""
+
+    export_id: str
+    result: Literal["applied", "duplicate", "buffered", "in_progress"]
+    sequence: int | None = None
+    status: ExportStatus | None = None
+
+
 class CallbackAnswer(WireModel):
     """A version 2 callback taken: applied, a duplicate, or kept until the ones before it."""
 

@@ -57,6 +57,7 @@ PATH_ID_CALLS = [
     ("POST", "/api/exports/{export_id}/broker-outcome", "executed"),
     ("GET", "/api/exports/{export_id}/broker-requests", "executed"),
     ("POST", "/api/exports/{export_id}/broker-requests/{request_id}/answer", "executed"),
+    ("POST", "/api/exports/{export_id}/broker-messages", "executed"),
     ("GET", "/api/customs-packages/{package_id}", "package"),
     ("GET", "/api/artifacts/{artifact_id}/content", "artifact"),
     ("GET", "/api/webhook-endpoints/{endpoint_id}", "webhook_endpoint"),
@@ -81,6 +82,7 @@ def body_for(path: str, victim: Account, target: str) -> dict[str, Any] | None:
         "replan": {},
         "broker-outcome": {"status": "ACCEPTED", "entryNumber": "TAKEN-1"},
         "answer": {"message": "taken over"},
+        "broker-messages": {"type": "ACKNOWLEDGED"},
     }.get(action)
 
 

@@ -184,6 +184,15 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         lambda c: Call(f"/api/exports/{c.me.ids['executed']}/broker-requests")
     ),
     # no request is open on that export: a 409 for its state shows the role check let it through
+    # a planned export has sent nothing yet: a 409 for its state shows the role check let it through
+    ("POST", "/api/exports/{export_id}/broker-messages"): _fixed(
+        lambda c: Call(
+            f"/api/exports/{c.me.ids['planned']}/broker-messages",
+            {"type": "ACKNOWLEDGED"},
+            409,
+            "INVALID_EXPORT_STATE",
+        )
+    ),
     ("POST", "/api/exports/{export_id}/broker-requests/{request_id}/answer"): _fixed(
         lambda c: Call(
             f"/api/exports/{c.me.ids['executed']}/broker-requests/req-1/answer",

@@ -7,8 +7,11 @@ import time
 from typing import Any
 
 import asyncpg
+import pytest
 
 from signing import SIGNATURE_HEADER, sign
+from store import metrics
+from tests.support.cli_runner import cli, output
 from tests.support.stack import BROKER_SECRET, Stack, wait_status
 from tests.support.tenants import GOOD_PRODUCT, World
 
@@ -125,6 +128,8 @@ async def test_info_request_is_answered_with_an_amendment_until_the_broker_has_i
     export_id = await _executed(stack, world, "info_request")
     auth = world.tenant.auth()
     await wait_status(stack, auth, export_id, {"BROKER_ACTION_REQUIRED"})
+    # the gauge of open requests counts it
+    assert await metrics.open_broker_requests(pool) >= 1
     (first,) = await _requests(stack, world, export_id)
     assert (first["requestId"], first["kind"], first["status"]) == ("req-1", "INFO", "OPEN")
     assert first["fields"][0]["path"] == "lines[0].manufacturer.address"
@@ -169,6 +174,8 @@ async def test_hold_then_release(stack: Stack, pool: asyncpg.Pool) -> None:
     export_id = await _executed(stack, world, "hold_then_release")
     auth = world.tenant.auth()
     await wait_status(stack, auth, export_id, {"CUSTOMS_HOLD"})
+    # the gauge of the oldest open hold sees it
+    assert await metrics.oldest_open_hold_seconds(pool) > 0
     await wait_status(stack, auth, export_id, {"COMPLETED"})
     _once_each(
         await _events(pool, export_id),
@@ -256,3 +263,63 @@ async def test_duplicates_out_of_order_are_applied_once_in_order(
     )
     assert r.status_code == 409, r.text
     assert "BROKER_CALLBACK_REFUSED" in await _events(pool, export_id)
+
+
+async def _record(stack: Stack, world: World, export_id: str, message: dict[str, Any]) -> Any:
+    r = await stack.api.post(
+        f"/api/exports/{export_id}/broker-messages",
+        headers=world.tenant.auth("reviewer"),
+        json=message,
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_an_email_broker_is_recorded_by_people_through_the_same_state_machine(
+    stack: Stack, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await stack.world(pool, transport="email")
+    export_id = await _executed(stack, world, "accept")  # the scenario is for webhooks only
+    auth = world.tenant.auth()
+    await wait_status(stack, auth, export_id, {"EXECUTED"})
+    asked = {
+        "type": "INFO_REQUESTED",
+        "requestId": "mail-1",
+        "fields": [{"path": "lines[0].manufacturer.address", "reason": "street"}],
+        "message": "The broker wrote: street address please.",
+        "dueBy": "2027-01-05T10:00:00Z",
+    }
+    assert (await _record(stack, world, export_id, asked))["result"] == "applied"
+    await wait_status(stack, auth, export_id, {"BROKER_ACTION_REQUIRED"})
+    answered = await _answer(stack, world, export_id, "mail-1", "mail-answer-1")
+    assert (answered["outcome"], answered["amendment"]) == ("amendment_sent", 1)
+    subjects = [m["Subject"] for m in stack.mails()]
+    assert any(s.startswith("Amendment 1:") for s in subjects), subjects
+    # the rest with the CLI, as an operator would from the broker's email
+    monkeypatch.setenv("DATABASE_URL", stack.env["DATABASE_URL"])
+    monkeypatch.setenv("TEMPORAL_ADDRESS", stack.env["TEMPORAL_ADDRESS"])
+    for message in (
+        {"type": "ENTRY_FILED", "entryNumber": "MAIL-1234567-8", "entryType": "11"},
+        {"type": "RELEASED"},
+    ):
+        result = output(
+            await cli(
+                "brokers",
+                "record",
+                export_id,
+                "--account",
+                world.tenant.account_id,
+                "--json",
+                json.dumps(message),
+            )
+        )
+        assert result["result"] == "applied"
+    view = await wait_status(stack, auth, export_id, {"COMPLETED"})
+    assert view["broker"]["entryNumber"] == "MAIL-1234567-8"
+    # anything after the release contradicts the final state
+    r = await stack.api.post(
+        f"/api/exports/{export_id}/broker-messages",
+        headers=world.tenant.auth("reviewer"),
+        json={"type": "HOLD", "holdId": "h", "agency": "CBP", "reason": "late"},
+    )
+    assert r.status_code == 409, r.text

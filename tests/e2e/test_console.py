@@ -496,3 +496,53 @@ async def test_screenshots_of_the_queue_and_an_export_page(
     for name in ("console-queue.png", "console-export.png"):
         png = await asyncio.to_thread((target / name).read_bytes)
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+async def test_a_broker_request_is_listed_and_answered_from_the_console(
+    stack: Stack, pool: asyncpg.Pool, visit: Visit
+) -> None:
+    world = await stack.world(pool)
+    r = await stack.api.patch(
+        f"/api/brokers/{world.broker_id}",
+        headers=world.tenant.auth("admin"),
+        json={"reportsRelease": True},
+    )
+    assert r.status_code == 200, r.text
+    auth = world.tenant.auth()
+    r = await stack.api.post(
+        "/api/orders/sync",
+        headers=auth,
+        json={
+            "accountId": world.tenant.account_id,
+            "items": [world.scenario_order("info_request")],
+        },
+    )
+    assert r.status_code == 200, r.text
+    r = await stack.api.post(
+        "/api/exports/plan", headers=auth, json=world.plan_body([r.json()["data"][0]["id"]])
+    )
+    assert r.status_code == 201, r.text
+    export_id = r.json()["exportId"]
+    r = await stack.api.post(
+        "/api/exports/execute",
+        headers=auth,
+        json={"accountId": world.tenant.account_id, "batchId": export_id},
+    )
+    assert r.status_code in (200, 202), r.text
+    await wait_status(stack, auth, export_id, {"BROKER_ACTION_REQUIRED"})
+    page = await visit.page()
+    await sign_in(page, world.tenant.keys["reviewer"])
+    # the queue's broker section: the request, its age and due date
+    row = page.locator(f"#broker-requests tr[data-export='{export_id}']")
+    await expect(row).to_contain_text("req-1", timeout=LIVE)
+    await expect(row).to_contain_text("street address")
+    await row.get_by_role("link", name=export_id).click()
+    request = page.locator("article.broker-request[data-request='req-1']")
+    await expect(request.locator(".request-status")).to_have_text("OPEN")
+    await request.get_by_label(re.compile("Answer")).fill("The street address is Gatan 1.")
+    await request.get_by_role("button", name="Answer and re-plan").click()
+    await expect(page.get_by_text("the amendment sent")).to_be_visible(timeout=LIVE)
+    # the broker asked once: the amendment has a street number, so it files and releases
+    view = await wait_status(stack, auth, export_id, {"COMPLETED"})
+    assert [a["number"] for a in view["broker"]["amendments"]] == [1]
+    assert view["broker"]["requests"][0]["answer"]["message"] == "The street address is Gatan 1."

@@ -274,6 +274,7 @@ REQUIRED_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/api/exports/{export_id}/broker-outcome"): "reviewer",
     ("GET", "/api/exports/{export_id}/broker-requests"): "any",
     ("POST", "/api/exports/{export_id}/broker-requests/{request_id}/answer"): "integration",
+    ("POST", "/api/exports/{export_id}/broker-messages"): "reviewer",
     ("GET", "/api/customs-packages/{package_id}"): "any",
     ("GET", "/api/artifacts/{artifact_id}/content"): "any",
     ("POST", "/api/brokers/{broker_id}/callbacks"): "signature",

@@ -73,6 +73,7 @@ def test_the_messages_are_registered_under_their_names() -> None:
         # the broker loop (docs/broker-protocol.md)
         "broker_callback",
         "answer_broker_request",
+        "record_broker_message",
     }
     assert set(defn.signals) == {"reject", "cancel", "retry", "broker_outcome"}
     assert set(defn.queries) == {"state"}
