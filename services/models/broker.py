@@ -33,47 +33,39 @@ class DocumentAskIn(_Body):
     reason: Long
 
 
-class BrokerCallbackV2(_Body):
+class _SaidByTheBroker(_Body):
+    """What a broker says in a protocol 2 callback, by type (docs/broker-protocol.md)."""
+
+    type: CallbackType
+    broker_reference: Annotated[str, Field(max_length=128)] | None = None
+    request_id: Id | None = None
+    fields: Annotated[list[FieldAskIn], Field(max_length=100)] = Field(default_factory=list)
+    documents: Annotated[list[DocumentAskIn], Field(max_length=100)] = Field(default_factory=list)
+    message: Long | None = None
+    due_by: datetime | None = None
+    entry_number: Annotated[str, Field(max_length=64)] | None = None
+    entry_type: Annotated[str, Field(max_length=8)] | None = None
+    hold_id: Id | None = None
+    agency: Short | None = None
+    reason: Long | None = None
+    correctable: bool | None = None
+
+
+class BrokerCallbackV2(_SaidByTheBroker):
     """`POST /api/brokers/{brokerId}/callbacks`, protocol version 2 (a body with `sequence`)."""
 
     submission_id: Id
     sequence: Annotated[int, Field(ge=1, le=1_000_000)]
-    type: CallbackType
     occurred_at: datetime
     amendment: Annotated[int, Field(ge=0, le=10_000)] | None = None
-    broker_reference: Annotated[str, Field(max_length=128)] | None = None
-    request_id: Id | None = None
-    fields: Annotated[list[FieldAskIn], Field(max_length=100)] = Field(default_factory=list)
-    documents: Annotated[list[DocumentAskIn], Field(max_length=100)] = Field(default_factory=list)
-    message: Long | None = None
-    due_by: datetime | None = None
-    entry_number: Annotated[str, Field(max_length=64)] | None = None
-    entry_type: Annotated[str, Field(max_length=8)] | None = None
-    hold_id: Id | None = None
-    agency: Short | None = None
-    reason: Long | None = None
-    correctable: bool | None = None
 
 
-class BrokerMessageRequest(_Body):
+class BrokerMessageRequest(_SaidByTheBroker):
     """`POST /api/exports/{id}/broker-messages`: what a broker that cannot call back (an email
     broker) said, recorded by a reviewer; the fields of a protocol 2 callback, without the
     submission id and sequence (the export's next sequence is taken)."""
 
-    type: CallbackType
     occurred_at: datetime | None = None
-    broker_reference: Annotated[str, Field(max_length=128)] | None = None
-    request_id: Id | None = None
-    fields: Annotated[list[FieldAskIn], Field(max_length=100)] = Field(default_factory=list)
-    documents: Annotated[list[DocumentAskIn], Field(max_length=100)] = Field(default_factory=list)
-    message: Long | None = None
-    due_by: datetime | None = None
-    entry_number: Annotated[str, Field(max_length=64)] | None = None
-    entry_type: Annotated[str, Field(max_length=8)] | None = None
-    hold_id: Id | None = None
-    agency: Short | None = None
-    reason: Long | None = None
-    correctable: bool | None = None
     idempotency_key: str | None = None
 
 

@@ -501,13 +501,7 @@ async def test_screenshots_of_the_queue_and_an_export_page(
 async def test_a_broker_request_is_listed_and_answered_from_the_console(
     stack: Stack, pool: asyncpg.Pool, visit: Visit
 ) -> None:
-    world = await stack.world(pool)
-    r = await stack.api.patch(
-        f"/api/brokers/{world.broker_id}",
-        headers=world.tenant.auth("admin"),
-        json={"reportsRelease": True},
-    )
-    assert r.status_code == 200, r.text
+    world = await stack.reporting_release(await stack.world(pool))
     auth = world.tenant.auth()
     r = await stack.api.post(
         "/api/orders/sync",

@@ -35,14 +35,7 @@ async def _ok(session: ClientSession, tool: str, arguments: dict[str, Any]) -> d
 
 
 async def _world(stack: Stack, pool: asyncpg.Pool) -> World:
-    world = await stack.world(pool)
-    r = await stack.api.patch(
-        f"/api/brokers/{world.broker_id}",
-        headers=world.tenant.auth("admin"),
-        json={"reportsRelease": True},
-    )
-    assert r.status_code == 200, r.text
-    return world
+    return await stack.reporting_release(await stack.world(pool))
 
 
 async def _product(session: ClientSession, world: World, **changes: Any) -> None:

@@ -140,6 +140,16 @@ class Stack:
             "notificationSecret": WAREHOUSE_SECRET,
         }
 
+    async def reporting_release(self, world: World) -> World:
+        """The world's broker set to report the goods' release (protocol 2), by its admin."""
+        r = await self.api.patch(
+            f"/api/brokers/{world.broker_id}",
+            headers=world.tenant.auth("admin"),
+            json={"reportsRelease": True},
+        )
+        assert r.status_code == 200, r.text
+        return world
+
     async def world(
         self, pool: asyncpg.Pool, *, transport: str = "webhook", warehouse: dict | None = None
     ) -> World:
