@@ -7,11 +7,13 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from config.settings import Settings, temporal_binary, temporal_ui_base
+from entrygo.demo_exports import seed_waiting_exports
 from entrygo.embedded_pg import embedded_url, start_embedded
 from entrygo.seed import DEMO_BROKER_SECRET, READY_PRODUCTS, seed_demo, seed_screening_list
 from store.migrate import migrate
@@ -254,6 +256,7 @@ def run_dev(settings: Settings) -> int:
     try:
         started = time.monotonic()
         demo = stack.start()
+        _waiting_exports(settings, stack.data_dir, demo)
         print(banner(settings, demo), flush=True)
         print(f"(ready in {time.monotonic() - started:.1f}s)", flush=True)
         while not stopping:
@@ -267,6 +270,19 @@ def run_dev(settings: Settings) -> int:
     finally:
         stack.stop()
         print("EntryGo dev stack stopped.", flush=True)
+
+
+def _waiting_exports(settings: Settings, data_dir: Path, demo: dict[str, Any]) -> None:
+    """One demo export in each waiting state of the broker loop; never stops the stack."""
+    api = f"http://127.0.0.1:{settings.port}"
+    broker = f"http://127.0.0.1:{settings.sandbox_broker_port}"
+    try:
+        created = seed_waiting_exports(api, broker, demo, data_dir)
+    except httpx.HTTPError as exc:
+        print(f"the waiting demo exports were not created: {exc}", flush=True)
+        return
+    listed = ", ".join(f"{export_id} ({scenario})" for scenario, export_id in created.items())
+    print(f"waiting exports (broker loop): {listed}", flush=True)
 
 
 def product_line(product_ids: list[str]) -> str:

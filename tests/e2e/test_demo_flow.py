@@ -1,13 +1,15 @@
 """The demo account `make run` seeds, planned through the API under today's rule pack:
 a wallet plans READY, a wooden toy asks for review (CPSC), embargoed saffron is blocked."""
 
+import asyncio
 from typing import Any
 
 import asyncpg
 import pytest
 
+from entrygo.demo_exports import WAITING, seed_waiting_exports
 from entrygo.seed import demo_products, seed_demo
-from tests.support.stack import Stack
+from tests.support.stack import BROKER_SECRET, Stack, wait_status
 
 
 @pytest.fixture
@@ -76,3 +78,31 @@ async def test_embargoed_saffron_is_blocked(stack: Stack, demo: dict[str, Any]) 
     assert "ORIGIN_EMBARGOED" in codes(plan)
     assert plan["excluded_order_ids"]
     assert plan["included_order_ids"] == []
+
+
+async def test_the_dev_stack_starts_with_an_export_in_each_waiting_state(
+    stack: Stack, demo: dict[str, Any], tmp_path: Any
+) -> None:
+    broker = str(stack.broker.base_url)
+    # the stack's sandbox broker holds its own secret: the demo broker is given it
+    r = await stack.api.patch(
+        f"/api/brokers/{demo['brokerId']}",
+        headers={"authorization": f"Bearer {demo['keys']['admin']}"},
+        json={"transport": {"type": "webhook", "url": stack.broker_url, "secret": BROKER_SECRET}},
+    )
+    assert r.status_code == 200, r.text
+    try:
+        created = await asyncio.to_thread(
+            seed_waiting_exports, str(stack.api.base_url), broker, demo, tmp_path
+        )
+        headers = {"authorization": f"Bearer {demo['keys']['integration']}"}
+        for scenario, export_id in created.items():
+            view = await wait_status(stack, headers, export_id, {WAITING[scenario]})
+            assert view["status"] == WAITING[scenario], scenario
+        # created once: a second start finds them
+        again = await asyncio.to_thread(
+            seed_waiting_exports, str(stack.api.base_url), broker, demo, tmp_path
+        )
+        assert again == created
+    finally:
+        await stack.broker.post("/_sandbox/faults", json={"holdSeconds": 3})
