@@ -81,18 +81,25 @@ class BrokerActivities:
             sub = await submission_of(conn, inp.export_id)
             assert export is not None
             assert sub is not None
-            if sub.status in DONE:
+            if sub.status in DONE and sub.sent_at is not None:
                 return SubmissionResult(
                     submission_id=sub.id,
                     status=sub.status,
                     broker_reference=sub.broker_reference,
                 )
+            package = await packages.get_package(conn, sub.customs_package_id)
+            assert package is not None  # a prepared submission names its package
+            if sub.status in DONE:
+                # the broker answered before this send was recorded (a worker died between the
+                # delivery and its record): it has the submission; record the send, once
+                await self._sent(inp.export_id, sub, package.id, None, sub.broker_reference)
+                return SubmissionResult(
+                    submission_id=sub.id, status=sub.status, broker_reference=sub.broker_reference
+                )
             broker = await get_broker_by_id(conn, sub.broker_id)
             assert broker is not None  # a submission names its broker
             # a retry after the broker's address was fixed sends to the address as it is now
             sub = await submissions.readdress_submission(conn, sub.id, broker)
-            package = await packages.get_package(conn, sub.customs_package_id)
-            assert package is not None  # a prepared submission names its package
             artifacts = await packages.artifact_contents(conn, package.id, ALL_ARTIFACTS)
             await submissions.count_submission_attempt(conn, sub.id)
         try:
@@ -107,11 +114,24 @@ class BrokerActivities:
                 )
             raise
         BROKER_SUBMISSIONS.labels(transport=sub.submission_type, outcome="accepted").inc()
+        await self._sent(inp.export_id, sub, package.id, message_id, reference)
+        return SubmissionResult(submission_id=sub.id, status="SENT", broker_reference=reference)
+
+    async def _sent(
+        self,
+        export_id: str,
+        sub: SubmissionRecord,
+        package_id: str,
+        message_id: str | None,
+        reference: str | None,
+    ) -> None:
+        """The submission went out: mark it sent, the package submitted, and append the events
+        (keyed by the submission, so recording it twice writes them once)."""
         async with self.pool.acquire() as conn, conn.transaction():
-            await lock_export(conn, inp.export_id)
+            await lock_export(conn, export_id)
             sent = await submissions.mark_sent(conn, sub.id, message_id, reference)
             assert sent.sent_at is not None  # marking it sent stamps the time
-            await packages.set_package_state(conn, package.id, "SUBMITTED")
+            await packages.set_package_state(conn, package_id, "SUBMITTED")
             data = {
                 "submissionId": sub.id,
                 "submission_type": sub.submission_type,
@@ -119,7 +139,7 @@ class BrokerActivities:
             }
             await append_events(
                 conn,
-                inp.export_id,
+                export_id,
                 [
                     NewEvent("BROKER_SUBMISSION_SENT", f"{sub.id}:SENT", "system", data),
                     NewEvent(
@@ -131,7 +151,6 @@ class BrokerActivities:
                 ],
                 sent.sent_at,
             )
-        return SubmissionResult(submission_id=sub.id, status="SENT", broker_reference=reference)
 
     async def _deliver(
         self,

@@ -46,6 +46,7 @@ async def run(profile: Profile, seed: int, stack: FaultStack, demo: dict[str, An
         await phases.phase_temporal_restart()
         await phases.phase_postgres_outage()
         await phases.phase_broker_outage()
+        await phases.phase_broker_loop()
         final, figs = await evaluate(stack, driver)
     finally:
         for task in helpers:

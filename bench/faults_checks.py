@@ -245,6 +245,38 @@ def markdown_table(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
     return "\n".join(lines)
 
 
+LOOP_SQL = """
+SELECT e.id,
+       (SELECT coalesce(array_agg(a.number ORDER BY a.number), '{}')
+          FROM submission_amendments a WHERE a.export_id = e.id) AS amendments,
+       (SELECT count(*) FROM export_events v
+          WHERE v.export_id = e.id AND v.type = 'BROKER_AMENDMENT_SENT') AS amendment_events,
+       (SELECT coalesce(array_agg(v.data ->> 'requestId'), '{}') FROM export_events v
+          WHERE v.export_id = e.id AND v.type = 'BROKER_INFO_PROVIDED') AS provided,
+       (SELECT coalesce(array_agg(r ->> 'requestId'), '{}')
+          FROM jsonb_array_elements(coalesce(e.broker_side -> 'requests', '[]'::jsonb)) r
+          WHERE r ->> 'status' = 'ANSWERED') AS answered
+FROM exports e WHERE e.id = any($1::text[])
+"""
+
+
+async def loop_checks(conn: Any, export_ids: list[str]) -> list[Check]:
+    """The broker loop: amendments numbered 1..n without gaps, each sent (and recorded) once,
+    every request answered once."""
+    rows = await conn.fetch(LOOP_SQL, export_ids)
+    gapless = sum(list(r["amendments"]) == list(range(1, len(r["amendments"]) + 1)) for r in rows)
+    once = sum(r["amendment_events"] == len(r["amendments"]) for r in rows)
+    answered = sum(
+        sorted(r["provided"]) == sorted(r["answered"]) == sorted(set(r["answered"])) for r in rows
+    )
+    amendments = sum(len(r["amendments"]) for r in rows)
+    return [
+        _share(f"amendments numbered 1..n without gaps ({amendments} in all)", gapless, len(rows)),
+        _share("each amendment sent and recorded once", once, len(rows)),
+        _share("every broker request answered once", answered, len(rows)),
+    ]
+
+
 async def evaluate(stack: "FaultStack", driver: "Driver") -> tuple[list[Check], dict[str, int]]:
     """Every invariant over every export launched so far."""
     everything = driver.exports
@@ -271,4 +303,6 @@ async def evaluate(stack: "FaultStack", driver: "Driver") -> tuple[list[Check], 
         ),
         *check_all(evidence, launched=len(everything), in_account=in_account),
     ]
+    async with stack.pool.acquire() as conn:
+        checks += await loop_checks(conn, [e.export_id for e in launched if e.export_id])
     return checks, figures(evidence)

@@ -119,6 +119,9 @@ class Export:
     retries: int = 0
     retry_wait: int = 0
     error: str | None = None
+    # the sandbox broker's protocol 2 scenario for this export (the broker loop), if any
+    scenario: str | None = None
+    answers: list[str] = field(default_factory=list)  # the broker requests answered
 
 
 class Driver:
@@ -134,13 +137,19 @@ class Driver:
         self.tag = tag
         self.exports: list[Export] = []
 
-    def new_exports(self, phase: str, count: int, email_every: int = 2) -> list[Export]:
-        """Reserve `count` exports; every `email_every`-th goes to the email broker."""
+    def new_exports(
+        self, phase: str, count: int, email_every: int = 2, scenarios: tuple[str, ...] = ()
+    ) -> list[Export]:
+        """Reserve `count` exports; every `email_every`-th goes to the email broker, or, with
+        `scenarios`, each to the webhook broker playing the next scenario in turn."""
         made = []
-        for _ in range(count):
+        for k in range(count):
             n = len(self.exports) + 1
-            transport = "email" if n % email_every == 0 else "webhook"
-            made.append(Export(n, phase, transport, key=f"faults-{self.tag}-{n}"))
+            transport = "email" if n % email_every == 0 and not scenarios else "webhook"
+            scenario = scenarios[k % len(scenarios)] if scenarios else None
+            made.append(
+                Export(n, phase, transport, key=f"faults-{self.tag}-{n}", scenario=scenario)
+            )
             self.exports.append(made[-1])
         return made
 
@@ -154,6 +163,7 @@ class Driver:
                 "destinationRegion": "NY",
                 "destinationPostalCode": "10001",
                 "consignee": {"name": f"Buyer {e.n}", "address": f"{e.n} Main St, New York"},
+                "metadata": {"sandboxScenario": e.scenario} if e.scenario else {},
                 "items": [
                     {"productId": self.rng.choice(products), "quantity": self.rng.randint(1, 3)}
                     for _ in range(self.rng.randint(1, 2))
@@ -237,6 +247,8 @@ class Driver:
                 accept=accept,
             )
             e.outcome_posted = True
+        elif e.status == "BROKER_ACTION_REQUIRED":
+            await self.answer(e)
         elif e.status == "ATTENTION_REQUIRED":
             if e.retry_wait > 0:
                 e.retry_wait -= 1
@@ -250,6 +262,22 @@ class Driver:
                 key=f"{e.key}-retry-{e.retries}",
                 accept=accept,
             )
+
+    async def answer(self, e: Export) -> None:
+        """Answer the broker's open requests, as an integrator would (each once, by its key)."""
+        r = await self.api.call("GET", f"/api/exports/{e.export_id}/broker-requests")
+        for request in r.json()["data"]:
+            rid = request["requestId"]
+            if request["status"] != "OPEN" or rid in e.answers:
+                continue
+            await self.api.call(
+                "POST",
+                f"/api/exports/{e.export_id}/broker-requests/{rid}/answer",
+                json={"message": f"answered by the run ({rid})"},
+                key=f"{e.key}-answer-{rid}",
+                accept=frozenset({200, 409}),
+            )
+            e.answers.append(rid)
 
     async def settled(self, rounds: int) -> bool:
         """Poll (bounded) until every export is COMPLETED or can no longer get there."""

@@ -39,6 +39,8 @@ class Profile:
 FULL = Profile("full", 100, 36, 2.0, 1.0, 8, 5.0, 15.0, 60.0, 20.0, 2.0, 900)
 SHORT = Profile("short", 5, 4, 1.5, 0.5, 2, 2.0, 3.0, 5.0, 3.0, 1.0, 240)
 UPFRONT = 4  # exports launched before the first kill
+# the sandbox broker's scenarios the broker-loop phase plays, in turn
+LOOP_SCENARIOS = ("info_request", "duplicate_out_of_order", "reject_correctable")
 
 
 class Phases:
@@ -264,6 +266,30 @@ class Phases:
             Check("broker outage met sends in flight", "> 0 refused", str(refused), refused > 0)
         )
         await self.finish_phase("broker outage", exports)
+
+    async def phase_broker_loop(self) -> None:
+        """Exports whose broker asks for information, rejects correctably, or sends its
+        callbacks twice and out of order; a worker SIGKILL meets the answers' amendments."""
+        p, d = self.profile, self.driver
+        exports = d.new_exports("broker loop", p.phase_exports + 1, scenarios=LOOP_SCENARIOS)
+        await asyncio.gather(*(d.launch(e) for e in exports))
+        asked = await d.until(exports, {"BROKER_ACTION_REQUIRED"})
+        amending = await d.until(exports, {"EXECUTING"})
+        self.stack.dev.kill("worker", signal.SIGKILL)
+        self.stack.dev.spawn("worker", self.stack.dev.commands["worker"])
+        self.faults += [
+            (
+                "worker SIGKILL during an amendment",
+                1,
+                f"{amending} export(s) amending, {asked} asked by the broker",
+            ),
+            (
+                "broker callbacks duplicated and out of order",
+                sum(e.scenario == "duplicate_out_of_order" for e in exports),
+                "every callback twice, RELEASED before ENTRY_FILED",
+            ),
+        ]
+        await self.finish_phase("broker loop", exports)
 
     async def finish_phase(self, name: str, exports: list[Export]) -> None:
         """Wait (bounded) for every export so far to settle, then check every invariant."""

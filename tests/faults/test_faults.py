@@ -24,4 +24,6 @@ def test_exports_survive_every_fault_exactly_once() -> None:
         "PostgreSQL stopped (fast), restarted",
         "sandbox broker down (503)",
         "sandbox broker slow",
+        "worker SIGKILL during an amendment",
+        "broker callbacks duplicated and out of order",
     }
