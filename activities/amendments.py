@@ -1,8 +1,6 @@
 """The broker loop's side effects: the broker's terms, an amendment of the submission (the
 package of a new plan, numbered, same lineage) and a resend when the broker stays silent."""
 
-from datetime import datetime
-
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -23,13 +21,12 @@ class AmendmentActivities(BrokerActivities):
 
     @activity.defn(name=ActivityName.LOAD_BROKER_TERMS)
     async def load_broker_terms(self, export_id: str) -> BrokerTerms:
-        """Whether the export's broker reports release, its deadlines, when the submission went."""
+        """Whether the export's broker reports release, and its deadlines."""
         async with self.pool.acquire() as conn:
             export = await get_export_by_id(conn, export_id)
             assert export is not None
             reports_release, sla = await amendments.broker_terms(conn, export.broker_id)
-            sub = await submission_of(conn, export_id)
-        terms = BrokerTerms(reports_release=reports_release, sent_at=_sent_at(sub))
+        terms = BrokerTerms(reports_release=reports_release)
         if sla:
             terms = terms.model_copy(
                 update={
@@ -120,7 +117,3 @@ class AmendmentActivities(BrokerActivities):
                 artifacts = await packages.artifact_contents(conn, package.id, ALL_ARTIFACTS)
             await self._deliver(export, broker, sub, package, artifacts, amendment)
             return SubmissionResult(submission_id=sub.id, status="SENT")
-
-
-def _sent_at(sub: object) -> datetime | None:
-    return getattr(sub, "sent_at", None)

@@ -151,14 +151,8 @@ def refuse_retry(status: str | None) -> Refusal | None:
 
 
 def refuse_broker_outcome(status: str | None) -> Refusal | None:
-    """A broker outcome is recorded once the submission went out."""
-    if status not in (S.EXECUTING, S.EXECUTED, S.ATTENTION_REQUIRED):
+    """What a broker said is recorded once the submission went out (the send step may still be
+    finishing) and until the broker's side is final."""
+    if status not in (S.EXECUTING, S.ATTENTION_REQUIRED, *BROKER_WORKING):
         return _state_refusal("record a broker outcome for", str(status))
-    return None
-
-
-def refuse_broker_message(status: str | None) -> Refusal | None:
-    """What a broker said is recorded once the submission went out and until its side is final."""
-    if status not in (S.EXECUTED, S.ATTENTION_REQUIRED, *BROKER_WORKING):
-        return _state_refusal("record a broker message for", str(status))
     return None

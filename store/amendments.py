@@ -118,12 +118,6 @@ async def broker_terms(conn: Queries, broker_id: str) -> tuple[bool, dict[str, A
     return bool(row["reports_release"]), row["sla"]
 
 
-async def broker_side_of(conn: Queries, export_id: str) -> dict[str, Any] | None:
-    """The broker's side of the export as last written (None before the loop began)."""
-    value = await conn.fetchval("SELECT broker_side FROM exports WHERE id = $1", export_id)
-    return value if isinstance(value, dict) else None
-
-
 async def save_answer_document(
     conn: Connection,
     *,
@@ -147,12 +141,3 @@ async def save_answer_document(
         len(content),
         content,
     )
-
-
-async def broker_sides(conn: Queries, export_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The broker's side of each export that has one."""
-    rows = await conn.fetch(
-        "SELECT id, broker_side FROM exports WHERE id = any($1::text[]) AND broker_side IS NOT NULL",
-        export_ids,
-    )
-    return {r["id"]: r["broker_side"] for r in rows if isinstance(r["broker_side"], dict)}

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any, Literal, Self
 
 from domain.approval import Approval, Attention
+from domain.broker_loop.state import BrokerSide
 from domain.planning.document import PlanDocument
 from domain.reference import ShipmentMode
 from domain.status import ExportStatus, Readiness
@@ -39,6 +40,8 @@ class ExportRecord(_FromRow):
     workflow_id: str
     created_at: datetime
     updated_at: datetime
+    # what the broker said, as the broker loop last wrote it (None before the submission went out)
+    broker_side: BrokerSide | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", ExportStatus(self.status))
@@ -51,6 +54,8 @@ class ExportRecord(_FromRow):
             object.__setattr__(self, "approval", Approval.model_validate(self.approval))
         if self.attention is not None and not isinstance(self.attention, Attention):
             object.__setattr__(self, "attention", Attention.model_validate(self.attention))
+        if self.broker_side is not None and not isinstance(self.broker_side, BrokerSide):
+            object.__setattr__(self, "broker_side", BrokerSide.model_validate(self.broker_side))
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ OTHER_ENTRY_POINTS = {
     "services/sessions.py:purge_ended",
     # a broker's callback is authenticated by its signature, not by a key of the account
     "services/exports/execution.py:broker_callback",
-    "services/exports/execution.py:verified_export",
+    "services/exports/execution.py:verify_callback_signature",
     "services/exports/execution.py:export_of_submission",
     "services/exports/broker_requests.py:callback",
     # the workflow part of inspect, for an export already loaded

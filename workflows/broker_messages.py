@@ -2,7 +2,6 @@
 request, the broker's terms and the amendment step. Attributes snake_case, camelCase on the wire.
 """
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -24,7 +23,6 @@ class BrokerTerms(WireModel):
     reports_release: bool = False
     acknowledge_within_seconds: float = DEFAULT_ACKNOWLEDGE_WITHIN_SECONDS
     decide_within_seconds: float = DEFAULT_DECIDE_WITHIN_SECONDS
-    sent_at: datetime | None = None
 
 
 class CallbackResult(WireModel):

@@ -4,7 +4,7 @@ List): each entity with the aliases its list gives, matched by `domain.terms.nam
 from datetime import date
 from functools import cached_property
 
-from domain.rulepack.base import DatedMeasure, HtsPrefixes, PackModel, Terms, added
+from domain.rulepack.base import DatedMeasure, HtsPrefixes, PackModel, Terms
 from domain.terms import name_key
 
 
@@ -46,5 +46,3 @@ class FccCoveredEquipment(EntityList):
     """S-013: equipment needing FCC authorization (`prefixes`) made by a Covered List entity."""
 
     prefixes: HtsPrefixes
-    # when set, the description must not name one of these (software, services)
-    exempt_terms: Terms | None = added()

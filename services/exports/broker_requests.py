@@ -14,7 +14,7 @@ from observability.metrics import BROKER_ANSWER_LATENCY
 from services.context import Context, Runtime
 from services.errors import Conflict, Invalid, Issue
 from services.exports import guards
-from services.exports.execution import export_of_submission, verified_export
+from services.exports.execution import export_of_submission, verify_callback_signature
 from services.models.broker import (
     AnswerRequest,
     AnswerView,
@@ -25,7 +25,7 @@ from services.models.broker import (
     RecordedView,
     StoredDocument,
 )
-from services.temporal import WorkflowClosed, bounded, run_update
+from services.temporal import WorkflowClosed, run_update
 from store import amendments
 from store.execution import submission_of
 from store.exports import NewEvent, append_events, database_now, lock_export
@@ -45,7 +45,7 @@ async def callback(
 ) -> CallbackAnswer:
     """A signed version 2 callback, applied by the export's workflow in sequence order; one
     that contradicts a final state is recorded and refused (409)."""
-    await verified_export(rt, broker_id, raw, signature)
+    await verify_callback_signature(rt, broker_id, raw, signature)
     try:
         message = BrokerCallback.model_validate(body.model_dump())
     except ValueError as exc:
@@ -90,9 +90,8 @@ async def _after_the_end(rt: Runtime, export_id: str, message: BrokerCallback) -
     """The workflow has ended (the broker's side is final): a sequence it applied is a duplicate,
     anything later contradicts the final state and is recorded, then refused."""
     async with rt.pool.acquire() as conn, conn.transaction():
-        await lock_export(conn, export_id)
-        stored = await amendments.broker_side_of(conn, export_id)
-        side = BrokerSide.model_validate(stored) if stored else BrokerSide()
+        locked = await lock_export(conn, export_id)
+        side = (locked.broker_side if locked else None) or BrokerSide()
         if message.sequence is not None and message.sequence <= side.applied_through:
             return CallbackAnswer(
                 received=True, submission_id=message.submission_id, result="duplicate"
@@ -112,7 +111,7 @@ async def record_message(ctx: Context, export_id: str, body: BrokerMessageReques
     """A reviewer records what a broker that cannot call back said: the same state machine as a
     callback, with the export's next sequence number."""
     export = await guards.load(ctx, export_id)
-    guards.check(machine.refuse_broker_message(export.status), export)
+    guards.check(machine.refuse_broker_outcome(export.status), export)
     fields = body.model_dump(exclude={"idempotency_key", "occurred_at"})
     occurred = body.occurred_at or datetime.now(UTC)
     try:
@@ -147,10 +146,8 @@ async def record_message(ctx: Context, export_id: str, body: BrokerMessageReques
 
 async def list_requests(ctx: Context, export_id: str) -> BrokerRequests:
     """The broker's requests of the export, oldest first, with their answers."""
-    await guards.load(ctx, export_id)
-    async with ctx.connect() as conn:
-        stored = await amendments.broker_side_of(conn, export_id)
-    side = BrokerSide.model_validate(stored) if stored else BrokerSide()
+    export = await guards.load(ctx, export_id)
+    side = export.broker_side or BrokerSide()
     return BrokerRequests(export_id=export_id, data=side.requests)
 
 
@@ -184,9 +181,7 @@ async def answer(ctx: Context, export_id: str, request_id: str, body: AnswerRequ
     """Answer an open request: keep the documents, then the workflow re-plans from current data
     and either sends the next amendment or puts the new plan back in the review queue."""
     export = await guards.load(ctx, export_id)
-    async with ctx.connect() as conn:
-        side_json = await amendments.broker_side_of(conn, export_id)
-    side = BrokerSide.model_validate(side_json) if side_json else BrokerSide()
+    side = export.broker_side or BrokerSide()
     if request_id not in {r.request_id for r in open_requests(side)}:
         raise Conflict(
             "INVALID_EXPORT_STATE",
@@ -244,4 +239,4 @@ async def answer(ctx: Context, export_id: str, request_id: str, body: AnswerRequ
     )
 
 
-__all__ = ["answer", "bounded", "callback", "list_requests"]
+__all__ = ["answer", "callback", "list_requests", "record_message"]

@@ -106,7 +106,9 @@ async def record_outcome(ctx: Context, export_id: str, body: BrokerOutcomeReques
     return Executed(await view_of(ctx, fresh), fresh.status != export.status)
 
 
-async def verified_export(rt: Runtime, broker_id: str, raw: bytes, signature: str | None) -> None:
+async def verify_callback_signature(
+    rt: Runtime, broker_id: str, raw: bytes, signature: str | None
+) -> None:
     """Check a broker callback's signature with the broker's secret (401 otherwise)."""
     async with rt.pool.acquire() as conn:
         secret = await broker_callback_secret(conn, broker_id)
@@ -139,7 +141,7 @@ async def broker_callback(
     `parse` turns the verified body into (submissionId, Outcome) or raises; a closed export is
     final already, so a late duplicate is accepted and ignored.
     """
-    await verified_export(rt, broker_id, raw, signature)
+    await verify_callback_signature(rt, broker_id, raw, signature)
     submission_id, outcome = parse(raw)
     export_id = await export_of_submission(rt, broker_id, submission_id)
     client = await rt.temporal.client()

@@ -13,7 +13,7 @@ from domain.planning.models import PlanOutcome
 from domain.status import ExportStatus as S
 from domain.status import Readiness
 from services.context import Context
-from store import amendments, console, exports
+from store import console, exports
 from store.records import ExportRecord
 
 QUEUE_LIMIT = 500
@@ -82,9 +82,9 @@ def reason_counts(plan: PlanOutcome) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (rank.get(item[0], 2), -item[1], item[0]))
 
 
-def _asked(export: ExportRecord, now: datetime, side: dict[str, Any] | None) -> QueueItem:
+def _asked(export: ExportRecord, now: datetime, side: BrokerSide | None) -> QueueItem:
     """An export whose broker waits for an answer: waiting since its oldest open request."""
-    requests = open_requests(BrokerSide.model_validate(side)) if side else []
+    requests = open_requests(side) if side else []
     since = min((r.received_at for r in requests), default=export.updated_at)
     item = _item(export, now, since)
     return QueueItem(**{**vars(item), "requests": requests})
@@ -143,10 +143,9 @@ async def queues(
             broker_id=None,
             limit=QUEUE_LIMIT,
         )
-        sides = await amendments.broker_sides(conn, [e.id for e in asked])
     awaiting = [_item(e, now, _parse_time(e.plan.planned_at, e.created_at)) for e in review]
     attention = [_item(e, now, e.attention.at if e.attention else e.updated_at) for e in failing]
-    broker = [_asked(e, now, sides.get(e.id)) for e in asked]
+    broker = [_asked(e, now, e.broker_side) for e in asked]
     everything = awaiting + attention + broker
 
     def wanted(item: QueueItem) -> bool:

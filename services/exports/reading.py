@@ -5,7 +5,6 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.broker_loop.state import BrokerSide
 from services.context import Context
 from services.exports.live import live_state
 from services.exports.views import event_view, export_view, summary_view
@@ -72,7 +71,7 @@ async def inspect(ctx: Context, export_id: str) -> ExportView:
 async def view_of(ctx: Context, export: ExportRecord) -> ExportView:
     """Inspect of a loaded export: the database reads and the workflow query run together."""
     client = await ctx.temporal.client_or_none()
-    stored, live = await asyncio.gather(_stored(ctx, export.id), live_state(client, export))
+    stored, live = await asyncio.gather(_stored(ctx, export), live_state(client, export))
     return export_view(
         export,
         package=stored.package,
@@ -88,7 +87,8 @@ async def view_of(ctx: Context, export: ExportRecord) -> ExportView:
     )
 
 
-async def _stored(ctx: Context, export_id: str) -> _Stored:
+async def _stored(ctx: Context, export: ExportRecord) -> _Stored:
+    export_id = export.id
     # its own pooled connection: it runs beside the workflow query
     async with ctx.runtime.pool.acquire() as conn:
         package = await execution.package_of_export(conn, export_id)
@@ -98,18 +98,17 @@ async def _stored(ctx: Context, export_id: str) -> _Stored:
             submission=await execution.submission_of(conn, export_id),
             notifications=await execution.notifications_of(conn, export_id),
             events=await exports.latest_events(conn, export_id),
-            broker=await _broker(conn, export_id),
+            broker=await _broker(conn, export),
         )
 
 
-async def _broker(conn: Connection, export_id: str) -> BrokerView | None:
+async def _broker(conn: Connection, export: ExportRecord) -> BrokerView | None:
     """The broker's side as the workflow last wrote it, with the submission's amendments."""
-    side = await amendments.broker_side_of(conn, export_id)
-    if side is None:
+    if export.broker_side is None:
         return None
-    rows = await amendments.amendments_of(conn, export_id)
+    rows = await amendments.amendments_of(conn, export.id)
     return BrokerView.of(
-        BrokerSide.model_validate(side),
+        export.broker_side,
         [
             AmendmentView(
                 number=a.number,

@@ -26,6 +26,7 @@ from tests.support.sandbox_servers import (
     post_signed,
     sandbox_of,
     serve,
+    submission_body,
 )
 
 SBX_ENTRY = re.compile(r"SBX-\d{7}-\d")
@@ -69,19 +70,12 @@ def body(
     """A submission body; the scenario rides on the first order's metadata."""
     metadata = {"sandboxScenario": scenario} if scenario is not None else None
     cci = invoice(entry_type, address, metadata=metadata if scenario_in_invoice else None)
-    payload: dict[str, Any] = {
-        "submissionId": submission_id,
-        "exportId": "exp_1",
-        "customsPackageId": "cp_1",
-        "packageNumber": "PKG-0001",
-        "accountId": "acc_1",
-        "brokerId": "br_1",
-        "callbackUrl": callback_url,
-        "invoice": None if scenario_in_invoice else cci,
-        "documents": [
-            document("cci_json", "commercial_customs_invoice.json", json.dumps(cci).encode())
-        ],
-    }
+    documents = [document("cci_json", "commercial_customs_invoice.json", json.dumps(cci).encode())]
+    payload: dict[str, Any] = json.loads(
+        submission_body(submission_id, callback_url, invoice=cci, documents=documents)
+    )
+    if scenario_in_invoice:
+        payload["invoice"] = None  # the broker finds the scenario in the cci_json document
     if metadata is not None and not scenario_in_invoice:
         payload["orders"] = [{"orderId": "ord_1", "metadata": metadata}]
     if amendment is not None:

@@ -51,8 +51,6 @@ def _covered_equipment(facts: LineFacts, pack: RulePack) -> list[Finding]:
     rule, maker, hts = pack.measures.fcc_covered_equipment, facts.product.manufacturer, facts.hts
     if rule is None or maker is None or hts is None or not in_scope(hts, rule.prefixes):
         return []
-    if rule.exempt_terms and first_term(facts.description, rule.exempt_terms):
-        return []
     entity = rule.find(maker.name)
     if entity is None:
         return []
