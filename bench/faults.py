@@ -47,6 +47,7 @@ async def run(profile: Profile, seed: int, stack: FaultStack, demo: dict[str, An
         await phases.phase_postgres_outage()
         await phases.phase_broker_outage()
         await phases.phase_broker_loop()
+        await phases.phase_broker_loop_outage()
         final, figs = await evaluate(stack, driver)
     finally:
         for task in helpers:

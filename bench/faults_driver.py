@@ -122,6 +122,7 @@ class Export:
     # the sandbox broker's protocol 2 scenario for this export (the broker loop), if any
     scenario: str | None = None
     answers: list[str] = field(default_factory=list)  # the broker requests answered
+    hold: bool = False  # the run keeps its answers back until a fault is in place
 
 
 class Driver:
@@ -247,8 +248,10 @@ class Driver:
                 accept=accept,
             )
             e.outcome_posted = True
-        elif e.status == "BROKER_ACTION_REQUIRED":
+        elif e.status == "BROKER_ACTION_REQUIRED" and not e.hold:
             await self.answer(e)
+        elif e.status == "AWAITING_APPROVAL" and e.answers:
+            await self.approve_again(e)
         elif e.status == "ATTENTION_REQUIRED":
             if e.retry_wait > 0:
                 e.retry_wait -= 1
@@ -279,6 +282,18 @@ class Driver:
             )
             e.answers.append(rid)
 
+    async def approve_again(self, e: Export) -> None:
+        """An answer whose new plan needs review: a reviewer approves the new planHash."""
+        plan_hash = (await self.api.call("GET", f"/api/exports/{e.export_id}")).json()["planHash"]
+        await self.api.call(
+            "POST",
+            f"/api/exports/{e.export_id}/approve",
+            "reviewer",
+            json={"planHash": plan_hash},
+            key=f"{e.key}-approve-{plan_hash[-12:]}",
+            accept=frozenset({200, 409}),
+        )
+
     async def settled(self, rounds: int) -> bool:
         """Poll (bounded) until every export is COMPLETED or can no longer get there."""
         for _ in range(rounds):
@@ -294,12 +309,16 @@ class Driver:
             return False
         return not (e.error and e.status in (None, "PLANNED"))
 
-    async def until(self, exports: list[Export], wanted: set[str], rounds: int = 300) -> int:
-        """Poll (bounded) until one of `exports` is in a `wanted` status; how many are."""
+    async def until(
+        self, exports: list[Export], wanted: set[str], rounds: int = 300, every: bool = False
+    ) -> int:
+        """Poll (bounded) until one of `exports` (with `every`: each that may still move) is in
+        a `wanted` status; how many are."""
         for _ in range(rounds):
             await self.statuses(exports)
             hits = sum(e.status in wanted for e in exports)
-            if hits:
+            waiting = [e for e in exports if self.may_move(e) and e.status not in wanted]
+            if hits and not (every and waiting):
                 return hits
             await asyncio.sleep(0.2)
         return 0

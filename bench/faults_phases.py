@@ -41,6 +41,8 @@ SHORT = Profile("short", 5, 4, 1.5, 0.5, 2, 2.0, 3.0, 5.0, 3.0, 1.0, 240)
 UPFRONT = 4  # exports launched before the first kill
 # the sandbox broker's scenarios the broker-loop phase plays, in turn
 LOOP_SCENARIOS = ("info_request", "duplicate_out_of_order", "reject_correctable")
+# the scenarios whose answer sends an amendment
+AMENDING = ("reject_correctable", "info_request")
 
 
 class Phases:
@@ -290,6 +292,35 @@ class Phases:
             ),
         ]
         await self.finish_phase("broker loop", exports)
+
+    async def phase_broker_loop_outage(self) -> None:
+        """The broker goes down (503) just as the answers to its requests are sent: each
+        amendment is refused, retried with its idempotency key, and arrives once."""
+        p, d = self.profile, self.driver
+        exports = d.new_exports("amendments in an outage", p.phase_exports, scenarios=AMENDING)
+        for e in exports:
+            e.hold = True
+        await asyncio.gather(*(d.launch(e) for e in exports))
+        asked = await d.until(exports, {"BROKER_ACTION_REQUIRED"}, every=True)
+        before = (await self.stack.broker_stats())["unavailable"]
+        await self.stack.broker_faults(failForSeconds=p.broker_down_s)
+        down_at = time.monotonic()
+        for e in exports:
+            e.hold = False  # the run's operator answers within a second
+        await asyncio.sleep(max(0.0, p.broker_down_s - (time.monotonic() - down_at)))
+        refused = (await self.stack.broker_stats())["unavailable"] - before
+        await self.stack.broker_faults(failForSeconds=0)
+        self.faults.append(
+            (
+                "sandbox broker down (503) while amendments are sent",
+                1,
+                f"{p.broker_down_s:.0f} s, {asked} export(s) answered, {refused} sends refused",
+            )
+        )
+        self.checks.append(
+            Check("broker outage met amendments", "> 0 refused", str(refused), refused > 0)
+        )
+        await self.finish_phase("amendments in an outage", exports)
 
     async def finish_phase(self, name: str, exports: list[Export]) -> None:
         """Wait (bounded) for every export so far to settle, then check every invariant."""

@@ -76,6 +76,13 @@ class ExportClient:
 
     async def export(self, tag: str, product_id: str, *, review: bool = False) -> str:
         """sync → plan → execute (→ approve) → inspect until EXECUTED or later; the status."""
+        return await self.until_executed(await self.started(tag, product_id, review=review))
+
+    async def started(
+        self, tag: str, product_id: str, *, review: bool = False, scenario: str | None = None
+    ) -> str:
+        """sync → plan → execute (→ approve); the export's id. `scenario`: the sandbox broker's
+        scenario for it (the order's `metadata.sandboxScenario`)."""
         account = self.demo["accountId"]
         order = {
             "externalId": f"bench-{tag}",
@@ -85,6 +92,8 @@ class ExportClient:
             "consignee": {"name": "Grace Buyer", "address": "500 Howard St, San Francisco"},
             "items": [{"productId": product_id, "quantity": 3}],
         }
+        if scenario is not None:
+            order["metadata"] = {"sandboxScenario": scenario}
         synced = await self.call(
             "POST /api/orders/sync",
             "POST",
@@ -128,7 +137,7 @@ class ExportClient:
                 {"planHash": plan["planHash"], "idempotencyKey": f"approve-{tag}"},
                 role="reviewer",
             )
-        return await self.until_executed(export_id)
+        return str(export_id)
 
     async def until_executed(self, export_id: str) -> str:
         """Poll inspect until EXECUTED or later; a failed or stuck export is a flow error."""

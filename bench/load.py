@@ -2,7 +2,9 @@
 
 Starts the dev stack like `bench.lifecycle` (rate limit raised out of the way). Each client loops:
 sync one order → plan → execute → (for a share of them: the plan is REVIEW_REQUIRED, so approve
-it with the reviewer key) → poll inspect until EXECUTED or COMPLETED. After a warm-up it reads the
+it with the reviewer key) → poll inspect until EXECUTED or COMPLETED; another share plays the
+broker loop (bench/answer_flow.py: the broker rejects correctably, the client answers, the
+amendment goes out), timed from the answer to the amendment's arrival at the broker. After a warm-up it reads the
 API's and the worker's resident memory, runs the measured window, reads it again, then lets the
 flows in flight finish. Prints throughput, errors (any non-2xx, any exception, any export that
 fails or sticks), p50/p99 per endpoint and the memory figures against the targets.
@@ -21,8 +23,10 @@ from typing import Any
 import httpx
 import uvicorn
 
-from bench.flow import ExportClient, FlowError, Timings, percentile
-from bench.stack import BenchStack, free_port, running_stack
+from bench.answer_flow import AnswerClient
+from bench.common import free_port
+from bench.flow import FlowError, Timings, percentile
+from bench.stack import BenchStack, running_stack
 from entrygo.seed import demo_products
 
 TARGET_MEMORY_GROWTH = 0.20
@@ -41,6 +45,8 @@ class Load:
         # webhook deliveries: (received at, seconds from the event's time to its arrival)
         self.deliveries: list[tuple[float, float]] = []
         self.delivered_ids: set[str] = set()
+        # answered broker requests: (amendment arrived at, seconds from the answer to it)
+        self.answers: list[tuple[float, float]] = []
 
 
 WEBHOOK_SECRET = "bench-webhook-secret-0123456789"  # noqa: S105  (a local receiver of the run)
@@ -88,15 +94,22 @@ async def review_product(http: httpx.AsyncClient, demo: dict[str, Any]) -> str:
 
 
 async def client_loop(
-    client: ExportClient, load: Load, products: tuple[str, str], every: int, run: str
+    client: AnswerClient, load: Load, products: tuple[str, str], every: tuple[int, int], run: str
 ) -> None:
-    """Run flows back to back until told to stop; errors are counted, not raised."""
+    """Run flows back to back until told to stop; errors are counted, not raised. `every`: one
+    flow in so many is a review flow, one (another) a broker-loop flow."""
     ready, review_id = products
+    review_every, answer_every = every
     while not load.stop.is_set():
         n = next(load.counter)
-        review = every > 0 and n % every == 0
+        review = review_every > 0 and n % review_every == 0
+        answer = not review and answer_every > 0 and n % answer_every == 1
         started = time.perf_counter()
         try:
+            if answer:
+                latency = await client.answered(f"{run}-{n}", ready)
+                load.answers.append((time.monotonic(), latency))
+                continue
             await client.export(f"{run}-{n}", review_id if review else ready, review=review)
         except FlowError:
             continue
@@ -124,7 +137,7 @@ async def run_load(stack: BenchStack, args: argparse.Namespace) -> bool:
     run = uuid.uuid4().hex[:6]
     load = Load()
     limits = httpx.Limits(max_connections=args.clients * 2 + 10)
-    every = round(1 / args.review_share) if args.review_share > 0 else 0
+    every = tuple(round(1 / share) if share > 0 else 0 for share in shares(args))
     port = free_port()
     receiver = uvicorn.Server(
         uvicorn.Config(webhook_receiver(load), host="127.0.0.1", port=port, log_level="warning")
@@ -134,10 +147,13 @@ async def run_load(stack: BenchStack, args: argparse.Namespace) -> bool:
         await subscribe(http, stack.demo, f"http://127.0.0.1:{port}/hooks")
         products = (stack.demo["productIds"][0], await review_product(http, stack.demo))
         clients = [
-            ExportClient(http, stack.demo, load.timings, poll_s=args.poll)
+            AnswerClient(
+                http, stack.demo, load.timings, poll_s=args.poll, broker_url=stack.broker_url
+            )
             for _ in range(args.clients)
         ]
-        tasks = [asyncio.create_task(client_loop(c, load, products, every, run)) for c in clients]
+        pair = (every[0], every[1])
+        tasks = [asyncio.create_task(client_loop(c, load, products, pair, run)) for c in clients]
         await asyncio.sleep(args.warmup)
         warm = Timings()
         for c in clients:  # calls from here on count in the measured window
@@ -166,6 +182,12 @@ async def run_load(stack: BenchStack, args: argparse.Namespace) -> bool:
         f"webhook deliveries in the window: {len(lags)}, lag from event to receiver "
         f"p50 {percentile(lags, 50) * 1000:.0f} ms p99 {percentile(lags, 99) * 1000:.0f} ms "
         f"(the outbox polls every {stack.settings.outbox_poll_seconds:.1f} s when idle)"
+    )
+    answered = [s for at, s in load.answers if window_start <= at <= window_end]
+    print(
+        f"broker requests answered in the window: {len(answered)}, answer to the amendment's "
+        f"arrival at the broker p50 {percentile(answered, 50) * 1000:.0f} ms "
+        f"p99 {percentile(answered, 99) * 1000:.0f} ms"
     )
     return report(args, load, measured, (after_warmup, at_end, idle), series, broker, drain_s)
 
@@ -234,6 +256,11 @@ def report(
     return ok
 
 
+def shares(args: argparse.Namespace) -> tuple[float, float]:
+    """The review share and the broker-loop share of the flows."""
+    return args.review_share, args.answer_share
+
+
 def main() -> None:
     """Parse the options, start the stack, run the load, stop."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -241,6 +268,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120.0, help="measured window")
     parser.add_argument("--warmup", type=float, default=20.0, help="seconds before measuring")
     parser.add_argument("--review-share", type=float, default=0.2, help="share of review flows")
+    parser.add_argument(
+        "--answer-share", type=float, default=0.1, help="share of broker-loop flows"
+    )
     parser.add_argument("--poll", type=float, default=0.2, help="seconds between inspect polls")
     parser.add_argument("--temporal", choices=["file", "memory"], default="file")
     args = parser.parse_args()
@@ -249,7 +279,8 @@ def main() -> None:
     with running_stack(args.temporal, {"ENTRYGO_RATE_LIMIT_PER_MINUTE": "1000000"}) as stack:
         print(
             f"EntryGo load: {args.clients} clients, {args.seconds:.0f} s measured after "
-            f"{args.warmup:.0f} s warm-up, {args.review_share:.0%} review flows, inspect polled "
+            f"{args.warmup:.0f} s warm-up, {args.review_share:.0%} review flows, "
+            f"{args.answer_share:.0%} broker-loop flows, inspect polled "
             f"every {args.poll:.2f} s; {os.cpu_count()} CPUs, load average {load_before:.2f}"
         )
         print(f"Temporal: {stack.persistence}; database: {stack.database}", flush=True)

@@ -90,6 +90,16 @@ async def get_stats(request: Request) -> JSONResponse:
     return JSONResponse(_broker(request).stats())
 
 
+async def get_submission(request: Request) -> JSONResponse:
+    """One submission as the stats show it, with its amendments and when each arrived."""
+    state = _broker(request).state
+    submission_id = request.path_params["submission_id"]
+    submission = state.submissions.get(submission_id)
+    if submission is None:
+        return JSONResponse({"error": "SUBMISSION_NOT_FOUND", "reason": submission_id}, 404)
+    return JSONResponse(submission.snapshot(state.deliveries_by_id[submission_id]))
+
+
 async def get_health(request: Request) -> JSONResponse:
     """Liveness of the sandbox broker."""
     return JSONResponse({"status": "ok"})
@@ -139,6 +149,7 @@ def create_broker_app(
             Route("/_sandbox/faults", post_faults, methods=["POST"]),
             Route("/_sandbox/reset", post_reset, methods=["POST"]),
             Route("/_sandbox/stats", get_stats, methods=["GET"]),
+            Route("/_sandbox/submissions/{submission_id}", get_submission, methods=["GET"]),
             Route("/_sandbox/health", get_health, methods=["GET"]),
         ],
         lifespan=lifespan,

@@ -122,7 +122,9 @@ class BrokerSandbox:
         if problem is not None:
             state.refused += 1
             return 422, _error("DOCUMENT_REJECTED", problem)
-        submission = Submission(request, broker_reference(request.submission_id))
+        submission = Submission(
+            request, broker_reference(request.submission_id), received_at=self._clock()
+        )
         submission.scenario = scenario
         state.submissions[request.submission_id] = submission
         if scenario is not None:
@@ -172,7 +174,9 @@ class BrokerSandbox:
         if problem is not None:
             state.refused += 1
             return 422, _error("DOCUMENT_REJECTED", problem)
-        existing.amendments.append(AmendmentRecord(number, request.idempotency_key, request.amends))
+        existing.amendments.append(
+            AmendmentRecord(number, request.idempotency_key, request.amends, self._clock())
+        )
         state.amendments_received += 1
         if existing.scenario is not None:
             self._start_flow(existing, existing.scenario, request)

@@ -40,6 +40,7 @@ class AmendmentRecord:
     amendment: int
     idempotency_key: str
     amends: dict[str, Any] | None
+    received_at: float  # the broker's clock (epoch seconds) at the first delivery
     deliveries: int = 1
 
     def snapshot(self) -> dict[str, Any]:
@@ -49,6 +50,7 @@ class AmendmentRecord:
             "idempotencyKey": self.idempotency_key,
             "deliveries": self.deliveries,
             "amends": self.amends,
+            "receivedAt": self.received_at,
         }
 
 
@@ -58,6 +60,7 @@ class Submission:
 
     request: SubmissionRequest
     broker_reference: str
+    received_at: float  # the broker's clock (epoch seconds) at the first delivery
     status: str = "RECEIVED"
     entry_number: str | None = None
     reason: str | None = None
@@ -73,7 +76,9 @@ class Submission:
     def __post_init__(self) -> None:
         if not self.amendments:
             first = self.request
-            self.amendments.append(AmendmentRecord(0, first.idempotency_key, first.amends))
+            self.amendments.append(
+                AmendmentRecord(0, first.idempotency_key, first.amends, self.received_at)
+            )
 
     @property
     def last_amendment(self) -> int:
@@ -83,6 +88,27 @@ class Submission:
     def amendment(self, number: int) -> AmendmentRecord | None:
         """The record of amendment `number`, if it was received."""
         return next((a for a in self.amendments if a.amendment == number), None)
+
+    def snapshot(self, deliveries: int) -> dict[str, Any]:
+        """The stats view of the submission (`deliveries`: raw deliveries of its id)."""
+        return {
+            "deliveries": deliveries,
+            "brokerReference": self.broker_reference,
+            "status": self.status,
+            "entryNumber": self.entry_number,
+            "reason": self.reason,
+            "exportId": self.request.export_id,
+            "customsPackageId": self.request.customs_package_id,
+            "documents": [d.artifact_type for d in self.request.documents],
+            "warningCodes": warning_codes(self.request.invoice),
+            "callbacks": [record.snapshot() for record in self.callbacks],
+            "scenario": self.scenario,
+            "protocolVersion": 1 if self.scenario is None else 2,
+            "amendments": [a.snapshot() for a in self.amendments],
+            "lastAmendment": self.last_amendment,
+            "amendmentsRefused": self.amendments_refused,
+            "lastSequence": self.next_sequence - 1,
+        }
 
 
 @dataclass
@@ -123,24 +149,7 @@ class BrokerState:
             "amendmentsRefused": self.amendments_refused,
             "amendmentsUnknown": self.amendments_unknown,
             "submissions": {
-                submission_id: {
-                    "deliveries": self.deliveries_by_id[submission_id],
-                    "brokerReference": submission.broker_reference,
-                    "status": submission.status,
-                    "entryNumber": submission.entry_number,
-                    "reason": submission.reason,
-                    "exportId": submission.request.export_id,
-                    "customsPackageId": submission.request.customs_package_id,
-                    "documents": [d.artifact_type for d in submission.request.documents],
-                    "warningCodes": warning_codes(submission.request.invoice),
-                    "callbacks": [record.snapshot() for record in submission.callbacks],
-                    "scenario": submission.scenario,
-                    "protocolVersion": 1 if submission.scenario is None else 2,
-                    "amendments": [a.snapshot() for a in submission.amendments],
-                    "lastAmendment": submission.last_amendment,
-                    "amendmentsRefused": submission.amendments_refused,
-                    "lastSequence": submission.next_sequence - 1,
-                }
+                submission_id: submission.snapshot(self.deliveries_by_id[submission_id])
                 for submission_id, submission in self.submissions.items()
             },
         }

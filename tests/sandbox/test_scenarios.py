@@ -234,6 +234,16 @@ async def test_info_request_asks_again_until_the_street_is_sent(
     assert entry["amendments"][1]["idempotencyKey"] == "s_info:A1"
     assert entry["amendments"][1]["amends"] == answers
     assert [c["sequence"] for c in entry["callbacks"]] == [1, 2, 3, 4, 5, 6, 7]
+    # one submission's view is the stats' entry; each delivery number carries when it arrived
+    one = await client.get("/_sandbox/submissions/s_info")
+    assert one.status_code == 200
+    assert one.json() == entry
+    arrivals = [a["receivedAt"] for a in entry["amendments"]]
+    assert arrivals == sorted(arrivals)
+    assert abs(arrivals[-1] - time.time()) < 60
+    missing = await client.get("/_sandbox/submissions/s_nothing")
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "SUBMISSION_NOT_FOUND"
 
 
 async def test_hold_then_release_waits_hold_seconds(
