@@ -7,6 +7,7 @@ import httpx
 
 from activities.amendments import AmendmentActivities
 from activities.customs import CustomsActivities
+from activities.destinations import DestinationActivities
 from activities.ledger import LedgerActivities
 from activities.planning import PlanningActivities
 from activities.review import ReviewActivities
@@ -24,6 +25,7 @@ def build_activities(pool: Pool, settings: Settings) -> Sequence[Any]:
     broker = AmendmentActivities(pool, settings, http)
     warehouse = WarehouseActivities(pool, http, settings)
     review = ReviewActivities(pool, http, settings.allow_private_urls)
+    fleet = DestinationActivities(pool, settings)
     return [
         ledger.record_transition,
         planning.plan_export,
@@ -36,4 +38,6 @@ def build_activities(pool: Pool, settings: Settings) -> Sequence[Any]:
         broker.resend_broker_submission,
         warehouse.notify_warehouse,
         review.notify_review_overdue,
+        fleet.watch_destination,
+        fleet.destination_turn,
     ]

@@ -6,6 +6,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities import transports
 from activities.broker import ALL_ARTIFACTS, BrokerActivities
+from activities.destinations import send_failure
 from activities.heartbeat import heartbeating
 from domain.activities import ActivityName
 from store import amendments, packages
@@ -61,15 +62,18 @@ class AmendmentActivities(BrokerActivities):
             )
             if row.status == "SENT":
                 return SubmissionResult(submission_id=sub.id, status="SENT")
-            await amendments.count_amendment_attempt(conn, sub.id, inp.number)
             broker = await get_broker_by_id(conn, sub.broker_id)
             assert broker is not None
             artifacts = await packages.artifact_contents(conn, package.id, ALL_ARTIFACTS)
         amendment = transports.Amendment(inp.number, inp.reason, inp.request_id)
         try:
-            await self._deliver(export, broker, sub, package, artifacts, amendment)
+            async with self.gate.sending(self.target(export, broker)):
+                async with self.pool.acquire() as conn:
+                    await amendments.count_amendment_attempt(conn, sub.id, inp.number)
+                await self._deliver(export, broker, sub, package, artifacts, amendment)
         except ApplicationError as err:
-            if err.non_retryable:
+            if err.non_retryable and send_failure(err) is err:
+                # refused for good (not held by the destination, not a failure that opened it)
                 async with self.pool.acquire() as conn:
                     await amendments.mark_amendment_sent(conn, sub.id, inp.number, err.message)
             raise
@@ -115,5 +119,6 @@ class AmendmentActivities(BrokerActivities):
                 package = await packages.get_package(conn, package_id)
                 assert package is not None
                 artifacts = await packages.artifact_contents(conn, package.id, ALL_ARTIFACTS)
-            await self._deliver(export, broker, sub, package, artifacts, amendment)
+            async with self.gate.sending(self.target(export, broker)):
+                await self._deliver(export, broker, sub, package, artifacts, amendment)
             return SubmissionResult(submission_id=sub.id, status="SENT")

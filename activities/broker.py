@@ -5,10 +5,12 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import transports
+from activities.destinations import DestinationGate, Target, send_failure
 from activities.errors import invalid_configuration
 from activities.heartbeat import heartbeating
 from config.settings import Settings
 from domain.activities import ActivityName
+from domain.destinations import DestinationKind
 from domain.failures import ActivityFailure
 from observability.metrics import BROKER_SUBMISSIONS
 from store import packages, submissions
@@ -38,6 +40,12 @@ class BrokerActivities:
         self.http = http
         # contradicting SMTP settings stop the worker here, at start, not at the first email
         self.smtp = transports.SmtpRelay.from_settings(settings)
+        self.gate = DestinationGate(pool, settings)
+
+    @staticmethod
+    def target(export: ExportRecord, broker: BrokerRecord) -> Target:
+        """The destination of a send of the export to its broker."""
+        return Target(export.account_id, DestinationKind.BROKER, broker.id, export.id)
 
     @activity.defn(name=ActivityName.PREPARE_BROKER_SUBMISSION)
     async def prepare_broker_submission(self, inp: StepInput) -> SubmissionResult:
@@ -101,16 +109,21 @@ class BrokerActivities:
             # a retry after the broker's address was fixed sends to the address as it is now
             sub = await submissions.readdress_submission(conn, sub.id, broker)
             artifacts = await packages.artifact_contents(conn, package.id, ALL_ARTIFACTS)
-            await submissions.count_submission_attempt(conn, sub.id)
         try:
-            message_id, reference = await self._deliver(export, broker, sub, package, artifacts)
+            async with self.gate.sending(self.target(export, broker)):
+                async with self.pool.acquire() as conn:
+                    await submissions.count_submission_attempt(conn, sub.id)
+                message_id, reference = await self._deliver(export, broker, sub, package, artifacts)
         except ApplicationError as err:
+            failed = send_failure(err)
+            if failed is None:
+                raise  # held by the destination: nothing was sent
             BROKER_SUBMISSIONS.labels(
-                transport=sub.submission_type, outcome=_outcome(err.type)
+                transport=sub.submission_type, outcome=_outcome(failed.type)
             ).inc()
             async with self.pool.acquire() as conn:
                 await submissions.record_submission_error(
-                    conn, sub.id, err.message, final=err.non_retryable
+                    conn, sub.id, failed.message, final=failed.non_retryable and failed is err
                 )
             raise
         BROKER_SUBMISSIONS.labels(transport=sub.submission_type, outcome="accepted").inc()

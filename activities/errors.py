@@ -2,6 +2,7 @@
 
 from temporalio.exceptions import ApplicationError
 
+from domain.destinations import Breaker
 from domain.failures import RETRYABLE, ActivityFailure
 
 
@@ -33,3 +34,20 @@ def plan_outdated(reason: str) -> ApplicationError:
 def transient(reason: str) -> ApplicationError:
     """A failure worth retrying (the policy's backoff applies)."""
     return failure(ActivityFailure.TRANSIENT, reason)
+
+
+def destination_unavailable(destination: str, b: Breaker) -> ApplicationError:
+    """The destination holds sends (open or paused): nothing was sent; the details say which
+    destination, its state and since when."""
+    since = b.since.isoformat() if b.since is not None else None
+    return ApplicationError(
+        f"Destination {destination} is {b.state.value}: the send waits for it",
+        {"destination": destination, "state": b.state.value, "since": since},
+        type=ActivityFailure.DESTINATION_UNAVAILABLE.value,
+        non_retryable=True,
+    )
+
+
+def unexpected(exc: Exception) -> ApplicationError:
+    """An unexpected error as a failure the breaker counts (retried like a transient one)."""
+    return ApplicationError(f"{type(exc).__name__}: {exc}", type=type(exc).__name__)

@@ -4,7 +4,7 @@ from temporalio import activity
 
 from domain.activities import ActivityName
 from domain.status import FINAL
-from store import exports, packages, submissions
+from store import destinations, exports, packages, submissions
 from store.db import Connection, Pool
 from store.exports import NewEvent, append_events, lock_export
 from workflows.messages import TransitionInput
@@ -42,6 +42,9 @@ class LedgerActivities:
                 await self._record_outcome(conn, inp)
             if inp.broker_side is not None:
                 await self._record_side(conn, inp)
+            if inp.waiting_for is not None or inp.clear_waiting:
+                waiting = inp.waiting_for.model_dump(mode="json") if inp.waiting_for else None
+                await destinations.save_waiting_for(conn, inp.export_id, waiting)
             await append_events(
                 conn,
                 inp.export_id,

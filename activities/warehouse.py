@@ -8,9 +8,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import transports
+from activities.destinations import DestinationGate, Target, send_failure
 from activities.heartbeat import heartbeating
 from config.settings import Settings
 from domain.activities import ActivityName
+from domain.destinations import DestinationKind
 from domain.failures import ActivityFailure
 from observability.metrics import WAREHOUSE_NOTIFICATIONS
 from store import packages, submissions
@@ -29,6 +31,7 @@ class WarehouseActivities:
         self.pool = pool
         self.http = http
         self.settings = settings
+        self.gate = DestinationGate(pool, settings)
 
     @activity.defn(name=ActivityName.NOTIFY_WAREHOUSE)
     async def notify_warehouse(self, inp: StepInput) -> str:
@@ -50,8 +53,6 @@ class WarehouseActivities:
         sending = note.status in UNDELIVERED
         if sending:
             assert note.recipient is not None  # only a notification with a URL is sent
-            async with self.pool.acquire() as conn:
-                await submissions.count_notification_attempt(conn, note.id)
             payload = {
                 "event": "EXPORT_EXECUTED",
                 "notificationId": note.id,
@@ -60,16 +61,25 @@ class WarehouseActivities:
                 "packageNumber": package.package_number if package else None,
                 "orderIds": export.plan.included_order_ids,
             }
+            target = Target(export.account_id, DestinationKind.WAREHOUSE, warehouse.id, export.id)
             try:
-                await transports.check_outbound(note.recipient, self.settings.allow_private_urls)
-                await transports.post_signed(
-                    self.http,
-                    note.recipient,
-                    warehouse.notification_secret,
-                    payload,
-                    note.id,
-                )
-            except ApplicationError as err:
+                async with self.gate.sending(target):
+                    async with self.pool.acquire() as conn:
+                        await submissions.count_notification_attempt(conn, note.id)
+                    await transports.check_outbound(
+                        note.recipient, self.settings.allow_private_urls
+                    )
+                    await transports.post_signed(
+                        self.http,
+                        note.recipient,
+                        warehouse.notification_secret,
+                        payload,
+                        note.id,
+                    )
+            except ApplicationError as held:
+                err = send_failure(held)
+                if err is None:
+                    raise  # held by the destination: nothing was sent
                 invalid = err.type == ActivityFailure.INVALID_ADDRESS
                 WAREHOUSE_NOTIFICATIONS.labels(
                     outcome="invalid_address" if invalid else "failed"
@@ -80,7 +90,7 @@ class WarehouseActivities:
                         note.id,
                         delivered=False,
                         error=err.message,
-                        final=err.non_retryable,
+                        final=err.non_retryable and err is held,
                     )
                 raise
             WAREHOUSE_NOTIFICATIONS.labels(outcome="delivered").inc()

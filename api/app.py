@@ -127,7 +127,11 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> FastAPI:
     app.include_router(metrics.router)
     install_openapi(app)
     install_docs(app)
-    app.add_middleware(Gateway, body_limit=settings.body_limit_bytes)
+    app.add_middleware(
+        Gateway,
+        body_limit=settings.body_limit_bytes,
+        answer_limit=settings.answer_body_limit_bytes,
+    )
     if tracing is not None:
         tracing.instrument_app(app)  # outermost: the request's span encloses everything else
     return app

@@ -33,6 +33,15 @@ CONSOLE_PREFIX = "/console/"
 class BodyTooLarge(Exception):
     """The request body grew past the limit while it was read."""
 
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+# an answer to a broker request carries its documents (each up to 5 MB, base64 in JSON): its
+# route takes a larger body than the rest (Settings.answer_body_limit_bytes)
+_ANSWER_PATH = re.compile(r"^(/api|/console)/exports/[^/]+/broker-requests/[^/]+/answer$")
+
 
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
@@ -56,9 +65,14 @@ def _export_of(scope: Scope) -> dict[str, str]:
 class Gateway:
     """Wraps the FastAPI app; see the module docstring."""
 
-    def __init__(self, app: ASGIApp, *, body_limit: int) -> None:
+    def __init__(self, app: ASGIApp, *, body_limit: int, answer_limit: int | None = None) -> None:
         self.app = app
         self.body_limit = body_limit
+        self.answer_limit = max(answer_limit or body_limit, body_limit)
+
+    def limit_for(self, path: str) -> int:
+        """The body limit of a path: larger for an answer with its documents."""
+        return self.answer_limit if _ANSWER_PATH.match(path) else self.body_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,7 +102,7 @@ class Gateway:
                 self._check_body(scope["method"], headers, scope["path"])
                 receive_body = receive
                 if scope["method"] in _WRITE_METHODS and "content-length" not in headers:
-                    receive_body = await self._buffered(receive)
+                    receive_body = await self._buffered(receive, self.limit_for(scope["path"]))
                 await self.app(scope, receive_body, send_with_id)
             except Exception as exc:  # the last resort: everything becomes the contract's body
                 if started:
@@ -122,7 +136,7 @@ class Gateway:
             },
         )
 
-    async def _buffered(self, receive: Receive) -> Receive:
+    async def _buffered(self, receive: Receive, limit: int) -> Receive:
         """Read a body sent without Content-Length up to the limit, then hand it on whole."""
         chunks: list[bytes] = []
         size = 0
@@ -133,8 +147,8 @@ class Gateway:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.body_limit:
-                raise BodyTooLarge
+            if size > limit:
+                raise BodyTooLarge(limit)
             chunks.append(chunk)
             more = message.get("more_body", False)
         sent = False
@@ -150,8 +164,9 @@ class Gateway:
 
     def _check_body(self, method: str, headers: Headers, path: str) -> None:
         length = headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.body_limit:
-            raise BodyTooLarge
+        limit = self.limit_for(path)
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise BodyTooLarge(limit)
         # the console's forms post urlencoded bodies; the console checks their media type itself
         if method in _WRITE_METHODS and not path.startswith(CONSOLE_PREFIX):
             has_body = (length is not None and length != "0") or "transfer-encoding" in headers
@@ -179,7 +194,10 @@ class Gateway:
                 ]
             )
         if isinstance(exc, BodyTooLarge):
-            return ApiError(413, "PAYLOAD_TOO_LARGE", "Request body exceeds the 5 MiB limit.")
+            mib = exc.limit / (1024 * 1024)
+            return ApiError(
+                413, "PAYLOAD_TOO_LARGE", f"Request body exceeds the {mib:g} MiB limit."
+            )
         dependency = unavailable_dependency(exc)
         if dependency is not None:
             log.warning("%s unavailable request_id=%s: %r", dependency, request_id, exc)

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     db_timeout_seconds: float = 5.0
 
     body_limit_bytes: int = 5 * 1024 * 1024
+    # an answer to a broker request with its documents (each up to 5 MB; base64 in the API's JSON)
+    answer_body_limit_bytes: int = 40 * 1024 * 1024
     idempotency_ttl_hours: float = 24.0
     temporal_call_timeout_seconds: float = 10.0
     execute_wait_seconds: float = 10.0
@@ -78,6 +80,14 @@ class Settings(BaseSettings):
     webhook_retry_cap_seconds: float = 600.0
     webhook_give_up_seconds: float = 72 * 3600  # retried for three days, then FAILED
     outbox_poll_seconds: float = 0.5
+    # fleet control (docs/fleet-control.md): a destination's circuit breaker opens after this
+    # many transient failures within the window, probes after a backoff growing from the first
+    # value to the second, and releases the exports that waited at this rate
+    breaker_threshold: int = 5
+    breaker_window_seconds: float = 60.0
+    breaker_backoff_initial_seconds: float = 30.0
+    breaker_backoff_max_seconds: float = 600.0
+    breaker_release_per_second: int = 5
 
     sandbox_broker_port: int = 8787
     temporal_port: int = 7233

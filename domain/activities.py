@@ -8,7 +8,7 @@ from enum import StrEnum
 
 
 class ActivityName(StrEnum):
-    """Every activity the export workflow calls."""
+    """Every activity the export and destination workflows call."""
 
     PLAN_EXPORT = "plan_export"
     RECORD_TRANSITION = "record_transition"
@@ -22,6 +22,10 @@ class ActivityName(StrEnum):
     LOAD_BROKER_TERMS = "load_broker_terms"
     SEND_BROKER_AMENDMENT = "send_broker_amendment"
     RESEND_BROKER_SUBMISSION = "resend_broker_submission"
+    # fleet control (docs/fleet-control.md): an export waiting for a destination makes sure the
+    # destination's workflow watches it; that workflow takes its turns
+    WATCH_DESTINATION = "watch_destination"
+    DESTINATION_TURN = "destination_turn"
 
 
 __all__ = ["ActivityName"]

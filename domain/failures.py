@@ -6,6 +6,8 @@ BrokerRejected        the broker refused the document: retrying the same bytes c
 InvalidAddress        the recipient (email or URL) does not exist or refuses us for good
 InvalidConfiguration  our side is misconfigured (missing secret, wrong signature secret)
 PlanOutdated          orders or products changed since the plan: the package would not match it
+DestinationUnavailable the destination's breaker is open or it is paused: the send was not made;
+                      the workflow waits for the destination (docs/fleet-control.md)
 Transient             worth retrying: the activity's retry policy backs off and tries again
 anything else         an unexpected error: retried like Transient
 """
@@ -20,6 +22,7 @@ class ActivityFailure(StrEnum):
     INVALID_ADDRESS = "InvalidAddress"
     INVALID_CONFIGURATION = "InvalidConfiguration"
     PLAN_OUTDATED = "PlanOutdated"
+    DESTINATION_UNAVAILABLE = "DestinationUnavailable"
     TRANSIENT = "Transient"
 
 

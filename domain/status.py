@@ -143,6 +143,15 @@ def refuse_before_execution(action: str, status: str | None) -> Refusal | None:
     return None
 
 
+def refuse_cancel(status: str | None) -> Refusal | None:
+    """cancel applies before execution, and during it while a step is held (ATTENTION_REQUIRED,
+    or EXECUTING with a send waiting for its destination) as long as the broker has nothing:
+    the workflow, which knows what was sent, has the last word (docs/fleet-control.md)."""
+    if status in (S.EXECUTING, S.ATTENTION_REQUIRED):
+        return None
+    return refuse_before_execution("cancel", status)
+
+
 def refuse_retry(status: str | None) -> Refusal | None:
     """retry applies only in ATTENTION_REQUIRED."""
     if status != S.ATTENTION_REQUIRED:

@@ -81,6 +81,19 @@ WEBHOOK_DELIVERIES = Counter(
     ["outcome"],
     registry=REGISTRY,
 )
+DESTINATION_TRANSITIONS = Counter(
+    "entrygo_destination_transitions_total",
+    "Destination breaker changes by kind (broker, warehouse, webhook) and event "
+    "(DESTINATION_OPENED, DESTINATION_CLOSED, DESTINATION_PAUSED, DESTINATION_RESUMED).",
+    ["kind", "event"],
+    registry=REGISTRY,
+)
+DESTINATION_PROBES = Counter(
+    "entrygo_destination_probes_total",
+    "Probes of open destinations by kind and outcome (started, succeeded, failed).",
+    ["kind", "outcome"],
+    registry=REGISTRY,
+)
 RATE_LIMITED = Counter(
     "entrygo_rate_limited_total",
     "Requests refused with 429 because their account was over its limit.",

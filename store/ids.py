@@ -8,6 +8,7 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: sorts like t
 
 PREFIXES = frozenset(
     {"acc", "key", "wh", "br", "prod", "ord", "exp", "cp", "art", "ntf", "bsub", "evt", "whe"}
+    | {"dev"}  # a destination's events (docs/fleet-control.md)
 )
 
 

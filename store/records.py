@@ -6,6 +6,7 @@ from typing import Any, Literal, Self
 
 from domain.approval import Approval, Attention
 from domain.broker_loop.state import BrokerSide
+from domain.destinations import WaitingFor
 from domain.planning.document import PlanDocument
 from domain.reference import ShipmentMode
 from domain.status import ExportStatus, Readiness
@@ -42,6 +43,8 @@ class ExportRecord(_FromRow):
     updated_at: datetime
     # what the broker said, as the broker loop last wrote it (None before the submission went out)
     broker_side: BrokerSide | None = None
+    # the destination a send of the export waits for (docs/fleet-control.md)
+    waiting_for: WaitingFor | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", ExportStatus(self.status))
@@ -56,6 +59,8 @@ class ExportRecord(_FromRow):
             object.__setattr__(self, "attention", Attention.model_validate(self.attention))
         if self.broker_side is not None and not isinstance(self.broker_side, BrokerSide):
             object.__setattr__(self, "broker_side", BrokerSide.model_validate(self.broker_side))
+        if self.waiting_for is not None and not isinstance(self.waiting_for, WaitingFor):
+            object.__setattr__(self, "waiting_for", WaitingFor.model_validate(self.waiting_for))
 
 
 @dataclass(frozen=True, slots=True)

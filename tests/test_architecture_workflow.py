@@ -1,7 +1,8 @@
 """One workflow, read in one place, and one table of activity names (docs/architecture.md).
 
-- workflows/ declares exactly one `@workflow.defn` class, and no class of workflows/ inherits from
-  another: the workflow holds its state and its ledger, it is not assembled from base classes.
+- workflows/ declares exactly the workflow classes of WORKFLOW_MODULES, one per module (the
+  export and, for fleet control, the destination), and no class of workflows/ inherits from
+  another: a workflow holds its state and its ledger, it is not assembled from base classes.
 - Activities are named once, in `domain.activities.ActivityName`: no string literal in
   workflows/ is an activity's name, and every `@activity.defn` in activities/ takes its name from
   the table, so a reader (or a tool) follows each call from the workflow to its activity.
@@ -95,8 +96,14 @@ def activity_definitions(root: Path = ROOT) -> tuple[list[str], list[str]]:
     return named, offending
 
 
-def test_one_workflow_class() -> None:
-    assert len(workflow_classes()) == 1, workflow_classes()
+WORKFLOW_MODULES = [
+    "workflows/destination.py:DestinationWorkflow",
+    "workflows/export.py:ExportWorkflow",
+]
+
+
+def test_the_workflow_classes_are_the_export_and_the_destination() -> None:
+    assert workflow_classes() == WORKFLOW_MODULES
 
 
 def test_no_workflow_class_inherits_another() -> None:

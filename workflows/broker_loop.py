@@ -14,6 +14,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows.destination_wait import admitted
 from workflows.ledger import Ledger
 from workflows.policies import (
     LEDGER_RETRY,
@@ -313,10 +314,11 @@ async def _run(export: ExportState, activity: ActivityName, arg: Any) -> None:
 async def _step(
     export: ExportState, ledger: Ledger, name: str, run: Callable[[], Awaitable[None]]
 ) -> None:
-    """Run a side effect; one that fails for good waits in ATTENTION_REQUIRED for a retry."""
+    """Run a side effect (waiting for its destination while that holds it); one that fails for
+    good waits in ATTENTION_REQUIRED for a retry."""
     while True:
         try:
-            await run()
+            await admitted(export, ledger, run)
             return
         except ActivityError as err:
             cause = err.cause

@@ -18,7 +18,7 @@ import asyncio
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows import broker_handlers, handlers, lifecycle
+from workflows import broker_handlers, destination_wait, handlers, lifecycle
 from workflows.broker_loop import BROKER_LOOP_PATCH, broker_loop
 from workflows.ledger import Ledger
 from workflows.policies import SIDE_EFFECT_RETRY, STEPS
@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         CallbackResult,
         RecordedMessage,
     )
+    from workflows.destination_messages import READY_SIGNAL
     from workflows.messages import (
         Approval,
         ApproveInput,
@@ -95,7 +96,8 @@ class ExportWorkflow:
             ):
                 break
             export.execution_started = False
-        await lifecycle.execute(export, ledger)
+        if not await lifecycle.execute(export, ledger):
+            return await lifecycle.finish(export)  # cancelled while a step was held
         if export.broker.enabled:
             await broker_loop(export, ledger)
         else:
@@ -155,7 +157,7 @@ class ExportWorkflow:
 
     @cancel.validator
     def _validate_cancel(self, inp: DecisionInput) -> None:
-        handlers.refuse_unless_open(self.export, "cancel")
+        handlers.validate_cancel(self.export)
 
     # ---- attention -------------------------------------------------------------------------
 
@@ -227,6 +229,11 @@ class ExportWorkflow:
     def retry_signal(self, inp: RetryInput) -> None:
         """The `retry` signal (use the `retry` update): retries a failed step, else ignored."""
         handlers.retry_signal(self.export, inp)
+
+    @workflow.signal(name=READY_SIGNAL)
+    def destination_ready(self, destination: str) -> None:
+        """The destination a send waits for lets it go (released, or chosen to probe)."""
+        destination_wait.ready(self.export, destination)
 
     # ---- query -----------------------------------------------------------------------------
 

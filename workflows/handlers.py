@@ -161,6 +161,31 @@ def refuse_unless_open(export: ExportState, action: str) -> None:
         raise refusal_error(refusal)
 
 
+SENT = machine.Refusal(
+    "INVALID_EXPORT_STATE",
+    "The broker has the submission: the export can no longer be cancelled.",
+)
+RUNNING = machine.Refusal(
+    "INVALID_EXPORT_STATE",
+    "Execution is running: cancel an export once a step is held (ATTENTION_REQUIRED, or "
+    "waiting for its destination).",
+)
+
+
+def validate_cancel(export: ExportState) -> None:
+    """Before execution as reject; during execution only while a step is held and the broker
+    has nothing (docs/fleet-control.md)."""
+    if not export.execution_started:
+        refuse_unless_open(export, "cancel")
+        return
+    if export.closing is not None or export.final:
+        raise refusal_error(BEING_CLOSED)
+    if "send" in export.completed:
+        raise refusal_error(SENT)
+    if export.attention is None and export.waiting_for is None:
+        raise refusal_error(RUNNING)
+
+
 async def close(export: ExportState, status: ExportStatus, inp: DecisionInput) -> ExportStatus:
     """Decide the close and wait for the run loop to write it. An expiry whose timer fired in
     the same workflow task may win the race; the caller then learns EXPIRED."""

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import status as machine
     from domain.activities import ActivityName
     from domain.broker_loop.state import BrokerSide
+    from domain.destinations import WaitingFor
     from domain.status import ExportStatus as S
     from workflows.messages import (
         Approval,
@@ -98,6 +99,8 @@ class Ledger:
         broker_outcome: BrokerOutcome | None = None,
         current_approval: bool = False,
         broker_side: BrokerSide | None = None,
+        waiting_for: WaitingFor | None = None,
+        clear_waiting: bool = False,
     ) -> None:
         """Write one transition. `current_approval`: write the approval as it is once the
         ledger is free (a decision taken meanwhile is not overwritten by an older copy)."""
@@ -124,6 +127,8 @@ class Ledger:
                     events=keyed,
                     occurred_at=workflow.now(),
                     broker_side=broker_side,
+                    waiting_for=waiting_for,
+                    clear_waiting=clear_waiting,
                 ),
                 start_to_close_timeout=LEDGER_TIMEOUT,
                 retry_policy=LEDGER_RETRY,

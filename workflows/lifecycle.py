@@ -3,11 +3,15 @@ expiry), execute the steps (pausing in ATTENTION_REQUIRED on a failure until a r
 record the broker's answers. ExportWorkflow.run (workflows/export.py) strings them together.
 """
 
+import functools
+from collections.abc import Awaitable
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows.destination_wait import Closing, admitted
 from workflows.ledger import Ledger
 from workflows.policies import (
     OUTCOME_EVENTS,
@@ -85,14 +89,29 @@ async def _close(export: ExportState, ledger: Ledger) -> None:
             }
         )
     data = {"reason": decision.reason, "keyId": decision.actor, "label": decision.label}
-    await ledger.transition(status, approval=approval, events=[event(kind, decision.actor, data)])
+    held = export.attention is not None or export.waiting_for is not None
+    export.attention = None
+    export.waiting_for = None
+    await ledger.transition(
+        status,
+        approval=approval,
+        events=[event(kind, decision.actor, data)],
+        # a cancel of a held step: neither the failure nor the wait stands any more
+        clear_attention=held,
+        clear_waiting=held,
+    )
 
 
-async def execute(export: ExportState, ledger: Ledger) -> None:
-    """Run the steps to EXECUTED; a step that fails for good waits for a retry."""
+async def execute(export: ExportState, ledger: Ledger) -> bool:
+    """Run the steps to EXECUTED (True); a step that fails for good waits for a retry. A cancel
+    taken while a step is held (failed, or waiting for its destination) closes it (False)."""
     await ledger.transition(S.EXECUTING)
     while True:
-        failure = await _run_steps(export)
+        try:
+            failure = await _run_steps(export, ledger)
+        except Closing:
+            await _close(export, ledger)
+            return False
         if failure is None:
             break
         step, error_type, message = failure
@@ -103,7 +122,10 @@ async def execute(export: ExportState, ledger: Ledger) -> None:
         if step == "send":
             events.insert(0, event("BROKER_SUBMISSION_FAILED", data={"error": message}))
         await ledger.transition(S.ATTENTION_REQUIRED, attention=export.attention, events=events)
-        await workflow.wait_condition(lambda: export.retry_requested)
+        await workflow.wait_condition(lambda: export.retry_requested or export.closing is not None)
+        if export.closing is not None:
+            await _close(export, ledger)
+            return False
         export.retry_requested = False
         export.attention = None
         await ledger.transition(
@@ -119,24 +141,20 @@ async def execute(export: ExportState, ledger: Ledger) -> None:
         )
         export.retries_taken += 1  # answers the retry updates waiting for it
     await ledger.transition(S.EXECUTED, events=[event("EXPORT_EXECUTED")])
+    return True
 
 
-async def _run_steps(export: ExportState) -> tuple[str, str | None, str] | None:
-    """Run the steps not yet done; the first that fails for good is returned."""
+async def _run_steps(export: ExportState, ledger: Ledger) -> tuple[str, str | None, str] | None:
+    """Run the steps not yet done (a step its destination holds waits for it); the first that
+    fails for good is returned."""
     assert export.summary is not None
     for step, activity in STEPS:
         if step in export.completed:
             continue
         export.current_step = step
+        arg = StepInput(export_id=export.inp.export_id, plan_hash=export.summary.plan_hash)
         try:
-            await workflow.execute_activity(
-                activity,
-                StepInput(export_id=export.inp.export_id, plan_hash=export.summary.plan_hash),
-                start_to_close_timeout=STEP_TIMEOUT,
-                heartbeat_timeout=STEP_HEARTBEAT_TIMEOUT,
-                schedule_to_close_timeout=timedelta(seconds=export.inp.retry_budget_seconds),
-                retry_policy=SIDE_EFFECT_RETRY,
-            )
+            await admitted(export, ledger, functools.partial(_step, export, activity, arg))
         except ActivityError as err:
             export.current_step = None
             cause = err.cause
@@ -146,6 +164,18 @@ async def _run_steps(export: ExportState) -> tuple[str, str | None, str] | None:
         export.completed.append(step)
     export.current_step = None
     return None
+
+
+def _step(export: ExportState, activity: str, arg: StepInput) -> Awaitable[Any]:
+    """One run of a step's activity, with its whole retry budget."""
+    return workflow.execute_activity(
+        activity,
+        arg,
+        start_to_close_timeout=STEP_TIMEOUT,
+        heartbeat_timeout=STEP_HEARTBEAT_TIMEOUT,
+        schedule_to_close_timeout=timedelta(seconds=export.inp.retry_budget_seconds),
+        retry_policy=SIDE_EFFECT_RETRY,
+    )
 
 
 async def follow_up(export: ExportState, ledger: Ledger) -> None:

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from domain.approval import Approval, Approver, Attention, Rejecter, ReviewPolicy
 from domain.broker_loop.state import BrokerSide
+from domain.destinations import WaitingFor
 from domain.planning.document import PlanDocument
 from domain.status import ApprovalState, ExportStatus, Readiness, approval_for
 from domain.wire import WireModel
@@ -198,6 +199,9 @@ class TransitionInput(WireModel):
     occurred_at: datetime
     # the broker loop's side as it stands after this transition (docs/broker-protocol.md)
     broker_side: BrokerSide | None = None
+    # the destination a send waits for (docs/fleet-control.md); `clear_waiting`: none any more
+    waiting_for: WaitingFor | None = None
+    clear_waiting: bool = False
 
 
 class ReviewOverdueInput(WireModel):

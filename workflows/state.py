@@ -11,6 +11,7 @@ from workflows.broker_state import BrokerLoop
 
 with workflow.unsafe.imports_passed_through():
     from domain import status as machine
+    from domain.destinations import WaitingFor
     from domain.status import ExportStatus as S
     from domain.status import Readiness
     from workflows.messages import (
@@ -63,6 +64,10 @@ class ExportState:
     notifying: bool = False
     # the broker loop (workflows/broker_loop.py), once the submission went out
     broker: BrokerLoop = field(default_factory=BrokerLoop)
+    # fleet control (workflows/destination_wait.py): the destination a send waits for, and
+    # whether that destination has let it go (released, or chosen to probe)
+    waiting_for: WaitingFor | None = None
+    destination_ready: bool = False
 
     @property
     def readiness(self) -> Readiness | None:

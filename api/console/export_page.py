@@ -1,27 +1,40 @@
 """The console's export page (everything about one export) and the decisions taken on it:
-approve / reject / retry through the same service functions as the API."""
+approve / reject / retry through the same service functions as the API. `decide` is the frame
+of every form posted on the page (the broker loop's forms are in `broker_forms.py`)."""
 
 import hashlib
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
+from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
+from api.console.forms import Upload
 from api.console.render import is_live_poll, page
 from api.console.security import secure
-from api.console.signed_in import ID, PREFIX, Answer, not_found, posted, signed_in
+from api.console.signed_in import (
+    ID,
+    PREFIX,
+    Answer,
+    not_found,
+    posted,
+    posted_with_files,
+    signed_in,
+)
 from api.deps import RuntimeDep
-from api.errors import from_service_error
+from api.errors import from_service_error, issues_from_pydantic
 from config.settings import temporal_ui_base
+from domain.broker_loop.callbacks import CALLBACK_TYPES, REQUIRED, wire_name
 from domain.money import to_number
 from domain.status import ExportStatus as S
-from domain.status import Readiness
+from domain.status import Readiness, refuse_broker_outcome
 from services.context import Context, Intent, Runtime
-from services.errors import ServiceError
-from services.exports import broker_requests, decisions, guards, preview, reviews
+from services.errors import Invalid, Issue, ServiceError
+from services.exports import decisions, guards, preview, reviews
 from services.exports.review_page import export_page
-from services.models.broker import AnswerRequest
 from services.models.exports import ApproveRequest, ExportView, RejectRequest, RetryRequest
 from services.sessions import Session
 from store.errors import NotFound
@@ -41,25 +54,50 @@ DONE = {
     "answer-blocked": "The new plan is BLOCKED: fix the data, then answer again.",
     "answer-attention_required": "Answered; a step failed and needs a retry.",
     "answer-in_progress": "Answered; the workflow is still re-planning.",
+    "message-applied": "Recorded: the broker's message is applied.",
+    "message-duplicate": "Already recorded: the broker's side had this message.",
+    "message-buffered": "Recorded; it applies after the messages before it.",
+    "message-in_progress": "Recorded; the workflow is still applying it.",
 }
 
 
-def _intent(session: Session, form: dict[str, str], action: str, export_id: str) -> Intent:
+def _needed_by() -> dict[str, list[str]]:
+    """For each field of a broker message (by its wire name), the types that must carry it."""
+    needs: dict[str, list[str]] = {}
+    for kind, attributes in REQUIRED.items():
+        for attribute in attributes:
+            needs.setdefault(wire_name(attribute), []).append(kind)
+    return needs
+
+
+BROKER_FIELD_NEEDS = _needed_by()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A form posted on an export's page by a signed-in reviewer: its fields and files."""
+
+    session: Session
+    export_id: str
+    form: dict[str, str]
+    files: list[Upload]
+
+
+def form_intent(
+    session: Session, form: dict[str, str], action: str, export_id: str, *said: str
+) -> Intent:
     """The decision as the services see it: the form's one-time key makes a double submit of
-    the same form one decision (the workflow update id derives from it)."""
+    the same form one decision (the workflow update id derives from it and from the digest of
+    the action, the export, the form's plan, comment and reason, and what else it `said`)."""
     key = form.get("formKey", "")
-    digest = hashlib.sha256(
-        "\x1f".join(
-            [
-                action,
-                export_id,
-                form.get("planHash", ""),
-                form.get("comment", ""),
-                form.get("reason", ""),
-            ]
-        ).encode()
-    ).digest()
+    parts = [action, export_id, form.get("planHash", ""), form.get("comment", "")]
+    digest = hashlib.sha256("\x1f".join([*parts, form.get("reason", ""), *said]).encode()).digest()
     return Intent(session.principal, f"console-{key}" if _FORM_KEY.match(key) else None, digest)
+
+
+def invalid_form(exc: ValidationError) -> Invalid:
+    """A form that does not make the service's request: the same error as the service's own."""
+    return Invalid([Issue(i.path, i.message, i.code) for i in issues_from_pydantic(exc.errors())])
 
 
 def export_url(export_id: str, **query: str) -> str:
@@ -67,7 +105,12 @@ def export_url(export_id: str, **query: str) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
-async def _export_response(
+def done(export_id: str, what: str) -> Response:
+    """Back to the export page after a decision, saying what came of it (DONE)."""
+    return secure(RedirectResponse(export_url(export_id, done=what), status_code=303))
+
+
+async def export_response(
     request: Request,
     rt: Runtime,
     session: Session,
@@ -78,34 +121,41 @@ async def _export_response(
     error: str | None = None,
     reject_error: str | None = None,
 ) -> Response:
+    """The export page, with a notice or an error and the status to answer it with."""
     seen = request.method == "GET" and not is_live_poll(request)
     data = await export_page(Context(rt, Intent(session.principal)), export_id, seen=seen)
     settings = rt.settings
+    view = data.view
     workflow_url = (
         f"{temporal_ui_base(settings)}/namespaces/"
         f"{quote(settings.temporal_namespace, safe='')}/workflows/"
-        f"{quote(data.view.workflow.id or '', safe='')}"
+        f"{quote(view.workflow.id or '', safe='')}"
     )
-    done = request.query_params.get("done")
     return page(
         request,
         "export.html.j2",
         status,
         session=session,
         data=data,
-        export=data.view,
-        plan=data.view.plan,
+        export=view,
+        plan=view.plan,
         # a weight as the wire writes it: 2.5 and 3, not the Decimal's 2.500 and 3.000
         number=to_number,
-        approval=data.view.approval,
+        approval=view.approval,
         workflow_url=workflow_url,
-        notice=notice or DONE.get(done or ""),
+        notice=notice or DONE.get(request.query_params.get("done") or ""),
         error=error,
         reject_error=reject_error,
-        previewable=data.view.status in preview.PREVIEWABLE,
-        decidable=data.view.status in (S.PLANNED, S.AWAITING_APPROVAL)
-        and data.view.readiness_state == Readiness.REVIEW_REQUIRED,
-        form_key=_form_key(session, data.view),
+        previewable=view.status in preview.PREVIEWABLE,
+        decidable=view.status in (S.PLANNED, S.AWAITING_APPROVAL)
+        and view.readiness_state == Readiness.REVIEW_REQUIRED,
+        # an email broker cannot call back: a reviewer records what it said, while its side
+        # still takes messages
+        records_broker=data.broker_transport == "email"
+        and refuse_broker_outcome(view.status) is None,
+        broker_types=CALLBACK_TYPES,
+        broker_needs=BROKER_FIELD_NEEDS,
+        form_key=_form_key(session, view),
     )
 
 
@@ -125,7 +175,7 @@ async def export_detail(request: Request, export_id: str, rt: RuntimeDep) -> Res
         session = await signed_in(request, rt)
         if not ID.match(export_id):
             raise NotFound("export")
-        return await _export_response(request, rt, session, export_id)
+        return await export_response(request, rt, session, export_id)
     except Answer as stop:
         return stop.response
     except NotFound:
@@ -135,46 +185,63 @@ async def export_detail(request: Request, export_id: str, rt: RuntimeDep) -> Res
 # ---- decisions -----------------------------------------------------------------------------
 
 
-async def _decide(request: Request, rt: Runtime, export_id: str, action: str) -> Response:
+async def decide(
+    request: Request,
+    rt: Runtime,
+    export_id: str,
+    act: Callable[[Decision], Awaitable[Response]],
+    *,
+    verb: str = "Deciding",
+    file_field: str | None = None,
+) -> Response:
+    """A form posted on the export page: signed in with its CSRF token (multipart when it
+    carries files in `file_field`), by a key with the reviewer role, then `act`; what a service
+    refuses is shown on the page with its status."""
+    files: list[Upload] = []
     try:
-        session, form = await posted(request, rt)
+        if file_field is None:
+            session, form = await posted(request, rt)
+        else:
+            session, form, files = await posted_with_files(request, rt, file_field)
     except Answer as stop:
         return stop.response
     try:
-        return await _decided(request, rt, session, form, export_id, action)
+        if not ID.match(export_id):
+            raise NotFound("export")
+        if not session.can_decide:
+            error = f"{verb} needs a key with the reviewer role; this key can only read."
+            return await export_response(request, rt, session, export_id, status=403, error=error)
+        return await act(Decision(session, export_id, form, files))
     except NotFound:
         return not_found(request, "export")
     except ServiceError as exc:
-        error = from_service_error(exc)
-        if error.code == "PLAN_HASH_MISMATCH":
-            notice = (
-                "The plan changed while you were reviewing it. The plan below is the new one: "
-                "review it, then approve again."
-            )
-            return await _export_response(
-                request, rt, session, export_id, status=409, notice=notice
-            )
-        return await _export_response(
-            request, rt, session, export_id, status=error.status, error=error.message
-        )
+        return await _refused(request, rt, session, export_id, exc)
 
 
-async def _decided(
-    request: Request,
-    rt: Runtime,
-    session: Session,
-    form: dict[str, str],
-    export_id: str,
-    action: str,
+async def _refused(
+    request: Request, rt: Runtime, session: Session, export_id: str, exc: ServiceError
 ) -> Response:
-    if not ID.match(export_id):
-        raise NotFound("export")
-    reader = Context(rt, Intent(session.principal))
-    export = await guards.load(reader, export_id)
-    if not session.can_decide:
-        error = "Deciding needs a key with the reviewer role; this key can only read."
-        return await _export_response(request, rt, session, export_id, status=403, error=error)
-    ctx = Context(rt, _intent(session, form, action, export_id))
+    """The page again with what the service refused: its message (each issue of an invalid
+    request), in its status."""
+    error = from_service_error(exc)
+    if error.code == "PLAN_HASH_MISMATCH":
+        notice = (
+            "The plan changed while you were reviewing it. The plan below is the new one: "
+            "review it, then approve again."
+        )
+        return await export_response(request, rt, session, export_id, status=409, notice=notice)
+    said = [error.message]
+    if isinstance(exc, Invalid):
+        said += [f"{i.path}: {i.message}" if i.path else i.message for i in exc.issues]
+    return await export_response(
+        request, rt, session, export_id, status=error.status, error=" ".join(said)
+    )
+
+
+async def _decided(request: Request, rt: Runtime, decision: Decision, action: str) -> Response:
+    session, form, export_id = decision.session, decision.form, decision.export_id
+    export = await guards.load(Context(rt, Intent(session.principal)), export_id)
+    ctx = Context(rt, form_intent(session, form, action, export_id))
     if action == "approve":
         plan_hash = form.get("planHash", "")
         if plan_hash == export.plan_hash:
@@ -187,7 +254,7 @@ async def _decided(
     elif action == "reject":
         reason = form.get("reason", "").strip()
         if not reason:
-            return await _export_response(
+            return await export_response(
                 request,
                 rt,
                 session,
@@ -199,54 +266,22 @@ async def _decided(
         decided = await decisions.reject(ctx, export_id, RejectRequest(reason=reason[:2000]))
     else:
         decided = await decisions.retry(ctx, export_id, RetryRequest())
-    done = action if decided.done else f"{action}-pending"
-    return secure(RedirectResponse(export_url(export_id, done=done), status_code=303))
+    return done(export_id, action if decided.done else f"{action}-pending")
 
 
 @router.post("/exports/{export_id}/approve")
 async def approve(request: Request, export_id: str, rt: RuntimeDep) -> Response:
     """Approve the plan shown (bound to its planHash)."""
-    return await _decide(request, rt, export_id, "approve")
+    return await decide(request, rt, export_id, lambda d: _decided(request, rt, d, "approve"))
 
 
 @router.post("/exports/{export_id}/reject")
 async def reject(request: Request, export_id: str, rt: RuntimeDep) -> Response:
     """Reject the plan; a reason is required."""
-    return await _decide(request, rt, export_id, "reject")
+    return await decide(request, rt, export_id, lambda d: _decided(request, rt, d, "reject"))
 
 
 @router.post("/exports/{export_id}/retry")
 async def retry(request: Request, export_id: str, rt: RuntimeDep) -> Response:
     """Resume the failed step of an export in ATTENTION_REQUIRED."""
-    return await _decide(request, rt, export_id, "retry")
-
-
-@router.post("/exports/{export_id}/broker-requests/{request_id}/answer")
-async def answer(request: Request, export_id: str, request_id: str, rt: RuntimeDep) -> Response:
-    """Answer the broker's open request: re-plan, then the amendment (or the review first)."""
-    try:
-        session, form = await posted(request, rt)
-    except Answer as stop:
-        return stop.response
-    try:
-        if not ID.match(export_id):
-            raise NotFound("export")
-        if not session.can_decide:
-            error = "Answering needs a key with the reviewer role; this key can only read."
-            return await _export_response(request, rt, session, export_id, status=403, error=error)
-        message = form.get("message", "").strip()
-        if not message:
-            error = "Write the answer: the message is required."
-            return await _export_response(request, rt, session, export_id, status=400, error=error)
-        ctx = Context(rt, _intent(session, form, f"answer:{request_id}", export_id))
-        body = AnswerRequest(message=message[:4000])
-        answered = await broker_requests.answer(ctx, export_id, request_id, body)
-    except NotFound:
-        return not_found(request, "export")
-    except ServiceError as exc:
-        error_body = from_service_error(exc)
-        return await _export_response(
-            request, rt, session, export_id, status=error_body.status, error=error_body.message
-        )
-    url = export_url(export_id, done=f"answer-{answered.outcome}")
-    return secure(RedirectResponse(url, status_code=303))
+    return await decide(request, rt, export_id, lambda d: _decided(request, rt, d, "retry"))

@@ -1,6 +1,7 @@
 """The review console (/console), assembled from its page families: sign-in
 (`api/console/sign_in.py`), the review queue (`queue_page.py`), the export page and its
-decisions (`export_page.py`), and the invoice preview and artifact downloads (`preview.py`).
+decisions (`export_page.py`), the broker loop's forms on it (`broker_forms.py`), and the invoice
+preview and artifact downloads (`preview.py`).
 Pages are rendered on the server; the page script only refreshes them."""
 
 from importlib.resources import files
@@ -8,7 +9,7 @@ from importlib.resources import files
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from api.console import export_page, preview, queue_page, sign_in
+from api.console import broker_forms, export_page, preview, queue_page, sign_in
 from api.console.security import secure
 from api.console.signed_in import PREFIX
 
@@ -28,5 +29,5 @@ async def static(name: str) -> Response:
     return secure(response)
 
 
-for family in (sign_in, queue_page, export_page, preview):
+for family in (sign_in, queue_page, export_page, broker_forms, preview):
     router.include_router(family.router)

@@ -1,5 +1,6 @@
-"""What every console page shares: the signed-in session, a signed-in form post with its CSRF
-token, and the message pages (refusals, not found)."""
+"""What every console page shares: the signed-in session, a signed-in form post (urlencoded, or
+multipart where a form carries files) with its CSRF token, and the message pages (refusals, not
+found)."""
 
 import re
 from typing import Annotated, Any
@@ -9,7 +10,7 @@ from fastapi import Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from api.console import auth
-from api.console.forms import BadForm, read_form
+from api.console.forms import BadForm, Upload, read_form, read_form_with_files
 from api.console.render import is_live_poll, page
 from api.console.security import secure
 from services import sessions
@@ -54,10 +55,30 @@ async def signed_in(request: Request, rt: Runtime) -> Session:
 
 
 async def posted(request: Request, rt: Runtime) -> tuple[Session, dict[str, str]]:
-    """A signed-in form post with the session's CSRF token."""
+    """A signed-in form post (urlencoded) with the session's CSRF token."""
+    session, form, _ = await _posted(request, rt, None)
+    return session, form
+
+
+async def posted_with_files(
+    request: Request, rt: Runtime, file_field: str
+) -> tuple[Session, dict[str, str], list[Upload]]:
+    """A signed-in form post that may carry files in `file_field` (multipart, or urlencoded
+    without files) with the session's CSRF token among its fields."""
+    return await _posted(request, rt, file_field)
+
+
+async def _posted(
+    request: Request, rt: Runtime, file_field: str | None
+) -> tuple[Session, dict[str, str], list[Upload]]:
+    """Signed in first, then the body (a bad one: 400), then the form's CSRF token (403)."""
     session = await signed_in(request, rt)
+    files: list[Upload] = []
     try:
-        form = await read_form(request)
+        if file_field is None:
+            form = await read_form(request)
+        else:
+            form, files = await read_form_with_files(request, file_field)
     except BadForm as exc:
         raise Answer(message_page(request, 400, "Bad form", str(exc))) from exc
     if not sessions.csrf_matches(session, form.get("csrf")):
@@ -70,4 +91,4 @@ async def posted(request: Request, rt: Runtime) -> tuple[Session, dict[str, str]
                 "and try again.",
             )
         )
-    return session, form
+    return session, form, files

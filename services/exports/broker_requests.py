@@ -6,6 +6,8 @@ import binascii
 import hashlib
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
 from domain import status as machine
 from domain.broker_loop.callbacks import BrokerCallback
 from domain.broker_loop.machine import open_requests
@@ -48,8 +50,8 @@ async def callback(
     await verify_callback_signature(rt, broker_id, raw, signature)
     try:
         message = BrokerCallback.model_validate(body.model_dump())
-    except ValueError as exc:
-        raise _invalid("type", str(exc).splitlines()[-1].strip()) from exc
+    except ValidationError as exc:
+        raise _invalid("type", _first_message(exc)) from exc
     export_id = await export_of_submission(rt, broker_id, body.submission_id)
     client = await rt.temporal.client()
     handle = client.get_workflow_handle_for(ExportWorkflow.run, f"export-{export_id}")
@@ -119,8 +121,8 @@ async def record_message(ctx: Context, export_id: str, body: BrokerMessageReques
         message = BrokerCallback.model_validate(
             {**fields, "submission_id": export.id, "sequence": 1, "occurred_at": occurred}
         )
-    except ValueError as exc:
-        raise _invalid("type", str(exc).splitlines()[-1].strip()) from exc
+    except ValidationError as exc:
+        raise _invalid("type", _first_message(exc)) from exc
     client = await ctx.temporal.client()
     handle = client.get_workflow_handle_for(ExportWorkflow.run, export.workflow_id)
     seconds = ctx.settings.temporal_call_timeout_seconds
@@ -149,6 +151,12 @@ async def list_requests(ctx: Context, export_id: str) -> BrokerRequests:
     export = await guards.load(ctx, export_id)
     side = export.broker_side or BrokerSide()
     return BrokerRequests(export_id=export_id, data=side.requests)
+
+
+def _first_message(exc: ValidationError) -> str:
+    """What the first problem says, without pydantic's prefix ("Value error, …")."""
+    message = str(exc.errors()[0]["msg"])
+    return message.removeprefix("Value error, ")
 
 
 def _invalid(path: str, message: str) -> Invalid:

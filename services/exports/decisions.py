@@ -68,9 +68,10 @@ async def reject(ctx: Context, export_id: str, body: RejectRequest) -> Decided:
 
 
 async def cancel(ctx: Context, export_id: str, body: CancelRequest) -> Decided:
-    """Cancel the export before execution → CANCELLED."""
+    """Cancel the export before execution, or while a step that sent nothing to the broker is
+    held (ATTENTION_REQUIRED, or waiting for its destination) → CANCELLED."""
     export = await guards.load(ctx, export_id)
-    guards.check(machine.refuse_before_execution("cancel", export.status), export)
+    guards.check(machine.refuse_cancel(export.status), export)
     message = DecisionInput(actor=ctx.actor, reason=body.reason, label=ctx.label)
     return await _decide(ctx, export, ExportWorkflow.cancel, message, "cancel")
 

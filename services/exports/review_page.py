@@ -2,6 +2,7 @@
 and findings, and what changed since the last review."""
 
 from dataclasses import dataclass
+from typing import Literal
 
 from domain.documents.sources import LineSource
 from domain.planning.models import Flag, MissingData, PlanOutcome, ValidationMessage
@@ -12,6 +13,7 @@ from services.exports.reviews import SinceReview, changes_since_review, record_r
 from services.models.exports import ExportView
 from store import console
 from store.package_data import load_package_source
+from store.reference import get_broker_row
 
 SEVERITIES = ("ERROR", "WARNING", "INFO")
 NOT_SYNCED = "ORDER_NOT_SYNCED"
@@ -42,6 +44,8 @@ class ExportPage:
     since_review: SinceReview | None
     warehouse_name: str | None = None
     broker_name: str | None = None
+    # how the broker takes submissions: an email broker cannot call back, a reviewer records it
+    broker_transport: Literal["email", "webhook"] | None = None
     key_labels: dict[str, str] | None = None
 
 
@@ -85,6 +89,7 @@ async def export_page(ctx: Context, export_id: str, *, seen: bool) -> ExportPage
     async with ctx.connect() as conn:
         source = await load_package_source(conn, export.warehouse_id, export.broker_id, synced)
         names = await console.account_names(conn, ctx.account_id)
+        broker = await get_broker_row(conn, ctx.account_id, export.broker_id)
     view = await view_of(ctx, export)
     if seen:
         await record_review(ctx, export, "viewed")
@@ -96,5 +101,6 @@ async def export_page(ctx: Context, export_id: str, *, seen: bool) -> ExportPage
         since_review=since,
         warehouse_name=source.warehouse.name,
         broker_name=source.broker.name,
+        broker_transport=broker.transport_type if broker is not None else None,
         key_labels=names.keys,
     )

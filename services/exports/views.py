@@ -181,4 +181,5 @@ def export_view(
         created_at=row.created_at,
         updated_at=row.updated_at,
         broker=broker,
+        waiting_for=row.waiting_for,
     )

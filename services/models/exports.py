@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, JsonValue, StrictBool
 
+from domain.destinations import WaitingFor
 from domain.planning.document import PlanDocument
 from domain.status import ExportStatus, Readiness
 from domain.wire import WireInput, WireModel
@@ -231,6 +232,8 @@ class ExportView(WireModel):
     updated_at: datetime
     # the broker loop (docs/broker-protocol.md): absent before the submission went out
     broker: BrokerView | None = None
+    # fleet control (docs/fleet-control.md): the destination a send waits for, if one does
+    waiting_for: WaitingFor | None = None
 
 
 class ExportSummary(WireModel):

@@ -197,6 +197,9 @@ async def running_stack(settings: Settings, base: Path) -> AsyncIterator[Stack]:
         "ENTRYGO_ALLOW_PRIVATE_URLS": "true",
         # a receiver that was down is retried within seconds here (minutes in production)
         "ENTRYGO_WEBHOOK_RETRY_CAP_SECONDS": "2",
+        # an open destination is probed within seconds here (30 s growing to 10 min in production)
+        "ENTRYGO_BREAKER_BACKOFF_INITIAL_SECONDS": "1",
+        "ENTRYGO_BREAKER_BACKOFF_MAX_SECONDS": "4",
         "PYTHONPATH": str(ROOT),
     }
     stack = Stack(

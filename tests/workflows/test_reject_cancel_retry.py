@@ -75,7 +75,8 @@ def test_the_messages_are_registered_under_their_names() -> None:
         "answer_broker_request",
         "record_broker_message",
     }
-    assert set(defn.signals) == {"reject", "cancel", "retry", "broker_outcome"}
+    # fleet control (docs/fleet-control.md): a destination lets a waiting send go
+    assert set(defn.signals) == {"reject", "cancel", "retry", "broker_outcome", "destination_ready"}
     assert set(defn.queries) == {"state"}
     assert defn.updates["reject"].validator is not None
     assert defn.updates["cancel"].validator is not None

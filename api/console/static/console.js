@@ -16,7 +16,10 @@
     if (active && (active.tagName === "INPUT" || active.tagName === "TEXTAREA" || active.tagName === "SELECT")) {
       return true;
     }
-    var fields = document.querySelectorAll("main textarea, main input[type=text], main input:not([type])");
+    var fields = document.querySelectorAll(
+      "main textarea, main input[type=text], main input:not([type]), main input[type=file], " +
+      "main input[type=datetime-local]"
+    );
     for (var i = 0; i < fields.length; i++) {
       if (fields[i].value) {
         return true;
