@@ -81,6 +81,19 @@ WEBHOOK_DELIVERIES = Counter(
     ["outcome"],
     registry=REGISTRY,
 )
+DESTINATIONS = Gauge(
+    "entrygo_destinations",
+    "Destinations (brokers, warehouses, webhook endpoints a send went to) by kind and breaker "
+    "state (CLOSED, OPEN, HALF_OPEN, PAUSED), read from the database.",
+    ["kind", "state"],
+    registry=REGISTRY,
+)
+EXPORTS_WAITING = Gauge(
+    "entrygo_exports_waiting_for_destination",
+    "Exports whose send waits for an open or paused destination, by destination kind.",
+    ["kind"],
+    registry=REGISTRY,
+)
 DESTINATION_TRANSITIONS = Counter(
     "entrygo_destination_transitions_total",
     "Destination breaker changes by kind (broker, warehouse, webhook) and event "
@@ -112,4 +125,8 @@ NAMES = (
     "entrygo_warehouse_notifications_total",
     "entrygo_webhook_deliveries_total",
     "entrygo_rate_limited_total",
+    "entrygo_destinations",
+    "entrygo_exports_waiting_for_destination",
+    "entrygo_destination_transitions_total",
+    "entrygo_destination_probes_total",
 )

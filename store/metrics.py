@@ -37,3 +37,20 @@ async def oldest_open_hold_seconds(conn: Queries) -> float:
            WHERE h ->> 'releasedAt' IS NULL AND e.status = 'CUSTOMS_HOLD'"""
     )
     return float(value)
+
+
+async def destinations_by_state(conn: Queries) -> dict[tuple[str, str], int]:
+    """How many destinations of each kind stand in each breaker state."""
+    rows = await conn.fetch(
+        "SELECT kind, state, count(*) AS n FROM destinations GROUP BY kind, state"
+    )
+    return {(row["kind"], row["state"]): int(row["n"]) for row in rows}
+
+
+async def exports_waiting_by_kind(conn: Queries) -> dict[str, int]:
+    """How many exports wait for a destination, by the destination's kind."""
+    rows = await conn.fetch(
+        """SELECT split_part(waiting_for ->> 'destination', ':', 1) AS kind, count(*) AS n
+           FROM exports WHERE waiting_for IS NOT NULL GROUP BY 1"""
+    )
+    return {row["kind"]: int(row["n"]) for row in rows}

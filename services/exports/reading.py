@@ -5,12 +5,13 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.destinations import WaitingFor
 from services.context import Context
 from services.exports.live import live_state
 from services.exports.views import event_view, export_view, summary_view
 from services.models.broker import AmendmentView, BrokerView
 from services.models.exports import EventPage, ExportSummary, ExportView
-from store import amendments, execution, exports
+from store import amendments, destinations, execution, exports
 from store.db import Connection
 from store.records import (
     ArtifactRecord,
@@ -59,6 +60,7 @@ class _Stored:
     notifications: list[NotificationRecord]
     events: list[EventRecord]
     broker: BrokerView | None = None
+    waiting_for: WaitingFor | None = None
 
 
 async def inspect(ctx: Context, export_id: str) -> ExportView:
@@ -84,6 +86,7 @@ async def view_of(ctx: Context, export: ExportRecord) -> ExportView:
         attention=live.attention,
         live=live.live,
         broker=stored.broker,
+        waiting_for=stored.waiting_for,
     )
 
 
@@ -99,7 +102,22 @@ async def _stored(ctx: Context, export: ExportRecord) -> _Stored:
             notifications=await execution.notifications_of(conn, export_id),
             events=await exports.latest_events(conn, export_id),
             broker=await _broker(conn, export),
+            waiting_for=await _waiting_for(conn, export),
         )
+
+
+async def _waiting_for(conn: Connection, export: ExportRecord) -> WaitingFor | None:
+    """What the export waits for, with the destination's state as it is now (the export wrote
+    the state it met when it began to wait)."""
+    waiting = export.waiting_for
+    if waiting is None:
+        return None
+    record = await destinations.get(conn, export.account_id, waiting.destination)
+    if record is None:
+        return waiting
+    return waiting.model_copy(
+        update={"state": record.breaker.state, "since": record.breaker.since or waiting.since}
+    )
 
 
 async def _broker(conn: Connection, export: ExportRecord) -> BrokerView | None:

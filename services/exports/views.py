@@ -2,6 +2,7 @@
 (§12), the list summary; built from the store's records, answered as they are by the routes."""
 
 from domain.approval import Approval, Attention
+from domain.destinations import WaitingFor
 from domain.planning.document import PlanDocument
 from domain.status import ExportStatus
 from services.models.broker import BrokerView
@@ -155,6 +156,7 @@ def export_view(
     attention: JsonObject | None = None,
     live: bool = False,
     broker: BrokerView | None = None,
+    waiting_for: WaitingFor | None = None,
 ) -> ExportView:
     """Inspect: the projection and what execution produced, with the live part (approval,
     attention) from the workflow's `state` query when it answered (`live`)."""
@@ -181,5 +183,5 @@ def export_view(
         created_at=row.created_at,
         updated_at=row.updated_at,
         broker=broker,
-        waiting_for=row.waiting_for,
+        waiting_for=waiting_for or row.waiting_for,
     )

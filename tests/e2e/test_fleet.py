@@ -75,7 +75,7 @@ async def _event_types(pool: asyncpg.Pool, export_id: str) -> list[str]:
     return [r["type"] for r in rows]
 
 
-async def test_a_broker_down_opens_its_breaker_and_the_exports_wait_for_it(
+async def test_a_broker_down_opens_its_breaker_and_the_exports_wait_through_a_worker_kill(
     stack: Stack, pool: asyncpg.Pool
 ) -> None:
     world = await stack.world(pool)
@@ -90,6 +90,9 @@ async def test_a_broker_down_opens_its_breaker_and_the_exports_wait_for_it(
         assert waiting["status"] == "EXECUTING"
         assert waiting["waitingFor"]["state"] in ("OPEN", "HALF_OPEN")
         assert waiting["waitingFor"]["since"] is not None
+        # the breaker's state and the waits survive a SIGKILL of the worker
+        stack.kill_workers()
+        stack.start_worker()
         views = [
             await wait_status(stack, world.tenant.auth(), e, {"COMPLETED"}, loops=900)
             for e in export_ids

@@ -26,4 +26,5 @@ def test_exports_survive_every_fault_exactly_once() -> None:
         "sandbox broker slow",
         "worker SIGKILL during an amendment",
         "broker callbacks duplicated and out of order",
+        "sandbox broker down (503) while amendments are sent",
     }
