@@ -18,10 +18,12 @@ from api.routes import (
     broker_requests,
     brokers,
     callbacks,
+    destinations,
     events,
     exports,
     keys,
     metrics,
+    operations,
     orders,
     packages,
     products,
@@ -121,6 +123,8 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> FastAPI:
         keys.router,
         webhooks.router,
         events.router,
+        destinations.router,
+        operations.router,
     ):
         app.include_router(router, responses=error_responses())
     app.include_router(console_pages.router)

@@ -38,20 +38,23 @@ def _key_field(body: BaseModel) -> str:
 
 
 def resolve_key(request: Request, body: BaseModel | None) -> str | None:
-    """The header `Idempotency-Key` wins over the body's `idempotencyKey`; validated."""
-    key = request.headers.get("idempotency-key")
-    if key is None and body is not None:
-        key = getattr(body, _key_field(body), None)
-    if key is None:
-        return None
-    if not key or len(key) > MAX_KEY_LENGTH or not all(0x21 <= ord(c) <= 0x7E for c in key):
-        raise ApiError(
-            400,
-            "IDEMPOTENCY_KEY_INVALID",
-            "Idempotency key must be 1-255 visible ASCII characters.",
-            field="idempotencyKey",
-        )
-    return key
+    """The header `Idempotency-Key` wins over the body's `idempotencyKey`; each one sent is
+    validated, so an invalid key is refused whichever of the two carries it."""
+    header = request.headers.get("idempotency-key")
+    in_body = getattr(body, _key_field(body), None) if body is not None else None
+    for key in (header, in_body):
+        if key is not None and not _valid_key(key):
+            raise ApiError(
+                400,
+                "IDEMPOTENCY_KEY_INVALID",
+                "Idempotency key must be 1-255 visible ASCII characters.",
+                field="idempotencyKey",
+            )
+    return header if header is not None else in_body
+
+
+def _valid_key(key: str) -> bool:
+    return bool(key) and len(key) <= MAX_KEY_LENGTH and all(0x21 <= ord(c) <= 0x7E for c in key)
 
 
 def fingerprint(request: Request, body: BaseModel | None) -> bytes:

@@ -34,6 +34,8 @@ KeyLabel = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-
 T = TypeVar("T")
 _WAREHOUSE_REQUIRED = ("name", "address", "shipment_mode")
 _BROKER_REQUIRED = ("name", "transport", "classifies_goods", "supported_destinations")
+# a broker's fields that have a value always: a patch may change them, never null them
+_BROKER_NEVER_NULL = (*_BROKER_REQUIRED, "reports_release")
 
 
 class _Body(WireInput):
@@ -119,7 +121,7 @@ class BrokerCreate(_Body):
 class BrokerPatch(_Patch):
     """`PATCH /api/brokers/{id}`: a `transport` sent replaces the whole transport."""
 
-    NEVER_NULL: ClassVar[tuple[str, ...]] = _BROKER_REQUIRED
+    NEVER_NULL: ClassVar[tuple[str, ...]] = _BROKER_NEVER_NULL
 
     name: Text | None = None
     filer_code: FilerCode | None = None
@@ -130,7 +132,7 @@ class BrokerPatch(_Patch):
     reports_release: StrictBool | None = None
     sla: BrokerSla | None = None
 
-    _required = field_validator(*_BROKER_REQUIRED)(_not_null)
+    _required = field_validator(*_BROKER_NEVER_NULL)(_not_null)
     _destinations = field_validator("supported_destinations")(_destinations)
 
     @model_validator(mode="after")

@@ -139,6 +139,7 @@ async def test_patch_validation(http: httpx.AsyncClient, tenant: Tenant) -> None
         ({}, None),
         ({"transport": None}, "transport"),
         ({"classifiesGoods": None}, "classifiesGoods"),
+        ({"reportsRelease": None}, "reportsRelease"),
         ({"transport": {"type": "email"}}, "transport.email.recipientEmail"),
         ({"secret": "x" * 20}, "secret"),
     ):

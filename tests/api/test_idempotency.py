@@ -198,6 +198,10 @@ async def test_invalid_body_key(http: httpx.AsyncClient, pool, tenant: Tenant, k
     body = orders_body(tenant, await product_id(pool, tenant), idempotencyKey=key)
     r = await post(http, tenant, body)
     assert (r.status_code, r.json()["errorCode"]) == (400, "IDEMPOTENCY_KEY_INVALID")
+    # the header wins, but an invalid key in the body is refused beside a valid header too
+    r = await post(http, tenant, body, "a-valid-header-key")
+    assert (r.status_code, r.json()["errorCode"]) == (400, "IDEMPOTENCY_KEY_INVALID")
+    assert await stored_keys(pool, tenant) == []
 
 
 async def test_longest_valid_key(http: httpx.AsyncClient, pool, tenant: Tenant) -> None:

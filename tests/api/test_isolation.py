@@ -65,6 +65,13 @@ PATH_ID_CALLS = [
     ("DELETE", "/api/webhook-endpoints/{endpoint_id}", "webhook_endpoint"),
     ("GET", "/api/webhook-endpoints/{endpoint_id}/deliveries", "webhook_endpoint"),
     ("POST", "/api/brokers/{broker_id}/callbacks", "webhook_broker"),
+    ("GET", "/api/destinations/{destination_id}", "destination"),
+    ("POST", "/api/brokers/{broker_id}/pause", "broker"),
+    ("POST", "/api/brokers/{broker_id}/resume", "broker"),
+    ("POST", "/api/warehouses/{warehouse_id}/pause", "warehouse"),
+    ("POST", "/api/warehouses/{warehouse_id}/resume", "warehouse"),
+    ("POST", "/api/webhook-endpoints/{endpoint_id}/pause", "webhook_endpoint"),
+    ("POST", "/api/webhook-endpoints/{endpoint_id}/resume", "webhook_endpoint"),
 ]
 
 
@@ -79,6 +86,8 @@ def body_for(path: str, victim: Account, target: str) -> dict[str, Any] | None:
         "reject": {"reason": "taken over"},
         "cancel": {"reason": "taken over"},
         "retry": {},
+        "pause": {"reason": "taken over"},
+        "resume": {},
         "replan": {},
         "broker-outcome": {"status": "ACCEPTED", "entryNumber": "TAKEN-1"},
         "answer": {"message": "taken over"},

@@ -127,6 +127,25 @@ def _fixed(make: Callable[[Ctx], Call]) -> Builder:
     return build
 
 
+def _pause(collection: str, kind: str) -> Builder:
+    """Pause a fresh broker, warehouse or endpoint, so the shared ones keep taking sends."""
+
+    async def build(c: Ctx) -> Call:
+        ref = c.me.ids[kind]
+        if c.allowed:
+            body = {
+                "brokers": {"name": c.tag, "transport": EMAIL},
+                "warehouses": {"name": c.tag, **WAREHOUSE},
+                "webhook-endpoints": HOOK,
+            }[collection]
+            r = await c.http.post(f"/api/{collection}", headers=c.me.auth("admin"), json=body)
+            assert r.status_code == 201, r.text
+            ref = r.json()["id"]
+        return Call(f"/api/{collection}/{ref}/pause", {"reason": c.tag})
+
+    return build
+
+
 WAREHOUSE = {"address": {"line1": "Hamnv 1", "city": "Goteborg", "country": "SE"}}
 EMAIL = {"type": "email", "recipientEmail": "b@example.com"}
 HOOK = {"url": "http://127.0.0.1:9/hooks", "secret": "role-test-secret-0123456789"}
@@ -256,6 +275,33 @@ BUILDERS: dict[tuple[str, str], Builder] = {
         lambda c: Call(f"/api/webhook-endpoints/{c.me.ids['webhook_endpoint']}/deliveries")
     ),
     ("GET", "/api/events"): _fixed(lambda c: Call("/api/events")),
+    ("GET", "/api/destinations"): _fixed(lambda c: Call("/api/destinations")),
+    ("GET", "/api/destinations/{destination_id}"): _fixed(
+        lambda c: Call(f"/api/destinations/broker:{c.me.ids['broker']}")
+    ),
+    ("POST", "/api/brokers/{broker_id}/pause"): _pause("brokers", "broker"),
+    ("POST", "/api/warehouses/{warehouse_id}/pause"): _pause("warehouses", "warehouse"),
+    ("POST", "/api/webhook-endpoints/{endpoint_id}/pause"): _pause(
+        "webhook-endpoints", "webhook_endpoint"
+    ),
+    # the shared ones are not paused: resuming them answers their view and changes nothing
+    ("POST", "/api/brokers/{broker_id}/resume"): _fixed(
+        lambda c: Call(f"/api/brokers/{c.me.ids['broker']}/resume", {})
+    ),
+    ("POST", "/api/warehouses/{warehouse_id}/resume"): _fixed(
+        lambda c: Call(f"/api/warehouses/{c.me.ids['warehouse']}/resume", {})
+    ),
+    ("POST", "/api/webhook-endpoints/{endpoint_id}/resume"): _fixed(
+        lambda c: Call(f"/api/webhook-endpoints/{c.me.ids['webhook_endpoint']}/resume", {})
+    ),
+    ("GET", "/api/operations/failures"): _fixed(lambda c: Call("/api/operations/failures")),
+    # nothing of the account is stuck: each export is answered as refused, none is changed
+    ("POST", "/api/operations/retry"): _fixed(
+        lambda c: Call("/api/operations/retry", {"exportIds": [c.me.ids["executed"]]})
+    ),
+    ("POST", "/api/operations/cancel"): _fixed(
+        lambda c: Call("/api/operations/cancel", {"exportIds": [c.me.ids["executed"]]})
+    ),
 }
 
 

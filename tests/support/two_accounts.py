@@ -192,6 +192,7 @@ async def populate(http: httpx.AsyncClient, pool: asyncpg.Pool, label: str) -> A
         "package": done["customs_package_id"],
         "artifact": done["artifacts"][0]["id"],
         "submission": done["brokerSubmission"]["id"],
+        "destination": f"broker:{broker.id}",
     }
     account.plan_hashes = {
         "planned": ready["planHash"],
@@ -241,6 +242,7 @@ async def snapshot(http: httpx.AsyncClient, account: Account) -> dict[str, Any]:
     seen["webhook_endpoint"] = (
         await http.get(f"/api/webhook-endpoints/{account.ids['webhook_endpoint']}", headers=headers)
     ).json()
+    seen["destinations"] = (await http.get("/api/destinations", headers=headers)).json()
     keys = (await http.get("/api/keys", headers=headers)).json()["data"]
     seen["keys"] = sorted((k["id"], k["revokedAt"]) for k in keys)
     for role in ROLES:
@@ -296,6 +298,17 @@ REQUIRED_ROLE: dict[tuple[str, str], str] = {
     ("DELETE", "/api/webhook-endpoints/{endpoint_id}"): "admin",
     ("GET", "/api/webhook-endpoints/{endpoint_id}/deliveries"): "admin",
     ("GET", "/api/events"): "any",
+    ("GET", "/api/destinations"): "any",
+    ("GET", "/api/destinations/{destination_id}"): "any",
+    ("POST", "/api/brokers/{broker_id}/pause"): "admin",
+    ("POST", "/api/brokers/{broker_id}/resume"): "admin",
+    ("POST", "/api/warehouses/{warehouse_id}/pause"): "admin",
+    ("POST", "/api/warehouses/{warehouse_id}/resume"): "admin",
+    ("POST", "/api/webhook-endpoints/{endpoint_id}/pause"): "admin",
+    ("POST", "/api/webhook-endpoints/{endpoint_id}/resume"): "admin",
+    ("GET", "/api/operations/failures"): "any",
+    ("POST", "/api/operations/retry"): "admin",
+    ("POST", "/api/operations/cancel"): "admin",
 }
 
 
