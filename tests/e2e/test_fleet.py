@@ -152,3 +152,32 @@ async def test_a_warehouse_receiver_down_holds_its_notifications_until_it_is_bac
     types = [await _event_types(pool, e) for e in export_ids]
     assert not any("ATTENTION_REQUIRED" in t for t in types)
     assert all(t.count("WAREHOUSE_NOTIFIED") == 1 for t in types)
+
+
+async def test_a_burst_of_refusals_opens_the_breaker_and_one_probe_closes_it(
+    stack: Stack, pool: asyncpg.Pool
+) -> None:
+    world = await stack.world(pool)
+    destination = f"broker:{world.broker_id}"
+    export_ids = await _planned(stack, world, EXPORTS)
+    before = await stack.broker_stats()
+    # the next six submissions are refused (503): the first five open the breaker
+    r = await stack.broker.post("/_sandbox/faults", json={"failNext": EXPORTS})
+    assert r.status_code == 200
+    try:
+        await _execute_all(stack, world, export_ids)
+        views = [
+            await wait_status(stack, world.tenant.auth(), e, {"COMPLETED"}, loops=900)
+            for e in export_ids
+        ]
+    finally:
+        await stack.broker.post("/_sandbox/faults", json={"failNext": 0})
+    after = await stack.broker_stats()
+    assert after["unavailable"] - before["unavailable"] == EXPORTS
+    for view in views:
+        sub = view["brokerSubmission"]
+        assert after["submissions"][sub["id"]]["status"] == "ACCEPTED"
+    events = await _destination_events(pool, destination)
+    assert events == ["DESTINATION_OPENED", "DESTINATION_CLOSED"]
+    types = [await _event_types(pool, e) for e in export_ids]
+    assert not any("ATTENTION_REQUIRED" in t for t in types)
