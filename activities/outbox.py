@@ -5,6 +5,10 @@ Deliveries are rows written with their event (store/webhooks.py), so a crash of 
 the API loses none. A sender leases a delivery before it sends; one that dies mid-send leaves
 the lease to lapse and the delivery is sent again (receivers dedupe by `eventId`). A failed
 attempt is retried with capped exponential backoff and jitter until `webhook_give_up_seconds`.
+
+Each endpoint is a destination with a circuit breaker (activities/webhook_breaker.py): while it
+holds an endpoint's deliveries none is claimed or charged an attempt, one probe tests it when
+its backoff ends, and each outcome is counted toward it.
 """
 
 import asyncio
@@ -17,6 +21,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from activities.webhook_breaker import EndpointBreakers, transient_status
 from config.settings import Settings
 from domain.wire import wire_value
 from observability.metrics import WEBHOOK_DELIVERIES
@@ -30,6 +35,7 @@ log = logging.getLogger("entrygo.outbox")
 
 BATCH = 20
 LEASE_MARGIN_SECONDS = 5.0  # a lease outlives the POST's timeout by this much
+GIVE_UP_SWEEP_SECONDS = 30.0  # how often held deliveries are checked for their age
 
 
 class AddressRefused(Exception):
@@ -61,6 +67,8 @@ class Outbox:
         self.http = http or httpx.AsyncClient(
             timeout=settings.webhook_timeout_seconds, follow_redirects=False
         )
+        self.breakers = EndpointBreakers(pool, settings)
+        self._swept_at: float | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Drain until `stop` is set; a database outage pauses it, never ends it."""
@@ -76,13 +84,26 @@ class Outbox:
         await self.http.aclose()
 
     async def drain_once(self) -> int:
-        """Send one batch of due deliveries; returns how many were attempted."""
+        """Send one batch of due deliveries, and the probes of endpoints whose breaker is due
+        one; returns how many were attempted."""
+        lease = self.settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS
+        await self._sweep_held()
+        sends = await self.breakers.claim_probes(lease)
         async with self.pool.acquire() as conn:
-            lease = self.settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS
-            due = await webhooks.claim_due(conn, BATCH, lease)
-        if due:
-            await asyncio.gather(*(self._deliver(d) for d in due))
-        return len(due)
+            sends += await webhooks.claim_due(conn, BATCH, lease)
+        if sends:
+            await asyncio.gather(*(self._deliver(d) for d in sends))
+        return len(sends)
+
+    async def _sweep_held(self) -> None:
+        """Give up held deliveries as old as a delivery is retried for (now and then: they are
+        found by age, and give-up is counted in days)."""
+        if self._swept_at is not None and time.monotonic() - self._swept_at < GIVE_UP_SWEEP_SECONDS:
+            return
+        self._swept_at = time.monotonic()
+        given_up = await self.breakers.give_up_held(self.settings.webhook_give_up_seconds)
+        if given_up:
+            WEBHOOK_DELIVERIES.labels(outcome="failed").inc(given_up)
 
     async def _deliver(self, delivery: DueDelivery) -> None:
         body = json.dumps(delivery.event, separators=(",", ":"), default=wire_value).encode()
@@ -100,19 +121,26 @@ class Outbox:
                 async with self.pool.acquire() as conn:
                     await webhooks.mark_delivered(conn, delivery.id, status)
                 WEBHOOK_DELIVERIES.labels(outcome="delivered").inc()
+                await self.breakers.succeeded(delivery)
                 return
             error = f"HTTP {status}"
+            # a refusal (4xx) is retried as before, but says nothing of the endpoint's health
+            transient = transient_status(status)
         except (AddressRefused, httpx.InvalidURL, UnicodeError) as exc:
             # never retried: neither the address nor the URL will change
             async with self.pool.acquire() as conn:
                 await webhooks.mark_failed(conn, delivery.id, str(exc), None, None)
             WEBHOOK_DELIVERIES.labels(outcome="failed").inc()
+            await self.breakers.failed(delivery, str(exc), transient=False)
             return
         except Unresolved as exc:  # a resolver failing for a moment: retried with backoff
             error = str(exc)[:300]
+            transient = True
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
+            transient = True
         await self._failed(delivery, error, status)
+        await self.breakers.failed(delivery, error, transient)
 
     async def _failed(self, delivery: DueDelivery, error: str, status: int | None) -> None:
         age = (datetime.now(UTC) - delivery.created_at).total_seconds()

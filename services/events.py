@@ -1,5 +1,5 @@
-"""The account-wide event feed: every export's events in one stable order, as pages and as a
-server-sent event stream."""
+"""The account-wide event feed: every export's and every destination's events in one stable
+order, as pages and as a server-sent event stream."""
 
 import asyncio
 import re
@@ -10,8 +10,8 @@ from services.context import Context
 from services.errors import Invalid, Issue
 from services.models.webhooks import FeedEvent as FeedEventView
 from services.models.webhooks import FeedPage
-from store import webhooks
-from store.webhooks import FeedEvent
+from store import feed
+from store.feed import FeedEvent
 
 CURSOR = re.compile(r"^(\d{1,20})\.([A-Za-z0-9_]{1,64})\.(\d{1,9})$")
 CURSOR_PATTERN = CURSOR.pattern
@@ -23,7 +23,8 @@ Position = tuple[str, str, int]
 
 
 def parse_cursor(cursor: str | None, field: str = "after") -> Position | None:
-    """The (transaction, export, seq) of a cursor; Invalid when it is not one."""
+    """The (transaction, export or destination event, seq) of a cursor; Invalid when it is not
+    one."""
     if cursor is None or cursor == "":
         return None
     found = CURSOR.match(cursor)
@@ -41,10 +42,11 @@ class FeedQuery:
 
 
 def event_view(event: FeedEvent) -> FeedEventView:
-    """A feed event in the contract's event shape, with its export and cursor."""
+    """A feed event in the contract's event shape, with its export (or destination) and cursor."""
     return FeedEventView(
         id=event.id,
         export_id=event.export_id,
+        destination_id=event.destination_id,
         seq=event.seq,
         type=event.type,
         occurred_at=event.occurred_at,
@@ -59,7 +61,7 @@ async def page(ctx: Context, query: FeedQuery) -> FeedPage:
     when the page is empty, so a client polls with it)."""
     after = query.after
     async with ctx.connect() as conn:
-        events = await webhooks.feed(conn, ctx.account_id, after, query.limit)
+        events = await feed.feed(conn, ctx.account_id, after, query.limit)
     data = [event_view(e) for e in events]
     if events:
         return FeedPage(data=data, next_cursor=events[-1].position)
@@ -76,7 +78,7 @@ async def stream(
     poll = ctx.settings.outbox_poll_seconds
     while not await stopped():
         async with ctx.runtime.pool.acquire() as conn:
-            events = await webhooks.feed(conn, ctx.account_id, after, query.limit)
+            events = await feed.feed(conn, ctx.account_id, after, query.limit)
         for event in events:
             yield event_view(event)
         if events:

@@ -123,6 +123,7 @@ def delivery_view(row: DeliveryRecord) -> WebhookDelivery:
         id=str(row.id),
         event_id=row.event_id,
         export_id=row.export_id,
+        destination_id=row.destination_id,
         seq=row.seq,
         type=row.event_type,
         status=row.status,

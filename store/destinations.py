@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.destinations import Breaker, DestinationKind, DestinationState, destination_id
+from store import webhook_holds, webhooks
 from store.db import Connection, Queries, Row
 from store.ids import new_id
 
@@ -179,20 +180,28 @@ async def add_event(
     data: dict[str, Any],
     now: datetime,
 ) -> str:
-    """Append one of the destination's events; returns its id."""
+    """Append one of the destination's events (numbered by `seq` per destination, its data
+    naming the state the destination is in now) and, in the same transaction, its webhook
+    deliveries; returns its id."""
     ident = new_id("dev")
+    state = await conn.fetchval("SELECT state FROM destinations WHERE id = $1", record.id)
     await conn.execute(
         """INSERT INTO destination_events (id, destination_id, account_id, type, occurred_at,
-                                           actor, data)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+                                           actor, data, seq)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT coalesce(max(seq), 0) + 1
+                                                FROM destination_events
+                                                WHERE destination_id = $2))""",
         ident,
         record.id,
         record.account_id,
         kind,
         now,
         actor,
-        {"destination": record.id, **data},
+        {"destination": record.id, "state": state, **data},
     )
+    await webhooks.enqueue_destination_event(conn, ident)
+    if record.kind == DestinationKind.WEBHOOK and state == DestinationState.CLOSED:
+        await webhook_holds.release(conn, record.ref_id)  # an endpoint closed or resumed
     return ident
 
 
@@ -257,6 +266,32 @@ async def save_waiting_for(
     )
 
 
+async def webhook_probes_due(conn: Connection, limit: int) -> list[DestinationRecord]:
+    """Webhook endpoints whose breaker is due a probe (OPEN with its backoff over, or HALF_OPEN
+    with a probe never heard of) and that have a delivery to probe with, longest due first,
+    locked until the transaction ends; rows another process holds are skipped."""
+    rows = await conn.fetch(
+        """SELECT * FROM destinations dst
+           WHERE kind = 'webhook'
+             AND ((state = 'OPEN' AND next_probe_at <= now())
+                  OR (state = 'HALF_OPEN' AND probe_until <= now()))
+             AND EXISTS (SELECT 1 FROM webhook_deliveries d
+                         WHERE d.endpoint_id = dst.ref_id AND d.status = 'PENDING')
+           ORDER BY coalesce(probe_until, next_probe_at), id LIMIT $1
+           FOR UPDATE SKIP LOCKED""",
+        limit,
+    )
+    return [_record(r) for r in rows]
+
+
+async def settled(conn: Queries, ident: str) -> bool:
+    """Whether a success would change nothing: no row, or CLOSED with no failure counted."""
+    row = await conn.fetchrow(
+        "SELECT state, cardinality(failures) AS failures FROM destinations WHERE id = $1", ident
+    )
+    return row is None or (row["state"] == DestinationState.CLOSED and row["failures"] == 0)
+
+
 __all__ = [
     "DestinationRecord",
     "FailureRecord",
@@ -271,6 +306,8 @@ __all__ = [
     "recent_failures",
     "save",
     "save_waiting_for",
+    "settled",
     "waiting_counts",
     "waiting_exports",
+    "webhook_probes_due",
 ]

@@ -1,4 +1,5 @@
-"""Webhook endpoints, their delivery outbox, and the account-wide event feed."""
+"""Webhook endpoints and their delivery outbox (export and destination events); the feed is
+store/feed.py."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,12 +26,13 @@ class EndpointRecord:
 
 @dataclass(frozen=True)
 class DeliveryRecord:
-    """One event's delivery to one endpoint."""
+    """One event's delivery to one endpoint: an export's event, or a destination's."""
 
     id: int
     endpoint_id: str
     event_id: str
-    export_id: str
+    export_id: str | None
+    destination_id: str | None
     seq: int
     event_type: str
     status: str
@@ -52,20 +54,11 @@ class DueDelivery:
     attempts: int
     created_at: datetime
     event: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class FeedEvent:
-    """An event of the account-wide feed with its position."""
-
-    position: str
-    id: str
-    export_id: str
-    seq: int
-    type: str
-    occurred_at: datetime
-    actor: str
-    data: dict[str, Any]
+    # the endpoint and its account (its breaker is `webhook:<endpoint_id>`), and whether this
+    # send is the one probing the endpoint's open breaker
+    endpoint_id: str | None = None
+    account_id: str | None = None
+    probe: bool = False
 
 
 def _endpoint(row: Row) -> EndpointRecord:
@@ -200,12 +193,29 @@ async def enqueue(conn: Connection, event_ids: list[str]) -> None:
     )
 
 
+async def enqueue_destination_event(conn: Connection, event_id: str) -> None:
+    """Queue a destination's event for every live endpoint of its account that wants its type
+    (called in the transaction that appends it)."""
+    await conn.execute(
+        """INSERT INTO webhook_deliveries
+               (endpoint_id, destination_event_id, destination_id, seq, event_type)
+           SELECT w.id, e.id, e.destination_id, e.seq, e.type
+           FROM destination_events e
+           JOIN webhook_endpoints w ON w.account_id = e.account_id AND w.deleted_at IS NULL
+                AND (w.event_types IS NULL OR e.type = any(w.event_types))
+           WHERE e.id = $1
+           ON CONFLICT DO NOTHING""",
+        event_id,
+    )
+
+
 async def list_deliveries(
     conn: Queries, endpoint_id: str, before: int | None, limit: int
 ) -> list[DeliveryRecord]:
     """An endpoint's deliveries, newest first."""
     rows = await conn.fetch(
-        """SELECT id, endpoint_id, event_id, export_id, seq, event_type, status, attempts,
+        """SELECT id, endpoint_id, coalesce(event_id, destination_event_id) AS event_id,
+                  export_id, destination_id, seq, event_type, status, attempts,
                   next_attempt_at, last_error, last_status_code, created_at, delivered_at
            FROM webhook_deliveries
            WHERE endpoint_id = $1 AND ($2::bigint IS NULL OR id < $2)
@@ -217,13 +227,18 @@ async def list_deliveries(
     return [DeliveryRecord(**dict(r)) for r in rows]
 
 
+# A delivery waits for the one before it in its stream: the same endpoint and the same export
+# (export events) or the same destination (destination events); exactly one of the two is set.
 _CLAIM = """
 WITH heads AS (
-    -- the first undelivered event of each (endpoint, export): later ones wait for it
-    SELECT DISTINCT ON (endpoint_id, export_id) id, next_attempt_at, leased_until
-    FROM webhook_deliveries
+    -- the first undelivered event of each (endpoint, stream) whose endpoint's breaker lets
+    -- deliveries go (no row, or CLOSED): held ones are neither claimed nor charged an attempt
+    SELECT DISTINCT ON (endpoint_id, export_id, destination_id) id, next_attempt_at, leased_until
+    FROM webhook_deliveries p
     WHERE status = 'PENDING'
-    ORDER BY endpoint_id, export_id, seq
+      AND NOT EXISTS (SELECT 1 FROM destinations dst
+                      WHERE dst.id = 'webhook:' || p.endpoint_id AND dst.state <> 'CLOSED')
+    ORDER BY endpoint_id, export_id, destination_id, seq
 ),
 due AS (
     SELECT d.id FROM webhook_deliveries d JOIN heads h ON h.id = d.id
@@ -235,45 +250,78 @@ due AS (
 UPDATE webhook_deliveries d
 SET leased_until = now() + make_interval(secs => $2), attempts = d.attempts + 1
 FROM due WHERE d.id = due.id
-RETURNING d.id, d.endpoint_id, d.event_id, d.attempts, d.created_at
+RETURNING d.id
 """
 
 
 async def claim_due(conn: Connection, limit: int, lease_seconds: float) -> list[DueDelivery]:
-    """Lease up to `limit` deliveries that are due and first in line for their export; a
-    sender that dies leaves its lease to lapse, and the delivery is tried again."""
+    """Lease up to `limit` deliveries that are due and first in line for their stream, to
+    endpoints whose breaker is closed; a sender that dies leaves its lease to lapse, and the
+    delivery is tried again."""
     async with conn.transaction():
         claimed = await conn.fetch(_CLAIM, limit, float(lease_seconds))
-    if not claimed:
+    return await leased(conn, [r["id"] for r in claimed])
+
+
+async def lease(conn: Connection, delivery_id: int, lease_seconds: float) -> None:
+    """Lease one delivery for a send (an attempt is spent)."""
+    await conn.execute(
+        """UPDATE webhook_deliveries
+           SET leased_until = now() + make_interval(secs => $2), attempts = attempts + 1
+           WHERE id = $1""",
+        delivery_id,
+        float(lease_seconds),
+    )
+
+
+async def leased(conn: Queries, ids: list[int], probe: bool = False) -> list[DueDelivery]:
+    """What sending the given leased deliveries needs, their event in the webhook's shape."""
+    if not ids:
         return []
     rows = await conn.fetch(
-        """SELECT d.id, w.url, w.secret, e.id AS event_id, e.export_id, e.seq, e.type,
-                  e.occurred_at, e.data
+        """SELECT d.id, d.attempts, d.created_at, d.endpoint_id, w.account_id, w.url, w.secret,
+                  coalesce(e.id, de.id) AS event_id, coalesce(e.type, de.type) AS type,
+                  e.export_id, de.destination_id, coalesce(e.seq, de.seq) AS seq,
+                  coalesce(e.occurred_at, de.occurred_at) AS occurred_at,
+                  coalesce(e.data, de.data) AS data
            FROM webhook_deliveries d
            JOIN webhook_endpoints w ON w.id = d.endpoint_id
-           JOIN export_events e ON e.id = d.event_id
-           WHERE d.id = any($1::bigint[])""",
-        [r["id"] for r in claimed],
+           LEFT JOIN export_events e ON e.id = d.event_id
+           LEFT JOIN destination_events de ON de.id = d.destination_event_id
+           WHERE d.id = any($1::bigint[])
+           ORDER BY d.id""",
+        ids,
     )
-    meta = {r["id"]: r for r in claimed}
     return [
         DueDelivery(
             id=r["id"],
             url=r["url"],
             secret=r["secret"],
-            attempts=meta[r["id"]]["attempts"],
-            created_at=meta[r["id"]]["created_at"],
-            event={
-                "eventId": r["event_id"],
-                "type": r["type"],
-                "exportId": r["export_id"],
-                "seq": r["seq"],
-                "createdAt": r["occurred_at"],
-                "data": r["data"],
-            },
+            attempts=r["attempts"],
+            created_at=r["created_at"],
+            event=_payload(r),
+            endpoint_id=r["endpoint_id"],
+            account_id=r["account_id"],
+            probe=probe,
         )
         for r in rows
     ]
+
+
+def _payload(r: Row) -> dict[str, Any]:
+    """The webhook's body: an export's event, or a destination's (`exportId` null, with its
+    `destinationId`)."""
+    event = {
+        "eventId": r["event_id"],
+        "type": r["type"],
+        "exportId": r["export_id"],
+        "seq": r["seq"],
+        "createdAt": r["occurred_at"],
+        "data": r["data"],
+    }
+    if r["destination_id"] is not None:
+        event["destinationId"] = r["destination_id"]
+    return event
 
 
 async def mark_delivered(conn: Connection, delivery_id: int, status_code: int) -> None:
@@ -306,26 +354,3 @@ async def mark_failed(
         status_code,
         retry_in_seconds,
     )
-
-
-_FEED = """
-SELECT e.txid::text || '.' || e.export_id || '.' || e.seq AS position, e.id, e.export_id, e.seq,
-       e.type, e.occurred_at, e.actor, e.data
-FROM export_events e JOIN exports x ON x.id = e.export_id
-WHERE x.account_id = $1
-  AND e.txid < pg_snapshot_xmin(pg_current_snapshot())
-  AND ($2::text IS NULL OR (e.txid, e.export_id, e.seq) > ($2::text::xid8, $3::text, $4::int))
-ORDER BY e.txid, e.export_id, e.seq
-LIMIT $5
-"""
-
-
-async def feed(
-    conn: Queries, account_id: str, after: tuple[str, str, int] | None, limit: int
-) -> list[FeedEvent]:
-    """Events of every export of the account after a position (transaction, export, seq), in a
-    stable order: only events whose transaction is older than every running one are served, so
-    none can appear later before a position already read."""
-    txid, export_id, seq = after if after is not None else (None, None, None)
-    rows = await conn.fetch(_FEED, account_id, txid, export_id, seq, limit)
-    return [FeedEvent(**dict(r)) for r in rows]

@@ -22,7 +22,8 @@ After = Annotated[
 
 @router.get("", response_model=FeedPage, responses=error_responses(403))
 async def list_events(ctx: AnyRoleCall, after: After = None, limit: Limit = 100) -> FeedPage:
-    """Every export's events after `after`, in one stable order; `nextCursor` continues."""
+    """Every export's and destination's events after `after`, in one stable order; `nextCursor`
+    continues."""
     return await events.page(ctx, events.FeedQuery(events.parse_cursor(after), limit))
 
 

@@ -65,11 +65,12 @@ class WebhookEndpoint(WireModel):
 
 
 class WebhookDelivery(WireModel):
-    """One event's delivery to the endpoint."""
+    """One event's delivery to the endpoint: an export's event, or (`exportId` null) a
+    destination's, with its `destinationId`."""
 
     id: str
     event_id: str
-    export_id: str
+    export_id: str | None
     seq: int
     type: str
     status: str
@@ -79,6 +80,7 @@ class WebhookDelivery(WireModel):
     last_status_code: int | None
     created_at: datetime
     delivered_at: datetime | None
+    destination_id: str | None = None
 
 
 class DeliveryPage(WireModel):
@@ -89,16 +91,19 @@ class DeliveryPage(WireModel):
 
 
 class FeedEvent(WireModel):
-    """An event of the account-wide feed (CONTRACT §12 plus its export and feed position)."""
+    """An event of the account-wide feed (CONTRACT §12 plus its export and feed position); a
+    destination's event (`DESTINATION_OPENED`, …) has `exportId` null and its `destinationId`,
+    and `seq` numbers the destination's events."""
 
     id: str
-    export_id: str
+    export_id: str | None
     seq: int
     type: str
     occurred_at: datetime
     actor: str
     data: dict[str, Any]
     cursor: str
+    destination_id: str | None = None
 
 
 class FeedPage(WireModel):

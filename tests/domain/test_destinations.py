@@ -99,7 +99,8 @@ def test_a_probe_never_heard_of_lapses_and_another_is_chosen() -> None:
     assert late is not None
     assert choose_probe(probing.breaker, "exp_q", late - timedelta(seconds=1), S) is None
     second = choose_probe(probing.breaker, "exp_q", late, S)
-    assert second is not None and second.breaker.probe_export_id == "exp_q"
+    assert second is not None
+    assert second.breaker.probe_export_id == "exp_q"
 
 
 def test_pause_holds_everything_and_resume_closes() -> None:
@@ -129,5 +130,5 @@ def test_destination_ids() -> None:
     assert ident == "warehouse:wh_1"
     assert parse_destination_id(ident) == (DestinationKind.WAREHOUSE, "wh_1")
     for bad in ("warehouse", "ship:wh_1", "broker:"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"not a destination id|is not a valid"):
             parse_destination_id(bad)

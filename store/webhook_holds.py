@@ -1,0 +1,54 @@
+"""What a webhook endpoint's breaker (`webhook:<endpoint_id>`, docs/fleet-control.md) does to its
+deliveries: while it holds them the outbox claims none (store/webhooks.py `claim_due`); these
+are the rest: the one delivery that probes, the give-up of held ones by age, their release."""
+
+from store.db import Connection
+
+HELD_GIVE_UP_ERROR = "gave up: the endpoint was held by its breaker"
+
+
+async def probe_candidate(conn: Connection, endpoint_id: str) -> int | None:
+    """The delivery that would probe the endpoint: the longest-due one first in line for its
+    stream and not leased, locked (SKIP LOCKED); None when there is none. Called under the
+    destination's row lock, so two outbox processes never pick two probes."""
+    value: int | None = await conn.fetchval(
+        """WITH heads AS (
+               SELECT DISTINCT ON (export_id, destination_id) id, next_attempt_at, leased_until
+               FROM webhook_deliveries
+               WHERE endpoint_id = $1 AND status = 'PENDING'
+               ORDER BY export_id, destination_id, seq)
+           SELECT d.id FROM webhook_deliveries d JOIN heads h ON h.id = d.id
+           WHERE h.leased_until IS NULL OR h.leased_until < now()
+           ORDER BY h.next_attempt_at, h.id LIMIT 1
+           FOR UPDATE OF d SKIP LOCKED""",
+        endpoint_id,
+    )
+    return value
+
+
+async def give_up_held(conn: Connection, give_up_seconds: float) -> int:
+    """Held deliveries older than `give_up_seconds` are FAILED, as a delivery retried that long
+    would be (attempts unchanged: none was spent); returns how many."""
+    rows = await conn.fetch(
+        """UPDATE webhook_deliveries d
+           SET status = 'FAILED', leased_until = NULL,
+               last_error = $2 || ' (' || dst.state || ')'
+           FROM destinations dst
+           WHERE d.status = 'PENDING' AND d.created_at < now() - make_interval(secs => $1)
+             AND (d.leased_until IS NULL OR d.leased_until < now())
+             AND dst.id = 'webhook:' || d.endpoint_id AND dst.state <> 'CLOSED'
+           RETURNING d.id""",
+        float(give_up_seconds),
+        HELD_GIVE_UP_ERROR,
+    )
+    return len(rows)
+
+
+async def release(conn: Connection, endpoint_id: str) -> None:
+    """The endpoint's breaker closed: its pending deliveries are due now rather than after the
+    backoff their failures during the outage earned (they still go in seq order per stream)."""
+    await conn.execute(
+        """UPDATE webhook_deliveries SET next_attempt_at = now()
+           WHERE endpoint_id = $1 AND status = 'PENDING' AND next_attempt_at > now()""",
+        endpoint_id,
+    )
