@@ -71,11 +71,10 @@ async def apply(
     actor: str = "system",
     data: dict[str, object] | None = None,
 ) -> None:
-    """Write a breaker decision and the destination event it makes, if any."""
-    await destinations.save(conn, record.id, change.breaker, now)
-    if change.event is not None:
-        await destinations.add_event(conn, record, change.event, actor, dict(data or {}), now)
-        DESTINATION_TRANSITIONS.labels(kind=record.kind.value, event=change.event).inc()
+    """Write a breaker decision and the destination event it makes, if any (counted)."""
+    written = await destinations.record_change(conn, record, change, now, actor, dict(data or {}))
+    if written is not None:
+        DESTINATION_TRANSITIONS.labels(kind=record.kind.value, event=written).inc()
 
 
 def send_failure(err: ApplicationError) -> ApplicationError | None:

@@ -13,6 +13,8 @@ reads the destination once the resume is committed.
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from domain import destinations as breaker
 from domain.destinations import DestinationKind, parse_destination_id
@@ -28,7 +30,7 @@ from services.models.fleet import (
 )
 from services.temporal import bounded
 from store import destinations, fleet
-from store.db import Queries
+from store.db import Connection, Queries
 from store.destinations import DestinationRecord
 from store.errors import NotFound
 from store.exports import database_now
@@ -161,10 +163,8 @@ async def pause_destination(
         now = await database_now(conn)
         change = breaker.pause(record.breaker, body.reason, ctx.actor, now)
         if change.event is not None:
-            await destinations.save(conn, record.id, change.breaker, now)
             data = {"reason": body.reason, "label": ctx.label}
-            await destinations.add_event(conn, record, change.event, ctx.actor, data, now)
-            DESTINATION_TRANSITIONS.labels(kind=ref.kind.value, event=change.event).inc()
+            await _record(conn, record, change, now, ctx.actor, data)
         return await _one(conn, ctx.account_id, owner)
 
 
@@ -180,14 +180,26 @@ async def resume_destination(ctx: Context, ref: DestinationRef) -> DestinationVi
         now = await database_now(conn)
         change = breaker.resume(record.breaker, now)
         if change.event is not None:
-            await destinations.save(conn, record.id, change.breaker, now)
             data = {"label": ctx.label, "pausedReason": record.breaker.paused_reason}
-            await destinations.add_event(conn, record, change.event, ctx.actor, data, now)
-            DESTINATION_TRANSITIONS.labels(kind=ref.kind.value, event=change.event).inc()
+            await _record(conn, record, change, now, ctx.actor, data)
         view = await _one(conn, ctx.account_id, owner)
     if change.event is not None:
         await _poke(ctx, record.id)
     return view
+
+
+async def _record(
+    conn: Connection,
+    record: DestinationRecord,
+    change: breaker.Change,
+    now: datetime,
+    actor: str,
+    data: dict[str, Any],
+) -> None:
+    """An operator's decision written with its event, and counted."""
+    written = await destinations.record_change(conn, record, change, now, actor, data)
+    if written is not None:
+        DESTINATION_TRANSITIONS.labels(kind=record.kind.value, event=written).inc()
 
 
 async def _poke(ctx: Context, ident: str) -> None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.destinations import Breaker, DestinationKind, DestinationState, destination_id
+from domain.destinations import Breaker, Change, DestinationKind, DestinationState, destination_id
 from store import webhook_holds, webhooks
 from store.db import Connection, Queries, Row
 from store.ids import new_id
@@ -205,6 +205,21 @@ async def add_event(
     return ident
 
 
+async def record_change(
+    conn: Connection,
+    record: DestinationRecord,
+    change: Change,
+    now: datetime,
+    actor: str = "system",
+    data: dict[str, Any] | None = None,
+) -> str | None:
+    """Write a breaker decision and the destination event it makes, if any (returned)."""
+    await save(conn, record.id, change.breaker, now)
+    if change.event is not None:
+        await add_event(conn, record, change.event, actor, dict(data or {}), now)
+    return change.event
+
+
 async def events_of(conn: Queries, ident: str, limit: int = 50) -> list[dict[str, Any]]:
     """The destination's newest events, oldest first."""
     rows = await conn.fetch(
@@ -304,6 +319,7 @@ __all__ = [
     "lock",
     "lock_by_id",
     "recent_failures",
+    "record_change",
     "save",
     "save_waiting_for",
     "settled",
