@@ -14,14 +14,11 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.destination_wait import admitted
+from workflows.destination_wait import admitted, side_effect
 from workflows.ledger import Ledger
 from workflows.policies import (
     LEDGER_RETRY,
     LEDGER_TIMEOUT,
-    SIDE_EFFECT_RETRY,
-    STEP_HEARTBEAT_TIMEOUT,
-    STEP_TIMEOUT,
 )
 from workflows.state import ExportState, event
 
@@ -200,14 +197,8 @@ async def _no_acknowledgement(export: ExportState, ledger: Ledger) -> None:
 
 
 async def _resend(export: ExportState, amendment: int) -> None:
-    await workflow.execute_activity(
-        ActivityName.RESEND_BROKER_SUBMISSION,
-        ResendInput(export_id=export.inp.export_id, amendment=amendment),
-        start_to_close_timeout=STEP_TIMEOUT,
-        heartbeat_timeout=STEP_HEARTBEAT_TIMEOUT,
-        schedule_to_close_timeout=timedelta(seconds=export.inp.retry_budget_seconds),
-        retry_policy=SIDE_EFFECT_RETRY,
-    )
+    arg = ResendInput(export_id=export.inp.export_id, amendment=amendment)
+    await side_effect(export, ActivityName.RESEND_BROKER_SUBMISSION, arg)
 
 
 # ---- answers and amendments ----------------------------------------------------------------------
@@ -301,14 +292,7 @@ async def _amend(export: ExportState, ledger: Ledger, ans: AnswerInput) -> int:
 
 
 async def _run(export: ExportState, activity: ActivityName, arg: Any) -> None:
-    await workflow.execute_activity(
-        activity,
-        arg,
-        start_to_close_timeout=STEP_TIMEOUT,
-        heartbeat_timeout=STEP_HEARTBEAT_TIMEOUT,
-        schedule_to_close_timeout=timedelta(seconds=export.inp.retry_budget_seconds),
-        retry_policy=SIDE_EFFECT_RETRY,
-    )
+    await side_effect(export, activity, arg)
 
 
 async def _step(

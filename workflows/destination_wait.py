@@ -14,13 +14,19 @@ through the same commands they recorded.
 import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows.ledger import Ledger
-from workflows.policies import LEDGER_RETRY, LEDGER_TIMEOUT
+from workflows.policies import (
+    LEDGER_RETRY,
+    LEDGER_TIMEOUT,
+    SIDE_EFFECT_RETRY,
+    STEP_HEARTBEAT_TIMEOUT,
+    STEP_TIMEOUT,
+)
 from workflows.state import ExportState, event
 
 with workflow.unsafe.imports_passed_through():
@@ -37,6 +43,18 @@ RECHECK = timedelta(minutes=15)
 
 class Closing(Exception):
     """A cancel was taken while the send waited: stop waiting, the run loop closes the export."""
+
+
+def side_effect(export: ExportState, activity: str, arg: Any) -> Awaitable[Any]:
+    """One run of a side effect's activity, with the export's whole retry budget."""
+    return workflow.execute_activity(
+        activity,
+        arg,
+        start_to_close_timeout=STEP_TIMEOUT,
+        heartbeat_timeout=STEP_HEARTBEAT_TIMEOUT,
+        schedule_to_close_timeout=timedelta(seconds=export.inp.retry_budget_seconds),
+        retry_policy=SIDE_EFFECT_RETRY,
+    )
 
 
 def held_by(err: ActivityError) -> WaitingFor | None:
@@ -109,4 +127,4 @@ def ready(export: ExportState, destination: str) -> None:
         export.destination_ready = True
 
 
-__all__ = ["RECHECK", "Closing", "admitted", "held_by", "ready", "wait_for"]
+__all__ = ["RECHECK", "Closing", "admitted", "held_by", "ready", "side_effect", "wait_for"]

@@ -4,20 +4,15 @@ record the broker's answers. ExportWorkflow.run (workflows/export.py) strings th
 """
 
 import functools
-from collections.abc import Awaitable
 from datetime import timedelta
-from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.destination_wait import Closing, admitted
+from workflows.destination_wait import Closing, admitted, side_effect
 from workflows.ledger import Ledger
 from workflows.policies import (
     OUTCOME_EVENTS,
-    SIDE_EFFECT_RETRY,
-    STEP_HEARTBEAT_TIMEOUT,
-    STEP_TIMEOUT,
     STEPS,
 )
 from workflows.state import ExportState, event
@@ -154,7 +149,7 @@ async def _run_steps(export: ExportState, ledger: Ledger) -> tuple[str, str | No
         export.current_step = step
         arg = StepInput(export_id=export.inp.export_id, plan_hash=export.summary.plan_hash)
         try:
-            await admitted(export, ledger, functools.partial(_step, export, activity, arg))
+            await admitted(export, ledger, functools.partial(side_effect, export, activity, arg))
         except ActivityError as err:
             export.current_step = None
             cause = err.cause
@@ -164,18 +159,6 @@ async def _run_steps(export: ExportState, ledger: Ledger) -> tuple[str, str | No
         export.completed.append(step)
     export.current_step = None
     return None
-
-
-def _step(export: ExportState, activity: str, arg: StepInput) -> Awaitable[Any]:
-    """One run of a step's activity, with its whole retry budget."""
-    return workflow.execute_activity(
-        activity,
-        arg,
-        start_to_close_timeout=STEP_TIMEOUT,
-        heartbeat_timeout=STEP_HEARTBEAT_TIMEOUT,
-        schedule_to_close_timeout=timedelta(seconds=export.inp.retry_budget_seconds),
-        retry_policy=SIDE_EFFECT_RETRY,
-    )
 
 
 async def follow_up(export: ExportState, ledger: Ledger) -> None:
