@@ -1,7 +1,8 @@
 """The review console (/console), assembled from its page families: sign-in
 (`api/console/sign_in.py`), the review queue (`queue_page.py`), the export page and its
-decisions (`export_page.py`), the broker loop's forms on it (`broker_forms.py`), and the invoice
-preview and artifact downloads (`preview.py`).
+decisions (`export_page.py`), the broker loop's forms on it (`broker_forms.py`), the invoice
+preview and artifact downloads (`preview.py`), and the operator's fleet control
+(`operations_page.py`).
 Pages are rendered on the server; the page script only refreshes them."""
 
 from importlib.resources import files
@@ -9,7 +10,14 @@ from importlib.resources import files
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from api.console import broker_forms, export_page, preview, queue_page, sign_in
+from api.console import (
+    broker_forms,
+    export_page,
+    operations_page,
+    preview,
+    queue_page,
+    sign_in,
+)
 from api.console.security import secure
 from api.console.signed_in import PREFIX
 
@@ -29,5 +37,5 @@ async def static(name: str) -> Response:
     return secure(response)
 
 
-for family in (sign_in, queue_page, export_page, broker_forms, preview):
+for family in (sign_in, queue_page, export_page, broker_forms, preview, operations_page):
     router.include_router(family.router)
