@@ -5,6 +5,7 @@ from typing import Any
 
 import httpx
 
+from activities import transports
 from activities.amendments import AmendmentActivities
 from activities.customs import CustomsActivities
 from activities.destinations import DestinationActivities
@@ -24,7 +25,8 @@ def build_activities(pool: Pool, settings: Settings) -> Sequence[Any]:
     customs = CustomsActivities(pool)
     broker = AmendmentActivities(pool, settings, http)
     warehouse = WarehouseActivities(pool, http, settings)
-    review = ReviewActivities(pool, http, settings.allow_private_urls)
+    mail = (transports.SmtpRelay.from_settings(settings), settings.smtp_from)
+    review = ReviewActivities(pool, http, settings.allow_private_urls, mail)
     fleet = DestinationActivities(pool, settings)
     return [
         ledger.record_transition,
@@ -38,6 +40,7 @@ def build_activities(pool: Pool, settings: Settings) -> Sequence[Any]:
         broker.resend_broker_submission,
         warehouse.notify_warehouse,
         review.notify_review_overdue,
+        review.notify_review_escalation,
         fleet.watch_destination,
         fleet.destination_turn,
     ]

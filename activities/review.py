@@ -1,14 +1,18 @@
-"""The review webhook: an account hears of a review that outlasted its deadline."""
+"""The review webhook: an account hears of a review that outlasted its deadline; and the
+escalation chain's e-mail to the account's leads."""
+
+from email.message import EmailMessage
 
 import httpx
 from temporalio import activity
 
-from activities.transports import check_outbound, post_signed
+from activities.transports import SmtpRelay, check_outbound, post_signed, send_email
 from domain.activities import ActivityName
 from domain.wire import rfc3339
 from store.accounts import review_webhook
 from store.db import Pool
-from workflows.messages import ReviewOverdueInput
+from store.review_escalation import escalation_chain
+from workflows.messages import ReviewEscalationInput, ReviewOverdueInput
 
 REVIEW_OVERDUE = "REVIEW_OVERDUE"
 
@@ -16,10 +20,17 @@ REVIEW_OVERDUE = "REVIEW_OVERDUE"
 class ReviewActivities:
     """Tells the account's review webhook, signed like the broker webhooks (CONTRACT §11)."""
 
-    def __init__(self, pool: Pool, http: httpx.AsyncClient, allow_private: bool = False) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        http: httpx.AsyncClient,
+        allow_private: bool = False,
+        mail: tuple[SmtpRelay, str] | None = None,
+    ) -> None:
         self.pool = pool
         self.http = http
         self.allow_private = allow_private
+        self.mail = mail  # the relay and the sender of the escalation chain's e-mail
 
     @activity.defn(name=ActivityName.NOTIFY_REVIEW_OVERDUE)
     async def notify_review_overdue(self, inp: ReviewOverdueInput) -> str:
@@ -42,3 +53,36 @@ class ReviewActivities:
         await check_outbound(hook.url, self.allow_private)
         await post_signed(self.http, hook.url, hook.secret, payload, key)
         return "DELIVERED"
+
+    @activity.defn(name=ActivityName.NOTIFY_REVIEW_ESCALATION)
+    async def notify_review_escalation(self, inp: ReviewEscalationInput) -> str:
+        """E-mail the account's leads through the SMTP relay: SENT, or NO_LEADS when the chain
+        names none. The Message-ID is the same on every attempt for this deadline."""
+        async with self.pool.acquire() as conn:
+            chain = await escalation_chain(conn, inp.account_id)
+        if chain is None or not chain.lead_emails or self.mail is None:
+            return "NO_LEADS"
+        relay, sender = self.mail
+        await send_email(escalation_email(inp, chain.lead_emails, sender), relay)
+        return "SENT"
+
+
+def escalation_email(inp: ReviewEscalationInput, to: list[str], sender: str) -> EmailMessage:
+    """The leads' e-mail for an overdue or escalated review."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    stamp = int(inp.deadline.timestamp() * 1000)
+    msg["Message-ID"] = f"<{inp.kind.lower()}-{inp.export_id}-{stamp}@entrygo.reviews>"
+    msg["X-EntryGo-Export-Id"] = inp.export_id
+    if inp.kind == "REVIEW_OVERDUE":
+        msg["Subject"] = f"Review overdue: export {inp.export_id}"
+        text = "is still open after its review deadline"
+    else:
+        msg["Subject"] = f"Review escalated to the leads: export {inp.export_id}"
+        text = "outlasted the escalation deadline and is now in the leads' queue"
+    msg.set_content(
+        f"The review of export {inp.export_id} (plan {inp.plan_hash}) {text} "
+        f"({rfc3339(inp.deadline)}).\n"
+    )
+    return msg

@@ -18,6 +18,8 @@ class ActivityName(StrEnum):
     SEND_BROKER_SUBMISSION = "send_broker_submission"
     NOTIFY_WAREHOUSE = "notify_warehouse"
     NOTIFY_REVIEW_OVERDUE = "notify_review_overdue"
+    # the account's escalation chain: the leads told by e-mail at each of its deadlines
+    NOTIFY_REVIEW_ESCALATION = "notify_review_escalation"
     # the broker loop (docs/broker-protocol.md)
     LOAD_BROKER_TERMS = "load_broker_terms"
     SEND_BROKER_AMENDMENT = "send_broker_amendment"

@@ -35,6 +35,17 @@ class ReviewPolicy(WireModel):
     reasons: list[str] = Field(default_factory=list)
     review_deadline: datetime | None = None
     overdue: bool = False
+    # the review outlasted the escalation chain's second deadline: it is in the leads' queue
+    escalated: bool = False
+
+
+class EscalationChain(WireModel):
+    """An account's review escalation: at the review deadline the assignee and the leads are
+    told (e-mail and the review webhook); `escalate_after_seconds` later the review moves to the
+    leads' queue."""
+
+    lead_emails: list[str] = Field(default_factory=list)
+    escalate_after_seconds: float
 
 
 class Approval(WireModel):

@@ -158,6 +158,39 @@ def accounts_create(name: str) -> None:
     print_json({"id": as_operator(lambda rt: installation.create_account(rt, name)), "name": name})
 
 
+@accounts_app.command("set-review-escalation")
+def accounts_set_review_escalation(
+    account_id: str,
+    lead_email: Annotated[
+        list[str] | None, typer.Option("--lead-email", help="a lead's address (repeat)")
+    ] = None,
+    escalate_after: Annotated[
+        float | None,
+        typer.Option(help="seconds after the review deadline until the leads' queue"),
+    ] = None,
+    clear: Annotated[bool, typer.Option(help="remove the chain")] = False,
+) -> None:
+    """The review escalation chain: at the review deadline the leads are e-mailed (and the
+    review webhook told); ESCALATE_AFTER seconds later the review moves to the leads' queue."""
+    from domain.approval import EscalationChain  # noqa: PLC0415
+    from services.accounts import set_escalation_chain  # noqa: PLC0415
+
+    if clear:
+        _as_account(account_id, lambda ctx: set_escalation_chain(ctx, None))
+        print_json({"accountId": account_id, "reviewEscalation": None})
+        return
+    if escalate_after is None or escalate_after <= 0:
+        raise typer.BadParameter(
+            "must be a positive number of seconds", param_hint="--escalate-after"
+        )
+    emails = lead_email or []
+    if any("@" not in e or any(c.isspace() for c in e) for e in emails):
+        raise typer.BadParameter("must be e-mail addresses", param_hint="--lead-email")
+    chain = EscalationChain(lead_emails=emails, escalate_after_seconds=escalate_after)
+    _as_account(account_id, lambda ctx: set_escalation_chain(ctx, chain))
+    print_json({"accountId": account_id, "reviewEscalation": chain.model_dump(mode="json")})
+
+
 @accounts_app.command("set-review-webhook")
 def accounts_set_review_webhook(
     account_id: str,

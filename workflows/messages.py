@@ -46,6 +46,9 @@ class ExportInput(WireModel):
     # worker's own threshold
     review_deadline_seconds: float | None = None
     review_two_keys_above_usd: float | None = None
+    # the account's escalation chain when the export started (None: no chain, or a history from
+    # before it): this long after the review deadline an open review goes to the leads' queue
+    review_escalate_after_seconds: float | None = None
 
 
 class PlanExportInput(WireModel):
@@ -211,6 +214,17 @@ class ReviewOverdueInput(WireModel):
     account_id: str
     plan_hash: str
     waiting_since: datetime
+    deadline: datetime
+
+
+class ReviewEscalationInput(WireModel):
+    """`notify_review_escalation`: tell the account's leads (and the assignee) by e-mail that a
+    review is overdue (`REVIEW_OVERDUE`) or moved to the leads' queue (`REVIEW_ESCALATED`)."""
+
+    export_id: str
+    account_id: str
+    plan_hash: str
+    kind: Literal["REVIEW_OVERDUE", "REVIEW_ESCALATED"]
     deadline: datetime
 
 

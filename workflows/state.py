@@ -107,11 +107,14 @@ class ExportState:
     def review_waiting(self) -> bool:
         """The current plan waits for a reviewer, has a review deadline, and its review has not
         been reported overdue yet."""
+        return self.overdue_round != self.plan_round and self.review_open()
+
+    def review_open(self) -> bool:
+        """The current plan waits for a reviewer and has a review deadline."""
         policy = self.approval.policy
         return (
             policy is not None
             and policy.review_deadline is not None
-            and self.overdue_round != self.plan_round
             and not self.planning
             and self.readiness == Readiness.REVIEW_REQUIRED
             and self.approval.state in machine.AWAITING_APPROVALS

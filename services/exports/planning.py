@@ -24,6 +24,7 @@ from store import exports
 from store.db import Pool
 from store.ids import derived_id, new_id
 from store.records import ExportRecord
+from store.review_escalation import escalation_chain
 from store.snapshots import load_snapshot, screening_list_for
 from workflows.export import ExportWorkflow
 from workflows.messages import ExportInput, ReplanInput
@@ -100,6 +101,7 @@ async def _start(ctx: Context, change: NewPlan) -> Planned:
     client = await ctx.temporal.client()
     async with ctx.connect() as conn:  # the database's clock, which stamps created_at
         started = await exports.database_now(conn)
+        chain = await escalation_chain(conn, ctx.account_id)
     operation = WithStartWorkflowOperation(
         ExportWorkflow.run,
         ExportInput(
@@ -115,6 +117,7 @@ async def _start(ctx: Context, change: NewPlan) -> Planned:
             retry_budget_seconds=settings.retry_budget_seconds,
             review_deadline_seconds=settings.review_deadline_seconds,
             review_two_keys_above_usd=settings.review_two_keys_above_usd,
+            review_escalate_after_seconds=chain.escalate_after_seconds if chain else None,
         ),
         id=f"export-{export_id}",
         task_queue=settings.task_queue,

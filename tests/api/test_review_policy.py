@@ -387,6 +387,7 @@ async def test_a_ready_plan_needs_no_approval(
         "reasons": [],
         "reviewDeadline": None,
         "overdue": False,
+        "escalated": False,
     }
     r = await http.post(f"/api/exports/{export_id}/cancel", json={}, headers=world.tenant.auth())
     assert r.status_code == 200, r.text
