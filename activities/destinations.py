@@ -138,6 +138,10 @@ class DestinationGate:
             raise destination_unavailable(ident, change.breaker) from err
 
     async def _succeeded(self, target: Target, probe: bool) -> None:
+        ident = breaker.destination_id(target.kind, target.ref_id)
+        async with self.pool.acquire() as conn:
+            if not probe and await destinations.settled(conn, ident):
+                return  # closed with nothing counted: a success changes nothing (no lock)
         async with self.pool.acquire() as conn, conn.transaction():
             record = await destinations.lock(conn, target.account_id, target.kind, target.ref_id)
             now = await database_now(conn)

@@ -187,6 +187,12 @@ class Driver:
 
     async def launch(self, e: Export) -> None:
         """Sync orders, plan, approve when asked, execute; failures are recorded, not raised."""
+        if await self.prepare(e):
+            await self.execute(e)
+
+    async def prepare(self, e: Export) -> bool:
+        """Sync orders, plan, approve when asked (nothing reaches the broker yet); whether the
+        export is ready to execute (a failure is recorded on it, not raised)."""
         try:
             if not e.order_ids:
                 await self.sync_orders(e)
@@ -205,6 +211,14 @@ class Driver:
                 )
             elif plan["readinessState"] != "READY":
                 raise FaultRunError(f"export {e.n} planned {plan['readinessState']}")
+        except (FaultRunError, httpx.HTTPError, KeyError, ValueError) as exc:
+            e.error = str(exc)
+            return False
+        return True
+
+    async def execute(self, e: Export) -> None:
+        """Ask a prepared export to execute (a failure is recorded on it, not raised)."""
+        try:
             body = {"accountId": self.demo["accountId"], "batchId": e.export_id}
             await self.api.call("POST", "/api/exports/execute", json=body, key=f"{e.key}-exec")
         except (FaultRunError, httpx.HTTPError, KeyError, ValueError) as exc:

@@ -4,6 +4,8 @@ can be restarted), a watchdog that restarts a child that died on its own, and th
 reads the stack through (a pool, Temporal, the sandbox broker's control routes)."""
 
 import asyncio
+import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,12 +21,59 @@ from entrygo.dev import DevStack
 from store.pool import create_pool
 
 RETRY_BUDGET_SECONDS = 900  # the default, far longer than any outage below
+# what a tree's `DevStack` does to migrate and seed, run in that tree (argv: data dir, database
+# URL, sandbox broker port)
+SEED_SCRIPT = """
+import asyncio, sys
+from pathlib import Path
+from config.settings import Settings
+from entrygo.dev import DevStack
+settings = Settings(
+    data_dir=Path(sys.argv[1]), database_url=sys.argv[2], sandbox_broker_port=int(sys.argv[3])
+)
+asyncio.run(DevStack(settings)._migrate_and_seed())
+"""
+
+
+class TreeDevStack(DevStack):
+    """`DevStack` whose Python children run the code of another source tree (an older commit's
+    worktree, for a baseline): the tree is their working directory and first on PYTHONPATH, so
+    it wins over the project installed in the venv. The database is migrated and seeded by the
+    tree too, so it has the tree's schema, not this one's."""
+
+    def __init__(self, settings: Settings, tree: Path) -> None:
+        super().__init__(settings)
+        self.tree = tree.resolve()
+        path = self.env.get("PYTHONPATH")
+        self.env["PYTHONPATH"] = str(self.tree) + (f":{path}" if path else "")
+
+    def spawn(self, name: str, args: list[str], *, structured: bool = False) -> None:
+        """Start a child; a Python one in the tree (`env -C`: a command kept for a restart is
+        wrapped once)."""
+        if args and args[0] == sys.executable:
+            args = ["env", "-C", str(self.tree), *args]
+        super().spawn(name, args, structured=structured)
+
+    async def _migrate_and_seed(self) -> dict[str, Any]:
+        """The tree's migrations and demo seed, in a child running the tree's `DevStack`; the
+        seed saves the demo data to `demo.json`, read back here."""
+        s = self.settings
+        assert s.database_url is not None
+        child = await asyncio.create_subprocess_exec(
+            *("env", "-C", str(self.tree), sys.executable, "-c", SEED_SCRIPT),
+            *(str(self.data_dir), s.database_url, str(s.sandbox_broker_port)),
+            env=self.env,
+        )
+        if await child.wait() != 0:
+            raise RuntimeError(f"migrating and seeding with {self.tree} failed")
+        demo: dict[str, Any] = json.loads((self.data_dir / "demo.json").read_text())
+        return demo
 
 
 class FaultStack:
     """The children, what the run expects of them, and the clients to them."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, tree: Path | None = None) -> None:
         port = free_port()
         self.settings = Settings(
             data_dir=data_dir,
@@ -37,7 +86,7 @@ class FaultStack:
             database_url=None,
             temporal_address=None,
         )
-        self.dev = DevStack(self.settings)
+        self.dev = DevStack(self.settings) if tree is None else TreeDevStack(self.settings, tree)
         for name in list(self.dev.env):  # embedded PostgreSQL and Temporal, whatever is set
             if name.startswith("ENTRYGO_") or name in ("DATABASE_URL", "TEMPORAL_ADDRESS"):
                 del self.dev.env[name]

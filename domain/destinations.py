@@ -185,8 +185,9 @@ def pause(b: Breaker, reason: str, actor: str, now: datetime) -> Change:
 
 def resume(b: Breaker, now: datetime) -> Change:
     """An operator lets sends go again: closed, with a clean slate (the next failures count
-    anew); resuming a destination that is not paused changes nothing."""
-    if b.state != DestinationState.PAUSED:
+    anew). Resuming an open breaker is the operator saying the destination is back: the waiting
+    exports go now rather than at the next probe. Resuming a closed one changes nothing."""
+    if b.state == DestinationState.CLOSED:
         return Change(b)
     return Change(Breaker(state=DestinationState.CLOSED, since=now), "DESTINATION_RESUMED")
 

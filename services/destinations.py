@@ -170,7 +170,9 @@ async def pause_destination(
 
 async def resume_destination(ctx: Context, ref: DestinationRef) -> DestinationView:
     """Let sends go again: CLOSED with a clean slate (`DESTINATION_RESUMED`), and the exports
-    waiting for it released; resuming a destination that is not paused changes nothing."""
+    waiting for it released. It ends a pause, and it closes an open breaker at once (the
+    operator knows the destination is back before the next probe would); resuming a closed
+    destination changes nothing."""
     async with ctx.transaction() as conn:
         owner = await _owner(conn, ctx.account_id, ref)
         # no row yet: CLOSED, nothing to resume and nothing to write
@@ -180,7 +182,11 @@ async def resume_destination(ctx: Context, ref: DestinationRef) -> DestinationVi
         now = await database_now(conn)
         change = breaker.resume(record.breaker, now)
         if change.event is not None:
-            data = {"label": ctx.label, "pausedReason": record.breaker.paused_reason}
+            data = {
+                "label": ctx.label,
+                "from": record.breaker.state.value,
+                "pausedReason": record.breaker.paused_reason,
+            }
             await _record(conn, record, change, now, ctx.actor, data)
         view = await _one(conn, ctx.account_id, owner)
     if change.event is not None:

@@ -10,6 +10,7 @@ Released exports are signalled in the order they began to wait (a cursor), so a 
 waiting exports cost a thousand signals at the release rate, no more.
 """
 
+import asyncio
 import contextlib
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from workflows.policies import LEDGER_RETRY, LEDGER_TIMEOUT
 
 with workflow.unsafe.imports_passed_through():
     from domain.activities import ActivityName
+    from domain.destinations import DestinationState
     from workflows.destination_messages import (
         POKE_SIGNAL,
         READY_SIGNAL,
@@ -43,6 +45,7 @@ class DestinationWorkflow:
         cursor = (inp.cursor_since, inp.cursor_export)
         for _ in range(TURNS_PER_RUN):
             self.poked = False
+            began = workflow.now()
             turn: Turn = await workflow.execute_activity(
                 ActivityName.DESTINATION_TURN,
                 TurnInput(
@@ -53,24 +56,33 @@ class DestinationWorkflow:
                 retry_policy=LEDGER_RETRY,
             )
             cursor = (turn.cursor_since, turn.cursor_export)
-            for workflow_id in turn.signal:
-                handle = workflow.get_external_workflow_handle(workflow_id)
-                try:
-                    await handle.signal(READY_SIGNAL, inp.destination)
-                except Exception:  # an export that closed meanwhile waits no more
-                    workflow.logger.info("export %s took no signal", workflow_id)
+            await asyncio.gather(*(self._ready(w, inp.destination) for w in turn.signal))
             if turn.done and not self.poked:
                 return str(turn.state)
-            if turn.wait_seconds > 0:
+            # the turn's wait counts from its start, so a release keeps its rate per second
+            wait = turn.wait_seconds - (workflow.now() - began).total_seconds()
+            if turn.state == DestinationState.CLOSED and turn.signal:
+                if wait > 0:
+                    await workflow.sleep(wait)  # releasing: a poke does not hurry the rate
+            elif wait > 0:
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(
-                        lambda: self.poked, timeout=timedelta(seconds=turn.wait_seconds)
+                        lambda: self.poked, timeout=timedelta(seconds=wait)
                     )
         return workflow.continue_as_new(
             DestinationInput(
                 destination=inp.destination, cursor_since=cursor[0], cursor_export=cursor[1]
             )
         )
+
+    @staticmethod
+    async def _ready(workflow_id: str, destination: str) -> None:
+        """Signal one waiting export; one that closed meanwhile waits no more."""
+        handle = workflow.get_external_workflow_handle(workflow_id)
+        try:
+            await handle.signal(READY_SIGNAL, destination)
+        except Exception:
+            workflow.logger.info("export %s took no signal", workflow_id)
 
     @workflow.signal(name=POKE_SIGNAL)
     def poke(self) -> None:

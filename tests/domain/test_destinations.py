@@ -118,6 +118,15 @@ def test_pause_holds_everything_and_resume_closes() -> None:
     assert resume(resumed.breaker, T0).event is None
 
 
+def test_resuming_an_open_breaker_releases_at_once() -> None:
+    opened = failed(Breaker(), 5)
+    change = resume(opened, T0 + timedelta(seconds=10))
+    assert change.event == "DESTINATION_RESUMED"
+    assert change.breaker == Breaker(
+        state=DestinationState.CLOSED, since=T0 + timedelta(seconds=10)
+    )
+
+
 def test_pausing_an_open_breaker_then_resuming_closes_it() -> None:
     opened = failed(Breaker(), 5)
     resumed = resume(pause(opened, "r", "k", T0).breaker, T0).breaker

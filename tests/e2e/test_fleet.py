@@ -181,3 +181,36 @@ async def test_a_burst_of_refusals_opens_the_breaker_and_one_probe_closes_it(
     assert events == ["DESTINATION_OPENED", "DESTINATION_CLOSED"]
     types = [await _event_types(pool, e) for e in export_ids]
     assert not any("ATTENTION_REQUIRED" in t for t in types)
+
+
+async def test_an_operator_releases_an_open_broker_without_waiting_for_its_probe(
+    stack: Stack, pool: asyncpg.Pool
+) -> None:
+    world = await stack.world(pool)
+    destination = f"broker:{world.broker_id}"
+    export_ids = await _planned(stack, world, EXPORTS)
+    r = await stack.broker.post("/_sandbox/faults", json={"failForSeconds": 60})
+    assert r.status_code == 200
+    try:
+        await _execute_all(stack, world, export_ids)
+        await _a_waiting_view(stack, world, export_ids, destination)
+        # the operator releases the waiting exports at once (while the breaker is still open:
+        # no probe can close it first), and the broker is back
+        r = await stack.api.post(
+            f"/api/brokers/{world.broker_id}/resume", headers=world.tenant.auth("admin"), json={}
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["state"] == "CLOSED"
+    finally:
+        await stack.broker.post("/_sandbox/faults", json={"failForSeconds": 0})
+    for e in export_ids:
+        await wait_status(stack, world.tenant.auth(), e, {"COMPLETED"}, loops=900)
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            """SELECT type, data FROM destination_events WHERE destination_id = $1
+               ORDER BY occurred_at""",
+            destination,
+        )
+    resumed = [r["data"] for r in rows if r["type"] == "DESTINATION_RESUMED"]
+    assert len(resumed) == 1
+    assert resumed[0]["from"] in ("OPEN", "HALF_OPEN")
