@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: install browser run test lint fmt bench-sync bench-plan bench-inspect bench-lifecycle faults fuzz load topology clean
+.PHONY: install browser node oidc-provider axe run test lint fmt bench-sync bench-plan bench-inspect bench-lifecycle faults faults-fleet fuzz load topology clean
 
 $(STAMP): pyproject.toml sdk/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,10 +20,40 @@ browser:
 	@test -x /usr/bin/chromium || [ "$$(id -u)" != 0 ] || \
 		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
+# The console's OpenID sign-in is tested against a real provider (tests/support/oidc: the npm
+# package oidc-provider on Node.js, installed from its lock file). As root we install Node.js and
+# npm when they are missing; otherwise those tests skip (and fail where CI=true).
+OIDC_PROVIDER := tests/support/oidc
+OIDC_STAMP    := $(OIDC_PROVIDER)/node_modules/.package-lock.json
+
+node:
+	@command -v npm > /dev/null || [ "$$(id -u)" != 0 ] || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; }
+
+$(OIDC_STAMP): $(OIDC_PROVIDER)/package.json $(OIDC_PROVIDER)/package-lock.json | node
+	@if command -v npm > /dev/null; then \
+		cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm is missing: the OpenID sign-in tests will skip (fail where CI=true)"; fi
+
+oidc-provider: $(OIDC_STAMP)
+
+# Every console page is checked with axe-core in the browser tests (tests/support/axe: the npm
+# package, installed from its lock file and injected into the page by the tests; the app never
+# serves it). Without npm those tests skip (and fail where CI=true).
+AXE       := tests/support/axe
+AXE_STAMP := $(AXE)/node_modules/.package-lock.json
+
+$(AXE_STAMP): $(AXE)/package.json $(AXE)/package-lock.json | node
+	@if command -v npm > /dev/null; then \
+		cd $(AXE) && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm is missing: the accessibility tests will skip (fail where CI=true)"; fi
+
+axe: $(AXE_STAMP)
+
 run: install
 	$(BIN)/entrygo dev
 
-test: install browser
+test: install browser oidc-provider axe
 	$(BIN)/pytest
 
 lint: install
@@ -50,6 +80,13 @@ bench-lifecycle: install
 
 faults: install
 	$(BIN)/python -m bench.faults
+	$(MAKE) --no-print-directory faults-fleet
+
+# One broker outage (10 min) across 100 exports, on the commit before fleet control (a temporary
+# git worktree) and on this tree, side by side; about 30 minutes. Smaller runs:
+# `.venv/bin/python -m bench.fleet --exports 20 --outage 60 --no-baseline`.
+faults-fleet: install
+	$(BIN)/python -m bench.fleet
 
 fuzz: install
 	ENTRYGO_FUZZ_EXAMPLES=200 $(BIN)/pytest tests/fuzz -q

@@ -15,11 +15,13 @@ from api.idempotency import install_replay_handler
 from api.openapi import error_responses, install_openapi
 from api.ratelimit import RateLimiter
 from api.routes import (
+    audit,
     broker_requests,
     brokers,
     callbacks,
     destinations,
     events,
+    evidence,
     exports,
     keys,
     metrics,
@@ -28,6 +30,7 @@ from api.routes import (
     packages,
     products,
     review,
+    review_work,
     system,
     warehouses,
     webhooks,
@@ -115,6 +118,7 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> FastAPI:
         orders.router,
         exports.router,
         review.router,
+        review_work.router,
         broker_requests.router,
         packages.router,
         callbacks.router,
@@ -125,6 +129,8 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> FastAPI:
         events.router,
         destinations.router,
         operations.router,
+        evidence.router,
+        audit.router,
     ):
         app.include_router(router, responses=error_responses())
     app.include_router(console_pages.router)

@@ -24,6 +24,7 @@ from services.errors import (
     BadSignature,
     Conflict,
     Invalid,
+    NeedsRole,
     OutOfScope,
     ServiceError,
     Unavailable,
@@ -115,6 +116,7 @@ SERVICE_STATUS: dict[type[ServiceError], int] = {
     Invalid: 400,
     BadSignature: 401,
     OutOfScope: 403,
+    NeedsRole: 403,
     Conflict: 409,
     Unavailable: 503,
 }

@@ -4,8 +4,9 @@ import os
 import shutil
 import sysconfig
 from pathlib import Path
+from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TASK_QUEUE = "entrygo-exports"
@@ -97,6 +98,38 @@ class Settings(BaseSettings):
     console_session_seconds: float = 8 * 3600
     console_secret: str | None = None  # signs session cookies; made once in the database if unset
     temporal_ui_url: str | None = None  # the export page links its workflow there
+    console_key_signin: bool = True  # the sign-in form for an API key (false: OpenID only)
+
+    # people sign in to the console with OpenID Connect when the issuer is set (docs/console.md):
+    # the authorization code flow with PKCE, as this client of the issuer, into this account;
+    # the roles claim (a list of groups) maps to console roles by the JSON object
+    # `{"group": "reviewer" | "lead" | "admin"}`
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_client_auth_method: Literal["client_secret_basic", "client_secret_post"] = (
+        "client_secret_basic"
+    )
+    oidc_account_id: str | None = None
+    oidc_roles_claim: str = "groups"
+    oidc_role_map: dict[str, Literal["reviewer", "lead", "admin"]] = Field(default_factory=dict)
+    oidc_scopes: str = "openid profile email"
+    oidc_provider_name: str | None = None  # "Sign in with …" (default: the issuer's host)
+    oidc_sign_in_seconds: float = 600.0  # how long a started sign-in may take to come back
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> "Settings":
+        """OpenID sign-in is configured whole or not at all."""
+        if self.oidc_issuer is None:
+            return self
+        missing = [
+            f"ENTRYGO_OIDC_{name.upper()}"
+            for name in ("client_id", "client_secret", "account_id", "role_map")
+            if not getattr(self, f"oidc_{name}")
+        ]
+        if missing:
+            raise ValueError(f"ENTRYGO_OIDC_ISSUER is set; set {', '.join(missing)} as well")
+        return self
 
 
 def temporal_ui_base(settings: Settings) -> str:

@@ -8,6 +8,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from config.settings import Settings, load_settings
+from entrygo.evidence_cli import evidence_app
 from entrygo.fleet_cli import destinations_app, operations_app
 from entrygo.runner import as_operator, print_json, with_pool
 from entrygo.screening_cli import screening_app
@@ -30,6 +31,7 @@ app.add_typer(brokers_app, name="brokers")
 app.add_typer(screening_app, name="screening")
 app.add_typer(destinations_app, name="destinations")
 app.add_typer(operations_app, name="operations")
+app.add_typer(evidence_app, name="evidence")
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)

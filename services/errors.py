@@ -3,8 +3,9 @@
 `api/errors.py` is the one place that maps each kind to a status and the contract's body:
 
 Conflict        the export's state does not allow it (EXPORT_BLOCKED, INVALID_EXPORT_STATE,
-                PLAN_HASH_MISMATCH)                                       -> 409
+                PLAN_HASH_MISMATCH), or another person holds its review (REVIEW_HELD) -> 409
 OutOfScope      a reference outside the key's account (INVALID_ACCOUNT_SCOPE) -> 403
+NeedsRole       the key's roles allow the route but not this use of it (INSUFFICIENT_ROLE) -> 403
 Invalid         input that validates but does not make sense (VALIDATION_ERROR) -> 400
 BadSignature    a callback signature missing, wrong or too old (INVALID_SIGNATURE) -> 401
 Unavailable     a dependency is unreachable (SERVICE_UNAVAILABLE)         -> 503
@@ -52,6 +53,18 @@ class OutOfScope(ServiceError):
 
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__("INVALID_ACCOUNT_SCOPE", message, field=field)
+
+
+class NeedsRole(ServiceError):
+    """The route is the key's, this use of it is not: another person's review work needs a
+    lead's role."""
+
+    def __init__(self, message: str, *, role: str) -> None:
+        super().__init__(
+            "INSUFFICIENT_ROLE",
+            message,
+            details={"requiredRole": role, "acceptedRoles": [role]},
+        )
 
 
 class Invalid(ServiceError):

@@ -1,6 +1,7 @@
-"""Console sessions: an API key with the reviewer or admin role is exchanged for a server-side
-session; the browser holds only a signed cookie (the token and its HMAC), the database only the
-token's hash, the CSRF token and the expiry. Revoking the key ends its sessions."""
+"""Console sessions: an API key with the reviewer or admin role, or a person the identity
+provider vouched for (services/oidc.py), is exchanged for a server-side session; the browser holds
+only a signed cookie (the token and its HMAC), the database only the token's hash, the CSRF token
+and the expiry. Revoking the key ends its sessions."""
 
 import hashlib
 import hmac
@@ -8,23 +9,28 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.approval import person_actor, person_label
 from services.context import Runtime
 from services.errors import ServiceError
-from store import console
+from store import console, console_people
 from store.accounts import Principal, authenticate
+from store.console import PersonSession, SessionRow
 from store.db import Pool
 
 CONSOLE_ROLES = frozenset({"reviewer", "admin"})
+LEAD_ROLE = "lead"
 _secrets: dict[int, bytes] = {}
 
 
 class SignInRefused(ServiceError):
-    """The key does not open a console session (unknown, revoked, or without a console role)."""
+    """The key does not open a console session (unknown, revoked, without a console role, or
+    key sign-in is turned off); or the identity provider's answer does not (services/oidc.py)."""
 
 
 @dataclass(frozen=True)
 class Session:
-    """A signed-in person: who (the key's principal, with its label) and the form token."""
+    """A signed-in person: who (the key's principal, with its label; or the person, whose key id
+    is the actor `oidc:<subject>`) and the form token."""
 
     principal: Principal
     csrf_token: str
@@ -34,6 +40,12 @@ class Session:
     def can_decide(self) -> bool:
         """Approve, reject and retry need the reviewer role, as in the API."""
         return "reviewer" in self.principal.roles
+
+    @property
+    def lead(self) -> bool:
+        """A person of a lead group (the console role `lead`, held with `reviewer`; no key has
+        it)."""
+        return LEAD_ROLE in self.principal.roles
 
 
 async def _secret(rt: Runtime) -> bytes:
@@ -56,6 +68,10 @@ def _signature(secret: bytes, token: str) -> str:
 
 async def sign_in(rt: Runtime, api_key: str) -> tuple[str, Session]:
     """The cookie value and the session for a key with a console role; SignInRefused otherwise."""
+    if not rt.settings.console_key_signin:
+        raise SignInRefused(
+            "KEY_SIGN_IN_OFF", "Signing in with an API key is turned off: use single sign-on."
+        )
     key = api_key.strip()
     if not key:
         raise SignInRefused("SIGN_IN_REFUSED", "Enter an API key.")
@@ -85,6 +101,21 @@ async def sign_in(rt: Runtime, api_key: str) -> tuple[str, Session]:
     return cookie, Session(principal, csrf, expires)
 
 
+async def sign_in_person(rt: Runtime, person: PersonSession) -> str:
+    """The cookie value of a new session for a person the identity provider vouched for."""
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    label = person_label(person.subject, person.name, person.email)
+    async with rt.pool.acquire() as conn, conn.transaction():
+        await console_people.remember_person(
+            conn, person.account_id, person.subject, person.name, person.email, label
+        )
+        await console.create_person_session(
+            conn, _token_hash(token), person, csrf, rt.settings.console_session_seconds
+        )
+    return f"{token}.{_signature(await _secret(rt), token)}"
+
+
 def _token_of(cookie: str, secret: bytes) -> str | None:
     token, _, signature = cookie.partition(".")
     if not token or not signature:
@@ -105,23 +136,36 @@ async def session_of(rt: Runtime, cookie: str | None) -> Session | None:
         row = await console.live_session(conn, _token_hash(token))
     if row is None:
         return None
-    principal = Principal(
+    return Session(_principal_of(row), row.csrf_token, row.expires_at)
+
+
+def _principal_of(row: SessionRow) -> Principal:
+    """Who a session stands for: the key, or the person as the actor `oidc:<subject>`."""
+    if row.subject is not None:
+        return Principal(
+            account_id=row.account_id,
+            account_name=row.account_name,
+            key_id=person_actor(row.subject),
+            roles=row.roles,
+            label=person_label(row.subject, row.person_name, row.email),
+        )
+    return Principal(
         account_id=row.account_id,
         account_name=row.account_name,
-        key_id=row.key_id,
+        key_id=row.key_id or "",
         roles=row.roles,
         label=row.label,
     )
-    return Session(principal, row.csrf_token, row.expires_at)
 
 
-async def sign_out(rt: Runtime, cookie: str | None) -> None:
-    """End the cookie's session, if it has one."""
+async def sign_out(rt: Runtime, cookie: str | None) -> str | None:
+    """End the cookie's session, if it has one; returns the ID token of a person's session (the
+    hint of the provider's sign-out)."""
     token = _token_of(cookie or "", await _secret(rt))
     if token is None:
-        return
+        return None
     async with rt.pool.acquire() as conn:
-        await console.end_session(conn, _token_hash(token))
+        return await console.end_session(conn, _token_hash(token))
 
 
 def csrf_matches(session: Session, sent: str | None) -> bool:
@@ -130,6 +174,7 @@ def csrf_matches(session: Session, sent: str | None) -> bool:
 
 
 async def purge_ended(pool: Pool) -> int:
-    """Delete sessions that ended or expired more than a day ago."""
+    """Delete sessions that ended or expired, and sign-ins that expired, more than a day ago."""
     async with pool.acquire() as conn:
-        return await console.purge_sessions(conn)
+        sessions = await console.purge_sessions(conn)
+        return sessions + await console_people.purge_sign_ins(conn)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.approval import PERSON_ACTOR_PREFIX
 from store.db import Connection, Queries
 from store.records import ExportRecord
 
@@ -13,16 +14,33 @@ SECRET_BYTES = 32
 
 @dataclass(frozen=True)
 class SessionRow:
-    """A live console session with the key it stands for (revoked keys end their sessions)."""
+    """A live console session with the key it stands for (revoked keys end their sessions), or
+    with the person of the identity provider (`subject`; `key_id` and `key_name` are None)."""
 
     account_id: str
     account_name: str
-    key_id: str
-    key_name: str
+    key_id: str | None
+    key_name: str | None
     label: str | None
     roles: frozenset[str]
     csrf_token: str
     expires_at: datetime
+    subject: str | None = None
+    person_name: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonSession:
+    """What a person's new session holds: who, the console roles their groups map to
+    (reviewer, lead, admin), and the provider's ID token (the hint of its sign-out)."""
+
+    account_id: str
+    subject: str
+    name: str | None
+    email: str | None
+    roles: list[str]
+    id_token: str
 
 
 @dataclass(frozen=True)
@@ -68,16 +86,44 @@ async def create_session(
     return expires
 
 
+async def create_person_session(
+    conn: Connection,
+    token_hash: bytes,
+    person: PersonSession,
+    csrf_token: str,
+    lifetime_seconds: float,
+) -> datetime:
+    """Store a new session of a person; returns when it expires (the database's clock)."""
+    expires: datetime = await conn.fetchval(
+        """INSERT INTO console_sessions (token_hash, account_id, subject, person_name, email,
+                                         roles, id_token, csrf_token, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))
+           RETURNING expires_at""",
+        token_hash,
+        person.account_id,
+        person.subject,
+        person.name,
+        person.email,
+        sorted(set(person.roles)),
+        person.id_token,
+        csrf_token,
+        float(lifetime_seconds),
+    )
+    return expires
+
+
 async def live_session(conn: Queries, token_hash: bytes) -> SessionRow | None:
-    """The session when it exists, has not ended or expired, and its key is not revoked."""
+    """The session when it exists, has not ended or expired, and its key (if it stands for one)
+    is not revoked."""
     row = await conn.fetchrow(
         """SELECT s.account_id, a.name AS account_name, s.key_id, k.name AS key_name,
-                  k.roles, s.csrf_token, s.expires_at, k.label
+                  coalesce(k.roles, s.roles) AS roles, s.csrf_token, s.expires_at, k.label,
+                  s.subject, s.person_name, s.email
            FROM console_sessions s
-           JOIN api_keys k ON k.id = s.key_id
+           LEFT JOIN api_keys k ON k.id = s.key_id
            JOIN accounts a ON a.id = s.account_id
            WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > now()
-             AND k.revoked_at IS NULL""",
+             AND (s.key_id IS NULL OR k.revoked_at IS NULL)""",
         token_hash,
     )
     if row is None:
@@ -91,15 +137,20 @@ async def live_session(conn: Queries, token_hash: bytes) -> SessionRow | None:
         roles=frozenset(row["roles"]),
         csrf_token=row["csrf_token"],
         expires_at=row["expires_at"],
+        subject=row["subject"],
+        person_name=row["person_name"],
+        email=row["email"],
     )
 
 
-async def end_session(conn: Connection, token_hash: bytes) -> None:
-    """End a session (ending it again changes nothing)."""
-    await conn.execute(
-        "UPDATE console_sessions SET ended_at = now() WHERE token_hash = $1 AND ended_at IS NULL",
+async def end_session(conn: Connection, token_hash: bytes) -> str | None:
+    """End a session (ending it again changes nothing); returns a person's ID token."""
+    id_token: str | None = await conn.fetchval(
+        """UPDATE console_sessions SET ended_at = now()
+           WHERE token_hash = $1 AND ended_at IS NULL RETURNING id_token""",
         token_hash,
     )
+    return id_token
 
 
 async def purge_sessions(conn: Connection) -> int:
@@ -206,7 +257,7 @@ async def last_rejected_sharing_orders(
 
 @dataclass(frozen=True)
 class AccountNames:
-    """What people call the account's warehouses, brokers and keys, by id."""
+    """What people call the account's warehouses, brokers and keys (and people), by id."""
 
     warehouses: dict[str, str]
     brokers: dict[str, str]
@@ -214,14 +265,18 @@ class AccountNames:
 
 
 async def account_names(conn: Connection, account_id: str) -> AccountNames:
-    """The names of the account's warehouses and brokers, and its keys' labels (else names)."""
+    """The names of the account's warehouses and brokers, its keys' labels (else names) and
+    the labels of the people who signed in (by their actor, `oidc:<subject>`)."""
     warehouses = await conn.fetch(
         "SELECT id, name FROM warehouses WHERE account_id = $1", account_id
     )
     brokers = await conn.fetch("SELECT id, name FROM brokers WHERE account_id = $1", account_id)
     keys = await conn.fetch(
-        "SELECT id, coalesce(label, name) AS name FROM api_keys WHERE account_id = $1",
+        """SELECT id, coalesce(label, name) AS name FROM api_keys WHERE account_id = $1
+           UNION ALL
+           SELECT $2 || subject, label FROM console_people WHERE account_id = $1""",
         account_id,
+        PERSON_ACTOR_PREFIX,
     )
     return AccountNames(
         warehouses={r["id"]: r["name"] for r in warehouses},

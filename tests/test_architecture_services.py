@@ -35,6 +35,10 @@ OTHER_ENTRY_POINTS = {
     "services/sessions.py:session_of",
     "services/sessions.py:sign_out",
     "services/sessions.py:purge_ended",
+    "services/sessions.py:sign_in_person",
+    "services/oidc.py:begin_sign_in",
+    "services/oidc.py:finish_sign_in",
+    "services/oidc.py:end_session_url",
     # a broker's callback is authenticated by its signature, not by a key of the account
     "services/exports/execution.py:broker_callback",
     "services/exports/execution.py:verify_callback_signature",

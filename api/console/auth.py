@@ -3,7 +3,8 @@
 The session cookie is `HttpOnly`, `SameSite=Strict`, scoped to /console, and `Secure` when the
 service is published over HTTPS. Forms of a signed-in page carry the session's CSRF token; the
 sign-in form, which has no session yet, carries a token that must equal a cookie of its own
-(double submit)."""
+(double submit). A sign-in with the identity provider is bound to the browser that started it by
+a cookie of its own."""
 
 import hmac
 import secrets
@@ -16,6 +17,10 @@ from config.settings import Settings
 SESSION_COOKIE = "entrygo_console"
 SIGN_IN_COOKIE = "entrygo_console_signin"
 COOKIE_PATH = "/console"
+# binds a sign-in at the identity provider to the browser that started it; `SameSite=Lax`, since
+# the provider sends the browser back from another site
+BROWSER_COOKIE = "entrygo_console_oidc"
+BROWSER_COOKIE_PATH = "/console/oidc"
 
 
 def _secure(settings: Settings) -> bool:
@@ -60,7 +65,8 @@ def sign_in_token(request: Request) -> str:
 
 
 def remember_sign_in_token(response: Response, settings: Settings, token: str) -> None:
-    """Set the sign-in form's token as its cookie (double submit)."""
+    """Set the sign-in form's token as its cookie (double submit). A sign-in with the identity provider is bound to the browser that started it by
+    a cookie of its own."""
     response.set_cookie(
         SIGN_IN_COOKIE,
         token,
@@ -76,3 +82,21 @@ def sign_in_token_matches(request: Request, sent: str | None) -> bool:
     """True when the sign-in form's token equals its cookie."""
     cookie = request.cookies.get(SIGN_IN_COOKIE)
     return bool(cookie) and bool(sent) and hmac.compare_digest(cookie or "", sent or "")
+
+
+def set_browser_cookie(response: Response, settings: Settings, value: str) -> None:
+    """Bind the sign-ins this browser starts at the identity provider to it."""
+    response.set_cookie(
+        BROWSER_COOKIE,
+        value,
+        max_age=int(settings.oidc_sign_in_seconds),
+        path=BROWSER_COOKIE_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(settings),
+    )
+
+
+def browser_cookie(request: Request) -> str | None:
+    """The browser's binding of its sign-ins at the identity provider."""
+    return request.cookies.get(BROWSER_COOKIE)

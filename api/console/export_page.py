@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
-from api.console.forms import Upload
+from api.console.forms import MAX_FIELDS, Upload
 from api.console.render import is_live_poll, page
 from api.console.security import secure
 from api.console.signed_in import (
@@ -29,8 +29,9 @@ from api.errors import from_service_error, issues_from_pydantic
 from config.settings import temporal_ui_base
 from domain.broker_loop.callbacks import CALLBACK_TYPES, REQUIRED, wire_name
 from domain.money import to_number
+from domain.review_work import is_lead, plan_codes
+from domain.status import FINAL, Readiness, refuse_before_execution, refuse_broker_outcome
 from domain.status import ExportStatus as S
-from domain.status import Readiness, refuse_broker_outcome
 from services.context import Context, Intent, Runtime
 from services.errors import Invalid, Issue, ServiceError
 from services.exports import decisions, guards, preview, reviews
@@ -58,6 +59,11 @@ DONE = {
     "message-duplicate": "Already recorded: the broker's side had this message.",
     "message-buffered": "Recorded; it applies after the messages before it.",
     "message-in_progress": "Recorded; the workflow is still applying it.",
+    "claim": "Claimed: you hold this export's review.",
+    "release": "Released: nobody holds this export's review.",
+    "assign": "Assigned.",
+    "comment": "Comment added.",
+    "changes": "Changes requested: the integrator is told by the CHANGES_REQUESTED event.",
 }
 
 
@@ -156,6 +162,11 @@ async def export_response(
         broker_types=CALLBACK_TYPES,
         broker_needs=BROKER_FIELD_NEEDS,
         form_key=_form_key(session, view),
+        # review work (review_forms.py): who holds it, who may assign it, what to ask to change
+        lead=is_lead(session.principal.roles),
+        codes=plan_codes(view.plan),
+        changeable=refuse_before_execution("request changes to", view.status) is None,
+        workable=view.status not in FINAL,
     )
 
 
@@ -165,6 +176,9 @@ def _form_key(session: Session, view: ExportView) -> str:
     attention = view.attention or {}
     parts = [session.csrf_token, view.export_id, view.plan_hash, view.status]
     parts.append(str(attention.get("at", "")))
+    holder = view.holder
+    # a claim after a release is another claim
+    parts.append(f"{holder.actor}@{holder.since.isoformat()}" if holder is not None else "")
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
@@ -193,6 +207,7 @@ async def decide(
     *,
     verb: str = "Deciding",
     file_field: str | None = None,
+    max_fields: int = MAX_FIELDS,
 ) -> Response:
     """A form posted on the export page: signed in with its CSRF token (multipart when it
     carries files in `file_field`), by a key with the reviewer role, then `act`; what a service
@@ -200,7 +215,7 @@ async def decide(
     files: list[Upload] = []
     try:
         if file_field is None:
-            session, form = await posted(request, rt)
+            session, form = await posted(request, rt, max_fields=max_fields)
         else:
             session, form, files = await posted_with_files(request, rt, file_field)
     except Answer as stop:

@@ -46,13 +46,16 @@ def _no_nul(form: dict[str, str]) -> dict[str, str]:
     return form
 
 
-async def read_form(request: Request) -> dict[str, str]:
+async def read_form(
+    request: Request, *, max_fields: int = MAX_FIELDS, max_bytes: int = MAX_FORM_BYTES
+) -> dict[str, str]:
     """The form's fields (the first value of each); BadForm for another media type, a body over
-    64 KiB, more than 20 fields, or text that is not UTF-8 or holds NUL."""
+    64 KiB, more than 20 fields (a form that lists many rows says how many it takes), or text
+    that is not UTF-8 or holds NUL."""
     if _media(request) != FORM_MEDIA:
         raise BadForm("Send the form as application/x-www-form-urlencoded.")
     body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
+    if len(body) > max_bytes:
         raise BadForm("The form is too large.")
     try:
         text = body.decode("ascii")
@@ -62,7 +65,7 @@ async def read_form(request: Request) -> dict[str, str]:
             strict_parsing=False,
             encoding="utf-8",
             errors="strict",
-            max_num_fields=MAX_FIELDS,
+            max_num_fields=max_fields,
         )
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadForm("The form could not be read.") from exc

@@ -1,8 +1,9 @@
 """The review console (/console), assembled from its page families: sign-in
-(`api/console/sign_in.py`), the review queue (`queue_page.py`), the export page and its
-decisions (`export_page.py`), the broker loop's forms on it (`broker_forms.py`), the invoice
-preview and artifact downloads (`preview.py`), and the operator's fleet control
-(`operations_page.py`).
+(`api/console/sign_in.py`), the review queue (`queue_page.py`) and its decisions on many
+exports (`queue_forms.py`), the export page and its decisions (`export_page.py`), the broker
+loop's forms on it (`broker_forms.py`), review work on it: claim, assign, comments, changes
+requested (`review_forms.py`), the invoice preview and artifact downloads (`preview.py`), and the
+operator's fleet control (`operations_page.py`).
 Pages are rendered on the server; the page script only refreshes them."""
 
 from importlib.resources import files
@@ -15,7 +16,9 @@ from api.console import (
     export_page,
     operations_page,
     preview,
+    queue_forms,
     queue_page,
+    review_forms,
     sign_in,
 )
 from api.console.security import secure
@@ -37,5 +40,14 @@ async def static(name: str) -> Response:
     return secure(response)
 
 
-for family in (sign_in, queue_page, export_page, broker_forms, preview, operations_page):
+for family in (
+    sign_in,
+    queue_page,
+    queue_forms,
+    export_page,
+    broker_forms,
+    review_forms,
+    preview,
+    operations_page,
+):
     router.include_router(family.router)

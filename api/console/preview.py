@@ -15,6 +15,7 @@ from api.errors import from_service_error
 from services import packages
 from services.context import Context, Intent
 from services.errors import ServiceError
+from services.evidence.pack import evidence_pack
 from services.exports import preview
 from store.errors import NotFound
 
@@ -70,5 +71,25 @@ async def artifact(request: Request, artifact_id: str, rt: RuntimeDep) -> Respon
         bytes(found.content),
         media_type=found.content_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+    return secure(response)
+
+
+@router.get("/exports/{export_id}/evidence")
+async def evidence(request: Request, export_id: str, rt: RuntimeDep) -> Response:
+    """The export's signed evidence pack (docs/evidence.md), as the API serves it."""
+    try:
+        session = await signed_in(request, rt)
+        if not ID.match(export_id):
+            raise NotFound("export")
+        pack = await evidence_pack(Context(rt, Intent(session.principal)), export_id)
+    except Answer as stop:
+        return stop.response
+    except NotFound:
+        return not_found(request, "export")
+    response = Response(
+        pack.content,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{pack.filename}"'},
     )
     return secure(response)

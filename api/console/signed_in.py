@@ -10,7 +10,14 @@ from fastapi import Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from api.console import auth
-from api.console.forms import BadForm, Upload, read_form, read_form_with_files
+from api.console.forms import (
+    MAX_FIELDS,
+    MAX_FORM_BYTES,
+    BadForm,
+    Upload,
+    read_form,
+    read_form_with_files,
+)
 from api.console.render import is_live_poll, page
 from api.console.security import secure
 from services import sessions
@@ -39,6 +46,13 @@ def not_found(request: Request, what: str) -> Response:
     return message_page(request, 404, "Not found", f"Your account has no such {what}.")
 
 
+def safe_next(target: str | None) -> str:
+    """Only a console path is a place to go after sign-in."""
+    if target and target.startswith("/console") and not target.startswith("//"):
+        return target if "\\" not in target else "/console"
+    return "/console"
+
+
 async def signed_in(request: Request, rt: Runtime) -> Session:
     """The signed-in session; otherwise a redirect to sign-in (a live poll gets 401)."""
     session = await sessions.session_of(rt, auth.session_cookie(request))
@@ -54,9 +68,12 @@ async def signed_in(request: Request, rt: Runtime) -> Session:
     )
 
 
-async def posted(request: Request, rt: Runtime) -> tuple[Session, dict[str, str]]:
-    """A signed-in form post (urlencoded) with the session's CSRF token."""
-    session, form, _ = await _posted(request, rt, None)
+async def posted(
+    request: Request, rt: Runtime, *, max_fields: int = MAX_FIELDS, max_bytes: int = MAX_FORM_BYTES
+) -> tuple[Session, dict[str, str]]:
+    """A signed-in form post (urlencoded) with the session's CSRF token (a form that lists many
+    rows takes more fields and bytes than the default)."""
+    session, form, _ = await _posted(request, rt, None, max_fields, max_bytes)
     return session, form
 
 
@@ -65,18 +82,18 @@ async def posted_with_files(
 ) -> tuple[Session, dict[str, str], list[Upload]]:
     """A signed-in form post that may carry files in `file_field` (multipart, or urlencoded
     without files) with the session's CSRF token among its fields."""
-    return await _posted(request, rt, file_field)
+    return await _posted(request, rt, file_field, MAX_FIELDS, MAX_FORM_BYTES)
 
 
 async def _posted(
-    request: Request, rt: Runtime, file_field: str | None
+    request: Request, rt: Runtime, file_field: str | None, max_fields: int, max_bytes: int
 ) -> tuple[Session, dict[str, str], list[Upload]]:
     """Signed in first, then the body (a bad one: 400), then the form's CSRF token (403)."""
     session = await signed_in(request, rt)
     files: list[Upload] = []
     try:
         if file_field is None:
-            form = await read_form(request)
+            form = await read_form(request, max_fields=max_fields, max_bytes=max_bytes)
         else:
             form, files = await read_form_with_files(request, file_field)
     except BadForm as exc:

@@ -22,6 +22,7 @@ from services.models.exports import (
     RetryRequest,
 )
 from services.temporal import WorkflowClosed, run_update
+from store import review_work
 from store.records import ExportRecord
 from workflows.export import ExportWorkflow
 from workflows.messages import ApproveInput, DecisionInput, RetryInput
@@ -40,6 +41,7 @@ async def approve(ctx: Context, export_id: str, body: ApproveRequest) -> Decided
     it already is refused (409 INVALID_EXPORT_STATE with `details.approvedBy`)."""
     plan_hash = body.plan_hash
     export = await guards.load(ctx, export_id)
+    await _refuse_while_changes_requested(ctx, export)
     guards.check(
         machine.refuse_approve(
             export.status,
@@ -82,6 +84,22 @@ async def retry(ctx: Context, export_id: str, body: RetryRequest) -> Decided:
     guards.check(machine.refuse_retry(export.status), export)
     message = RetryInput(actor=ctx.actor, label=ctx.label)
     return await _decide(ctx, export, ExportWorkflow.retry, message, "retry")
+
+
+async def _refuse_while_changes_requested(ctx: Context, export: ExportRecord) -> None:
+    """A plan a reviewer asked changes of is not approved: the plan that answers them is."""
+    async with ctx.connect() as conn:
+        asked = await review_work.open_change_request(conn, export.id)
+    if asked is not None and asked.plan_hash == export.plan_hash:
+        raise Conflict(
+            "INVALID_EXPORT_STATE",
+            "Changes were requested of this plan: approve the plan that answers them.",
+            details={
+                "status": export.status,
+                "changesRequestedBy": asked.label or asked.requested_by,
+                "reasonCodes": asked.reason_codes,
+            },
+        )
 
 
 async def _decide(

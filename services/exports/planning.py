@@ -16,7 +16,7 @@ from domain.rulepack.model import pack_for
 from domain.wire import rfc3339
 from services.context import Context, Intent
 from services.errors import Conflict, Unavailable
-from services.exports import guards
+from services.exports import guards, review_work
 from services.exports.views import as_plan, plan_view
 from services.models.exports import Plan, PlanRequest, ReplanRequest
 from services.temporal import WorkflowClosed, bounded
@@ -186,6 +186,8 @@ async def _replan(ctx: Context, export: ExportRecord, change: PlanChange) -> Pla
     except Conflict as exc:
         raise await guards.explained(ctx, export_id, exc) from exc
     fresh = await guards.load(ctx, export_id)
+    # a new plan answers the changes a reviewer asked for: the export goes back to them
+    await review_work.plan_arrived(ctx, fresh)
     return Planned(plan_view(fresh))
 
 

@@ -1,23 +1,29 @@
-"""The review queue: exports awaiting a reviewer (oldest first), exports whose broker waits for
-an answer, and exports that need attention, filtered by warehouse, broker and reason code."""
+"""The review queue: exports awaiting a reviewer (the nearest review deadline first, or the
+oldest), exports whose broker waits for an answer, and exports that need attention, filtered by
+warehouse, broker, reason code, holder and cluster (the same codes under the same rule pack);
+each with who holds it (docs/console.md "A shared queue")."""
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from domain.broker_loop.machine import open_requests
 from domain.broker_loop.state import BrokerRequest, BrokerSide
 from domain.money import to_number
 from domain.planning.models import PlanOutcome
+from domain.review_work import ReviewHolder, cluster_of, plan_codes
+from domain.status import AWAITING_APPROVALS, Readiness
 from domain.status import ExportStatus as S
-from domain.status import Readiness
 from services.context import Context
-from store import console, exports
+from store import console, exports, review_work
 from store.records import ExportRecord
 
 QUEUE_LIMIT = 500
 TOP_CODES = 3
+# the holder filter: only mine, only those nobody holds
+HolderFilter = Literal["me", "nobody"]
+SortBy = Literal["deadline", "waiting"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,31 @@ class QueueItem:
     reason_codes: list[tuple[str, int]]  # the most frequent first
     # the broker's open requests (the broker requests queue), oldest first
     requests: list[BrokerRequest] = field(default_factory=list)
+    # who holds its review, and whether a reviewer's change request waits for a new plan
+    holder: ReviewHolder | None = None
+    changes_requested: bool = False
+
+    @property
+    def deadline(self) -> datetime | None:
+        """The review deadline of the plan (ENTRYGO_REVIEW_DEADLINE_SECONDS after planning)."""
+        policy = self.export.approval.policy
+        return policy.review_deadline if policy is not None else None
+
+    @property
+    def overdue(self) -> bool:
+        """The workflow recorded REVIEW_OVERDUE for this plan."""
+        policy = self.export.approval.policy
+        return policy is not None and policy.overdue
+
+    @property
+    def cluster(self) -> str:
+        """The plans decided together with this one: the same codes under the same rule pack."""
+        return cluster_of(self.export.plan)
+
+    @property
+    def all_codes(self) -> list[str]:
+        """Every code of the plan (reason codes, flags, messages)."""
+        return plan_codes(self.export.plan)
 
     @property
     def due_by(self) -> datetime | None:
@@ -46,6 +77,28 @@ class QueueItem:
 
 
 @dataclass(frozen=True)
+class Cluster:
+    """Plans awaiting review with the same codes under the same rule pack."""
+
+    key: str
+    ruleset_version: str
+    codes: list[str]
+    count: int
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """What the queue page asks for: its filters (each a GET parameter) and its order."""
+
+    warehouse_id: str | None = None
+    broker_id: str | None = None
+    reason_code: str | None = None
+    holder: HolderFilter | None = None
+    cluster: str | None = None
+    sort: SortBy = "deadline"
+
+
+@dataclass(frozen=True)
 class Queues:
     """Both sections of the queue page, and what the filters can choose from."""
 
@@ -56,6 +109,7 @@ class Queues:
     brokers: list[str]
     reason_codes: list[str]
     names: console.AccountNames
+    clusters: list[Cluster] = field(default_factory=list)
 
 
 def _parse_time(value: Any, fallback: datetime) -> datetime:
@@ -103,64 +157,96 @@ def _item(export: ExportRecord, now: datetime, since: datetime) -> QueueItem:
     )
 
 
-async def queues(
-    ctx: Context,
-    *,
-    warehouse_id: str | None = None,
-    broker_id: str | None = None,
-    reason_code: str | None = None,
-) -> Queues:
-    """Exports awaiting review (PLANNED or AWAITING_APPROVAL with readiness REVIEW_REQUIRED),
-    waiting longest first, and exports in ATTENTION_REQUIRED, failing longest first."""
+def _by_deadline(item: QueueItem) -> tuple[bool, datetime, datetime, str]:
+    """The nearest review deadline first; exports without one after, the oldest first."""
+    deadline = item.deadline
+    return (deadline is None, deadline or item.waiting_since, item.waiting_since, item.export.id)
+
+
+def _by_waiting(item: QueueItem) -> tuple[datetime, str]:
+    return (item.waiting_since, item.export.id)
+
+
+def _clusters(items: list[QueueItem]) -> list[Cluster]:
+    """The clusters of the exports awaiting review, the largest first."""
+    counts = Counter(i.cluster for i in items)
+    first = {i.cluster: i for i in reversed(items)}
+    return [
+        Cluster(
+            key=key,
+            ruleset_version=first[key].export.plan.ruleset_version,
+            codes=first[key].all_codes,
+            count=n,
+        )
+        for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+async def queues(ctx: Context, query: QueueQuery | None = None) -> Queues:
+    """Exports awaiting review (PLANNED or AWAITING_APPROVAL with readiness REVIEW_REQUIRED and
+    an approval still awaited), the nearest review deadline first (or waiting longest first), and exports in
+    ATTENTION_REQUIRED or waiting for an answer to the broker, waiting longest first."""
+    q = query or QueueQuery()
     account_id = ctx.account_id
     async with ctx.connect() as conn:
         now = await exports.database_now(conn)
         names = await console.account_names(conn, account_id)
-        review = await console.exports_in(
-            conn,
-            account_id,
-            [S.PLANNED, S.AWAITING_APPROVAL],
-            readiness=Readiness.REVIEW_REQUIRED,
-            warehouse_id=None,
-            broker_id=None,
-            limit=QUEUE_LIMIT,
-        )
-        failing = await console.exports_in(
-            conn,
-            account_id,
-            [S.ATTENTION_REQUIRED],
-            readiness=None,
-            warehouse_id=None,
-            broker_id=None,
-            limit=QUEUE_LIMIT,
-        )
-        asked = await console.exports_in(
-            conn,
-            account_id,
-            [S.BROKER_ACTION_REQUIRED],
-            readiness=None,
-            warehouse_id=None,
-            broker_id=None,
-            limit=QUEUE_LIMIT,
-        )
-    awaiting = [_item(e, now, _parse_time(e.plan.planned_at, e.created_at)) for e in review]
-    attention = [_item(e, now, e.attention.at if e.attention else e.updated_at) for e in failing]
-    broker = [_asked(e, now, e.broker_side) for e in asked]
+        found = {
+            section: await console.exports_in(
+                conn,
+                account_id,
+                statuses,
+                readiness=readiness,
+                warehouse_id=None,
+                broker_id=None,
+                limit=QUEUE_LIMIT,
+            )
+            for section, statuses, readiness in (
+                ("review", [S.PLANNED.value, S.AWAITING_APPROVAL.value], Readiness.REVIEW_REQUIRED),
+                ("failing", [S.ATTENTION_REQUIRED.value], None),
+                ("asked", [S.BROKER_ACTION_REQUIRED.value], None),
+            )
+        }
+        ids = [e.id for rows in found.values() for e in rows]
+        holders = await review_work.holders_of(conn, account_id, ids)
+        changing = await review_work.with_open_change_requests(conn, ids)
+
+    def held(item: QueueItem) -> QueueItem:
+        export_id = item.export.id
+        return replace(item, holder=holders.get(export_id), changes_requested=export_id in changing)
+
+    # an approved plan that waits only for its execution request awaits nobody's review
+    awaiting = [
+        held(_item(e, now, _parse_time(e.plan.planned_at, e.created_at)))
+        for e in found["review"]
+        if e.approval.state in AWAITING_APPROVALS
+    ]
+    attention = [
+        held(_item(e, now, e.attention.at if e.attention else e.updated_at))
+        for e in found["failing"]
+    ]
+    broker = [held(_asked(e, now, e.broker_side)) for e in found["asked"]]
     everything = awaiting + attention + broker
 
     def wanted(item: QueueItem) -> bool:
+        holder = item.holder
         return (
-            (warehouse_id is None or item.export.warehouse_id == warehouse_id)
-            and (broker_id is None or item.export.broker_id == broker_id)
-            and (reason_code is None or reason_code in item.codes)
+            (q.warehouse_id is None or item.export.warehouse_id == q.warehouse_id)
+            and (q.broker_id is None or item.export.broker_id == q.broker_id)
+            and (q.reason_code is None or q.reason_code in item.codes)
+            and (q.holder != "me" or (holder is not None and holder.actor == ctx.actor))
+            and (q.holder != "nobody" or holder is None)
+            and (q.cluster is None or item.cluster == q.cluster)
         )
 
+    order = _by_deadline if q.sort == "deadline" else _by_waiting
     return Queues(
-        awaiting=sorted(filter(wanted, awaiting), key=lambda i: (i.waiting_since, i.export.id)),
-        attention=sorted(filter(wanted, attention), key=lambda i: (i.waiting_since, i.export.id)),
-        broker=sorted(filter(wanted, broker), key=lambda i: (i.waiting_since, i.export.id)),
+        awaiting=sorted(filter(wanted, awaiting), key=order),
+        attention=sorted(filter(wanted, attention), key=_by_waiting),
+        broker=sorted(filter(wanted, broker), key=_by_waiting),
         warehouses=sorted({i.export.warehouse_id for i in everything}),
         brokers=sorted({i.export.broker_id for i in everything}),
         reason_codes=sorted({c for i in everything for c in i.codes}),
         names=names,
+        clusters=_clusters(awaiting),
     )

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.destinations import WaitingFor
+from domain.review_work import ChangeRequest, ReviewHolder
 from services.context import Context
 from services.exports.live import live_state
 from services.exports.views import event_view, export_view, summary_view
 from services.models.broker import AmendmentView, BrokerView
 from services.models.exports import EventPage, ExportSummary, ExportView
-from store import amendments, destinations, execution, exports
+from store import amendments, destinations, execution, exports, review_work
 from store.db import Connection
 from store.records import (
     ArtifactRecord,
@@ -61,6 +62,8 @@ class _Stored:
     events: list[EventRecord]
     broker: BrokerView | None = None
     waiting_for: WaitingFor | None = None
+    holder: ReviewHolder | None = None
+    changes_requested: ChangeRequest | None = None
 
 
 async def inspect(ctx: Context, export_id: str) -> ExportView:
@@ -87,6 +90,8 @@ async def view_of(ctx: Context, export: ExportRecord) -> ExportView:
         live=live.live,
         broker=stored.broker,
         waiting_for=stored.waiting_for,
+        holder=stored.holder,
+        changes_requested=stored.changes_requested,
     )
 
 
@@ -103,6 +108,8 @@ async def _stored(ctx: Context, export: ExportRecord) -> _Stored:
             events=await exports.latest_events(conn, export_id),
             broker=await _broker(conn, export),
             waiting_for=await _waiting_for(conn, export),
+            holder=await review_work.holder_of(conn, export_id),
+            changes_requested=await review_work.last_change_request(conn, export_id),
         )
 
 

@@ -1,7 +1,7 @@
 """Everything a reviewer reads about one export: inspect, every requested order with its lines
 and findings, and what changed since the last review."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from domain.documents.sources import LineSource
@@ -11,9 +11,10 @@ from services.exports import guards
 from services.exports.reading import view_of
 from services.exports.reviews import SinceReview, changes_since_review, record_review
 from services.models.exports import ExportView
-from store import console
+from store import console, review_work
 from store.package_data import load_package_source
 from store.reference import get_broker_row
+from store.review_work import Reviewer
 
 SEVERITIES = ("ERROR", "WARNING", "INFO")
 NOT_SYNCED = "ORDER_NOT_SYNCED"
@@ -47,6 +48,8 @@ class ExportPage:
     # how the broker takes submissions: an email broker cannot call back, a reviewer records it
     broker_transport: Literal["email", "webhook"] | None = None
     key_labels: dict[str, str] | None = None
+    # the account's reviewers, whom a lead may assign the export to
+    reviewers: list[Reviewer] = field(default_factory=list)
 
 
 def by_severity(messages: list[ValidationMessage]) -> dict[str, list[ValidationMessage]]:
@@ -90,6 +93,7 @@ async def export_page(ctx: Context, export_id: str, *, seen: bool) -> ExportPage
         source = await load_package_source(conn, export.warehouse_id, export.broker_id, synced)
         names = await console.account_names(conn, ctx.account_id)
         broker = await get_broker_row(conn, ctx.account_id, export.broker_id)
+        reviewers = await review_work.reviewers(conn, ctx.account_id)
     view = await view_of(ctx, export)
     if seen:
         await record_review(ctx, export, "viewed")
@@ -103,4 +107,5 @@ async def export_page(ctx: Context, export_id: str, *, seen: bool) -> ExportPage
         broker_name=source.broker.name,
         broker_transport=broker.transport_type if broker is not None else None,
         key_labels=names.keys,
+        reviewers=reviewers,
     )

@@ -4,6 +4,7 @@
 from domain.approval import Approval, Attention
 from domain.destinations import WaitingFor
 from domain.planning.document import PlanDocument
+from domain.review_work import ChangeRequest, ReviewHolder
 from domain.status import ExportStatus
 from services.models.broker import BrokerView
 from services.models.exports import (
@@ -157,6 +158,8 @@ def export_view(
     live: bool = False,
     broker: BrokerView | None = None,
     waiting_for: WaitingFor | None = None,
+    holder: ReviewHolder | None = None,
+    changes_requested: ChangeRequest | None = None,
 ) -> ExportView:
     """Inspect: the projection and what execution produced, with the live part (approval,
     attention) from the workflow's `state` query when it answered (`live`)."""
@@ -184,4 +187,6 @@ def export_view(
         updated_at=row.updated_at,
         broker=broker,
         waiting_for=waiting_for or row.waiting_for,
+        holder=holder,
+        changes_requested=changes_requested,
     )

@@ -8,6 +8,7 @@ from pydantic import ConfigDict, Field, JsonValue, StrictBool
 
 from domain.destinations import WaitingFor
 from domain.planning.document import PlanDocument
+from domain.review_work import ChangeRequest, ReviewHolder
 from domain.status import ExportStatus, Readiness
 from domain.wire import WireInput, WireModel
 from services.models.broker import BrokerView
@@ -234,6 +235,10 @@ class ExportView(WireModel):
     broker: BrokerView | None = None
     # fleet control (docs/fleet-control.md): the destination a send waits for, if one does
     waiting_for: WaitingFor | None = None
+    # review work (docs/console.md "A shared queue"): who holds the review, and the last
+    # change a reviewer requested of a plan
+    holder: ReviewHolder | None = None
+    changes_requested: ChangeRequest | None = None
 
 
 class ExportSummary(WireModel):

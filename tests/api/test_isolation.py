@@ -58,6 +58,12 @@ PATH_ID_CALLS = [
     ("GET", "/api/exports/{export_id}/broker-requests", "executed"),
     ("POST", "/api/exports/{export_id}/broker-requests/{request_id}/answer", "executed"),
     ("POST", "/api/exports/{export_id}/broker-messages", "executed"),
+    ("POST", "/api/exports/{export_id}/claim", "review"),
+    ("POST", "/api/exports/{export_id}/release", "review"),
+    ("POST", "/api/exports/{export_id}/assign", "review"),
+    ("POST", "/api/exports/{export_id}/comments", "executed"),
+    ("POST", "/api/exports/{export_id}/request-changes", "review"),
+    *(("GET", "/api/exports/{export_id}/evidence", k) for k in ("planned", "review", "executed")),
     ("GET", "/api/customs-packages/{package_id}", "package"),
     ("GET", "/api/artifacts/{artifact_id}/content", "artifact"),
     ("GET", "/api/webhook-endpoints/{endpoint_id}", "webhook_endpoint"),
@@ -92,6 +98,11 @@ def body_for(path: str, victim: Account, target: str) -> dict[str, Any] | None:
         "broker-outcome": {"status": "ACCEPTED", "entryNumber": "TAKEN-1"},
         "answer": {"message": "taken over"},
         "broker-messages": {"type": "ACKNOWLEDGED"},
+        "claim": {},
+        "release": {},
+        "assign": {"assignee": victim.ids["key"]},
+        "comments": {"text": "taken over"},
+        "request-changes": {"reasonCodes": ["TAKEN_OVER"], "comment": "taken over"},
     }.get(action)
 
 

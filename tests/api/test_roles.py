@@ -1,7 +1,7 @@
 """Roles (CONTRACT §2): every operation of the OpenAPI document × each role.
 
 integration: sync, plan, execute, re-plan and reads; reviewer: reads, approve, reject, cancel,
-retry, broker outcome; admin: warehouses, brokers, keys, and reads. A role that is allowed gets
+retry, broker outcome, review work (claim, release, assign, comments, changes requested); admin: warehouses, brokers, keys, and reads. A role that is allowed gets
 the operation's real answer; one that is not gets 403 INSUFFICIENT_ROLE naming
 `details.requiredRole`, and nothing is written.
 """
@@ -120,6 +120,31 @@ async def _delete_endpoint(c: Ctx) -> Call:
     return Call(f"/api/webhook-endpoints/{endpoint}")
 
 
+async def _claim(c: Ctx) -> Call:
+    export_id, _ = await c.export("review")
+    return Call(f"/api/exports/{export_id}/claim", {})
+
+
+async def _assign(c: Ctx) -> Call:
+    """To the reviewer key: itself for the reviewer, another for a lead (the key of all roles)."""
+    export_id, _ = await c.export("review")
+    async with c.pool.acquire() as conn:
+        reviewer = await accounts.authenticate(conn, c.me.tenant.keys["reviewer"])
+    assert reviewer is not None
+    return Call(f"/api/exports/{export_id}/assign", {"assignee": reviewer.key_id})
+
+
+async def _comment(c: Ctx) -> Call:
+    export_id, _ = await c.export("planned")
+    return Call(f"/api/exports/{export_id}/comments", {"text": c.tag}, 201)
+
+
+async def _request_changes(c: Ctx) -> Call:
+    export_id, _ = await c.export("review")
+    body = {"reasonCodes": ["HS_CODE_INCOMPLETE"], "comment": c.tag}
+    return Call(f"/api/exports/{export_id}/request-changes", body)
+
+
 def _fixed(make: Callable[[Ctx], Call]) -> Builder:
     async def build(c: Ctx) -> Call:
         return make(c)
@@ -220,6 +245,19 @@ BUILDERS: dict[tuple[str, str], Builder] = {
             "INVALID_EXPORT_STATE",
         )
     ),
+    ("POST", "/api/exports/{export_id}/claim"): _claim,
+    # nobody holds it: a release answers that and changes nothing
+    ("POST", "/api/exports/{export_id}/release"): _fixed(
+        lambda c: Call(f"/api/exports/{c.me.ids['review']}/release", {})
+    ),
+    ("POST", "/api/exports/{export_id}/assign"): _assign,
+    ("POST", "/api/exports/{export_id}/comments"): _comment,
+    ("POST", "/api/exports/{export_id}/request-changes"): _request_changes,
+    ("GET", "/api/exports/{export_id}/evidence"): _fixed(
+        lambda c: Call(f"/api/exports/{c.me.ids['executed']}/evidence")
+    ),
+    ("GET", "/api/system/evidence-key"): _fixed(lambda c: Call("/api/system/evidence-key")),
+    ("GET", "/api/audit/decisions"): _fixed(lambda c: Call("/api/audit/decisions")),
     ("GET", "/api/customs-packages/{package_id}"): _fixed(
         lambda c: Call(f"/api/customs-packages/{c.me.ids['package']}")
     ),
@@ -357,6 +395,6 @@ async def test_role(
     assert r.status_code == 403, r.text
     body = r.json()
     assert body["errorCode"] == "INSUFFICIENT_ROLE"
-    assert body["details"]["requiredRole"] == required
+    assert body["details"]["requiredRole"] == required.split("|")[0]
     assert await snapshot(stack.http, me) == before
     assert not await written(stack.http, me, tag)

@@ -5,6 +5,7 @@ over plain HTTP."""
 
 import hashlib
 import re
+import zipfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from fpdf import FPDF
 from playwright.async_api import Browser, BrowserContext, FilePayload, Page, expect
 
 from tests.support.browser import chromium
+from tests.support.cli_runner import cli
 from tests.support.stack import Stack, wait_status
 from tests.support.tenants import World
 
@@ -103,7 +105,7 @@ async def _answer_page(visit: BrowserContext, world: World, export_id: str) -> P
 
 
 async def test_an_answer_uploads_a_pdf_that_is_stored_and_the_export_completes(
-    stack: Stack, pool: asyncpg.Pool, visit: BrowserContext
+    stack: Stack, pool: asyncpg.Pool, visit: BrowserContext, tmp_path: Path
 ) -> None:
     world, export_id = await _asked(stack, pool)
     page = await _answer_page(visit, world, export_id)
@@ -126,6 +128,16 @@ async def test_an_answer_uploads_a_pdf_that_is_stored_and_the_export_completes(
     assert view["broker"]["requests"][0]["answer"]["documents"] == [digest]
     answered = page.locator("article.broker-request[data-request='req-1']")
     await expect(answered.locator(".answer-documents")).to_contain_text(digest[:12], timeout=LIVE)
+    # the export page links its evidence pack: a signed zip that verifies, the answer's
+    # document in it
+    async with page.expect_download() as downloading:
+        await page.get_by_role("link", name="Evidence pack").click()
+    saved = tmp_path / "evidence.zip"
+    await (await downloading.value).save_as(saved)
+    with zipfile.ZipFile(saved) as pack:
+        assert f"broker/documents/{digest}" in pack.namelist()
+    result = await cli("evidence", "verify", str(saved))
+    assert result.exit_code == 0, result.output
 
 
 async def test_a_file_named_pdf_that_is_not_one_is_refused_and_nothing_is_kept(

@@ -252,7 +252,8 @@ async def snapshot(http: httpx.AsyncClient, account: Account) -> dict[str, Any]:
 
 
 # CONTRACT §2: who may call what. "public" needs no key, "signature" is a signed broker
-# callback (a key grants nothing there), "any" is a read open to every role.
+# callback (a key grants nothing there), "any" is a read open to every role, "a|b" is open to
+# either role (the refusal names the first).
 REQUIRED_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/api/system/health"): "public",
     ("GET", "/api/system/live"): "public",
@@ -277,6 +278,14 @@ REQUIRED_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/api/exports/{export_id}/broker-requests"): "any",
     ("POST", "/api/exports/{export_id}/broker-requests/{request_id}/answer"): "integration",
     ("POST", "/api/exports/{export_id}/broker-messages"): "reviewer",
+    ("POST", "/api/exports/{export_id}/claim"): "reviewer",
+    ("POST", "/api/exports/{export_id}/release"): "reviewer",
+    ("POST", "/api/exports/{export_id}/assign"): "reviewer",
+    ("POST", "/api/exports/{export_id}/comments"): "reviewer",
+    ("POST", "/api/exports/{export_id}/request-changes"): "reviewer",
+    ("GET", "/api/exports/{export_id}/evidence"): "any",
+    ("GET", "/api/system/evidence-key"): "public",
+    ("GET", "/api/audit/decisions"): "reviewer|admin",
     ("GET", "/api/customs-packages/{package_id}"): "any",
     ("GET", "/api/artifacts/{artifact_id}/content"): "any",
     ("POST", "/api/brokers/{broker_id}/callbacks"): "signature",
@@ -314,7 +323,7 @@ REQUIRED_ROLE: dict[tuple[str, str], str] = {
 
 def role_allows(required: str, role: str) -> bool:
     """Whether a key holding `role` ("all" holds every role) passes the role check."""
-    return required in ("public", "any", "signature") or role in (required, "all")
+    return required in ("public", "any", "signature") or role in (*required.split("|"), "all")
 
 
 def document_operations(app: Any) -> set[tuple[str, str]]:

@@ -1,10 +1,50 @@
 // EntryGo console: keeps a page current without a reload. Every 2 s the page asks for itself
 // again with the ETag it has; the server answers 304 while nothing changed. A new version
-// replaces <main> and the title, unless the reviewer is typing in a form of the page.
+// replaces <main> and the title, unless the reviewer is typing in a form of the page or has
+// selected something in it (a checked box).
 (function () {
   "use strict";
   var body = document.body;
-  if (!body || body.dataset.live !== "on" || !window.fetch || !window.DOMParser) {
+  if (!body) {
+    return;
+  }
+
+  // The queue's "Select all with the same reason codes and rule pack": every row whose cluster
+  // (its codes under its rule pack) is that of a row already selected.
+  document.addEventListener("click", function (event) {
+    var button = event.target;
+    if (!button || button.id !== "select-same") {
+      return;
+    }
+    var boxes = document.querySelectorAll("main input[type=checkbox][data-cluster]");
+    var wanted = {};
+    var any = false;
+    for (var i = 0; i < boxes.length; i++) {
+      if (boxes[i].checked) {
+        wanted[boxes[i].dataset.cluster] = true;
+        any = true;
+      }
+    }
+    var hint = document.getElementById("select-hint");
+    if (!any) {
+      if (hint) {
+        hint.textContent = "Select one export first.";
+      }
+      return;
+    }
+    var count = 0;
+    for (var j = 0; j < boxes.length; j++) {
+      if (wanted[boxes[j].dataset.cluster] && !boxes[j].disabled) {
+        boxes[j].checked = true;
+        count++;
+      }
+    }
+    if (hint) {
+      hint.textContent = count + " selected.";
+    }
+  });
+
+  if (body.dataset.live !== "on" || !window.fetch || !window.DOMParser) {
     return;
   }
   var interval = parseInt(body.dataset.liveInterval, 10) || 2000;
@@ -25,7 +65,7 @@
         return true;
       }
     }
-    return false;
+    return document.querySelector("main input[type=checkbox]:checked") !== null;
   }
 
   function swap(html) {
