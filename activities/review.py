@@ -2,6 +2,7 @@
 escalation chain's e-mail to the account's leads."""
 
 from email.message import EmailMessage
+from email.utils import parseaddr
 
 import httpx
 from temporalio import activity
@@ -12,6 +13,7 @@ from domain.wire import rfc3339
 from store.accounts import review_webhook
 from store.db import Pool
 from store.review_escalation import escalation_chain
+from store.review_work import holder_of
 from workflows.messages import ReviewEscalationInput, ReviewOverdueInput
 
 REVIEW_OVERDUE = "REVIEW_OVERDUE"
@@ -56,14 +58,20 @@ class ReviewActivities:
 
     @activity.defn(name=ActivityName.NOTIFY_REVIEW_ESCALATION)
     async def notify_review_escalation(self, inp: ReviewEscalationInput) -> str:
-        """E-mail the account's leads through the SMTP relay: SENT, or NO_LEADS when the chain
-        names none. The Message-ID is the same on every attempt for this deadline."""
+        """E-mail the account's leads and the review's assignee (when their label carries an
+        address, as a person's "Name <email>" does) through the SMTP relay: SENT, or NO_ONE.
+        The Message-ID is the same on every attempt for this deadline."""
         async with self.pool.acquire() as conn:
             chain = await escalation_chain(conn, inp.account_id)
-        if chain is None or not chain.lead_emails or self.mail is None:
-            return "NO_LEADS"
+            holder = await holder_of(conn, inp.export_id)
+        to = list(chain.lead_emails) if chain is not None else []
+        assignee = parseaddr(holder.label or "")[1] if holder is not None else ""
+        if "@" in assignee and assignee not in to:
+            to.insert(0, assignee)
+        if not to or self.mail is None:
+            return "NO_ONE"
         relay, sender = self.mail
-        await send_email(escalation_email(inp, chain.lead_emails, sender), relay)
+        await send_email(escalation_email(inp, to, sender), relay)
         return "SENT"
 
 

@@ -1,9 +1,10 @@
 """The review escalation chain (docs/operations.md "Review escalation"): at the review deadline the
-account's leads are e-mailed through the SMTP relay (and the review webhook told, as before);
+account's leads and the assignee are e-mailed through the SMTP relay (and the review webhook told, as before);
 the chain's second deadline later the review moves to the leads' queue (`REVIEW_ESCALATED`,
 `approval.policy.escalated`). Durable workflow timers, a real worker, a real SMTP server."""
 
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +15,17 @@ from temporalio.testing import WorkflowEnvironment
 from activities import build_activities
 from config.settings import Settings
 from domain.approval import EscalationChain
+from domain.review_work import ReviewHolder
 from entrygo.worker import build_worker
 from sandbox.smtp_sink import SmtpSink, read_maildir
 from store.review_escalation import escalation_chain, set_escalation_chain
+from store.review_work import set_holder
 from tests.support.exports_api import app_client, inspect, plan, terminate
 from tests.support.polling import eventually
 from tests.support.tenants import World
 
 LEAD = "lead@compliance.test"
+ASSIGNEE = "ana@compliance.test"
 
 
 async def _events(http: httpx.AsyncClient, world: World, export_id: str) -> list[dict[str, Any]]:
@@ -62,6 +66,12 @@ async def test_an_open_review_is_told_to_the_leads_then_moves_to_their_queue(
             assert r.status_code == 201, r.text
             assert r.json()["readinessState"] == "REVIEW_REQUIRED"
             export_id = r.json()["exportId"]
+            # a person holds the review: told at each deadline beside the leads
+            async with pool.acquire() as conn:
+                holder = ReviewHolder(
+                    actor="oidc:ana", label=f"Ana Reviewer <{ASSIGNEE}>", since=datetime.now(UTC)
+                )
+                await set_holder(conn, world.tenant.account_id, export_id, holder)
 
             async def escalated() -> list[dict[str, Any]]:
                 events = await _events(http, world, export_id)
@@ -85,7 +95,7 @@ async def test_an_open_review_is_told_to_the_leads_then_moves_to_their_queue(
                 f"Review escalated to the leads: export {export_id}",
                 f"Review overdue: export {export_id}",
             ]
-            assert all(m["To"] == LEAD for m in mails())
+            assert all(m["To"] == f"{ASSIGNEE}, {LEAD}" for m in mails())
             assert len({m["Message-ID"] for m in mails()}) == 2
     finally:
         sink.stop()
