@@ -12,13 +12,13 @@ from api.console.signed_in import PREFIX, Answer, Filter, message_page, signed_i
 from api.deps import RuntimeDep
 from services.context import Context, Intent, Runtime
 from services.exports import queue
-from services.exports.queue import QueueQuery, Queues
+from services.exports.queue import HolderFilter, QueueQuery, Queues
 from services.sessions import Session
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 MAX_FILTER = 100
 MAX_CLUSTER = 2000
-HOLDERS = {"me": "me", "nobody": "nobody"}
+HOLDERS: dict[str, HolderFilter] = {"me": "me", "nobody": "nobody", "leads": "leads"}
 SORTS = {"deadline": "deadline", "waiting": "waiting"}
 
 
@@ -84,7 +84,7 @@ def queue_query(
         warehouse_id=warehouse or None,
         broker_id=broker or None,
         reason_code=code or None,
-        holder="me" if holder == "me" else "nobody" if holder == "nobody" else None,
+        holder=HOLDERS.get(holder or ""),
         cluster=cluster or None,
         sort="waiting" if sort == "waiting" else "deadline",
     )

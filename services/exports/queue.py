@@ -21,8 +21,8 @@ from store.records import ExportRecord
 
 QUEUE_LIMIT = 500
 TOP_CODES = 3
-# the holder filter: only mine, only those nobody holds
-HolderFilter = Literal["me", "nobody"]
+# the holder filter: only mine, only those nobody holds, the leads' queue (escalated reviews)
+HolderFilter = Literal["me", "nobody", "leads"]
 SortBy = Literal["deadline", "waiting"]
 
 
@@ -47,6 +47,12 @@ class QueueItem:
         """The review deadline of the plan (ENTRYGO_REVIEW_DEADLINE_SECONDS after planning)."""
         policy = self.export.approval.policy
         return policy.review_deadline if policy is not None else None
+
+    @property
+    def escalated(self) -> bool:
+        """The review outlasted the escalation chain: it is in the leads' queue."""
+        policy = self.export.approval.policy
+        return policy is not None and policy.escalated
 
     @property
     def overdue(self) -> bool:
@@ -236,6 +242,7 @@ async def queues(ctx: Context, query: QueueQuery | None = None) -> Queues:
             and (q.reason_code is None or q.reason_code in item.codes)
             and (q.holder != "me" or (holder is not None and holder.actor == ctx.actor))
             and (q.holder != "nobody" or holder is None)
+            and (q.holder != "leads" or item.escalated)
             and (q.cluster is None or item.cluster == q.cluster)
         )
 

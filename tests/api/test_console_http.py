@@ -10,10 +10,9 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from tests.support.console_http import SIGN_IN_TOKEN, signed_in
 from tests.support.exports_api import plan
 from tests.support.tenants import World
-
-SIGN_IN_TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 @pytest_asyncio.fixture
@@ -31,27 +30,6 @@ def header_policy(r: httpx.Response) -> None:
     assert "frame-ancestors 'none'" in csp
     assert r.headers["x-frame-options"] == "DENY"
     assert r.headers["referrer-policy"] == "same-origin"
-
-
-async def signed_in(http: httpx.AsyncClient, key: str) -> tuple[httpx.Cookies, str]:
-    """Sign in as a browser would; returns the cookies and the session's CSRF token."""
-    cookies = httpx.Cookies()
-    page = await http.get("/console/sign-in", cookies=cookies)
-    cookies.update(page.cookies)
-    token = SIGN_IN_TOKEN.search(page.text)
-    assert token is not None
-    r = await http.post(
-        "/console/sign-in",
-        data={"apiKey": key, "csrf": token.group(1), "next": "/console"},
-        cookies=cookies,
-    )
-    assert r.status_code == 303, r.text
-    cookies.update(r.cookies)
-    queue = await http.get("/console", cookies=cookies)
-    assert queue.status_code == 200
-    csrf = SIGN_IN_TOKEN.search(queue.text)  # the sign-out form carries the session's token
-    assert csrf is not None
-    return cookies, csrf.group(1)
 
 
 async def test_pages_send_the_security_headers(http: httpx.AsyncClient, world: World) -> None:

@@ -20,6 +20,7 @@ from entrygo.worker import build_worker
 from sandbox.smtp_sink import SmtpSink, read_maildir
 from store.review_escalation import escalation_chain, set_escalation_chain
 from store.review_work import set_holder
+from tests.support.console_http import signed_in
 from tests.support.exports_api import app_client, inspect, plan, terminate
 from tests.support.polling import eventually
 from tests.support.tenants import World
@@ -85,6 +86,14 @@ async def test_an_open_review_is_told_to_the_leads_then_moves_to_their_queue(
             view = (await inspect(http, world.tenant, export_id)).json()
             assert view["approval"]["policy"]["escalated"] is True
             assert view["approval"]["state"] == "PENDING"
+            # the console's leads' queue lists it, marked; "nobody holds" (it is held) does not
+            cookies, _ = await signed_in(http, world.tenant.keys["reviewer"])
+            leads = await http.get("/console?holder=leads", cookies=cookies)
+            assert leads.status_code == 200
+            assert f'data-export="{export_id}"' in leads.text
+            assert "ESCALATED to the leads" in leads.text
+            nobody = await http.get("/console?holder=nobody", cookies=cookies)
+            assert f'data-export="{export_id}"' not in nobody.text
 
             def mails() -> list[Any]:
                 return read_maildir(tmp_path / "mail")
