@@ -12,7 +12,6 @@ its backoff ends, and each outcome is counted toward it.
 """
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -28,6 +27,7 @@ from observability.metrics import WEBHOOK_DELIVERIES
 from signing import SIGNATURE_HEADER, sign
 from store import webhooks
 from store.db import Pool
+from store.notify import Wakeup
 from store.resolver import Unresolved, outbound_refusal
 from store.webhooks import DueDelivery
 
@@ -36,6 +36,8 @@ log = logging.getLogger("entrygo.outbox")
 BATCH = 20
 LEASE_MARGIN_SECONDS = 5.0  # a lease outlives the POST's timeout by this much
 GIVE_UP_SWEEP_SECONDS = 30.0  # how often held deliveries are checked for their age
+DUE_MARGIN_SECONDS = 0.01  # wake just after a due time, not a hair before it
+RETRY_AFTER_ERROR_SECONDS = 1.0  # the database is down: try again in a while
 
 
 class AddressRefused(Exception):
@@ -68,20 +70,44 @@ class Outbox:
             timeout=settings.webhook_timeout_seconds, follow_redirects=False
         )
         self.breakers = EndpointBreakers(pool, settings)
+        self.wakeup = Wakeup(pool)
         self._swept_at: float | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Drain until `stop` is set; a database outage pauses it, never ends it."""
+        """Drain until `stop` is set; a database outage pauses it, never ends it. Between drains
+        it sleeps until a delivery is queued (NOTIFY), the next one falls due, or the fallback."""
+        listening = asyncio.create_task(self.wakeup.run(stop))
         while not stop.is_set():
+            self.wakeup.event.clear()  # a signal during the drain makes another pass
             try:
                 sent = await self.drain_once()
             except Exception:
                 log.warning("webhook outbox could not drain", exc_info=True)
                 sent = 0
             if sent == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.outbox_poll_seconds)
+                await self._sleep(stop)
+        await listening
         await self.http.aclose()
+
+    async def _sleep(self, stop: asyncio.Event) -> None:
+        timeout = self.settings.outbox_fallback_seconds
+        try:
+            async with self.pool.acquire() as conn:
+                due_in = await webhooks.next_due_in(conn)
+        except Exception:
+            log.warning("webhook outbox could not read the next due time", exc_info=True)
+            due_in = RETRY_AFTER_ERROR_SECONDS
+        if due_in is not None:
+            timeout = min(timeout, max(due_in, 0.0) + DUE_MARGIN_SECONDS)
+        waits = [
+            asyncio.ensure_future(stop.wait()),
+            asyncio.ensure_future(self.wakeup.event.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
 
     async def drain_once(self) -> int:
         """Send one batch of due deliveries, and the probes of endpoints whose breaker is due

@@ -59,6 +59,13 @@ class Connection(Queries, Protocol):
 
     def transaction(self) -> Block[None]: ...
 
+    # LISTEN on a connection held for the process's life (store/notify.py)
+    async def add_listener(self, channel: str, callback: Callable[..., Any]) -> None: ...
+
+    async def remove_listener(self, channel: str, callback: Callable[..., Any]) -> None: ...
+
+    def add_termination_listener(self, callback: Callable[..., Any]) -> None: ...
+
 
 @runtime_checkable
 class Pool(Queries, Protocol):

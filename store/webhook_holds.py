@@ -48,7 +48,10 @@ async def release(conn: Connection, endpoint_id: str) -> None:
     """The endpoint's breaker closed: its pending deliveries are due now rather than after the
     backoff their failures during the outage earned (they still go in seq order per stream)."""
     await conn.execute(
-        """UPDATE webhook_deliveries SET next_attempt_at = now()
-           WHERE endpoint_id = $1 AND status = 'PENDING' AND next_attempt_at > now()""",
+        """WITH due AS (
+               UPDATE webhook_deliveries SET next_attempt_at = now()
+               WHERE endpoint_id = $1 AND status = 'PENDING' AND next_attempt_at > now()
+               RETURNING 1)
+           SELECT pg_notify('entrygo_outbox', '')""",
         endpoint_id,
     )

@@ -177,18 +177,26 @@ async def delete_endpoint(conn: Connection, account_id: str, endpoint_id: str) -
     return _endpoint(one(row))
 
 
+# the outbox is woken at commit (store/notify.py), and only when a delivery was queued: an account
+# with no endpoint costs the outbox nothing
+# (the channel is store/notify.py's CHANNEL, written out: statements are fixed text)
+
+
 async def enqueue(conn: Connection, event_ids: list[str]) -> None:
     """Queue the given events for every live endpoint of their account that wants their type
     (called in the transaction that appends them)."""
     await conn.execute(
-        """INSERT INTO webhook_deliveries (endpoint_id, event_id, export_id, seq, event_type)
-           SELECT w.id, e.id, e.export_id, e.seq, e.type
-           FROM export_events e
-           JOIN exports x ON x.id = e.export_id
-           JOIN webhook_endpoints w ON w.account_id = x.account_id AND w.deleted_at IS NULL
-                AND (w.event_types IS NULL OR e.type = any(w.event_types))
-           WHERE e.id = any($1::text[])
-           ON CONFLICT (endpoint_id, event_id) DO NOTHING""",
+        """WITH queued AS (
+               INSERT INTO webhook_deliveries (endpoint_id, event_id, export_id, seq, event_type)
+               SELECT w.id, e.id, e.export_id, e.seq, e.type
+               FROM export_events e
+               JOIN exports x ON x.id = e.export_id
+               JOIN webhook_endpoints w ON w.account_id = x.account_id AND w.deleted_at IS NULL
+                    AND (w.event_types IS NULL OR e.type = any(w.event_types))
+               WHERE e.id = any($1::text[])
+               ON CONFLICT (endpoint_id, event_id) DO NOTHING
+               RETURNING 1)
+           SELECT pg_notify('entrygo_outbox', '') WHERE EXISTS (SELECT 1 FROM queued)""",
         event_ids,
     )
 
@@ -197,14 +205,17 @@ async def enqueue_destination_event(conn: Connection, event_id: str) -> None:
     """Queue a destination's event for every live endpoint of its account that wants its type
     (called in the transaction that appends it)."""
     await conn.execute(
-        """INSERT INTO webhook_deliveries
-               (endpoint_id, destination_event_id, destination_id, seq, event_type)
-           SELECT w.id, e.id, e.destination_id, e.seq, e.type
-           FROM destination_events e
-           JOIN webhook_endpoints w ON w.account_id = e.account_id AND w.deleted_at IS NULL
-                AND (w.event_types IS NULL OR e.type = any(w.event_types))
-           WHERE e.id = $1
-           ON CONFLICT DO NOTHING""",
+        """WITH queued AS (
+               INSERT INTO webhook_deliveries
+                   (endpoint_id, destination_event_id, destination_id, seq, event_type)
+               SELECT w.id, e.id, e.destination_id, e.seq, e.type
+               FROM destination_events e
+               JOIN webhook_endpoints w ON w.account_id = e.account_id AND w.deleted_at IS NULL
+                    AND (w.event_types IS NULL OR e.type = any(w.event_types))
+               WHERE e.id = $1
+               ON CONFLICT DO NOTHING
+               RETURNING 1)
+           SELECT pg_notify('entrygo_outbox', '') WHERE EXISTS (SELECT 1 FROM queued)""",
         event_id,
     )
 
@@ -261,6 +272,22 @@ async def claim_due(conn: Connection, limit: int, lease_seconds: float) -> list[
     async with conn.transaction():
         claimed = await conn.fetch(_CLAIM, limit, float(lease_seconds))
     return await leased(conn, [r["id"] for r in claimed])
+
+
+async def next_due_in(conn: Queries) -> float | None:
+    """Seconds until the earliest pending delivery falls due (its retry time, or the end of a
+    lease a sender that died left behind), or an endpoint's breaker is due a probe (None when
+    nothing waits on a time): read through the due-time indexes."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        """SELECT extract(epoch FROM least(
+               (SELECT min(next_attempt_at) FROM webhook_deliveries
+                WHERE status = 'PENDING' AND next_attempt_at > now()),
+               (SELECT min(leased_until) FROM webhook_deliveries
+                WHERE status = 'PENDING' AND leased_until > now()),
+               (SELECT min(coalesce(probe_until, next_probe_at)) FROM destinations
+                WHERE kind = 'webhook' AND state IN ('OPEN', 'HALF_OPEN')
+                  AND coalesce(probe_until, next_probe_at) > now())) - now())::float8"""
+    )
 
 
 async def lease(conn: Connection, delivery_id: int, lease_seconds: float) -> None:

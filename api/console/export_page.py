@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from api.console.forms import MAX_FIELDS, Upload
-from api.console.render import is_live_poll, page
+from api.console.render import is_live_poll, not_modified, page
 from api.console.security import secure
 from api.console.signed_in import (
     ID,
@@ -35,6 +35,7 @@ from domain.status import ExportStatus as S
 from services.context import Context, Intent, Runtime
 from services.errors import Invalid, Issue, ServiceError
 from services.exports import decisions, guards, preview, reviews
+from services.exports.page_version import page_version
 from services.exports.review_page import export_page
 from services.models.exports import ApproveRequest, ExportView, RejectRequest, RetryRequest
 from services.sessions import Session
@@ -127,9 +128,18 @@ async def export_response(
     error: str | None = None,
     reject_error: str | None = None,
 ) -> Response:
-    """The export page, with a notice or an error and the status to answer it with."""
+    """The export page, with a notice or an error and the status to answer it with. A page
+    answered 200 to a GET has the export's version as its ETag, read before the page: a live poll
+    with it gets 304 before anything else is loaded (a change meanwhile renders once more)."""
+    ctx = Context(rt, Intent(session.principal))
+    etag = None
+    if request.method == "GET" and status == 200:
+        etag = await _version_tag(ctx, session, request, export_id)
+        unchanged = not_modified(request, etag)
+        if unchanged is not None:
+            return unchanged
     seen = request.method == "GET" and not is_live_poll(request)
-    data = await export_page(Context(rt, Intent(session.principal)), export_id, seen=seen)
+    data = await export_page(ctx, export_id, seen=seen)
     settings = rt.settings
     view = data.view
     workflow_url = (
@@ -141,6 +151,7 @@ async def export_response(
         request,
         "export.html.j2",
         status,
+        etag=etag,
         session=session,
         data=data,
         export=view,
@@ -168,6 +179,22 @@ async def export_response(
         changeable=refuse_before_execution("request changes to", view.status) is None,
         workable=view.status not in FINAL,
     )
+
+
+async def _version_tag(ctx: Context, session: Session, request: Request, export_id: str) -> str:
+    """The page's ETag: the export's last event seq, status and last update (one indexed read),
+    with what else the page is made of (the session's form token, the notice in the URL)."""
+    version = await page_version(ctx, export_id)
+    if version is None:
+        raise NotFound("export")
+    parts = [
+        str(version.last_seq),
+        version.status,
+        version.updated_at.isoformat(),
+        session.csrf_token,
+        request.url.query,
+    ]
+    return '"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32] + '"'
 
 
 def _form_key(session: Session, view: ExportView) -> str:

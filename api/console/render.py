@@ -69,14 +69,24 @@ def environment() -> Environment:
     return env
 
 
-def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    """A rendered page with the security headers; 304 to a live poll whose ETag still matches."""
+def page(
+    request: Request, template: str, status: int = 200, *, etag: str | None = None, **context: Any
+) -> Response:
+    """A rendered page with the security headers; 304 to a live poll whose ETag still matches.
+    The ETag is `etag` when the caller knows the page's version, else the page's hash."""
     html = environment().get_template(template).render(**context).encode("utf-8")
-    etag = '"' + hashlib.sha256(html).hexdigest()[:32] + '"'
+    etag = etag or '"' + hashlib.sha256(html).hexdigest()[:32] + '"'
     if status == 200 and request.headers.get("if-none-match") == etag:
         return secure(Response(status_code=304, headers={"ETag": etag}))
     response = HTMLResponse(html, status_code=status, headers={"ETag": etag})
     return secure(response)
+
+
+def not_modified(request: Request, etag: str) -> Response | None:
+    """304 to a live poll whose ETag still matches (before anything is loaded or rendered)."""
+    if is_live_poll(request) and request.headers.get("if-none-match") == etag:
+        return secure(Response(status_code=304, headers={"ETag": etag}))
+    return None
 
 
 def is_live_poll(request: Request) -> bool:

@@ -58,9 +58,11 @@ async def execute_export(body: ExecuteRequest, write: IntegrationWrite) -> Expor
 
 
 @router.get("/{export_id}", response_model=ExportView, responses=error_responses(403))
-async def inspect_export(export_id: str, ctx: AnyRoleCall) -> ExportView:
-    """The export as it stands: plan, approval, package, artifacts, submission, events, workflow."""
-    return await reading.inspect(ctx, export_id)
+async def inspect_export(export_id: str, ctx: AnyRoleCall, live: bool = False) -> ExportView:
+    """The export as it stands: plan, approval, package, artifacts, submission, events, workflow;
+    with `live=true` the workflow is also asked its state (bounded; `workflow.live` says if it
+    answered)."""
+    return await reading.inspect(ctx, export_id, live=live)
 
 
 @router.get("", response_model=ExportPage, responses=error_responses(403))

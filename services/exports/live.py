@@ -1,9 +1,12 @@
-"""The live part of inspect: the workflow's `state` query, bounded, with a database fallback.
+"""The workflow part of inspect: from the projection at once, or asked of the workflow on demand.
 
-A workflow whose export is final is read from the database alone. An open one is asked its
-`state` (rejected at once by the server when the workflow has closed meanwhile); when no worker
-answers within the bound, inspect says `live: false` and shows the projection. Only while a
-step is running is Temporal also asked which activity attempts are pending (what an operator
+Inspect answers from the projection and the event log: the ledger writes the approval and the
+attention with every transition, so nothing waits on a worker whose task slots are busy
+(`projected_state`: `live: false`, `running` false once the export is final, else null: not
+asked). Only a caller that asks (`?live=true`) gets the workflow's `state` query, bounded by
+`QUERY_SECONDS` (rejected at once by the server when the workflow has closed meanwhile); when no
+worker answers within the bound, inspect says `live: false` and shows the projection. Only while
+a step is running is Temporal also asked which activity attempts are pending (what an operator
 needs to see why a step is stuck), the one thing the workflow itself cannot know.
 """
 
@@ -34,13 +37,18 @@ class Live:
     attention: JsonObject | None = field(default=None)
 
 
+def projected_state(export: ExportRecord) -> Live:
+    """The workflow part of inspect from the projection alone: no call to Temporal."""
+    running = False if export.status in FINAL else None
+    return Live(
+        WorkflowInfo(id=export.workflow_id, running=running, live=False, pending_activities=[])
+    )
+
+
 async def live_state(client: Client | None, export: ExportRecord) -> Live:
-    """The workflow part of inspect for `export`."""
-    info = WorkflowInfo(id=export.workflow_id, running=None, live=False, pending_activities=[])
-    if export.status in FINAL:
-        info.running = False
-        return Live(info)
-    if client is None:
+    """The workflow part of inspect for `export`, asked of its workflow while it is open."""
+    info = projected_state(export).workflow
+    if export.status in FINAL or client is None:
         return Live(info)
     handle = client.get_workflow_handle_for(ExportWorkflow.run, export.workflow_id)
     try:

@@ -8,7 +8,7 @@ from datetime import datetime
 from domain.destinations import WaitingFor
 from domain.review_work import ChangeRequest, ReviewHolder
 from services.context import Context
-from services.exports.live import live_state
+from services.exports.live import live_state, projected_state
 from services.exports.views import event_view, export_view, summary_view
 from services.models.broker import AmendmentView, BrokerView
 from services.models.exports import EventPage, ExportSummary, ExportView
@@ -66,17 +66,22 @@ class _Stored:
     changes_requested: ChangeRequest | None = None
 
 
-async def inspect(ctx: Context, export_id: str) -> ExportView:
-    """The export as it stands: plan, approval, package, artifacts, submission, events, workflow."""
+async def inspect(ctx: Context, export_id: str, *, live: bool = False) -> ExportView:
+    """The export as it stands: plan, approval, package, artifacts, submission, events, workflow;
+    from the projection and the event log, and with `live` the workflow's own state as well."""
     async with ctx.connect() as conn:
         export = await exports.get_export(conn, ctx.account_id, export_id)
-    return await view_of(ctx, export)
+    return await view_of(ctx, export, live=live)
 
 
-async def view_of(ctx: Context, export: ExportRecord) -> ExportView:
-    """Inspect of a loaded export: the database reads and the workflow query run together."""
-    client = await ctx.temporal.client_or_none()
-    stored, live = await asyncio.gather(_stored(ctx, export), live_state(client, export))
+async def view_of(ctx: Context, export: ExportRecord, *, live: bool = True) -> ExportView:
+    """Inspect of a loaded export; with `live`, the database reads and the workflow's bounded
+    `state` query run together, else the projection alone answers (no call to Temporal)."""
+    if live:
+        client = await ctx.temporal.client_or_none()
+        stored, state = await asyncio.gather(_stored(ctx, export), live_state(client, export))
+    else:
+        stored, state = await _stored(ctx, export), projected_state(export)
     return export_view(
         export,
         package=stored.package,
@@ -84,10 +89,10 @@ async def view_of(ctx: Context, export: ExportRecord) -> ExportView:
         submission=stored.submission,
         notifications=stored.notifications,
         events=stored.events,
-        workflow=live.workflow,
-        approval=live.approval,
-        attention=live.attention,
-        live=live.live,
+        workflow=state.workflow,
+        approval=state.approval,
+        attention=state.attention,
+        live=state.live,
         broker=stored.broker,
         waiting_for=stored.waiting_for,
         holder=stored.holder,
@@ -97,7 +102,7 @@ async def view_of(ctx: Context, export: ExportRecord) -> ExportView:
 
 async def _stored(ctx: Context, export: ExportRecord) -> _Stored:
     export_id = export.id
-    # its own pooled connection: it runs beside the workflow query
+    # its own pooled connection: it may run beside the workflow query
     async with ctx.runtime.pool.acquire() as conn:
         package = await execution.package_of_export(conn, export_id)
         return _Stored(

@@ -191,8 +191,10 @@ class BrokerSubmission(WireModel):
 
 
 class WorkflowInfo(WireModel):
-    """The export's workflow: `live` when its `state` query answered (then its current and
-    completed steps are shown); `running` is null when Temporal or the worker did not answer."""
+    """The export's workflow. Inspect answers from the projection (`live: false`; `running` false
+    once the export is final, else null: not asked); with `?live=true` the workflow is asked its
+    `state`: `live` when it answered (then `running` is true and its current and completed steps
+    are shown), `running` null when Temporal or the worker did not answer within the bound."""
 
     model_config = ConfigDict(extra="forbid")
 

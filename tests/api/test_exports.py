@@ -256,8 +256,17 @@ async def test_inspect_has_the_documented_fields(
         assert event.keys() >= {"id", "seq", "type", "occurredAt", "actor", "data"}
         assert event["id"].startswith("evt_")
     assert view["workflow"]["id"] == f"export-{body['exportId']}"
-    assert view["workflow"]["running"] is True
+    # answered from the projection: the workflow was not asked
+    assert view["workflow"]["running"] is None
+    assert view["workflow"]["live"] is False
     assert view["workflow"]["pendingActivities"] == []
+    r = await http.get(
+        f"/api/exports/{body['exportId']}",
+        params={"live": "true"},
+        headers=world.tenant.auth("reviewer"),
+    )
+    assert r.json()["workflow"]["running"] is True
+    assert r.json()["workflow"]["pendingActivities"] == []
     assert RFC3339_UTC.match(view["createdAt"])
     assert RFC3339_UTC.match(view["updatedAt"])
 

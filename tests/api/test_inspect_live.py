@@ -1,8 +1,9 @@
-"""Inspect is the workflow's `state` query plus the persisted log (the workflow's
-live view beside the database's record)."""
+"""Inspect answers from the projection and the persisted log at once; `?live=true` adds the
+workflow's `state` query (the workflow's live view beside the database's record)."""
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -11,7 +12,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
 from tests.support.exports_api import app_client, inspect, plan, review, terminate
-from tests.support.tenants import World
+from tests.support.tenants import Tenant, World
+
+
+async def inspect_live(http: httpx.AsyncClient, tenant: Tenant, export_id: str) -> httpx.Response:
+    return await http.get(
+        f"/api/exports/{export_id}", params={"live": "true"}, headers=tenant.auth("reviewer")
+    )
 
 
 async def test_an_open_export_is_inspected_live_from_its_workflow(
@@ -20,7 +27,7 @@ async def test_an_open_export_is_inspected_live_from_its_workflow(
     r = await plan(http, world, await world.orders(http, "SKU-SCARF-8"))
     assert r.status_code == 201, r.text
     export_id = r.json()["exportId"]
-    view = (await inspect(http, world.tenant, export_id)).json()
+    view = (await inspect_live(http, world.tenant, export_id)).json()
     workflow = view["workflow"]
     assert workflow["live"] is True
     assert workflow["running"] is True
@@ -42,16 +49,17 @@ async def test_a_final_export_is_read_from_the_database_alone(
     cancelled = await review(http, world, export_id, "cancel", {"reason": "not needed"})
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "CANCELLED"
-    workflow = (await inspect(http, world.tenant, export_id)).json()["workflow"]
-    assert workflow == {
-        "id": f"export-{export_id}",
-        "running": False,
-        "live": False,
-        "pendingActivities": [],
-        "currentStep": None,
-        "completedSteps": None,
-        "executionRequested": None,
-    }
+    for read in (inspect, inspect_live):
+        workflow = (await read(http, world.tenant, export_id)).json()["workflow"]
+        assert workflow == {
+            "id": f"export-{export_id}",
+            "running": False,
+            "live": False,
+            "pendingActivities": [],
+            "currentStep": None,
+            "completedSteps": None,
+            "executionRequested": None,
+        }
 
 
 async def test_without_a_worker_inspect_falls_back_to_the_projection(
@@ -73,9 +81,9 @@ async def test_without_a_worker_inspect_falls_back_to_the_projection(
             r = await plan(client, world, ids)
             assert r.status_code == 201, r.text
             export_id = r.json()["exportId"]
-            assert (await inspect(client, world.tenant, export_id)).json()["workflow"]["live"]
+            assert (await inspect_live(client, world.tenant, export_id)).json()["workflow"]["live"]
         # the worker is gone: the query is not answered within its bound
-        r = await inspect(client, world.tenant, export_id)
+        r = await inspect_live(client, world.tenant, export_id)
         assert r.status_code == 200, r.text
         view = r.json()
         assert view["workflow"]["live"] is False
@@ -84,4 +92,57 @@ async def test_without_a_worker_inspect_falls_back_to_the_projection(
         assert view["status"] == "PLANNED"
         assert view["approval"]["state"] == "NOT_REQUIRED"
         assert [e["type"] for e in view["events"]] == ["EXPORT_PLANNED", "EXPORT_BATCH_CREATED"]
+    await terminate(temporal_env, export_id)
+
+
+async def test_inspect_answers_from_the_projection_without_asking_the_worker(
+    http: httpx.AsyncClient,
+    world: World,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    from activities import build_activities
+    from activities.ledger import LedgerActivities
+    from domain.status import ExportStatus
+    from entrygo.worker import build_worker
+    from workflows.messages import Attention, EventSpec, TransitionInput
+
+    queue = f"gone-{uuid.uuid4().hex[:8]}"
+    alone = settings.model_copy(update={"task_queue": queue})
+    ids = await world.orders(http, "SKU-SCARF-8")
+    async with app_client(alone) as client, asyncio.timeout(60):
+        w = build_worker(temporal_env.client, queue, build_activities(pool, alone))
+        async with w:
+            r = await plan(client, world, ids)
+            assert r.status_code == 201, r.text
+            export_id = r.json()["exportId"]
+            with_worker = (await inspect(client, world.tenant, export_id)).json()
+        # the worker is gone: inspect answers as it did, from the projection
+        without = (await inspect(client, world.tenant, export_id)).json()
+        assert without == with_worker
+        assert without["workflow"]["live"] is False
+        assert without["workflow"]["running"] is None  # not asked
+        assert without["approval"]["state"] == "PENDING"
+        assert without["approval"]["approvalsRequired"] == 1
+        assert without["attention"] is None
+        # the ledger writes a transition (as the workflow's record_transition does): inspect
+        # shows it at once, though no worker could answer a query of the workflow
+        at = datetime.now(UTC)
+        await LedgerActivities(pool).record_transition(
+            TransitionInput(
+                export_id=export_id,
+                status=ExportStatus.ATTENTION_REQUIRED,
+                attention=Attention(step="send", error_type="BrokerDown", error="503", at=at),
+                events=[EventSpec(type="ATTENTION_REQUIRED", dedupe_key="test:attention")],
+                occurred_at=at,
+            )
+        )
+        view = (await inspect(client, world.tenant, export_id)).json()
+        assert view["status"] == "ATTENTION_REQUIRED"
+        assert view["attention"]["step"] == "send"
+        assert view["attention"]["errorType"] == "BrokerDown"
+        assert view["approval"] == with_worker["approval"]
+        assert view["events"][-1]["type"] == "ATTENTION_REQUIRED"
+        assert view["workflow"]["live"] is False
     await terminate(temporal_env, export_id)
