@@ -16,7 +16,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, Request, expect
 
 from entrygo.seed import demo_products, seed_demo
-from tests.support.browser import chromium
+from tests.support.browser import chromium, sign_in
 from tests.support.stack import Stack, wait_status
 
 LIVE = 20_000  # ms a live update may take to show (the page polls every 2 s)
@@ -83,13 +83,6 @@ async def visit(stack: Stack, browser: Browser) -> AsyncIterator[Visit]:
         await context.close()
     assert v.elsewhere() == []  # every page, every test: nothing from another host
     assert v.dialogs == []  # no script of ours or anyone's opened a dialog
-
-
-async def sign_in(page: Page, key: str) -> None:
-    await page.goto("/console")
-    await expect(page).to_have_url(re.compile(r"/console/sign-in"))
-    await page.get_by_label("API key").fill(key)
-    await page.get_by_role("button", name="Sign in").click()
 
 
 def demo_product(demo: dict[str, Any], sku: str) -> str:

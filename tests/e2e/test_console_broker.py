@@ -16,7 +16,7 @@ import pytest_asyncio
 from fpdf import FPDF
 from playwright.async_api import Browser, BrowserContext, FilePayload, Page, expect
 
-from tests.support.browser import chromium
+from tests.support.browser import chromium, sign_in
 from tests.support.cli_runner import cli
 from tests.support.stack import Stack, wait_status
 from tests.support.tenants import World
@@ -47,13 +47,6 @@ async def visit(stack: Stack, browser: Browser) -> AsyncIterator[BrowserContext]
         yield context
     finally:
         await context.close()
-
-
-async def sign_in(page: Page, key: str) -> None:
-    await page.goto("/console")
-    await expect(page).to_have_url(re.compile(r"/console/sign-in"))
-    await page.get_by_label("API key").fill(key)
-    await page.get_by_role("button", name="Sign in").click()
 
 
 async def _executed(stack: Stack, world: World, scenario: str) -> str:

@@ -1,12 +1,13 @@
 """Debian's Chromium driven by Playwright: the one way tests look at what a person sees."""
 
 import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -40,3 +41,11 @@ async def chromium() -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
+
+
+async def sign_in(page: Page, key: str) -> None:
+    """Sign in to the console with an API key, as a person does on the sign-in page."""
+    await page.goto("/console")
+    await expect(page).to_have_url(re.compile(r"/console/sign-in"))
+    await page.get_by_label("API key").fill(key)
+    await page.get_by_role("button", name="Sign in").click()
