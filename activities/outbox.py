@@ -25,7 +25,7 @@ from config.settings import Settings
 from domain.wire import wire_value
 from observability.metrics import WEBHOOK_DELIVERIES
 from signing import SIGNATURE_HEADER, sign
-from store import webhooks
+from store import webhook_claims, webhooks
 from store.db import Pool
 from store.notify import Wakeup
 from store.resolver import Unresolved, outbound_refusal
@@ -93,7 +93,7 @@ class Outbox:
         timeout = self.settings.outbox_fallback_seconds
         try:
             async with self.pool.acquire() as conn:
-                due_in = await webhooks.next_due_in(conn)
+                due_in = await webhook_claims.next_due_in(conn)
         except Exception:
             log.warning("webhook outbox could not read the next due time", exc_info=True)
             due_in = RETRY_AFTER_ERROR_SECONDS
@@ -116,7 +116,7 @@ class Outbox:
         await self._sweep_held()
         sends = await self.breakers.claim_probes(lease)
         async with self.pool.acquire() as conn:
-            sends += await webhooks.claim_due(conn, BATCH, lease)
+            sends += await webhook_claims.claim_due(conn, BATCH, lease)
         if sends:
             await asyncio.gather(*(self._deliver(d) for d in sends))
         return len(sends)

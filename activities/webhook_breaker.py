@@ -2,7 +2,7 @@
 outbox's side of each endpoint's breaker, `webhook:<endpoint_id>`.
 
 While the breaker is OPEN, HALF_OPEN or PAUSED the outbox claims none of the endpoint's
-deliveries (store/webhooks.py `claim_due`), so none spends an attempt. When an open breaker's
+deliveries (store/webhook_claims.py `claim_due`), so none spends an attempt. When an open breaker's
 backoff is over, one delivery is leased as the probe, chosen under the destination's row lock so
 that several outbox processes pick one between them. A delivery's outcome is then counted as the
 gate counts a workflow's send (activities/destinations.py): a transient failure (the network, a

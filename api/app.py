@@ -39,6 +39,7 @@ from config import __version__
 from config.settings import Settings
 from observability.tracing import Tracing
 from services import sessions
+from services.event_signals import EventSignals
 from services.metrics import DatabaseGauges
 from services.temporal import TemporalGate
 from store.db import Pool
@@ -86,10 +87,15 @@ def create_app(settings: Settings, tracing: Tracing | None = None) -> FastAPI:
             settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
         janitor = asyncio.create_task(purge_expired_records(app.state.pool))
+        app.state.signals = EventSignals(app.state.pool)
+        stop_listening = asyncio.Event()
+        listener = asyncio.create_task(app.state.signals.run(stop_listening))
         try:
             yield
         finally:
             janitor.cancel()
+            stop_listening.set()
+            await listener
             await app.state.pool.close()
 
     app = FastAPI(

@@ -84,7 +84,7 @@ TemporalDep = Annotated[TemporalGate, Depends(_temporal)]
 
 def _runtime(request: Request) -> Runtime:
     state = request.app.state
-    return Runtime(state.pool, state.temporal, state.settings)
+    return Runtime(state.pool, state.temporal, state.settings, getattr(state, "signals", None))
 
 
 # what the services are handed: the pool, the Temporal gate and the settings

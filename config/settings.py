@@ -80,7 +80,6 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = 1.0
     webhook_retry_cap_seconds: float = 600.0
     webhook_give_up_seconds: float = 72 * 3600  # retried for three days, then FAILED
-    outbox_poll_seconds: float = 0.5  # the event stream's poll (services/events.py)
     # the outbox is woken by LISTEN/NOTIFY and at the next delivery's due time; it drains anyway
     # this often, for a signal lost in flight (docs/decisions.md)
     outbox_fallback_seconds: float = 30.0

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
 from config.settings import Settings
+from services.event_signals import EventSignals
 from services.temporal import TemporalGate
 from store.accounts import Principal
 from store.db import Connection, Pool
@@ -13,11 +14,13 @@ from store.db import Connection, Pool
 
 @dataclass(frozen=True)
 class Runtime:
-    """The process's resources: the database pool, the Temporal gate, the settings."""
+    """The process's resources: the database pool, the Temporal gate, the settings, and (in the
+    API process) the signals of committed events its streams wait on."""
 
     pool: Pool
     temporal: TemporalGate
     settings: Settings
+    signals: EventSignals | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,10 @@ CURSOR = re.compile(r"^(\d{1,20})\.([A-Za-z0-9_]{1,64})\.(\d{1,9})$")
 CURSOR_PATTERN = CURSOR.pattern
 STREAM_BATCH = 100
 HEARTBEAT_SECONDS = 15.0
+# A signalled transaction's events wait for every older transaction to end; read again after
+# 20 ms, doubling, for about 20 s in all (then the signal is taken as read).
+HIDDEN_FIRST_SECONDS = 0.02
+HIDDEN_MAX_SECONDS = 10.0
 
 
 Position = tuple[str, str, int]
@@ -72,21 +76,31 @@ async def stream(
     ctx: Context, query: FeedQuery, stopped: Callable[[], Awaitable[bool]]
 ) -> AsyncIterator[FeedEventView | None]:
     """Feed events as they become readable, for as long as `stopped()` is false; None is a
-    heartbeat (nothing new for a while)."""
-    quiet = 0.0
-    after = query.after
-    poll = ctx.settings.outbox_poll_seconds
-    while not await stopped():
-        async with ctx.runtime.pool.acquire() as conn:
-            events = await feed.feed(conn, ctx.account_id, after, query.limit)
-        for event in events:
-            yield event_view(event)
-        if events:
-            after = parse_cursor(events[-1].position)
-            quiet = 0.0
-            continue
-        await asyncio.sleep(poll)
-        quiet += poll
-        if quiet >= HEARTBEAT_SECONDS:
-            quiet = 0.0
-            yield None
+    heartbeat (nothing new for a while). It reads when a commit signals the account (the API
+    process's event signals, services/event_signals.py), never on a clock."""
+    signals = ctx.runtime.signals
+    if signals is None:
+        raise RuntimeError("this process does not listen for committed events")
+    with signals.watch(ctx.account_id) as waiter:
+        after = query.after
+        hidden = HIDDEN_FIRST_SECONDS
+        while not await stopped():
+            waiter.event.clear()  # a signal during the read below is kept for the next wait
+            async with ctx.runtime.pool.acquire() as conn:
+                events = await feed.feed(conn, ctx.account_id, after, query.limit)
+            for event in events:
+                yield event_view(event)
+            if events:
+                after = parse_cursor(events[-1].position)
+            if len(events) == query.limit:
+                continue
+            read_txid = int(after[0]) if after else 0
+            if waiter.pending > read_txid and hidden <= HIDDEN_MAX_SECONDS:
+                # a signalled transaction is not readable yet: an older one still runs
+                await asyncio.sleep(hidden)
+                hidden *= 2
+                continue
+            hidden = HIDDEN_FIRST_SECONDS
+            waiter.pending = min(waiter.pending, read_txid)
+            if not await waiter.wait(HEARTBEAT_SECONDS):
+                yield None

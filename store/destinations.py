@@ -184,7 +184,13 @@ async def add_event(
     naming the state the destination is in now) and, in the same transaction, its webhook
     deliveries; returns its id."""
     ident = new_id("dev")
-    state = await conn.fetchval("SELECT state FROM destinations WHERE id = $1", record.id)
+    # its state, and the signal that the account's feed moved (delivered at commit; notify.py)
+    state = await conn.fetchval(
+        """SELECT state FROM destinations,
+                  pg_notify('entrygo_events', account_id || '  ' || pg_current_xact_id())
+           WHERE id = $1""",
+        record.id,
+    )
     await conn.execute(
         """INSERT INTO destination_events (id, destination_id, account_id, type, occurred_at,
                                            actor, data, seq)

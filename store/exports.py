@@ -44,8 +44,15 @@ async def append_events(
     fresh = [e for e in events if e.dedupe_key not in existing]
     if not fresh:
         return 0
+    # the next seq, and the signal that this account's feed and this export moved (delivered
+    # at commit, never for a rollback; store/notify.py)
     seq = await conn.fetchval(
-        "SELECT coalesce(max(seq), 0) FROM export_events WHERE export_id = $1", export_id
+        """SELECT coalesce(max(e.seq), 0),
+                  (SELECT pg_notify('entrygo_events',
+                                    x.account_id || ' ' || x.id || ' ' || pg_current_xact_id())
+                   FROM exports x WHERE x.id = $1)
+           FROM export_events e WHERE e.export_id = $1""",
+        export_id,
     )
     rows = [
         (new_id("evt"), export_id, seq + n, e.dedupe_key, e.type, occurred_at, e.actor, e.data)

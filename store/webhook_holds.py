@@ -1,8 +1,9 @@
 """What a webhook endpoint's breaker (`webhook:<endpoint_id>`, docs/fleet-control.md) does to its
-deliveries: while it holds them the outbox claims none (store/webhooks.py `claim_due`); these
+deliveries: while it holds them the outbox claims none (store/webhook_claims.py `claim_due`); these
 are the rest: the one delivery that probes, the give-up of held ones by age, their release."""
 
 from store.db import Connection
+from store.webhook_claims import FIRST_IN_LINE
 
 HELD_GIVE_UP_ERROR = "gave up: the endpoint was held by its breaker"
 
@@ -12,15 +13,14 @@ async def probe_candidate(conn: Connection, endpoint_id: str) -> int | None:
     stream and not leased, locked (SKIP LOCKED); None when there is none. Called under the
     destination's row lock, so two outbox processes never pick two probes."""
     value: int | None = await conn.fetchval(
-        """WITH heads AS (
-               SELECT DISTINCT ON (export_id, destination_id) id, next_attempt_at, leased_until
-               FROM webhook_deliveries
-               WHERE endpoint_id = $1 AND status = 'PENDING'
-               ORDER BY export_id, destination_id, seq)
-           SELECT d.id FROM webhook_deliveries d JOIN heads h ON h.id = d.id
-           WHERE h.leased_until IS NULL OR h.leased_until < now()
-           ORDER BY h.next_attempt_at, h.id LIMIT 1
-           FOR UPDATE OF d SKIP LOCKED""",
+        """SELECT p.id FROM webhook_deliveries p
+           WHERE p.endpoint_id = $1 AND p.status = 'PENDING'
+             AND (p.leased_until IS NULL OR p.leased_until < now())
+             AND """
+        + FIRST_IN_LINE
+        + """
+           ORDER BY p.next_attempt_at, p.id LIMIT 1
+           FOR UPDATE OF p SKIP LOCKED""",
         endpoint_id,
     )
     return value

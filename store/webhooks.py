@@ -238,58 +238,6 @@ async def list_deliveries(
     return [DeliveryRecord(**dict(r)) for r in rows]
 
 
-# A delivery waits for the one before it in its stream: the same endpoint and the same export
-# (export events) or the same destination (destination events); exactly one of the two is set.
-_CLAIM = """
-WITH heads AS (
-    -- the first undelivered event of each (endpoint, stream) whose endpoint's breaker lets
-    -- deliveries go (no row, or CLOSED): held ones are neither claimed nor charged an attempt
-    SELECT DISTINCT ON (endpoint_id, export_id, destination_id) id, next_attempt_at, leased_until
-    FROM webhook_deliveries p
-    WHERE status = 'PENDING'
-      AND NOT EXISTS (SELECT 1 FROM destinations dst
-                      WHERE dst.id = 'webhook:' || p.endpoint_id AND dst.state <> 'CLOSED')
-    ORDER BY endpoint_id, export_id, destination_id, seq
-),
-due AS (
-    SELECT d.id FROM webhook_deliveries d JOIN heads h ON h.id = d.id
-    WHERE h.next_attempt_at <= now() AND (h.leased_until IS NULL OR h.leased_until < now())
-    ORDER BY h.next_attempt_at
-    LIMIT $1
-    FOR UPDATE OF d SKIP LOCKED
-)
-UPDATE webhook_deliveries d
-SET leased_until = now() + make_interval(secs => $2), attempts = d.attempts + 1
-FROM due WHERE d.id = due.id
-RETURNING d.id
-"""
-
-
-async def claim_due(conn: Connection, limit: int, lease_seconds: float) -> list[DueDelivery]:
-    """Lease up to `limit` deliveries that are due and first in line for their stream, to
-    endpoints whose breaker is closed; a sender that dies leaves its lease to lapse, and the
-    delivery is tried again."""
-    async with conn.transaction():
-        claimed = await conn.fetch(_CLAIM, limit, float(lease_seconds))
-    return await leased(conn, [r["id"] for r in claimed])
-
-
-async def next_due_in(conn: Queries) -> float | None:
-    """Seconds until the earliest pending delivery falls due (its retry time, or the end of a
-    lease a sender that died left behind), or an endpoint's breaker is due a probe (None when
-    nothing waits on a time): read through the due-time indexes."""
-    return await conn.fetchval(  # type: ignore[no-any-return]
-        """SELECT extract(epoch FROM least(
-               (SELECT min(next_attempt_at) FROM webhook_deliveries
-                WHERE status = 'PENDING' AND next_attempt_at > now()),
-               (SELECT min(leased_until) FROM webhook_deliveries
-                WHERE status = 'PENDING' AND leased_until > now()),
-               (SELECT min(coalesce(probe_until, next_probe_at)) FROM destinations
-                WHERE kind = 'webhook' AND state IN ('OPEN', 'HALF_OPEN')
-                  AND coalesce(probe_until, next_probe_at) > now())) - now())::float8"""
-    )
-
-
 async def lease(conn: Connection, delivery_id: int, lease_seconds: float) -> None:
     """Lease one delivery for a send (an attempt is spent)."""
     await conn.execute(

@@ -3,7 +3,8 @@
 exports (`queue_forms.py`), the export page and its decisions (`export_page.py`), the broker
 loop's forms on it (`broker_forms.py`), review work on it: claim, assign, comments, changes
 requested (`review_forms.py`), the invoice preview and artifact downloads (`preview.py`), and the
-operator's fleet control (`operations_page.py`).
+operator's fleet control (`operations_page.py`), and the live signal that tells a page it
+changed (`live.py`).
 Pages are rendered on the server; the page script only refreshes them."""
 
 from importlib.resources import files
@@ -14,6 +15,7 @@ from starlette.responses import Response
 from api.console import (
     broker_forms,
     export_page,
+    live,
     operations_page,
     preview,
     queue_forms,
@@ -49,5 +51,6 @@ for family in (
     review_forms,
     preview,
     operations_page,
+    live,
 ):
     router.include_router(family.router)

@@ -5,6 +5,7 @@ import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
+from html import escape as html_escape
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -15,6 +16,7 @@ from api.console.security import secure
 
 LIVE_HEADER = "x-console-live"
 LIVE_INTERVAL_MS = 2000
+ETAG_PLACEHOLDER = "entrygo-page-etag-placeholder"
 
 
 def age(seconds: float | None) -> str:
@@ -73,9 +75,13 @@ def page(
     request: Request, template: str, status: int = 200, *, etag: str | None = None, **context: Any
 ) -> Response:
     """A rendered page with the security headers; 304 to a live poll whose ETag still matches.
-    The ETag is `etag` when the caller knows the page's version, else the page's hash."""
-    html = environment().get_template(template).render(**context).encode("utf-8")
+    The ETag is `etag` when the caller knows the page's version, else the page's hash (taken
+    with a placeholder where the page names its own ETag, so the script's first ask of an
+    unchanged page is answered 304 too)."""
+    rendered = environment().get_template(template).render(page_etag=ETAG_PLACEHOLDER, **context)
+    html = rendered.encode("utf-8")
     etag = etag or '"' + hashlib.sha256(html).hexdigest()[:32] + '"'
+    html = html.replace(ETAG_PLACEHOLDER.encode(), html_escape(etag).encode(), 1)
     if status == 200 and request.headers.get("if-none-match") == etag:
         return secure(Response(status_code=304, headers={"ETag": etag}))
     response = HTMLResponse(html, status_code=status, headers={"ETag": etag})

@@ -22,14 +22,13 @@ from tests.support.tenants import World
 from tests.support.webhook_receiver import WebhookReceiver
 
 SECRET = "push-endpoint-secret-0123456789ab"
-NEVER = 3600.0  # neither the fallback drain nor the event stream's poll comes within the test
+NEVER = 3600.0  # the fallback drain does not come within the test
 
 
 @pytest_asyncio.fixture
 async def running(pool: asyncpg.Pool, settings: Settings) -> AsyncIterator[Outbox]:
     quiet = {
         "outbox_fallback_seconds": NEVER,
-        "outbox_poll_seconds": NEVER,
         "webhook_retry_base_seconds": 1.0,
         "webhook_retry_cap_seconds": 1.0,
     }

@@ -533,3 +533,33 @@ async def test_a_broker_request_is_listed_and_answered_from_the_console(
     view = await wait_status(stack, auth, export_id, {"COMPLETED"})
     assert [a["number"] for a in view["broker"]["amendments"]] == [1]
     assert view["broker"]["requests"][0]["answer"]["message"] == "The street address is Gatan 1."
+
+
+async def test_the_live_page_is_told_of_changes_instead_of_asking(
+    stack: Stack, demo: dict[str, Any], visit: Visit
+) -> None:
+    plan = await plan_products(stack, demo, [("SKU-WOODEN-TOY", 1)], execute=False, tag="live")
+    export_id = plan["exportId"]
+    page = await visit.page()
+    await sign_in(page, demo["keys"]["reviewer"])
+    await page.goto(f"/console/exports/{export_id}")
+    await expect(page.locator("body")).to_have_attribute("data-live-connected", "yes")
+    await page.evaluate("window.__sameDocument = true")
+
+    def asked() -> int:
+        return sum(
+            1 for r in visit.requests if urlsplit(r.url).path == f"/console/exports/{export_id}"
+        )
+
+    await asyncio.sleep(1.0)  # the ask made when the stream opened
+    before = asked()
+    await asyncio.sleep(6.0)  # three of the old 2-second polls
+    assert asked() == before  # nothing changed, so the page asked for nothing
+    r = await stack.api.post(
+        f"/api/exports/{export_id}/claim",
+        headers={"authorization": f"Bearer {demo['keys']['reviewer']}"},
+    )
+    assert r.status_code == 200, r.text
+    await expect(page.locator("main")).to_contain_text("REVIEW_CLAIMED", timeout=LIVE)
+    assert await page.evaluate("window.__sameDocument === true")
+    assert asked() > before

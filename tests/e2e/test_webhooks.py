@@ -137,6 +137,7 @@ async def test_a_receiver_gets_every_event_in_order_signed(
     try:
         endpoint = await subscribe(stack, world, receiver.url)
         export_id = await run_export(stack, world)
+        await wait_status(stack, world.tenant.auth(), export_id, {"COMPLETED"})  # no more events
         events = await delivered(stack, world, receiver, export_id)
         in_seq_order(receiver, export_id, events)
         assert receiver.bad_signatures == 0

@@ -1,7 +1,10 @@
-// EntryGo console: keeps a page current without a reload. Every 2 s the page asks for itself
-// again with the ETag it has; the server answers 304 while nothing changed. A new version
+// EntryGo console: keeps a page current without a reload. The server says when the page's
+// events changed (/console/live, server-sent events); the page then asks for itself again with
+// the ETag it has, and the server answers 304 while nothing it shows changed. A new version
 // replaces <main> and the title, unless the reviewer is typing in a form of the page or has
-// selected something in it (a checked box).
+// selected something in it (a checked box): then it asks again every 2 s until it can. Without
+// the live signal (a browser without EventSource, the stream down) it asks every 2 s; with it,
+// every 30 s as well, for what changes without an event.
 (function () {
   "use strict";
   var body = document.body;
@@ -48,7 +51,7 @@
     return;
   }
   var interval = parseInt(body.dataset.liveInterval, 10) || 2000;
-  var etag = null;
+  var etag = body.dataset.etag || null;  // this page's own: an unchanged page is answered 304
   var busy = false;
 
   function typing() {
@@ -84,6 +87,8 @@
       return;
     }
     busy = true;
+    dirty = false;
+    asked = Date.now();
     var headers = { "X-Console-Live": "1" };
     if (etag) {
       headers["If-None-Match"] = etag;
@@ -95,21 +100,88 @@
           return null;
         }
         if (response.status !== 200) {
+          if (response.status !== 304) {
+            dirty = true;  // not answered: ask again at the next tick
+          }
           return null;
         }
         etag = response.headers.get("ETag");
         return response.text();
       })
       .then(function (html) {
-        if (html) {
+        if (html && typing()) {
+          etag = null;  // the reviewer began meanwhile: keep the page, take it when they are done
+          dirty = true;
+        } else if (html) {
           swap(html);
         }
       })
-      .catch(function () {})
+      .catch(function () {
+        dirty = true;
+      })
       .then(function () {
         busy = false;
       });
   }
 
-  window.setInterval(poll, interval);
+  var dirty = true;  // asked for, not yet answered
+  var asked = 0;
+  var source = null;
+  var connected = false;
+  var QUIET_MS = 30000;
+
+  function tick() {
+    if (!connected || dirty || Date.now() - asked >= QUIET_MS) {
+      poll();
+    }
+  }
+
+  // Only a visible page holds a stream: a browser opens few connections to one host at once,
+  // and a reviewer's background tabs must not take them all.
+  var sourceUrl = body.dataset.liveSource;
+
+  function listen() {
+    if (source || !sourceUrl || !window.EventSource || document.hidden) {
+      return;
+    }
+    source = new EventSource(sourceUrl);
+    source.addEventListener("open", function () {
+      connected = true;
+      dirty = true;  // whatever changed while the stream was down
+      poll();
+      body.dataset.liveConnected = "yes";
+    });
+    source.addEventListener("error", function () {
+      connected = false;  // the browser connects again by itself; meanwhile ask every 2 s
+      body.dataset.liveConnected = "no";
+    });
+    source.addEventListener("changed", function () {
+      dirty = true;
+      poll();
+    });
+    source.addEventListener("signed-out", function () {
+      unlisten();
+      poll();  // answered 401: the page goes to sign-in
+    });
+  }
+
+  function unlisten() {
+    if (source) {
+      source.close();
+      source = null;
+    }
+    connected = false;
+    body.dataset.liveConnected = "no";
+    dirty = true;
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) {
+      unlisten();
+    } else {
+      listen();
+    }
+  });
+  listen();
+  window.setInterval(tick, interval);
 })();

@@ -1,0 +1,79 @@
+"""Which webhook deliveries the outbox sends next: the due ones first in line for their stream,
+at endpoints whose breaker lets deliveries go, and when the next one falls due."""
+
+from store import webhooks
+from store.db import Connection, Queries
+from store.webhooks import DueDelivery
+
+# A delivery waits for the one before it in its stream: the same endpoint and the same export
+# (export events) or the same destination (destination events); exactly one of the two is set.
+# `p` is first in line when no earlier delivery of its stream is pending (two probes of the
+# streams index).
+FIRST_IN_LINE = """
+    (p.export_id IS NULL OR NOT EXISTS (
+        SELECT 1 FROM webhook_deliveries q
+        WHERE q.endpoint_id = p.endpoint_id AND q.export_id = p.export_id
+          AND q.status = 'PENDING' AND q.seq < p.seq))
+    AND (p.destination_id IS NULL OR NOT EXISTS (
+        SELECT 1 FROM webhook_deliveries q
+        WHERE q.endpoint_id = p.endpoint_id AND q.export_id IS NULL
+          AND q.destination_id = p.destination_id AND q.status = 'PENDING' AND q.seq < p.seq))
+"""
+
+# Per endpoint whose breaker lets deliveries go (no row, or CLOSED; held ones are neither read
+# nor charged an attempt), its due deliveries first in line, in due order through the
+# (endpoint, next_attempt_at) index: a claim reads what is due, never a held endpoint's backlog.
+_CLAIM = (
+    """
+WITH candidates AS (
+    SELECT c.id, c.next_attempt_at
+    FROM webhook_endpoints w
+    CROSS JOIN LATERAL (
+        SELECT p.id, p.next_attempt_at FROM webhook_deliveries p
+        WHERE p.endpoint_id = w.id AND p.status = 'PENDING' AND p.next_attempt_at <= now()
+          AND (p.leased_until IS NULL OR p.leased_until < now())
+          AND """
+    + FIRST_IN_LINE
+    + """
+        ORDER BY p.next_attempt_at
+        LIMIT $1) c
+    WHERE NOT EXISTS (SELECT 1 FROM destinations dst
+                      WHERE dst.id = 'webhook:' || w.id AND dst.state <> 'CLOSED')
+),
+due AS (
+    SELECT d.id FROM webhook_deliveries d JOIN candidates c ON c.id = d.id
+    ORDER BY c.next_attempt_at
+    LIMIT $1
+    FOR UPDATE OF d SKIP LOCKED
+)
+UPDATE webhook_deliveries d
+SET leased_until = now() + make_interval(secs => $2), attempts = d.attempts + 1
+FROM due WHERE d.id = due.id
+RETURNING d.id
+"""
+)
+
+
+async def claim_due(conn: Connection, limit: int, lease_seconds: float) -> list[DueDelivery]:
+    """Lease up to `limit` deliveries that are due and first in line for their stream, to
+    endpoints whose breaker is closed; a sender that dies leaves its lease to lapse, and the
+    delivery is tried again."""
+    async with conn.transaction():
+        claimed = await conn.fetch(_CLAIM, limit, float(lease_seconds))
+    return await webhooks.leased(conn, [r["id"] for r in claimed])
+
+
+async def next_due_in(conn: Queries) -> float | None:
+    """Seconds until the earliest pending delivery falls due (its retry time, or the end of a
+    lease a sender that died left behind), or an endpoint's breaker is due a probe (None when
+    nothing waits on a time): read through the due-time indexes."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        """SELECT extract(epoch FROM least(
+               (SELECT min(next_attempt_at) FROM webhook_deliveries
+                WHERE status = 'PENDING' AND next_attempt_at > now()),
+               (SELECT min(leased_until) FROM webhook_deliveries
+                WHERE status = 'PENDING' AND leased_until > now()),
+               (SELECT min(coalesce(probe_until, next_probe_at)) FROM destinations
+                WHERE kind = 'webhook' AND state IN ('OPEN', 'HALF_OPEN')
+                  AND coalesce(probe_until, next_probe_at) > now())) - now())::float8"""
+    )
