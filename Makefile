@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: install browser node oidc-provider axe run test lint fmt bench-sync bench-plan bench-inspect bench-lifecycle faults faults-fleet fuzz load topology clean
+.PHONY: install browser node oidc-provider axe run test lint fmt bench-sync bench-plan bench-inspect bench-lifecycle bench-scale faults faults-fleet fuzz load topology clean
 
 $(STAMP): pyproject.toml sdk/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -77,6 +77,11 @@ bench-inspect: install
 
 bench-lifecycle: install
 	$(BIN)/python -m bench.lifecycle
+
+# 10,000 exports into one database, the reads measured at 1,000 and 10,000. Smaller runs:
+# `.venv/bin/python -m bench.scale --exports 1500 --checkpoints 500,1500`.
+bench-scale: install
+	$(BIN)/python -m bench.scale
 
 faults: install
 	$(BIN)/python -m bench.faults

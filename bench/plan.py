@@ -38,6 +38,7 @@ from bench.otlp_sink import OtlpSink
 from config.settings import Settings, temporal_binary
 from config.temporal import connect_temporal
 from entrygo.gc_tuning import tune_gc
+from entrygo.seed import seed_screening_list
 from entrygo.worker import build_worker
 from observability.tracing import Tracing, tracing_from_settings
 from store.accounts import create_account, create_key
@@ -117,8 +118,10 @@ def order_items(product_ids: list[str], count: int) -> list[dict[str, Any]]:
 
 
 async def seed(pool: asyncpg.Pool, http: httpx.AsyncClient, orders: int) -> dict[str, Any]:
-    """An account with an integration key, references, products and synced orders."""
+    """An account with an integration key, references, products and synced orders, and the
+    seed restricted-party list (plans under us-2027.01 on ask for review until one is loaded)."""
     async with pool.acquire() as conn:
+        await seed_screening_list(conn)
         account_id = await create_account(conn, "bench-plan")
         _, secret = await create_key(conn, account_id, "bench", ["integration"])
         warehouse = await create_warehouse(

@@ -12,11 +12,18 @@ PREFIXES = frozenset(
 )
 
 
+# every pair of digits, so that encoding takes ten bits a step (a sync mints an id per row)
+_PAIRS = [high + low for high in _ALPHABET for low in _ALPHABET]
+
+
 def _encode(value: int, length: int) -> str:
+    """The low `5 * length` bits of `value` as `length` digits, most significant first."""
     chars = []
-    for _ in range(length):
-        value, rem = divmod(value, 32)
-        chars.append(_ALPHABET[rem])
+    for _ in range(length >> 1):
+        chars.append(_PAIRS[value & 1023])
+        value >>= 10
+    if length & 1:
+        chars.append(_ALPHABET[value & 31])
     return "".join(reversed(chars))
 
 

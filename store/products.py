@@ -45,6 +45,7 @@ ON CONFLICT (account_id, external_id) DO UPDATE SET
     attributes = EXCLUDED.attributes, content_hash = EXCLUDED.content_hash,
     version = p.version + 1, updated_at = now()
 WHERE p.content_hash <> EXCLUDED.content_hash
+RETURNING p.*
 """
 
 
@@ -58,7 +59,7 @@ async def upsert_products(
     """Insert or update the items (unique externalIds); returns them in request order."""
     models = [i if isinstance(i, ProductIn) else ProductIn.model_validate(i) for i in items]
     dumped = [product_content(m) for m in models]
-    await conn.execute(
+    written = await conn.fetch(
         _UPSERT,
         account_id,
         [new_id("prod") for _ in models],
@@ -72,12 +73,16 @@ async def upsert_products(
         [json.dumps(m.attributes or {}, separators=(",", ":")) for m in models],
         [sha256_of(d) for d in dumped],
     )
-    rows = await conn.fetch(
-        "SELECT * FROM products WHERE account_id = $1 AND external_id = any($2::text[])",
-        account_id,
-        [m.external_id for m in models],
-    )
-    by_external = {r["external_id"]: product_from_row(r) for r in rows}
+    # the rows the statement inserted or changed came back; only unchanged ones are read
+    by_external = {r["external_id"]: product_from_row(r) for r in written}
+    unchanged = [m.external_id for m in models if m.external_id not in by_external]
+    if unchanged:
+        rows = await conn.fetch(
+            "SELECT * FROM products WHERE account_id = $1 AND external_id = any($2::text[])",
+            account_id,
+            unchanged,
+        )
+        by_external.update((r["external_id"], product_from_row(r)) for r in rows)
     return [by_external[m.external_id] for m in models]
 
 

@@ -56,6 +56,7 @@ def hash_input(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date | Non
         {FIBER_COMPOSITION, METAL_ORIGIN}
         | {e.missing_attribute for e in pack.measures.pga_map.entries if e.missing_attribute}
     )
+    facts: dict[str, Any] = {}  # each product's part, the same on every line of it
     value = {
         "destinationCountry": snapshot.destination_country,
         "warehouse": {
@@ -65,7 +66,7 @@ def hash_input(snapshot: PlanningSnapshot, pack: RulePack, plan_date: date | Non
         "broker": _broker(snapshot, pack),
         "requestedOrderIds": requested,
         "orders": {
-            order_id: _order(snapshot.orders[order_id], snapshot, attributes, pack)
+            order_id: _order(snapshot.orders[order_id], snapshot, attributes, pack, facts)
             for order_id in requested
             if order_id in snapshot.orders
         },
@@ -96,9 +97,13 @@ def _broker(snapshot: PlanningSnapshot, pack: RulePack) -> Any:
 
 
 def _order(
-    order: OrderSnapshot, snapshot: PlanningSnapshot, attributes: list[str], pack: RulePack
+    order: OrderSnapshot,
+    snapshot: PlanningSnapshot,
+    attributes: list[str],
+    pack: RulePack,
+    facts: dict[str, Any],
 ) -> Any:
-    lines = [_line(line, product_for(line, snapshot), attributes, pack) for line in order.items]
+    lines = [_line(line, snapshot, attributes, pack, facts) for line in order.items]
     value: dict[str, Any] = {
         "destinationCountry": order.destination_country,
         "destinationRegion": order.destination_region,
@@ -122,8 +127,24 @@ def _order(
 
 
 def _line(
-    line: LineSnapshot, product: ProductSnapshot, attributes: list[str], pack: RulePack
+    line: LineSnapshot,
+    snapshot: PlanningSnapshot,
+    attributes: list[str],
+    pack: RulePack,
+    facts: dict[str, Any],
 ) -> Any:
+    product = product_for(line, snapshot)
+    if line.product_id not in facts:
+        facts[line.product_id] = _product(product, attributes, pack)
+    return {
+        "productId": line.product_id,
+        "quantity": line.quantity,
+        "unitValueUsd": _decimal(effective_unit_value(line, product)),
+        "product": facts[line.product_id],
+    }
+
+
+def _product(product: ProductSnapshot, attributes: list[str], pack: RulePack) -> Any:
     facts = {
         "description": product.description,
         "hsCode": product.hs_code,
@@ -146,12 +167,7 @@ def _line(
     if amounts:
         # S-012 and S-014 read these amounts themselves
         facts["amounts"] = {key: _decimal(decimal_attribute(product, key)) for key in amounts}
-    return {
-        "productId": line.product_id,
-        "quantity": line.quantity,
-        "unitValueUsd": _decimal(effective_unit_value(line, product)),
-        "product": facts,
-    }
+    return facts
 
 
 def _manufacturer(product: ProductSnapshot, pack: RulePack) -> Any:

@@ -19,6 +19,7 @@ from domain.screening.similarity import name_similarity, token_similarity
 
 DEFAULT_MIN_SCORE = 0.8
 JOINED = "="
+_NEAR_KEEP = 50_000  # query tokens whose near keys an index keeps
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,9 @@ class ScreeningIndex:
         self._postings = postings
         self._vocabulary = vocabulary
         self._similar: dict[tuple[str, str], float] = {}
+        # the listed keys near a query token: the same tokens recur in many queries (a plan
+        # screens every consignee and manufacturer), the index never changes
+        self._near_keys: dict[str, frozenset[str]] = {}
 
     @classmethod
     def build(cls, entries: Iterable[CslEntry]) -> "ScreeningIndex":
@@ -119,7 +123,15 @@ class ScreeningIndex:
     def __len__(self) -> int:
         return len(self.variants)
 
-    def _near(self, token: str) -> set[str]:
+    def _near(self, token: str) -> frozenset[str]:
+        found = self._near_keys.get(token)
+        if found is None:
+            if len(self._near_keys) >= _NEAR_KEEP:
+                self._near_keys.clear()
+            found = self._near_keys[token] = frozenset(self._near_uncached(token))
+        return found
+
+    def _near_uncached(self, token: str) -> set[str]:
         if token in self._postings and (len(token) <= 3 or token.isdigit()):
             return {token}
         near = {token} if token in self._postings else set()

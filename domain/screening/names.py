@@ -10,6 +10,7 @@ dh/d, q/gh, plural s, doubled letters ...), so "Aleksandr" and "Alexander" give 
 
 import re
 import unicodedata
+from functools import lru_cache
 
 CYRILLIC_LATIN = (
     "a b v g d e yo zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya i yi ye g u"
@@ -124,6 +125,12 @@ LEGAL_PHRASES = tuple(
         key=lambda phrase: -len(phrase.split()),
     )
 )
+# LEGAL_PHRASES by their first word, each word's in the same order (the longest first)
+_PHRASES_BY_FIRST_WORD: dict[str, tuple[tuple[str, ...], ...]] = {
+    first: tuple(p for p in LEGAL_PHRASES if p[0] == first)
+    for first in {p[0] for p in LEGAL_PHRASES}
+}
+
 FILLER_TEXT = "the and of al el ul ad der und et de del la le du des da do dos das di bin ibn"
 FILLER = frozenset(FILLER_TEXT.split())
 # words many unrelated listed parties share: they count for little in a match
@@ -205,7 +212,7 @@ def _drop_phrases(words: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(words):
-        for phrase in LEGAL_PHRASES:
+        for phrase in _PHRASES_BY_FIRST_WORD.get(words[i], ()):
             if tuple(words[i : i + len(phrase)]) == phrase:
                 i += len(phrase)
                 break
@@ -225,6 +232,7 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(w for w in expanded if w not in FILLER) or tuple(expanded)
 
 
+@lru_cache(maxsize=8192)
 def key(word: str) -> str:
     """A word's comparison key, folding transliteration variants together."""
     out = word

@@ -2,7 +2,7 @@
 
 from domain.hs import in_scope
 from domain.planning.rules.line_data import LineFacts
-from domain.rulepack.measures import AdcvdOrder
+from domain.rulepack.measures import AdcvdOrder, AdcvdOrders
 from domain.rulepack.model import RulePack
 
 
@@ -12,8 +12,25 @@ def adcvd_orders(line: LineFacts, pack: RulePack) -> list[AdcvdOrder]:
     table = pack.measures.adcvd_orders
     if table is None or line.hts is None or line.origin is None:
         return []
-    hts, origin = line.hts, line.origin
-    return [o for o in table.orders if origin in o.origins and in_scope(hts, o.prefixes)]
+    return list(_covering(table, line.hts, line.origin))
+
+
+# the rows covering an (HTS code, origin) per table: the entry rules and the strategy ask for
+# every line of a plan, and a plan's lines share a few products (a pack's table never changes)
+_COVERING: dict[tuple[int, str, str], tuple[AdcvdOrders, tuple[AdcvdOrder, ...]]] = {}
+_KEEP = 4096
+
+
+def _covering(table: AdcvdOrders, hts: str, origin: str) -> tuple[AdcvdOrder, ...]:
+    key = (id(table), hts, origin)
+    held = _COVERING.get(key)
+    if held is not None and held[0] is table:
+        return held[1]
+    found = tuple(o for o in table.orders if origin in o.origins and in_scope(hts, o.prefixes))
+    if len(_COVERING) >= _KEEP:
+        _COVERING.clear()
+    _COVERING[key] = (table, found)
+    return found
 
 
 def adcvd_order(line: LineFacts, pack: RulePack) -> AdcvdOrder | None:

@@ -1,6 +1,6 @@
 """Data-completeness rules D-001…D-018, applied to one order line and its product."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -9,6 +9,7 @@ from domain.planning.findings import Effect, Finding, Where
 from domain.planning.models import LineSnapshot, PlanningSnapshot, ProductSnapshot
 from domain.planning.rules.manufacturer import has_manufacturer, manufacturer_id_findings
 from domain.rulepack.model import RulePack
+from domain.screening.index import ScreeningMatch
 from domain.terms import only_terms
 
 # attribute names RULES.md gives for D-017 and D-018
@@ -87,49 +88,106 @@ def decimal_attribute(product: ProductSnapshot, key: str) -> Decimal | None:
 
 
 @dataclass(frozen=True)
+class ProductChecks:
+    """What the line rules find about a product whatever the line: the checked HTS code, origin
+    and description, and the findings before and after the line's value rules (D-010…D-012),
+    placed on no order (`on_order` places them on a line's)."""
+
+    hts: str | None
+    origin: str | None
+    description: str
+    before_value: list[Finding]
+    after_value: list[Finding]
+
+
+@dataclass(frozen=True)
 class LineSetting:
-    """What a line's rules need to know beyond the line: the pack, the day and the mode."""
+    """What a line's rules need to know beyond the line: the pack, the day and the mode.
+
+    One setting serves one plan: it also keeps what the rules found about each product (the
+    same products recur on many lines and orders), worked out on the product's first line.
+    """
 
     pack: RulePack
     plan_date: date
     postal: bool
     classifies: bool  # the broker classifies goods itself
+    products: dict[str, ProductChecks] = field(default_factory=dict, compare=False, repr=False)
+    # the compliance rules' findings per product id, and the screening's matches per name
+    compliance: dict[str, list[Finding]] = field(default_factory=dict, compare=False, repr=False)
+    screened: dict[str, list[ScreeningMatch]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+
+def on_order(findings: list[Finding], order_id: str) -> list[Finding]:
+    """Findings worked out for a product, placed on one order's line of it."""
+    return [
+        Finding(
+            f.rule_id,
+            f.code,
+            f.effect,
+            f.title,
+            f.message,
+            order_id,
+            f.product_id,
+            f.field,
+            f.missing,
+        )
+        for f in findings
+    ]
 
 
 def check_line(
     order_id: str, line: LineSnapshot, product: ProductSnapshot, setting: LineSetting
 ) -> tuple[LineFacts, list[Finding]]:
     """Run D-001…D-014, D-017, D-018 and D-019 on one line."""
-    pack = setting.pack
     where = Where(order_id, line.product_id)
-    hts, findings = _hts(where, product.hs_code, setting)
-    origin = _origin(where, product.country_of_origin, pack, findings)
+    checks = setting.products.get(line.product_id)
+    if checks is None:
+        checks = _product_checks(line.product_id, product, setting)
+        setting.products[line.product_id] = checks
     unit_value = effective_unit_value(line, product)
-    _value(where, unit_value, pack, findings)
-    description = (product.description or "").strip()
-    _description(where, description, pack, findings)
-    if hts is not None:
-        if in_scope(hts, pack.hts.textile_chapters) and not has_attribute(
-            product, FIBER_COMPOSITION
-        ):
-            findings.append(_missing_attribute(where, "D-017", FIBER_COMPOSITION))
-        if in_scope(hts, pack.hts.metal_origin_chapters) and not has_attribute(
-            product, METAL_ORIGIN
-        ):
-            findings.append(_missing_attribute(where, "D-018", METAL_ORIGIN))
-    findings += manufacturer_id_findings(where, product, pack)
+    findings = on_order(checks.before_value, order_id)
+    _value(where, unit_value, setting.pack, findings)
+    findings += on_order(checks.after_value, order_id)
     facts = LineFacts(
         where,
         line.quantity,
         product,
         unit_value,
-        hts,
-        origin,
-        description,
+        checks.hts,
+        checks.origin,
+        checks.description,
         setting.plan_date,
         setting.postal,
     )
     return facts, findings
+
+
+def _product_checks(
+    product_id: str, product: ProductSnapshot, setting: LineSetting
+) -> ProductChecks:
+    """The rules of `check_line` that read the line's product only (the same for every line of
+    the product id)."""
+    pack = setting.pack
+    where = Where(None, product_id)
+    hts, before = _hts(where, product.hs_code, setting)
+    origin = _origin(where, product.country_of_origin, pack, before)
+    after: list[Finding] = []
+    description = (product.description or "").strip()
+    _description(where, description, pack, after)
+    if hts is not None:
+        if in_scope(hts, pack.hts.textile_chapters) and not has_attribute(
+            product, FIBER_COMPOSITION
+        ):
+            after.append(_missing_attribute(where, "D-017", FIBER_COMPOSITION))
+        if in_scope(hts, pack.hts.metal_origin_chapters) and not has_attribute(
+            product, METAL_ORIGIN
+        ):
+            after.append(_missing_attribute(where, "D-018", METAL_ORIGIN))
+    after += manufacturer_id_findings(where, product, pack)
+    return ProductChecks(hts, origin, description, before, after)
 
 
 def entry_dependent_findings(

@@ -1,9 +1,10 @@
 """Plan rules (P-*), order rules (O-*), one order's evaluation, readiness and next action."""
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from domain.planning.findings import EXCLUDING, PLAN, Finding, Where
@@ -14,7 +15,13 @@ from domain.planning.models import (
     PlanningSnapshot,
 )
 from domain.planning.rules.compliance import compliance_findings
-from domain.planning.rules.line_data import LineFacts, LineSetting, check_line, product_for
+from domain.planning.rules.line_data import (
+    LineFacts,
+    LineSetting,
+    check_line,
+    on_order,
+    product_for,
+)
 from domain.planning.rules.screening import screening_findings, screening_unavailable
 from domain.rulepack.model import RulePack
 from domain.screening.lists import ScreeningList
@@ -31,12 +38,12 @@ class OrderEvaluation:
     lines: tuple[LineFacts, ...]  # empty when the order was not evaluated further
     excluded: bool
 
-    @property
+    @cached_property
     def value(self) -> Decimal:
         """V: Σ quantity × unit value."""
         return sum((line.line_value for line in self.lines), Decimal(0))
 
-    @property
+    @cached_property
     def weight(self) -> Decimal:
         """Σ quantity × product weight, over lines whose weight is known."""
         return sum((line.line_weight for line in self.lines), Decimal(0))
@@ -112,11 +119,23 @@ def evaluate_order(
         facts, line_findings = check_line(order_id, line, product, setting)
         lines.append(facts)
         findings += line_findings
-        findings += compliance_findings(facts, pack)
-    findings += screening_findings(order, lines, pack, screening)
+        findings += _compliance(facts, setting)
+    findings += screening_findings(order, lines, pack, screening, setting.screened)
     # the order takes the strongest effect of its lines: any exclusion excludes it
     excluded = any(f.effect in EXCLUDING for f in findings)
     return OrderEvaluation(order_id, order, tuple(lines), excluded), findings
+
+
+def _compliance(facts: LineFacts, setting: LineSetting) -> list[Finding]:
+    """The compliance rules on a line: they read its product, never its quantity or value, so
+    they run once per product of the plan and their findings are placed on each line of it."""
+    product_id = facts.where.product_id
+    assert product_id is not None
+    found = setting.compliance.get(product_id)
+    if found is None:
+        found = compliance_findings(replace(facts, where=Where(None, product_id)), setting.pack)
+        setting.compliance[product_id] = found
+    return on_order(found, facts.where.order_id or "")
 
 
 def _consignee(where: Where, order: OrderSnapshot, pack: RulePack) -> list[Finding]:

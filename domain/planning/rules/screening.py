@@ -5,6 +5,7 @@ from domain.planning.findings import PLAN, Finding, Where
 from domain.planning.models import OrderSnapshot
 from domain.planning.rules.line_data import LineFacts
 from domain.rulepack.model import RulePack
+from domain.screening.index import ScreeningMatch
 from domain.screening.lists import ScreeningList
 
 
@@ -20,8 +21,10 @@ def screening_findings(
     lines: list[LineFacts],
     pack: RulePack,
     screening: ScreeningList | None,
+    screened: dict[str, list[ScreeningMatch]] | None = None,
 ) -> list[Finding]:
-    """S-015 on the order's consignee and on each line's manufacturer."""
+    """S-015 on the order's consignee and on each line's manufacturer; `screened` keeps the
+    matches of the names already screened in the plan (a manufacturer's recur on many lines)."""
     rule = pack.measures.denied_party_screening
     if rule is None or screening is None:
         return []
@@ -34,7 +37,11 @@ def screening_findings(
             parties.append((line.where, "Manufacturer", maker.name, "manufacturer.name"))
     out = []
     for where, role, name, field in parties:
-        matches = screening.match(name, float(rule.min_score))
+        matches = screened.get(name) if screened is not None else None
+        if matches is None:
+            matches = screening.match(name, float(rule.min_score))
+            if screened is not None:
+                screened[name] = matches
         if not matches:
             continue
         best = matches[0]
