@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -104,16 +105,22 @@ async def bench(stack: BenchStack, levels: list[int], n: int, warmup: int, poll_
     ):
         client = ExportClient(http, stack.demo, timings, poll_s=poll_s)
 
+        made: list[str] = []  # exports and bare workflows, for their histories
+
         def exports_tagged(prefix: str) -> Callable[[int], Awaitable[str]]:
-            return lambda i: client.export(f"{run}-{prefix}-{i}", product)
+            async def one(i: int) -> str:
+                export_id = await client.started(f"{run}-{prefix}-{i}", product)
+                made.append(f"export-{export_id}")
+                return await client.until_executed(export_id)
+
+            return one
 
         async def bare(_: int) -> None:
+            ident = f"bare-{uuid.uuid4().hex}"
             await client_t.execute_workflow(
-                BareExport.run,
-                EXECUTION_ACTIVITIES,
-                id=f"bare-{uuid.uuid4().hex}",
-                task_queue=queue,
+                BareExport.run, EXECUTION_ACTIVITIES, id=ident, task_queue=queue
             )
+            made.append(ident)
 
         await timed_batch(warmup, min(5, warmup), exports_tagged("warm"), stack)
         await timed_batch(warmup, min(5, warmup), bare, stack)
@@ -133,8 +140,53 @@ async def bench(stack: BenchStack, levels: list[int], n: int, warmup: int, poll_
                 flush=True,
             )
         broker = (await http.get(f"{stack.broker_url}/_sandbox/stats")).json()
+        costs = [
+            await history_cost(client_t, next(w for w in reversed(made) if w.startswith(kind)))
+            for kind in ("export-", "bare-")
+        ]
     report(results, n, broker, timings)
+    print(
+        "one workflow's history (an export once COMPLETED; a bare workflow): "
+        + "; ".join(
+            f"{kind}: {c.events} events, {c.workflow_tasks} workflow tasks, "
+            f"{c.activities} activities, {c.local_activities} local activities, "
+            f"~{c.round_trips} worker↔server round trips"
+            for kind, c in zip(("export", "bare"), costs, strict=True)
+        )
+    )
     return sum(timings.errors.values())
+
+
+@dataclass
+class HistoryCost:
+    """What one workflow cost the server: its events, tasks and the worker's round trips (a
+    poll and a completion per workflow task and per activity task)."""
+
+    events: int
+    workflow_tasks: int
+    activities: int
+    local_activities: int
+
+    @property
+    def round_trips(self) -> int:
+        return 2 * (self.workflow_tasks + self.activities)
+
+
+async def history_cost(client: Client, workflow_id: str) -> HistoryCost:
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    types = [e.event_type for e in history.events]
+    markers = [
+        e
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+    ]
+    return HistoryCost(
+        events=len(types),
+        workflow_tasks=types.count(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+        activities=types.count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
+        local_activities=len(markers),
+    )
 
 
 def report(

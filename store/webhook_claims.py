@@ -41,7 +41,10 @@ WITH candidates AS (
                       WHERE dst.id = 'webhook:' || w.id AND dst.state <> 'CLOSED')
 ),
 due AS (
+    -- checked again on the row as locked: one leased or sent by another outbox since this
+    -- statement began is not taken twice
     SELECT d.id FROM webhook_deliveries d JOIN candidates c ON c.id = d.id
+    WHERE d.status = 'PENDING' AND (d.leased_until IS NULL OR d.leased_until < now())
     ORDER BY c.next_attempt_at
     LIMIT $1
     FOR UPDATE OF d SKIP LOCKED

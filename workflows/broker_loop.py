@@ -88,7 +88,7 @@ async def apply_callback(
         for c in received.dropped
     ]
     status = loop.status() if loop.running and export.status in BROKER_PHASE else None
-    await ledger.transition(status, broker_side=loop.side, events=events)
+    await ledger.transition(status, broker_side=loop.side, events=events, local=True)
     return CallbackResult(result="applied", status=export.status)
 
 

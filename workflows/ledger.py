@@ -1,5 +1,6 @@
 """The two ways the export workflow writes: planning (the `plan_export` local activity) and the
-ledger (the `record_transition` activity). Nothing else in the workflow writes to the database.
+ledger (the `record_transition` activity, or local activity for the transitions no decision
+waits on). Nothing else in the workflow writes to the database.
 
 One write at a time: a transition in flight (an approval of the previous plan) is written before
 a new plan, never on top of it. Every write takes the next transition number, which keys its
@@ -11,6 +12,7 @@ import asyncio
 from temporalio import workflow
 
 from workflows.policies import (
+    LEDGER_LOCAL_PATCH,
     LEDGER_RETRY,
     LEDGER_TIMEOUT,
     LOCAL_RETRY_THRESHOLD,
@@ -101,9 +103,16 @@ class Ledger:
         broker_side: BrokerSide | None = None,
         waiting_for: WaitingFor | None = None,
         clear_waiting: bool = False,
+        local: bool = False,
     ) -> None:
         """Write one transition. `current_approval`: write the approval as it is once the
-        ledger is free (a decision taken meanwhile is not overwritten by an older copy)."""
+        ledger is free (a decision taken meanwhile is not overwritten by an older copy).
+        `local`: a transition no decision waits on (EXECUTED, a broker's callback) is written by
+        a local activity in the worker running the workflow task: no activity task, no server
+        round trip, no workflow task of its own (from LEDGER_LOCAL_PATCH on; a history begun
+        before keeps its activity). A decision arriving meanwhile is taken once the write is
+        done, so the transitions decisions race (execute requested, EXECUTING, the review and
+        attention states, a cancel) keep the activity: docs/decisions.md."""
         export = self.export
         async with self.lock:
             if current_approval:
@@ -114,25 +123,35 @@ class Ledger:
                 e.model_copy(update={"dedupe_key": f"t{number}:{e.dedupe_key}"})
                 for e in events or []
             ]
-            await workflow.execute_activity(
-                ActivityName.RECORD_TRANSITION,
-                TransitionInput(
-                    export_id=export.inp.export_id,
-                    status=status,
-                    approval=approval,
-                    attention=attention,
-                    clear_attention=clear_attention,
-                    execution_requested=execution_requested,
-                    broker_outcome=broker_outcome,
-                    events=keyed,
-                    occurred_at=workflow.now(),
-                    broker_side=broker_side,
-                    waiting_for=waiting_for,
-                    clear_waiting=clear_waiting,
-                ),
-                start_to_close_timeout=LEDGER_TIMEOUT,
-                retry_policy=LEDGER_RETRY,
+            written = TransitionInput(
+                export_id=export.inp.export_id,
+                status=status,
+                approval=approval,
+                attention=attention,
+                clear_attention=clear_attention,
+                execution_requested=execution_requested,
+                broker_outcome=broker_outcome,
+                events=keyed,
+                occurred_at=workflow.now(),
+                broker_side=broker_side,
+                waiting_for=waiting_for,
+                clear_waiting=clear_waiting,
             )
+            if local and workflow.patched(LEDGER_LOCAL_PATCH):
+                await workflow.execute_local_activity(
+                    ActivityName.RECORD_TRANSITION,
+                    written,
+                    start_to_close_timeout=LEDGER_TIMEOUT,
+                    retry_policy=LEDGER_RETRY,
+                    local_retry_threshold=LOCAL_RETRY_THRESHOLD,
+                )
+            else:
+                await workflow.execute_activity(
+                    ActivityName.RECORD_TRANSITION,
+                    written,
+                    start_to_close_timeout=LEDGER_TIMEOUT,
+                    retry_policy=LEDGER_RETRY,
+                )
             if status is not None and export.status not in machine.FINAL:
                 export.status = status
 

@@ -135,7 +135,7 @@ async def execute(export: ExportState, ledger: Ledger) -> bool:
             ],
         )
         export.retries_taken += 1  # answers the retry updates waiting for it
-    await ledger.transition(S.EXECUTED, events=[event("EXPORT_EXECUTED")])
+    await ledger.transition(S.EXECUTED, events=[event("EXPORT_EXECUTED")], local=True)
     return True
 
 
@@ -183,6 +183,7 @@ async def follow_up(export: ExportState, ledger: Ledger) -> None:
             status,
             broker_outcome=outcome,
             events=[event(OUTCOME_EVENTS[outcome.status], outcome.actor, data)],
+            local=True,
         )
 
 

@@ -33,6 +33,9 @@ SIDE_EFFECT_RETRY = RetryPolicy(
     non_retryable_error_types=list(NON_RETRYABLE),
 )
 LEDGER_TIMEOUT = timedelta(seconds=30)
+# From this patch on, the transitions no decision waits on are written by a local activity
+# (workflows/ledger.py `transition(local=True)`).
+LEDGER_LOCAL_PATCH = "ledger-local-transitions"
 PLANNING_TIMEOUT = timedelta(seconds=60)
 STEP_TIMEOUT = timedelta(seconds=60)
 # steps heartbeat every second: a worker that dies mid-step is noticed after this long
@@ -53,6 +56,7 @@ OUTCOME_EVENTS = {
 }
 
 __all__ = [
+    "LEDGER_LOCAL_PATCH",
     "LEDGER_RETRY",
     "LEDGER_TIMEOUT",
     "LOCAL_RETRY_THRESHOLD",
