@@ -8,7 +8,8 @@ from store.webhooks import DueDelivery
 # A delivery waits for the one before it in its stream: the same endpoint and the same export
 # (export events) or the same destination (destination events); exactly one of the two is set.
 # `p` is first in line when no earlier delivery of its stream is pending (two probes of the
-# streams index).
+# streams index): the probe of a held endpoint reads its backlog in due order this way and
+# stops at the first.
 FIRST_IN_LINE = """
     (p.export_id IS NULL OR NOT EXISTS (
         SELECT 1 FROM webhook_deliveries q
@@ -20,25 +21,24 @@ FIRST_IN_LINE = """
           AND q.destination_id = p.destination_id AND q.status = 'PENDING' AND q.seq < p.seq))
 """
 
-# Per endpoint whose breaker lets deliveries go (no row, or CLOSED; held ones are neither read
-# nor charged an attempt), its due deliveries first in line, in due order through the
-# (endpoint, next_attempt_at) index: a claim reads what is due, never a held endpoint's backlog.
-_CLAIM = (
-    """
+# Per endpoint whose breaker lets deliveries go (no row, or CLOSED; a held endpoint's backlog is
+# never read, nor charged an attempt), the first pending delivery of each stream (one ordered
+# walk of the streams index), those due and not leased.
+_CLAIM = """
 WITH candidates AS (
-    SELECT c.id, c.next_attempt_at
+    SELECT h.id, h.next_attempt_at
     FROM webhook_endpoints w
     CROSS JOIN LATERAL (
-        SELECT p.id, p.next_attempt_at FROM webhook_deliveries p
-        WHERE p.endpoint_id = w.id AND p.status = 'PENDING' AND p.next_attempt_at <= now()
-          AND (p.leased_until IS NULL OR p.leased_until < now())
-          AND """
-    + FIRST_IN_LINE
-    + """
-        ORDER BY p.next_attempt_at
-        LIMIT $1) c
-    WHERE NOT EXISTS (SELECT 1 FROM destinations dst
+        SELECT DISTINCT ON (p.export_id, p.destination_id)
+               p.id, p.next_attempt_at, p.leased_until
+        FROM webhook_deliveries p
+        WHERE p.endpoint_id = w.id AND p.status = 'PENDING'
+        ORDER BY p.export_id, p.destination_id, p.seq) h
+    WHERE h.next_attempt_at <= now() AND (h.leased_until IS NULL OR h.leased_until < now())
+      AND NOT EXISTS (SELECT 1 FROM destinations dst
                       WHERE dst.id = 'webhook:' || w.id AND dst.state <> 'CLOSED')
+    ORDER BY h.next_attempt_at
+    LIMIT $1
 ),
 due AS (
     -- checked again on the row as locked: one leased or sent by another outbox since this
@@ -54,7 +54,6 @@ SET leased_until = now() + make_interval(secs => $2), attempts = d.attempts + 1
 FROM due WHERE d.id = due.id
 RETURNING d.id
 """
-)
 
 
 async def claim_due(conn: Connection, limit: int, lease_seconds: float) -> list[DueDelivery]:
