@@ -236,6 +236,7 @@ async def test_four_eyes_are_two_people_not_two_sign_ins(
     plan = await plan_toys(stack, demo, 300)
     page = await context.new_page()
     await sign_in(page, "dana")
+    await signed_in_as(page, "dana")  # landed on the queue: the redirects are over
     await page.goto(f"/console/exports/{plan['exportId']}")
     await expect(page.locator("#four-eyes")).to_contain_text("Two different reviewers")
     await page.get_by_role("button", name="Approve").click()
@@ -243,6 +244,7 @@ async def test_four_eyes_are_two_people_not_two_sign_ins(
     # the same person in a new session (signed out at both ends, password again) is one approver
     await sign_out(page)
     await sign_in(page, "dana")
+    await signed_in_as(page, "dana")  # landed on the queue: the redirects are over
     await page.goto(f"/console/exports/{plan['exportId']}")
     await page.get_by_role("button", name="Approve").click()
     await expect(page.locator("#error")).to_contain_text("already approved")
@@ -252,6 +254,7 @@ async def test_four_eyes_are_two_people_not_two_sign_ins(
     # a second person completes it
     await sign_out(page)
     await sign_in(page, "lee")
+    await signed_in_as(page, "lee")  # landed on the queue: the redirects are over
     await page.goto(f"/console/exports/{plan['exportId']}")
     await page.get_by_role("button", name="Approve").click()
     await expect(page.locator("#approval-state")).to_have_text("APPROVED", timeout=LIVE)
