@@ -7,20 +7,6 @@ from store.webhooks import DueDelivery
 
 # A delivery waits for the one before it in its stream: the same endpoint and the same export
 # (export events) or the same destination (destination events); exactly one of the two is set.
-# `p` is first in line when no earlier delivery of its stream is pending (two probes of the
-# streams index): the probe of a held endpoint reads its backlog in due order this way and
-# stops at the first.
-FIRST_IN_LINE = """
-    (p.export_id IS NULL OR NOT EXISTS (
-        SELECT 1 FROM webhook_deliveries q
-        WHERE q.endpoint_id = p.endpoint_id AND q.export_id = p.export_id
-          AND q.status = 'PENDING' AND q.seq < p.seq))
-    AND (p.destination_id IS NULL OR NOT EXISTS (
-        SELECT 1 FROM webhook_deliveries q
-        WHERE q.endpoint_id = p.endpoint_id AND q.export_id IS NULL
-          AND q.destination_id = p.destination_id AND q.status = 'PENDING' AND q.seq < p.seq))
-"""
-
 # Per endpoint whose breaker lets deliveries go (no row, or CLOSED; a held endpoint's backlog is
 # never read, nor charged an attempt), the first pending delivery of each stream (one ordered
 # walk of the streams index), those due and not leased.

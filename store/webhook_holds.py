@@ -3,9 +3,22 @@ deliveries: while it holds them the outbox claims none (store/webhook_claims.py 
 are the rest: the one delivery that probes, the give-up of held ones by age, their release."""
 
 from store.db import Connection
-from store.webhook_claims import FIRST_IN_LINE
 
 HELD_GIVE_UP_ERROR = "gave up: the endpoint was held by its breaker"
+
+# `p` is first in line for its stream (the same endpoint and export, or endpoint and destination)
+# when no earlier delivery of it is pending (two probes of the streams index): the probe of a
+# held endpoint reads its backlog in due order this way and stops at the first.
+_FIRST_IN_LINE = """
+    (p.export_id IS NULL OR NOT EXISTS (
+        SELECT 1 FROM webhook_deliveries q
+        WHERE q.endpoint_id = p.endpoint_id AND q.export_id = p.export_id
+          AND q.status = 'PENDING' AND q.seq < p.seq))
+    AND (p.destination_id IS NULL OR NOT EXISTS (
+        SELECT 1 FROM webhook_deliveries q
+        WHERE q.endpoint_id = p.endpoint_id AND q.export_id IS NULL
+          AND q.destination_id = p.destination_id AND q.status = 'PENDING' AND q.seq < p.seq))
+"""
 
 
 async def probe_candidate(conn: Connection, endpoint_id: str) -> int | None:
@@ -17,7 +30,7 @@ async def probe_candidate(conn: Connection, endpoint_id: str) -> int | None:
            WHERE p.endpoint_id = $1 AND p.status = 'PENDING'
              AND (p.leased_until IS NULL OR p.leased_until < now())
              AND """
-        + FIRST_IN_LINE
+        + _FIRST_IN_LINE
         + """
            ORDER BY p.next_attempt_at, p.id LIMIT 1
            FOR UPDATE OF p SKIP LOCKED""",
