@@ -13,7 +13,7 @@ come earlier, from FastAPI itself: routing (404, 405) and a body that is not JSO
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
@@ -130,10 +130,8 @@ def _context_of(role: Callable[..., Principal]) -> Callable[..., Context]:
 
 
 def _unit_of_work_of(role: Callable[..., Principal]) -> Callable[..., UnitOfWork]:
-    def build(
-        request: Request, response: Response, principal: Annotated[Principal, Depends(role)]
-    ) -> UnitOfWork:
-        return UnitOfWork(request, response, _runtime(request), principal)
+    def build(request: Request, principal: Annotated[Principal, Depends(role)]) -> UnitOfWork:
+        return UnitOfWork(request, _runtime(request), principal)
 
     return build
 

@@ -70,9 +70,25 @@ def fingerprint(request: Request, body: BaseModel | None) -> bytes:
     return hashlib.sha256(canonical_json(material)).digest()
 
 
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
+
+
 def _json_bytes(payload: BaseModel) -> bytes:
     # what FastAPI sends for the route's response_model: the model's JSON by alias
     return payload.model_dump_json(by_alias=True).encode()
+
+
+class Sent(Response, Generic[M]):
+    """A write's answer as it goes out: the JSON bytes of `model`, serialised once (a stored
+    answer is these same bytes, so a replay sends what the first answer sent). `model` is the
+    answer itself, for callers in this process (the console's forms)."""
+
+    media_type = "application/json"
+
+    def __init__(self, model: M, content: bytes, status: int) -> None:
+        super().__init__(content, status)
+        self.model = model
 
 
 class Replayed(Exception):
@@ -100,10 +116,6 @@ def install_replay_handler(app: FastAPI) -> None:
     app.add_exception_handler(Replayed, _on_replayed)
 
 
-M = TypeVar("M", bound=BaseModel)
-R = TypeVar("R")
-
-
 @dataclass(frozen=True)
 class Answer(Generic[M]):
     """What a write answers when it is more than the route's model at the route's status: a
@@ -118,7 +130,7 @@ class Answer(Generic[M]):
 class UnitOfWork:
     """The one place a write runs: its transaction, its idempotency claim, the replay of a
     stored answer and the storing of a new one. A route validates, then hands its use case to
-    `in_transaction` or `with_lease` and returns the model it gets back.
+    `in_transaction` or `with_lease` and returns the answer it gets back, serialised once.
 
     `in_transaction`: one transaction holds the business rows, the claim and the stored answer,
     so a key is either unused or tied to a committed success. `with_lease`: for writes whose
@@ -128,24 +140,21 @@ class UnitOfWork:
     it succeeded; a failed request releases its claim, a crashed one lets it lapse.
     """
 
-    def __init__(
-        self, request: Request, response: Response, runtime: Runtime, principal: Principal
-    ) -> None:
+    def __init__(self, request: Request, runtime: Runtime, principal: Principal) -> None:
         self.request = request
-        self.response = response
         self.runtime = runtime
         self.principal = principal
 
-    def _status(self, answer: Answer[Any]) -> int:
+    def _sent(self, answer: Answer[Any]) -> Sent[Any]:
+        """The answer serialised once, at the status the outcome or the route gives."""
         route = self.request.scope.get("route")
         status = answer.status or getattr(route, "status_code", None) or 200
-        self.response.status_code = status
-        return status
+        return Sent(answer.body, _json_bytes(answer.body), status)
 
     @overload
     async def in_transaction(
         self, body: BaseModel | None, call: Callable[[Context], Awaitable[M]]
-    ) -> M: ...
+    ) -> Sent[M]: ...
 
     @overload
     async def in_transaction(
@@ -153,14 +162,14 @@ class UnitOfWork:
         body: BaseModel | None,
         call: Callable[[Context], Awaitable[R]],
         answer: Callable[[R], Answer[M]],
-    ) -> M: ...
+    ) -> Sent[M]: ...
 
     async def in_transaction(
         self,
         body: BaseModel | None,
         call: Callable[[Context], Awaitable[Any]],
         answer: Callable[[Any], Answer[Any]] | None = None,
-    ) -> BaseModel:
+    ) -> Sent[Any]:
         """Run `call` on the request's transaction, which also claims the key."""
         key = resolve_key(self.request, body)
         ttl = timedelta(hours=self.runtime.settings.idempotency_ttl_hours)
@@ -173,14 +182,14 @@ class UnitOfWork:
                 )  # fmt: skip
             result = await call(Context(self.runtime, intent, conn))
             done: Answer[BaseModel] = answer(result) if answer is not None else Answer(result)
-            status = self._status(done)
-            await self._store(conn, key, status, done)
-        return done.body
+            sent = self._sent(done)
+            await self._store(conn, key, sent, done)
+        return sent
 
     @overload
     async def with_lease(
         self, body: BaseModel | None, call: Callable[[Context], Awaitable[M]]
-    ) -> M: ...
+    ) -> Sent[M]: ...
 
     @overload
     async def with_lease(
@@ -188,14 +197,14 @@ class UnitOfWork:
         body: BaseModel | None,
         call: Callable[[Context], Awaitable[R]],
         answer: Callable[[R], Answer[M]],
-    ) -> M: ...
+    ) -> Sent[M]: ...
 
     async def with_lease(
         self,
         body: BaseModel | None,
         call: Callable[[Context], Awaitable[Any]],
         answer: Callable[[Any], Answer[Any]] | None = None,
-    ) -> BaseModel:
+    ) -> Sent[Any]:
         """Claim the key with a lease, run `call` holding no connection, store its answer."""
         key = resolve_key(self.request, body)
         settings = self.runtime.settings
@@ -214,9 +223,9 @@ class UnitOfWork:
         try:
             result = await call(Context(self.runtime, intent))
             done: Answer[BaseModel] = answer(result) if answer is not None else Answer(result)
-            status = self._status(done)
+            sent = self._sent(done)
             async with pool.acquire() as conn:
-                await self._store(conn, key, status, done)
+                await self._store(conn, key, sent, done)
         except BaseException:
             if key is not None:
                 # Release the claim so a fixed request may reuse the key. Best effort: when the
@@ -226,15 +235,17 @@ class UnitOfWork:
                     async with pool.acquire() as conn:
                         await idempotency.release(conn, account_id, key)
             raise
-        return done.body
+        return sent
 
     async def _store(
-        self, conn: Connection, key: str | None, status: int, done: Answer[Any]
+        self, conn: Connection, key: str | None, sent: Sent[Any], done: Answer[Any]
     ) -> None:
-        """With a key and a 2xx status, the answer is stored for replays."""
+        """With a key and a 2xx status, the answer is stored for replays: the bytes sent, or
+        what a replay answers instead."""
+        status = sent.status_code
         if key is None or not 200 <= status < 300:
             return
-        stored = _json_bytes(done.replay if done.replay is not None else done.body)
+        stored = bytes(sent.body) if done.replay is None else _json_bytes(done.replay)
         await idempotency.store_answer(conn, self.principal.account_id, key, status, stored)
 
 

@@ -153,12 +153,12 @@ async def run_once(
     """`call` through the unit of work under the form's key (`lease`: the work happens in
     Temporal, as `with_lease`; otherwise on one transaction). A submit of a form already
     answered gets that answer; one whose first submit still runs waits for it."""
-    write = UnitOfWork(request, Response(), rt, session.principal)
+    write = UnitOfWork(request, rt, session.principal)
     for _ in range(BUSY_POLLS):
         try:
             if lease:
-                return Ran(await write.with_lease(body, call), again=False)
-            return Ran(await write.in_transaction(body, call), again=False)
+                return Ran((await write.with_lease(body, call)).model, again=False)
+            return Ran((await write.in_transaction(body, call)).model, again=False)
         except Replayed as first:
             return Ran(answer.model_validate_json(first.body), again=True)
         except ApiError as exc:

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from api.deps import AnyRoleCall, IntegrationWrite, ReviewerWrite
+from api.idempotency import Sent
 from api.openapi import error_responses
 from services.exports import broker_requests
 from services.models.broker import (
@@ -31,7 +32,7 @@ async def list_broker_requests(export_id: str, ctx: AnyRoleCall) -> BrokerReques
 )
 async def answer_broker_request(
     export_id: str, request_id: str, body: AnswerRequest, write: IntegrationWrite
-) -> AnswerView:
+) -> Sent[AnswerView]:
     """Answer an open request (correct the data through sync first): the export is re-planned
     from current data; the amendment goes out, or the new plan waits for review first."""
     return await write.with_lease(
@@ -46,7 +47,7 @@ async def answer_broker_request(
 )
 async def record_broker_message(
     export_id: str, body: BrokerMessageRequest, write: ReviewerWrite
-) -> RecordedView:
+) -> Sent[RecordedView]:
     """Record what a broker that cannot call back (an email broker) said: a request, the entry,
     a hold, the release… (the fields of a protocol 2 callback; the next sequence is taken)."""
     return await write.with_lease(

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from api.deps import AdminCall, AdminWrite, check_account_scope
+from api.idempotency import Sent
 from api.openapi import error_responses
 from api.pagination import Cursor, Limit, Page, page_of
 from api.schemas.reference import BrokerCreate, BrokerPatch
@@ -14,7 +15,7 @@ router = APIRouter(prefix="/api/brokers", tags=["brokers"])
 
 
 @router.post("", status_code=201, response_model=Broker, responses=error_responses(403, 409))
-async def create_broker(body: BrokerCreate, write: AdminWrite) -> Broker:
+async def create_broker(body: BrokerCreate, write: AdminWrite) -> Sent[Broker]:
     """Create a broker; a webhook transport's `secret` is write-only."""
     check_account_scope(write.principal, body.account_id)
     return await write.in_transaction(body, lambda ctx: reference.create_broker(ctx, body))
@@ -33,7 +34,7 @@ async def get_broker(broker_id: str, ctx: AdminCall) -> Broker:
 
 
 @router.patch("/{broker_id}", response_model=Broker, responses=error_responses(403, 409))
-async def patch_broker(broker_id: str, body: BrokerPatch, write: AdminWrite) -> Broker:
+async def patch_broker(broker_id: str, body: BrokerPatch, write: AdminWrite) -> Sent[Broker]:
     """Change the fields sent; a `transport` replaces the whole transport."""
     return await write.in_transaction(
         body, lambda ctx: reference.patch_broker(ctx, broker_id, body)

@@ -4,6 +4,7 @@ effect goes to, its breaker, and the operator's pause and resume (role admin).""
 from fastapi import APIRouter
 
 from api.deps import AdminWrite, AnyRoleCall
+from api.idempotency import Sent
 from api.openapi import error_responses
 from api.schemas.fleet import (
     DestinationDetail,
@@ -38,7 +39,7 @@ async def get_destination(destination_id: str, ctx: AnyRoleCall) -> DestinationD
 
 async def _pause(
     kind: DestinationKind, ref_id: str, body: PauseRequest, write: AdminWrite
-) -> DestinationView:
+) -> Sent[DestinationView]:
     ref = DestinationRef(kind, ref_id)
     return await write.in_transaction(
         body, lambda ctx: destinations.pause_destination(ctx, ref, body)
@@ -47,7 +48,7 @@ async def _pause(
 
 async def _resume(
     kind: DestinationKind, ref_id: str, body: ResumeRequest | None, write: AdminWrite
-) -> DestinationView:
+) -> Sent[DestinationView]:
     ref = DestinationRef(kind, ref_id)
     return await write.in_transaction(
         body or ResumeRequest(), lambda ctx: destinations.resume_destination(ctx, ref)
@@ -55,7 +56,9 @@ async def _resume(
 
 
 @router.post("/brokers/{broker_id}/pause", response_model=DestinationView, responses=WRITE)
-async def pause_broker(broker_id: str, body: PauseRequest, write: AdminWrite) -> DestinationView:
+async def pause_broker(
+    broker_id: str, body: PauseRequest, write: AdminWrite
+) -> Sent[DestinationView]:
     """Hold every send to the broker (submissions, amendments, resends), with a reason."""
     return await _pause(DestinationKind.BROKER, broker_id, body, write)
 
@@ -63,7 +66,7 @@ async def pause_broker(broker_id: str, body: PauseRequest, write: AdminWrite) ->
 @router.post("/brokers/{broker_id}/resume", response_model=DestinationView, responses=WRITE)
 async def resume_broker(
     broker_id: str, write: AdminWrite, body: ResumeRequest | None = None
-) -> DestinationView:
+) -> Sent[DestinationView]:
     """Let sends to the broker go again; the exports waiting for it are released."""
     return await _resume(DestinationKind.BROKER, broker_id, body, write)
 
@@ -71,7 +74,7 @@ async def resume_broker(
 @router.post("/warehouses/{warehouse_id}/pause", response_model=DestinationView, responses=WRITE)
 async def pause_warehouse(
     warehouse_id: str, body: PauseRequest, write: AdminWrite
-) -> DestinationView:
+) -> Sent[DestinationView]:
     """Hold every notification to the warehouse, with a reason."""
     return await _pause(DestinationKind.WAREHOUSE, warehouse_id, body, write)
 
@@ -79,7 +82,7 @@ async def pause_warehouse(
 @router.post("/warehouses/{warehouse_id}/resume", response_model=DestinationView, responses=WRITE)
 async def resume_warehouse(
     warehouse_id: str, write: AdminWrite, body: ResumeRequest | None = None
-) -> DestinationView:
+) -> Sent[DestinationView]:
     """Let notifications to the warehouse go again; the exports waiting for it are released."""
     return await _resume(DestinationKind.WAREHOUSE, warehouse_id, body, write)
 
@@ -89,7 +92,7 @@ async def resume_warehouse(
 )
 async def pause_webhook_endpoint(
     endpoint_id: str, body: PauseRequest, write: AdminWrite
-) -> DestinationView:
+) -> Sent[DestinationView]:
     """Hold every delivery to the webhook endpoint, with a reason."""
     return await _pause(DestinationKind.WEBHOOK, endpoint_id, body, write)
 
@@ -99,6 +102,6 @@ async def pause_webhook_endpoint(
 )
 async def resume_webhook_endpoint(
     endpoint_id: str, write: AdminWrite, body: ResumeRequest | None = None
-) -> DestinationView:
+) -> Sent[DestinationView]:
     """Let deliveries to the webhook endpoint go again."""
     return await _resume(DestinationKind.WEBHOOK, endpoint_id, body, write)

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import AnyRoleCall, IntegrationWrite, check_account_scope
-from api.idempotency import Answer
+from api.idempotency import Answer, Sent
 from api.openapi import error_responses
 from api.pagination import Limit, TimeCursor, read_time_cursor, time_cursor
 from api.schemas.exports import EventPage, ExecuteRequest, ExportPage, ExportView, Plan, PlanRequest
@@ -37,7 +37,7 @@ def executed(answer: execution.Executed) -> Answer[ExportView]:
         **error_responses(403, 409),
     },
 )
-async def plan_export(body: PlanRequest, write: IntegrationWrite) -> Plan:
+async def plan_export(body: PlanRequest, write: IntegrationWrite) -> Sent[Plan]:
     """Plan an export (or re-plan `batchId`); `dryRun` computes without persisting anything."""
     check_account_scope(write.principal, body.account_id)
     return await write.with_lease(body, lambda ctx: planning.plan(ctx, body), planned)
@@ -51,7 +51,7 @@ async def plan_export(body: PlanRequest, write: IntegrationWrite) -> Plan:
         **error_responses(403, 409),
     },
 )
-async def execute_export(body: ExecuteRequest, write: IntegrationWrite) -> ExportView:
+async def execute_export(body: ExecuteRequest, write: IntegrationWrite) -> Sent[ExportView]:
     """Execute the batch: customs package, artifacts, broker submission, warehouse notification."""
     check_account_scope(write.principal, body.account_id)
     return await write.with_lease(body, lambda ctx: execution.execute(ctx, body), executed)

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from api.deps import AdminCall, AdminWrite, check_account_scope
-from api.idempotency import Answer
+from api.idempotency import Answer, Sent
 from api.openapi import error_responses
 from api.pagination import Cursor, Limit, Page, page_of
 from api.schemas.reference import ApiKeyCreated, ApiKeyView, KeyCreate
@@ -19,7 +19,7 @@ def _shown_once(created: ApiKeyCreated) -> Answer[ApiKeyCreated]:
 
 
 @router.post("", status_code=201, response_model=ApiKeyCreated, responses=error_responses(403, 409))
-async def create_key(body: KeyCreate, write: AdminWrite) -> ApiKeyCreated:
+async def create_key(body: KeyCreate, write: AdminWrite) -> Sent[ApiKeyCreated]:
     """Create a key; `key` is in this response only (a replay answers it as null)."""
     check_account_scope(write.principal, body.account_id)
     return await write.in_transaction(body, lambda ctx: keys.create_key(ctx, body), _shown_once)

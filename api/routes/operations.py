@@ -4,6 +4,7 @@ or cancel for a selection of exports (role admin), each export's outcome reporte
 from fastapi import APIRouter
 
 from api.deps import AdminWrite, AnyRoleCall
+from api.idempotency import Sent
 from api.openapi import error_responses
 from api.schemas.fleet import CancelOperation, FailureGroups, OperationResult, RetryOperation
 from services import operations
@@ -19,13 +20,13 @@ async def list_failures(ctx: AnyRoleCall) -> FailureGroups:
 
 
 @router.post("/retry", response_model=OperationResult, responses=error_responses(403, 409))
-async def retry_exports(body: RetryOperation, write: AdminWrite) -> OperationResult:
+async def retry_exports(body: RetryOperation, write: AdminWrite) -> Sent[OperationResult]:
     """Retry the selected exports (`exportIds` or a `group`); `dryRun` says what would be sent
     again and changes nothing."""
     return await write.with_lease(body, lambda ctx: operations.retry_exports(ctx, body))
 
 
 @router.post("/cancel", response_model=OperationResult, responses=error_responses(403, 409))
-async def cancel_exports(body: CancelOperation, write: AdminWrite) -> OperationResult:
+async def cancel_exports(body: CancelOperation, write: AdminWrite) -> Sent[OperationResult]:
     """Cancel the selected exports (`exportIds` or a `group`)."""
     return await write.with_lease(body, lambda ctx: operations.cancel_exports(ctx, body))

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import AnyRoleCall, IntegrationWrite, check_account_scope
+from api.idempotency import Sent
 from api.openapi import error_responses
 from api.pagination import Cursor, Limit, Page, page_of
 from api.validation import reject_duplicates
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/api/orders", tags=["orders"])
 
 
 @router.post("/sync", response_model=OrderList, responses=error_responses(403, 409))
-async def sync_orders(body: OrderSyncRequest, write: IntegrationWrite) -> OrderList:
+async def sync_orders(body: OrderSyncRequest, write: IntegrationWrite) -> Sent[OrderList]:
     """Create or update orders by externalId; one transaction, all orders or none."""
     check_account_scope(write.principal, body.account_id)
     reject_duplicates([item.external_id for item in body.items], "items", "externalId")

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import AnyRoleCall, IntegrationWrite, check_account_scope
+from api.idempotency import Sent
 from api.openapi import error_responses
 from api.pagination import Cursor, Limit, Page, page_of
 from api.validation import reject_duplicates
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/api/products", tags=["products"])
 
 
 @router.post("/sync", response_model=ProductList, responses=error_responses(403, 409))
-async def sync_products(body: ProductSyncRequest, write: IntegrationWrite) -> ProductList:
+async def sync_products(body: ProductSyncRequest, write: IntegrationWrite) -> Sent[ProductList]:
     """Create or update products by externalId; all or nothing."""
     check_account_scope(write.principal, body.account_id)
     reject_duplicates([item.external_id for item in body.items], "items", "externalId")

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from api.deps import IntegrationWrite, ReviewerWrite
-from api.idempotency import Answer
+from api.idempotency import Answer, Sent
 from api.openapi import error_responses
 from api.schemas.exports import (
     ApproveRequest,
@@ -34,7 +34,9 @@ def recorded(answer: execution.Executed) -> Answer[ExportView]:
 
 
 @router.post("/{export_id}/approve", response_model=ExportView, responses=error_responses(403, 409))
-async def approve_export(export_id: str, body: ApproveRequest, write: ReviewerWrite) -> ExportView:
+async def approve_export(
+    export_id: str, body: ApproveRequest, write: ReviewerWrite
+) -> Sent[ExportView]:
     """Approve the current plan (its planHash must match); execution follows if requested."""
     return await write.with_lease(
         body, lambda ctx: decisions.approve(ctx, export_id, body), decided
@@ -42,7 +44,9 @@ async def approve_export(export_id: str, body: ApproveRequest, write: ReviewerWr
 
 
 @router.post("/{export_id}/reject", response_model=ExportView, responses=DECISION)
-async def reject_export(export_id: str, body: RejectRequest, write: ReviewerWrite) -> ExportView:
+async def reject_export(
+    export_id: str, body: RejectRequest, write: ReviewerWrite
+) -> Sent[ExportView]:
     """Reject the export before execution → REJECTED."""
     return await write.with_lease(body, lambda ctx: decisions.reject(ctx, export_id, body), decided)
 
@@ -50,7 +54,7 @@ async def reject_export(export_id: str, body: RejectRequest, write: ReviewerWrit
 @router.post("/{export_id}/cancel", response_model=ExportView, responses=DECISION)
 async def cancel_export(
     export_id: str, write: ReviewerWrite, body: CancelRequest | None = None
-) -> ExportView:
+) -> Sent[ExportView]:
     """Cancel the export before execution → CANCELLED."""
     sent = body or CancelRequest()
     return await write.with_lease(sent, lambda ctx: decisions.cancel(ctx, export_id, sent), decided)
@@ -59,7 +63,7 @@ async def cancel_export(
 @router.post("/{export_id}/retry", response_model=ExportView, responses=DECISION)
 async def retry_export(
     export_id: str, write: ReviewerWrite, body: RetryRequest | None = None
-) -> ExportView:
+) -> Sent[ExportView]:
     """Resume the failed step of an export in ATTENTION_REQUIRED."""
     sent = body or RetryRequest()
     return await write.with_lease(sent, lambda ctx: decisions.retry(ctx, export_id, sent), decided)
@@ -68,7 +72,7 @@ async def retry_export(
 @router.post("/{export_id}/broker-outcome", response_model=ExportView, responses=DECISION)
 async def record_broker_outcome(
     export_id: str, body: BrokerOutcomeRequest, write: ReviewerWrite
-) -> ExportView:
+) -> Sent[ExportView]:
     """Record the broker's answer for brokers that answer by email."""
     return await write.with_lease(
         body, lambda ctx: execution.record_outcome(ctx, export_id, body), recorded
@@ -76,7 +80,7 @@ async def record_broker_outcome(
 
 
 @router.post("/{export_id}/replan", response_model=Plan, responses=error_responses(403, 409))
-async def replan_export(export_id: str, body: ReplanRequest, write: IntegrationWrite) -> Plan:
+async def replan_export(export_id: str, body: ReplanRequest, write: IntegrationWrite) -> Sent[Plan]:
     """Plan again (with changed inputs, or the current data) until execution starts."""
     return await write.with_lease(body, lambda ctx: planning.replan(ctx, export_id, body), _plan)
 

@@ -5,6 +5,7 @@ event on one transaction (the unit of work's)."""
 from fastapi import APIRouter
 
 from api.deps import ReviewerWrite
+from api.idempotency import Sent
 from api.openapi import error_responses
 from api.schemas.review_work import (
     AssignRequest,
@@ -25,7 +26,7 @@ HELD = error_responses(403, 409)
 @router.post("/{export_id}/claim", response_model=ReviewWork, responses=HELD)
 async def claim_export(
     export_id: str, write: ReviewerWrite, body: ClaimRequest | None = None
-) -> ReviewWork:
+) -> Sent[ReviewWork]:
     """Take the export's review: 409 REVIEW_HELD while someone else holds it (REVIEW_CLAIMED)."""
     sent = body or ClaimRequest()
     return await write.in_transaction(
@@ -36,7 +37,7 @@ async def claim_export(
 @router.post("/{export_id}/release", response_model=ReviewWork, responses=HELD)
 async def release_export(
     export_id: str, write: ReviewerWrite, body: ReleaseRequest | None = None
-) -> ReviewWork:
+) -> Sent[ReviewWork]:
     """Let the export's review go: its holder, or a lead (admin role) (REVIEW_RELEASED)."""
     sent = body or ReleaseRequest()
     return await write.in_transaction(
@@ -45,7 +46,9 @@ async def release_export(
 
 
 @router.post("/{export_id}/assign", response_model=ReviewWork, responses=HELD)
-async def assign_export(export_id: str, body: AssignRequest, write: ReviewerWrite) -> ReviewWork:
+async def assign_export(
+    export_id: str, body: AssignRequest, write: ReviewerWrite
+) -> Sent[ReviewWork]:
     """Give the export's review to a reviewer of the account; to another than the caller needs
     a lead (admin role) (REVIEW_ASSIGNED)."""
     return await write.in_transaction(
@@ -56,7 +59,9 @@ async def assign_export(export_id: str, body: AssignRequest, write: ReviewerWrit
 @router.post(
     "/{export_id}/comments", response_model=Event, status_code=201, responses=error_responses(403)
 )
-async def add_export_comment(export_id: str, body: CommentRequest, write: ReviewerWrite) -> Event:
+async def add_export_comment(
+    export_id: str, body: CommentRequest, write: ReviewerWrite
+) -> Sent[Event]:
     """A comment on the export, in its timeline (COMMENT_ADDED); answers the event."""
     return await write.in_transaction(
         body, lambda ctx: review_work.add_comment(ctx, export_id, body)
@@ -68,7 +73,7 @@ async def add_export_comment(export_id: str, body: CommentRequest, write: Review
 )
 async def request_export_changes(
     export_id: str, body: ChangesRequest, write: ReviewerWrite
-) -> Event:
+) -> Sent[Event]:
     """Ask for changes to the current plan by reason code (CHANGES_REQUESTED, which the
     integrator's webhooks and feed deliver); a new plan goes back to the reviewer who asked."""
     return await write.in_transaction(

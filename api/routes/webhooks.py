@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import AdminCall, AdminWrite
+from api.idempotency import Sent
 from api.openapi import error_responses
 from api.pagination import Cursor, Limit, Page, page_of
 from api.schemas.webhooks import (
@@ -24,7 +25,7 @@ DeliveryCursor = Annotated[str | None, Query(pattern=r"^[0-9]{1,18}$", descripti
 @router.post(
     "", status_code=201, response_model=WebhookEndpoint, responses=error_responses(403, 409)
 )
-async def create_endpoint(body: WebhookEndpointCreate, write: AdminWrite) -> WebhookEndpoint:
+async def create_endpoint(body: WebhookEndpointCreate, write: AdminWrite) -> Sent[WebhookEndpoint]:
     """Subscribe a URL to the account's export events (`secret` is write-only)."""
     return await write.in_transaction(body, lambda ctx: webhooks.create(ctx, body))
 
@@ -46,7 +47,7 @@ async def get_endpoint(endpoint_id: str, ctx: AdminCall) -> WebhookEndpoint:
 @router.patch("/{endpoint_id}", response_model=WebhookEndpoint, responses=error_responses(403, 409))
 async def patch_endpoint(
     endpoint_id: str, body: WebhookEndpointPatch, write: AdminWrite
-) -> WebhookEndpoint:
+) -> Sent[WebhookEndpoint]:
     """Change the fields sent."""
     return await write.in_transaction(body, lambda ctx: webhooks.update(ctx, endpoint_id, body))
 
