@@ -33,7 +33,8 @@ from store.webhooks import DueDelivery
 
 log = logging.getLogger("entrygo.outbox")
 
-BATCH = 20
+BATCH = 20  # what `drain_once` claims
+MAX_IN_FLIGHT = 50  # deliveries one outbox sends at once
 LEASE_MARGIN_SECONDS = 5.0  # a lease outlives the POST's timeout by this much
 GIVE_UP_SWEEP_SECONDS = 30.0  # how often held deliveries are checked for their age
 DUE_MARGIN_SECONDS = 0.01  # wake just after a due time, not a hair before it
@@ -74,18 +75,37 @@ class Outbox:
         self._swept_at: float | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Drain until `stop` is set; a database outage pauses it, never ends it. Between drains
-        it sleeps until a delivery is queued (NOTIFY), the next one falls due, or the fallback."""
+        """Send until `stop` is set; a database outage pauses it, never ends it.
+
+        Deliveries go out as they are claimed, up to `MAX_IN_FLIGHT` at once: a new one does
+        not wait for the slowest of the ones before it. Each that ends wakes the claim, since
+        the next delivery of its stream may go now. With nothing to claim it sleeps until a
+        delivery is queued (NOTIFY), one ends, the next one falls due, or the fallback."""
         listening = asyncio.create_task(self.wakeup.run(stop))
+        sending: set[asyncio.Task[None]] = set()
+
+        def ended(task: asyncio.Task[None]) -> None:
+            sending.discard(task)
+            self.wakeup.event.set()
+            if not task.cancelled() and task.exception() is not None:
+                log.warning("webhook delivery failed to finish", exc_info=task.exception())
+
         while not stop.is_set():
-            self.wakeup.event.clear()  # a signal during the drain makes another pass
-            try:
-                sent = await self.drain_once()
-            except Exception:
-                log.warning("webhook outbox could not drain", exc_info=True)
-                sent = 0
-            if sent == 0:
+            self.wakeup.event.clear()  # a signal during the claim makes another pass
+            room = MAX_IN_FLIGHT - len(sending)
+            claimed: list[DueDelivery] = []
+            if room > 0:
+                try:
+                    claimed = await self.claim(room)
+                except Exception:
+                    log.warning("webhook outbox could not claim", exc_info=True)
+            for delivery in claimed:
+                task = asyncio.create_task(self._deliver(delivery))
+                sending.add(task)
+                task.add_done_callback(ended)
+            if len(claimed) < max(room, 1):  # nothing more is due now (or no room)
                 await self._sleep(stop)
+        await asyncio.gather(*sending, return_exceptions=True)
         await listening
         await self.http.aclose()
 
@@ -110,16 +130,22 @@ class Outbox:
                 w.cancel()
 
     async def drain_once(self) -> int:
-        """Send one batch of due deliveries, and the probes of endpoints whose breaker is due
-        one; returns how many were attempted."""
+        """Send one batch of due deliveries and wait for them all; returns how many were
+        attempted."""
+        sends = await self.claim(BATCH)
+        if sends:
+            await asyncio.gather(*(self._deliver(d) for d in sends))
+        return len(sends)
+
+    async def claim(self, limit: int) -> list[DueDelivery]:
+        """Lease the probes of endpoints whose breaker is due one, and up to `limit` due
+        deliveries first in line for their stream."""
         lease = self.settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS
         await self._sweep_held()
         sends = await self.breakers.claim_probes(lease)
         async with self.pool.acquire() as conn:
-            sends += await webhook_claims.claim_due(conn, BATCH, lease)
-        if sends:
-            await asyncio.gather(*(self._deliver(d) for d in sends))
-        return len(sends)
+            sends += await webhook_claims.claim_due(conn, limit, lease)
+        return sends
 
     async def _sweep_held(self) -> None:
         """Give up held deliveries as old as a delivery is retried for (now and then: they are

@@ -47,6 +47,8 @@ class EndpointBreakers:
         """Lease one delivery for each endpoint whose breaker is due a probe."""
         chosen: list[int] = []
         async with self.pool.acquire() as conn:
+            if not await destinations.webhook_probe_due(conn):
+                return []
             async with conn.transaction():
                 now = await database_now(conn)
                 for record in await destinations.webhook_probes_due(conn, PROBES_PER_DRAIN):

@@ -91,7 +91,7 @@ async def save_plan(
         """INSERT INTO exports (id, account_id, warehouse_id, broker_id, destination_country,
                                 order_ids, status, readiness_state, plan_hash, plan, approval,
                                 workflow_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'export-' || $1)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb, $11, 'export-' || $1)
            ON CONFLICT (id) DO UPDATE SET
                warehouse_id = EXCLUDED.warehouse_id, broker_id = EXCLUDED.broker_id,
                destination_country = EXCLUDED.destination_country,
@@ -107,7 +107,7 @@ async def save_plan(
         plan.status,
         plan.readiness_state,
         plan.plan_hash,
-        plan.model_dump(mode="json"),
+        plan.model_dump_json(),  # the plan's JSON as text, written once (no dict in between)
         approval.model_dump(mode="json"),
     )
 

@@ -46,8 +46,8 @@ async def claim_due(conn: Connection, limit: int, lease_seconds: float) -> list[
     """Lease up to `limit` deliveries that are due and first in line for their stream, to
     endpoints whose breaker is closed; a sender that dies leaves its lease to lapse, and the
     delivery is tried again."""
-    async with conn.transaction():
-        claimed = await conn.fetch(_CLAIM, limit, float(lease_seconds))
+    # one statement: its locks and its lease are taken and committed together
+    claimed = await conn.fetch(_CLAIM, limit, float(lease_seconds))
     return await webhooks.leased(conn, [r["id"] for r in claimed])
 
 
