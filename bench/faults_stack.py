@@ -50,6 +50,8 @@ class TreeDevStack(DevStack):
     def spawn(self, name: str, args: list[str], *, structured: bool = False) -> None:
         """Start a child; a Python one in the tree (`env -C`: a command kept for a restart is
         wrapped once)."""
+        if name == "outbox" and not (self.tree / "entrygo" / "outbox_process.py").exists():
+            return  # a tree from before `entrygo outbox`: its worker drains the outbox
         if args and args[0] == sys.executable:
             args = ["env", "-C", str(self.tree), *args]
         super().spawn(name, args, structured=structured)
@@ -93,6 +95,7 @@ class FaultStack:
         self.dev.env.update(
             ENTRYGO_LOG_LEVEL="WARNING",
             ENTRYGO_WORKER_METRICS_PORT="0",  # several workers on one machine
+            ENTRYGO_OUTBOX_METRICS_PORT="0",
             ENTRYGO_DATA_DIR=str(data_dir),
             ENTRYGO_RETRY_BUDGET_SECONDS=str(RETRY_BUDGET_SECONDS),
         )

@@ -120,6 +120,7 @@ def running_stack(temporal: str, extra_env: dict[str, str] | None = None) -> Ite
         ENTRYGO_PUBLIC_BASE_URL=base_url,
         ENTRYGO_LOG_LEVEL="WARNING",
         ENTRYGO_WORKER_METRICS_PORT="0",  # several workers on one machine
+        ENTRYGO_OUTBOX_METRICS_PORT="0",
         **(extra_env or {}),
     )
     settings = load_settings()

@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     # the outbox is woken by LISTEN/NOTIFY and at the next delivery's due time; it drains anyway
     # this often, for a signal lost in flight (docs/decisions.md)
     outbox_fallback_seconds: float = 30.0
+    # the webhook outbox: a worker drains it unless told that `entrygo outbox` processes (any
+    # number) do, so that no busy worker delays a delivery (the deploy files and the dev stack
+    # run them, with this false); `entrygo outbox` serves /metrics on its own port (0: not served)
+    worker_outbox: bool = True
+    outbox_metrics_port: int = 9465
     # fleet control (docs/fleet-control.md): a destination's circuit breaker opens after this
     # many transient failures within the window, probes after a backoff growing from the first
     # value to the second, and releases the exports that waited at this rate

@@ -91,6 +91,15 @@ def worker() -> None:
 
 
 @app.command()
+def outbox() -> None:
+    """Send webhook deliveries (run beside workers whose ENTRYGO_WORKER_OUTBOX is false)."""
+    from entrygo.outbox_process import run_outbox  # noqa: PLC0415
+
+    _logging("outbox")
+    asyncio.run(run_outbox(load_settings()))
+
+
+@app.command()
 def mcp(
     http: Annotated[bool, typer.Option("--http", help="streamable HTTP instead of stdio")] = False,
     host: Annotated[str, typer.Option(help="with --http: the address to listen on")] = "127.0.0.1",

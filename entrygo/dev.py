@@ -146,6 +146,8 @@ class DevStack:
             ENTRYGO_PUBLIC_BASE_URL=s.public_base_url,
             # on this machine webhook receivers run on loopback
             ENTRYGO_ALLOW_PRIVATE_URLS=os.environ.get("ENTRYGO_ALLOW_PRIVATE_URLS", "true"),
+            # the outbox runs in a process of its own, as the deploy files run it
+            ENTRYGO_WORKER_OUTBOX="false",
         )
         demo = asyncio.run(self._migrate_and_seed())
         py = sys.executable
@@ -164,6 +166,7 @@ class DevStack:
             ],
         )  # fmt: skip
         self.spawn("worker", [py, "-m", "entrygo", "worker"], structured=True)
+        self.spawn("outbox", [py, "-m", "entrygo", "outbox"], structured=True)
         self.spawn("api", [py, "-m", "entrygo", "api"], structured=True)
         wait_for_http(f"http://127.0.0.1:{s.port}/api/system/health", 60)
         return demo
@@ -222,9 +225,10 @@ def banner(settings: Settings, demo: dict[str, Any]) -> str:
             f"  Broker e-mails  {settings.data_dir.resolve() / 'mail'} "
             f"(SMTP sink on 127.0.0.1:{settings.smtp_port})",
             f"  Logs            {settings.data_dir.resolve() / 'logs'} "
-            "(api.log, worker.log: JSON lines; *.out: the same for reading)",
+            "(api.log, worker.log, outbox.log: JSON lines; *.out: the same for reading)",
             f"  Metrics         {base}/metrics   "
-            f"http://127.0.0.1:{settings.worker_metrics_port}/metrics (worker)",
+            f"http://127.0.0.1:{settings.worker_metrics_port}/metrics (worker)   "
+            f"http://127.0.0.1:{settings.outbox_metrics_port}/metrics (outbox)",
             "",
             f"  accountId       {demo['accountId']}",
             f"  integration key {keys['integration']}",

@@ -91,12 +91,15 @@ async def run_worker(settings: Settings) -> None:
         metrics = MetricsServer(settings.host, settings.worker_metrics_port, sdk_port)
         await metrics.start()
     tune_gc()
-    # the webhook outbox is drained beside the activities (any number of workers may drain it)
-    outbox = asyncio.create_task(Outbox(pool, settings).run(stop))
+    # the webhook outbox is drained beside the activities unless `entrygo outbox` runs it
+    outbox = (
+        asyncio.create_task(Outbox(pool, settings).run(stop)) if settings.worker_outbox else None
+    )
     async with worker:
         log.info("worker polling %s", settings.task_queue)
         await stop.wait()
-    await outbox
+    if outbox is not None:
+        await outbox
     if metrics is not None:
         await metrics.close()
     await pool.close()

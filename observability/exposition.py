@@ -52,14 +52,14 @@ async def fetch_text(host: str, port: int) -> bytes:
 class MetricsServer:
     """Serves GET /metrics (and /health) on host:port until closed."""
 
-    def __init__(self, host: str, port: int, sdk_port: int | None) -> None:
-        self.host, self.port, self.sdk_port = host, port, sdk_port
+    def __init__(self, host: str, port: int, sdk_port: int | None, process: str = "worker") -> None:
+        self.host, self.port, self.sdk_port, self.process = host, port, sdk_port, process
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
         """Listen."""
         self._server = await asyncio.start_server(self._serve, self.host, self.port)
-        log.info("worker metrics on http://%s:%d/metrics", self.host, self.port)
+        log.info("%s metrics on http://%s:%d/metrics", self.process, self.host, self.port)
 
     async def close(self) -> None:
         """Stop listening."""

@@ -51,7 +51,7 @@ UNPREFIXED = set(
     )
 )
 # long-running processes (the others are one-shots)
-SERVERS = {"api", "worker", "dev", "mcp"}
+SERVERS = {"api", "worker", "outbox", "dev", "mcp"}
 POD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "Pod"}
 PINNED_TAG = re.compile(r"\d+\.\d+")
 BUILD_PY = [sys.executable, "-c", "import setuptools; setuptools.setup()", "-q", "build_py"]
@@ -427,6 +427,16 @@ def compose_service_running(command: str) -> dict[str, Any]:
     return matches[0]
 
 
+def checked_on_its_port(service: dict[str, Any], variable: str, default: int) -> None:
+    """The service's health check asks its metrics port (/metrics or /health), which is
+    published; and it sends to public addresses only."""
+    port = compose_environment(service).get(variable, str(default))
+    assert re.search(rf":{port}/(metrics|health)\b", healthcheck_text(service))
+    published = " ".join(str(p) for p in service.get("ports", []) + service.get("expose", []))
+    assert port in published
+    assert compose_environment(service).get("ENTRYGO_ALLOW_PRIVATE_URLS", "false") == "false"
+
+
 def test_compose_api_and_worker_wait_for_bootstrap_and_are_checked_where_they_serve() -> None:
     from api.routes import system
 
@@ -443,17 +453,22 @@ def test_compose_api_and_worker_wait_for_bootstrap_and_are_checked_where_they_se
     port = compose_environment(api).get("ENTRYGO_PORT", str(Settings().port))
     assert f":{port}{ready}" in healthcheck_text(api)
 
-    metrics_port = compose_environment(worker).get(
-        "ENTRYGO_WORKER_METRICS_PORT", str(Settings().worker_metrics_port)
-    )
-    assert f":{metrics_port}/metrics" in healthcheck_text(worker)
-    published = " ".join(str(p) for p in worker.get("ports", []) + worker.get("expose", []))
-    assert metrics_port in published
-    assert compose_environment(worker).get("ENTRYGO_ALLOW_PRIVATE_URLS", "false") == "false"
+    checked_on_its_port(worker, "ENTRYGO_WORKER_METRICS_PORT", Settings().worker_metrics_port)
 
     from entrygo.worker import GRACEFUL_SHUTDOWN_SECONDS
 
     assert seconds(worker["stop_grace_period"]) > GRACEFUL_SHUTDOWN_SECONDS
+
+
+def test_compose_sends_webhooks_from_the_outbox_service_only() -> None:
+    worker, outbox = (
+        compose_service_running("entrygo worker"),
+        compose_service_running("entrygo outbox"),
+    )
+    assert compose_environment(worker).get("ENTRYGO_WORKER_OUTBOX") == "false"
+    bootstrap = [n for n, s in services().items() if argv(s.get("command"))[1:2] == ["bootstrap"]]
+    assert outbox["depends_on"][bootstrap[0]] == {"condition": "service_completed_successfully"}
+    checked_on_its_port(outbox, "ENTRYGO_OUTBOX_METRICS_PORT", Settings().outbox_metrics_port)
 
 
 def test_compose_postgres_and_smtp_relay() -> None:
@@ -526,12 +541,24 @@ def test_k8s_probes_and_metrics_ports() -> None:
             assert port_number(container, probe["port"]) == port
             spec = doc["spec"]["template"]["spec"]
             assert spec["terminationGracePeriodSeconds"] > GRACEFUL_SHUTDOWN_SECONDS
+            # webhooks go out from the outbox deployment only
+            assert str(env.get("ENTRYGO_WORKER_OUTBOX")).lower() == "false"
+        elif command == ["entrygo", "outbox"]:
+            found.add("outbox")
+            port = int(env.get("ENTRYGO_OUTBOX_METRICS_PORT", Settings().outbox_metrics_port))
+            assert port in {p["containerPort"] for p in container["ports"]}
+            assert annotations.get("prometheus.io/path") == "/metrics"
+            probe = container["livenessProbe"]["httpGet"]
+            assert probe["path"] == "/health"
+            assert port_number(container, probe["port"]) == port
+            spec = doc["spec"]["template"]["spec"]
+            assert spec["terminationGracePeriodSeconds"] > Settings().webhook_timeout_seconds
         else:
             continue
         assert annotations.get("prometheus.io/scrape") == "true"
         assert annotations.get("prometheus.io/port") == str(port)
         assert str(env.get("ENTRYGO_HOST")) == "0.0.0.0"  # reachable from the probes
-    assert found == {"api", "worker"}
+    assert found == {"api", "worker", "outbox"}
 
 
 def test_k8s_image_is_set_by_kustomize() -> None:
@@ -603,7 +630,8 @@ def test_the_copied_files_build_the_processes(tmp_path: Path) -> None:
         # only the built tree: no checkout on the path, no editable install's finder
         "sys.meta_path[:] = [f for f in sys.meta_path"
         " if not getattr(f, '__module__', '').startswith('__editable__')]\n"
-        "import entrygo.cli, entrygo.bootstrap, entrygo.worker, api.app, entrygo_mcp.server\n"
+        "import entrygo.cli, entrygo.bootstrap, entrygo.worker, entrygo.outbox_process\n"
+        "import api.app, entrygo_mcp.server\n"
         "import store.migrate\n"
         "assert entrygo.cli.__file__.startswith(sys.argv[1]), entrygo.cli.__file__\n"
         "print(len(store.migrate.migration_files()))\n"
