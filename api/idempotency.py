@@ -71,6 +71,7 @@ def fingerprint(request: Request, body: BaseModel | None) -> bytes:
 
 
 M = TypeVar("M", bound=BaseModel)
+Body_co = TypeVar("Body_co", bound=BaseModel, covariant=True)
 R = TypeVar("R")
 
 
@@ -79,14 +80,14 @@ def _json_bytes(payload: BaseModel) -> bytes:
     return payload.model_dump_json(by_alias=True).encode()
 
 
-class Sent(Response, Generic[M]):
+class Sent(Response, Generic[Body_co]):
     """A write's answer as it goes out: the JSON bytes of `model`, serialised once (a stored
     answer is these same bytes, so a replay sends what the first answer sent). `model` is the
     answer itself, for callers in this process (the console's forms)."""
 
     media_type = "application/json"
 
-    def __init__(self, model: M, content: bytes, status: int) -> None:
+    def __init__(self, model: Body_co, content: bytes, status: int) -> None:
         super().__init__(content, status)
         self.model = model
 
@@ -145,7 +146,7 @@ class UnitOfWork:
         self.runtime = runtime
         self.principal = principal
 
-    def _sent(self, answer: Answer[Any]) -> Sent[Any]:
+    def _sent(self, answer: Answer[Any]) -> Sent[BaseModel]:
         """The answer serialised once, at the status the outcome or the route gives."""
         route = self.request.scope.get("route")
         status = answer.status or getattr(route, "status_code", None) or 200
@@ -169,7 +170,7 @@ class UnitOfWork:
         body: BaseModel | None,
         call: Callable[[Context], Awaitable[Any]],
         answer: Callable[[Any], Answer[Any]] | None = None,
-    ) -> Sent[Any]:
+    ) -> Sent[BaseModel]:
         """Run `call` on the request's transaction, which also claims the key."""
         key = resolve_key(self.request, body)
         ttl = timedelta(hours=self.runtime.settings.idempotency_ttl_hours)
@@ -204,7 +205,7 @@ class UnitOfWork:
         body: BaseModel | None,
         call: Callable[[Context], Awaitable[Any]],
         answer: Callable[[Any], Answer[Any]] | None = None,
-    ) -> Sent[Any]:
+    ) -> Sent[BaseModel]:
         """Claim the key with a lease, run `call` holding no connection, store its answer."""
         key = resolve_key(self.request, body)
         settings = self.runtime.settings
@@ -238,7 +239,7 @@ class UnitOfWork:
         return sent
 
     async def _store(
-        self, conn: Connection, key: str | None, sent: Sent[Any], done: Answer[Any]
+        self, conn: Connection, key: str | None, sent: Sent[BaseModel], done: Answer[Any]
     ) -> None:
         """With a key and a 2xx status, the answer is stored for replays: the bytes sent, or
         what a replay answers instead."""

@@ -287,29 +287,31 @@ async def save_waiting_for(
     )
 
 
-# A webhook endpoint due a probe: OPEN with its backoff over, or HALF_OPEN with a probe never
-# heard of, and a delivery to probe with
-_PROBE_DUE = """kind = 'webhook'
-             AND ((state = 'OPEN' AND next_probe_at <= now())
-                  OR (state = 'HALF_OPEN' AND probe_until <= now()))
-             AND EXISTS (SELECT 1 FROM webhook_deliveries d
-                         WHERE d.endpoint_id = dst.ref_id AND d.status = 'PENDING')"""
-
-
 async def webhook_probe_due(conn: Queries) -> bool:
-    """Whether any webhook endpoint is due a probe (one read, no lock: the outbox's common
-    case is that none is)."""
+    """Whether any webhook endpoint's breaker is due a probe (one read, no lock: the outbox's
+    common case is that none is; `webhook_probes_due` then checks for a delivery to probe with)."""
     return bool(
-        await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM destinations dst WHERE {_PROBE_DUE})")
+        await conn.fetchval(
+            """SELECT EXISTS (
+                   SELECT 1 FROM destinations
+                   WHERE kind = 'webhook'
+                     AND ((state = 'OPEN' AND next_probe_at <= now())
+                          OR (state = 'HALF_OPEN' AND probe_until <= now())))"""
+        )
     )
 
 
 async def webhook_probes_due(conn: Connection, limit: int) -> list[DestinationRecord]:
-    """Webhook endpoints due a probe, longest due first, locked until the transaction ends;
-    rows another process holds are skipped."""
+    """Webhook endpoints whose breaker is due a probe (OPEN with its backoff over, or HALF_OPEN
+    with a probe never heard of) and that have a delivery to probe with, longest due first,
+    locked until the transaction ends; rows another process holds are skipped."""
     rows = await conn.fetch(
-        f"""SELECT * FROM destinations dst
-           WHERE {_PROBE_DUE}
+        """SELECT * FROM destinations dst
+           WHERE kind = 'webhook'
+             AND ((state = 'OPEN' AND next_probe_at <= now())
+                  OR (state = 'HALF_OPEN' AND probe_until <= now()))
+             AND EXISTS (SELECT 1 FROM webhook_deliveries d
+                         WHERE d.endpoint_id = dst.ref_id AND d.status = 'PENDING')
            ORDER BY coalesce(probe_until, next_probe_at), id LIMIT $1
            FOR UPDATE SKIP LOCKED""",
         limit,

@@ -3,6 +3,9 @@ workflow's `state` query (the workflow's live view beside the database's record)
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +16,8 @@ from temporalio.testing import WorkflowEnvironment
 from config.settings import Settings
 from tests.support.exports_api import app_client, inspect, plan, review, terminate
 from tests.support.tenants import Tenant, World
+
+Read = Callable[[httpx.AsyncClient, Tenant, str], Awaitable[httpx.Response]]
 
 
 async def inspect_live(http: httpx.AsyncClient, tenant: Tenant, export_id: str) -> httpx.Response:
@@ -62,6 +67,44 @@ async def test_a_final_export_is_read_from_the_database_alone(
         }
 
 
+@dataclass
+class Gone:
+    """An export planned on a private queue whose worker has stopped since."""
+
+    client: httpx.AsyncClient
+    export_id: str
+    while_running: dict[str, Any]  # what the read answered while the worker ran
+
+
+@asynccontextmanager
+async def worker_gone(
+    http: httpx.AsyncClient,
+    world: World,
+    settings: Settings,
+    pool: asyncpg.Pool,
+    temporal_env: WorkflowEnvironment,
+    sku: str,
+    read: Read,
+) -> AsyncIterator[Gone]:
+    """Plan an export of `sku` with a worker of its own on a private queue, `read` it, stop the
+    worker; the export's workflow is terminated afterwards."""
+    from activities import build_activities
+    from entrygo.worker import build_worker
+
+    queue = f"gone-{uuid.uuid4().hex[:8]}"
+    alone = settings.model_copy(update={"task_queue": queue})
+    ids = await world.orders(http, sku)
+    async with app_client(alone) as client, asyncio.timeout(60):
+        w = build_worker(temporal_env.client, queue, build_activities(pool, alone))
+        async with w:
+            r = await plan(client, world, ids)
+            assert r.status_code == 201, r.text
+            export_id = r.json()["exportId"]
+            answered = (await read(client, world.tenant, export_id)).json()
+        yield Gone(client, export_id, answered)
+    await terminate(temporal_env, export_id)
+
+
 async def test_without_a_worker_inspect_falls_back_to_the_projection(
     http: httpx.AsyncClient,
     world: World,
@@ -69,21 +112,12 @@ async def test_without_a_worker_inspect_falls_back_to_the_projection(
     pool: asyncpg.Pool,
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    from activities import build_activities
-    from entrygo.worker import build_worker
-
-    queue = f"gone-{uuid.uuid4().hex[:8]}"
-    alone = settings.model_copy(update={"task_queue": queue})
-    ids = await world.orders(http, "SKU-SCARF")
-    async with app_client(alone) as client, asyncio.timeout(60):
-        w = build_worker(temporal_env.client, queue, build_activities(pool, alone))
-        async with w:
-            r = await plan(client, world, ids)
-            assert r.status_code == 201, r.text
-            export_id = r.json()["exportId"]
-            assert (await inspect_live(client, world.tenant, export_id)).json()["workflow"]["live"]
+    async with worker_gone(
+        http, world, settings, pool, temporal_env, "SKU-SCARF", inspect_live
+    ) as gone:
+        assert gone.while_running["workflow"]["live"]
         # the worker is gone: the query is not answered within its bound
-        r = await inspect_live(client, world.tenant, export_id)
+        r = await inspect_live(gone.client, world.tenant, gone.export_id)
         assert r.status_code == 200, r.text
         view = r.json()
         assert view["workflow"]["live"] is False
@@ -92,7 +126,6 @@ async def test_without_a_worker_inspect_falls_back_to_the_projection(
         assert view["status"] == "PLANNED"
         assert view["approval"]["state"] == "NOT_REQUIRED"
         assert [e["type"] for e in view["events"]] == ["EXPORT_PLANNED", "EXPORT_BATCH_CREATED"]
-    await terminate(temporal_env, export_id)
 
 
 async def test_inspect_answers_from_the_projection_without_asking_the_worker(
@@ -102,22 +135,14 @@ async def test_inspect_answers_from_the_projection_without_asking_the_worker(
     pool: asyncpg.Pool,
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    from activities import build_activities
     from activities.ledger import LedgerActivities
     from domain.status import ExportStatus
-    from entrygo.worker import build_worker
     from workflows.messages import Attention, EventSpec, TransitionInput
 
-    queue = f"gone-{uuid.uuid4().hex[:8]}"
-    alone = settings.model_copy(update={"task_queue": queue})
-    ids = await world.orders(http, "SKU-SCARF-8")
-    async with app_client(alone) as client, asyncio.timeout(60):
-        w = build_worker(temporal_env.client, queue, build_activities(pool, alone))
-        async with w:
-            r = await plan(client, world, ids)
-            assert r.status_code == 201, r.text
-            export_id = r.json()["exportId"]
-            with_worker = (await inspect(client, world.tenant, export_id)).json()
+    async with worker_gone(
+        http, world, settings, pool, temporal_env, "SKU-SCARF-8", inspect
+    ) as gone:
+        client, export_id, with_worker = gone.client, gone.export_id, gone.while_running
         # the worker is gone: inspect answers as it did, from the projection
         without = (await inspect(client, world.tenant, export_id)).json()
         assert without == with_worker
@@ -145,4 +170,3 @@ async def test_inspect_answers_from_the_projection_without_asking_the_worker(
         assert view["approval"] == with_worker["approval"]
         assert view["events"][-1]["type"] == "ATTENTION_REQUIRED"
         assert view["workflow"]["live"] is False
-    await terminate(temporal_env, export_id)
