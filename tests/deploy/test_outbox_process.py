@@ -2,6 +2,9 @@
 command against the test database, a worker that does not drain the outbox, a receiver on
 loopback. The process sends an export's events in seq order, counts them on its own `/metrics`,
 answers `/health`, and a SIGTERM ends it cleanly.
+
+It must be the only outbox draining the session's database, so it runs before tests/e2e: the e2e
+stack's workers drain that database for the rest of the session (as test_outbox_fleet.py must).
 """
 
 import asyncio
@@ -98,7 +101,7 @@ async def test_the_outbox_process_sends_an_exports_events_in_order_and_stops_on_
     await eventually(all_arrived, attempts=400)
     async with httpx.AsyncClient() as client:
         page = (await client.get(f"{outbox_process.metrics}/metrics")).text
-    assert delivered(page) >= len(seqs)
+    assert delivered(page) >= len(seqs), "another outbox drains this database (see the docstring)"
 
     outbox_process.proc.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(outbox_process.proc.wait(), 30) == 0
