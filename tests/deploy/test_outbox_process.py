@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pytest_asyncio
 
 from config.settings import Settings
 from tests.support.exports_api import planned
+from tests.support.metrics import scrape, value
 from tests.support.polling import eventually
 from tests.support.stack import free_port
 from tests.support.tenants import World
@@ -30,10 +32,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SECRET = "process-endpoint-secret-0123456789"
 
 
+@dataclass
 class OutboxProcess:
-    def __init__(self, proc: asyncio.subprocess.Process, metrics: str) -> None:
-        self.proc = proc
-        self.metrics = metrics
+    proc: asyncio.subprocess.Process
+    metrics: str  # its metrics server's base URL
 
 
 @pytest_asyncio.fixture
@@ -70,17 +72,6 @@ async def _answers(url: str) -> bool:
         return False
 
 
-async def _true(value: bool) -> bool:
-    return value
-
-
-def delivered(page: str) -> float:
-    for line in page.splitlines():
-        if line.startswith('entrygo_webhook_deliveries_total{outcome="delivered"}'):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
 async def test_the_outbox_process_sends_an_exports_events_in_order_and_stops_on_sigterm(
     http: httpx.AsyncClient, worker: Any, world: World, outbox_process: OutboxProcess
 ) -> None:
@@ -99,9 +90,9 @@ async def test_the_outbox_process_sends_an_exports_events_in_order_and_stops_on_
         return [e["seq"] for e in receiver.of_export(export_id)] == seqs
 
     await eventually(all_arrived, attempts=400)
-    async with httpx.AsyncClient() as client:
-        page = (await client.get(f"{outbox_process.metrics}/metrics")).text
-    assert delivered(page) >= len(seqs), "another outbox drains this database (see the docstring)"
+    samples = await scrape(f"{outbox_process.metrics}/metrics")
+    sent = value(samples, "entrygo_webhook_deliveries_total", outcome="delivered")
+    assert sent >= len(seqs), "another outbox drains this database (see the docstring)"
 
     outbox_process.proc.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(outbox_process.proc.wait(), 30) == 0

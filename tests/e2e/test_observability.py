@@ -16,10 +16,10 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest_asyncio
-from prometheus_client.parser import text_string_to_metric_families
 
 from bench.topology_outside import Collector
 from signing import SIGNATURE_HEADER
+from tests.support.metrics import scrape, value
 from tests.support.stack import BROKER_SECRET, WAREHOUSE_SECRET, Stack, free_port, serve
 
 ENDPOINT_SECRET = "observed-endpoint-secret-0123456789"
@@ -121,25 +121,6 @@ async def observed(stack: Stack, tmp_path_factory: Any) -> AsyncIterator[Observe
             proc.wait(timeout=60)
         otlp_server.should_exit = hooks_server.should_exit = True
         await asyncio.gather(otlp_task, hooks_task, return_exceptions=True)
-
-
-async def scrape(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    """Every sample of a /metrics page, parsed as Prometheus does: (name, labels) → value."""
-    async with httpx.AsyncClient(timeout=10) as client:
-        r = await client.get(url)
-    assert r.status_code == 200
-    assert r.headers["content-type"].startswith("text/plain")
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(r.text)
-        for sample in family.samples
-    }
-
-
-def value(samples: dict[Any, float], name: str, **labels: str) -> float:
-    """Sum of the samples of `name` whose labels include `labels`."""
-    wanted = set(labels.items())
-    return sum(v for (n, ls), v in samples.items() if n == name and wanted <= set(ls))
 
 
 def log_lines(path: Path) -> list[dict[str, Any]]:
