@@ -154,11 +154,7 @@ def check_all(ev: Evidence, *, launched: int, in_account: int) -> list[Check]:
             ),
             len(ids),
         ),
-        _share(
-            "one-time events exactly once",
-            sum(_once(ev.events.get(i, ([], []))[1]) for i in ids),
-            len(ids),
-        ),
+        _once_check(ev, ids),
         _share(
             "workflows closed, no pending activities",
             sum(ev.workflows.get(i) == ("COMPLETED", 0) for i in ids),
@@ -167,13 +163,26 @@ def check_all(ev: Evidence, *, launched: int, in_account: int) -> list[Check]:
     ]
 
 
-def _once(types: list[str]) -> bool:
+def _once_check(ev: Evidence, ids: list[str]) -> Check:
+    """Every one-time event once per export; the observed figure names what went wrong where."""
+    wrong = {i: _miscounted(ev.events.get(i, ([], []))[1]) for i in ids}
+    wrong = {i: counts for i, counts in wrong.items() if counts}
+    check = _share("one-time events exactly once", len(ids) - len(wrong), len(ids))
+    if wrong:
+        check.observed += " (" + "; ".join(f"{i}: {c}" for i, c in sorted(wrong.items())) + ")"
+    return check
+
+
+def _miscounted(types: list[str]) -> str:
+    """The one-time events of one export's log not there exactly as often as they should be
+    ("" when all are), as `TYPE ×count`."""
     counts = Counter(types)
-    return (
-        all(counts[t] == 1 for t in ONCE_EVENTS)
-        and sum(counts[t] for t in FINAL_EVENTS) == 1
-        and counts["CUSTOMS_ARTIFACT_GENERATED"] == ARTIFACTS_PER_PACKAGE
-    )
+    wrong = [f"{t} ×{counts[t]}" for t in ONCE_EVENTS if counts[t] != 1]
+    if sum(counts[t] for t in FINAL_EVENTS) != 1:
+        wrong += [f"{t} ×{counts[t]}" for t in FINAL_EVENTS]
+    if counts["CUSTOMS_ARTIFACT_GENERATED"] != ARTIFACTS_PER_PACKAGE:
+        wrong.append(f"CUSTOMS_ARTIFACT_GENERATED ×{counts['CUSTOMS_ARTIFACT_GENERATED']}")
+    return ", ".join(wrong)
 
 
 def _broker_check(ev: Evidence, webhook: list[str]) -> Check:

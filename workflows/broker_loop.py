@@ -20,7 +20,7 @@ from workflows.policies import (
     LEDGER_RETRY,
     LEDGER_TIMEOUT,
 )
-from workflows.state import ExportState, event
+from workflows.state import ExportState, event, once
 
 with workflow.unsafe.imports_passed_through():
     from domain.activities import ActivityName
@@ -61,6 +61,12 @@ def recorded(export: ExportState, cb: BrokerCallback) -> BrokerCallback:
     return cb.model_copy(update={"sequence": side.applied_through + len(side.pending) + 1})
 
 
+def _key(cb: BrokerCallback) -> str:
+    """What makes a callback's event unique in the export's log: its sequence (version 2), or
+    its status (version 1, whose statuses apply once each)."""
+    return f"callback-{cb.type if cb.sequence is None else cb.sequence}"
+
+
 def _data(cb: BrokerCallback) -> dict[str, Any]:
     return cb.model_dump(mode="json", exclude_none=True, exclude={"submission_id"})
 
@@ -82,9 +88,14 @@ async def apply_callback(
     if received.result != "applied":
         return CallbackResult(result=received.result, status=export.status)
     loop.acks += sum(1 for c in received.applied if c.type == "ACKNOWLEDGED")
-    events = [event(EVENT_OF[c.type], actor, _data(c)) for c in received.applied]
+    events = [once(EVENT_OF[c.type], _key(c), actor, _data(c)) for c in received.applied]
     events += [
-        event("BROKER_CALLBACK_REFUSED", actor, {**_data(c), "reason": received.reason})
+        once(
+            "BROKER_CALLBACK_REFUSED",
+            f"{_key(c)}-dropped",
+            actor,
+            {**_data(c), "reason": received.reason},
+        )
         for c in received.dropped
     ]
     status = loop.status() if loop.running and export.status in BROKER_PHASE else None

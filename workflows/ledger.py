@@ -46,6 +46,7 @@ class Ledger:
     def __init__(self, export: ExportState) -> None:
         self.export = export
         self.transitions = 0
+        self.plans = 0  # plans taken: a plan's events are keyed by its number (see `transition`)
         self.lock = asyncio.Lock()
         # held by a plan from its start until it is taken (the run loop waits for it)
         self.plan_lock = asyncio.Lock()
@@ -59,6 +60,7 @@ class Ledger:
         await self.lock.acquire()
         try:
             self.transitions += 1
+            self.plans += 1
             summary: PlanSummary = await workflow.execute_local_activity(
                 ActivityName.PLAN_EXPORT,
                 PlanExportInput(
@@ -71,7 +73,7 @@ class Ledger:
                     actor=actor,
                     plan_date=workflow.now(),
                     replan=replan,
-                    dedupe_key=f"t{self.transitions}",
+                    dedupe_key=f"plan{self.plans}",
                     review_deadline_seconds=inp.review_deadline_seconds,
                     review_two_keys_above_usd=inp.review_two_keys_above_usd,
                 ),
@@ -112,17 +114,29 @@ class Ledger:
         round trip, no workflow task of its own (from LEDGER_LOCAL_PATCH on; a history begun
         before keeps its activity). A decision arriving meanwhile is taken once the write is
         done, so the transitions decisions race (execute requested, EXECUTING, the review and
-        attention states, a cancel) keep the activity: docs/decisions.md."""
+        attention states, a cancel) keep the activity: docs/decisions.md.
+
+        A local write's events keep the keys their callers gave them (`once`), never the
+        transition number: a local activity runs before its workflow task is recorded, so when
+        the worker dies after the write and before the record, the task runs again and may take
+        the updates it carries in another order; the same write then has another number, and
+        only a key of its own keeps its events from being appended twice."""
+        if local and any(e.dedupe_key == e.type for e in events or []):
+            raise ValueError("a local transition's events need keys of their own (once)")
         export = self.export
         async with self.lock:
             if current_approval:
                 approval = export.approval
             self.transitions += 1
             number = self.transitions
-            keyed = [
-                e.model_copy(update={"dedupe_key": f"t{number}:{e.dedupe_key}"})
-                for e in events or []
-            ]
+            keyed = (
+                list(events or [])
+                if local
+                else [
+                    e.model_copy(update={"dedupe_key": f"t{number}:{e.dedupe_key}"})
+                    for e in events or []
+                ]
+            )
             written = TransitionInput(
                 export_id=export.inp.export_id,
                 status=status,

@@ -15,7 +15,7 @@ from workflows.policies import (
     OUTCOME_EVENTS,
     STEPS,
 )
-from workflows.state import ExportState, event
+from workflows.state import ExportState, event, once
 
 with workflow.unsafe.imports_passed_through():
     from domain import status as machine
@@ -135,7 +135,7 @@ async def execute(export: ExportState, ledger: Ledger) -> bool:
             ],
         )
         export.retries_taken += 1  # answers the retry updates waiting for it
-    await ledger.transition(S.EXECUTED, events=[event("EXPORT_EXECUTED")], local=True)
+    await ledger.transition(S.EXECUTED, events=[once("EXPORT_EXECUTED", "executed")], local=True)
     return True
 
 
@@ -182,7 +182,11 @@ async def follow_up(export: ExportState, ledger: Ledger) -> None:
         await ledger.transition(
             status,
             broker_outcome=outcome,
-            events=[event(OUTCOME_EVENTS[outcome.status], outcome.actor, data)],
+            events=[
+                once(
+                    OUTCOME_EVENTS[outcome.status], f"outcome-{outcome.status}", outcome.actor, data
+                )
+            ],
             local=True,
         )
 

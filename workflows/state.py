@@ -32,6 +32,14 @@ def event(kind: str, actor: str = "system", data: dict[str, Any] | None = None) 
     return EventSpec(type=kind, dedupe_key=kind, actor=actor, data=data or {})
 
 
+def once(
+    kind: str, key: str, actor: str = "system", data: dict[str, Any] | None = None
+) -> EventSpec:
+    """An event `key` makes unique in the export's log, written under that key whichever
+    transition carries it: what a local write appends (workflows/ledger.py says why)."""
+    return EventSpec(type=kind, dedupe_key=f"{key}:{kind}", actor=actor, data=data or {})
+
+
 @dataclass
 class ExportState:
     """The state of one export workflow."""

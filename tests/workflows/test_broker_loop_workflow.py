@@ -74,6 +74,39 @@ async def test_callbacks_apply_in_sequence_order_and_duplicates_change_nothing(
     assert types.count("BROKER_ACKNOWLEDGED") == 1
 
 
+async def _local_keys(env: WorkflowEnvironment, orders: list[str]) -> dict[str, str]:
+    """Event type -> dedupe key of what one export's local writes appended, through release."""
+    standins = StandIns(terms=BrokerTerms(reports_release=True))
+    async with standin_worker(env.client, standins) as tq:
+        handle = await _executed(standins, env, tq, orders)
+        send = ExportWorkflow.broker_callback
+        await update(handle, send, callback(1, "ACKNOWLEDGED"))
+        await update(handle, send, callback(3, "RELEASED"))
+        await update(handle, send, callback(2, "ENTRY_FILED", entry_number="S-1", entry_type="11"))
+        assert await result_of(handle) == "COMPLETED"
+    local = ("EXPORT_EXECUTED", "BROKER_ACKNOWLEDGED", "ENTRY_FILED", "CUSTOMS_RELEASED")
+    return {e.type: e.dedupe_key for t in standins.transitions for e in t.events if e.type in local}
+
+
+async def test_a_local_write_keys_its_events_the_same_whatever_came_before_it(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    # a local write redone after its workflow task was lost may carry another transition number
+    # (the task takes its updates in another order); its events must be appended once all the
+    # same, so their keys are the export's own, not the number's: an export with a review (two
+    # transitions more before execution) keys them as one without
+    plain = await _local_keys(temporal_env, ["o-1"])
+    reviewed = await _local_keys(temporal_env, ["review-1"])
+    assert set(plain) == {
+        "EXPORT_EXECUTED",
+        "BROKER_ACKNOWLEDGED",
+        "ENTRY_FILED",
+        "CUSTOMS_RELEASED",
+    }
+    assert plain == reviewed
+    assert len(set(plain.values())) == len(plain)
+
+
 async def test_an_answer_whose_plan_needs_review_is_sent_only_after_approval(
     temporal_env: WorkflowEnvironment,
 ) -> None:
