@@ -11,12 +11,17 @@ HEARTBEAT_EVERY_SECONDS = 1.0
 
 @asynccontextmanager
 async def heartbeating(every: float = HEARTBEAT_EVERY_SECONDS) -> AsyncIterator[None]:
-    """Heartbeat every `every` seconds until the block ends."""
+    """Heartbeat every `every` seconds until the block ends, the first after `every`.
+
+    A step that ends within a second sends none: each heartbeat is a call to the Temporal
+    server and a write of the activity's state there, and most steps take milliseconds. A
+    worker that dies at once is still noticed: the heartbeat timeout runs from the start.
+    """
 
     async def beat() -> None:
         while True:
-            activity.heartbeat()
             await asyncio.sleep(every)
+            activity.heartbeat()
 
     task = asyncio.create_task(beat())
     try:
