@@ -9,8 +9,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.worker import Interceptor, Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker import Interceptor, UnsandboxedWorkflowRunner, Worker
 
 from activities import build_activities
 from activities.outbox import Outbox
@@ -26,15 +25,13 @@ from workflows import WORKFLOWS
 log = logging.getLogger("entrygo.worker")
 
 GRACEFUL_SHUTDOWN_SECONDS = 30
-# Our workflow and its pure dependencies are imported once, not again for every run inside the
-# sandbox (that re-import was a third of a plan's CPU). The sandbox still guards the standard
-# library; the replay tests guard our own modules' determinism. OpenTelemetry is shared with the
-# tracing interceptor's workflow side.
-SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "workflows", "domain", "opentelemetry"
-    )
-)
+# Workflows run outside the sandbox. With our own modules passed through (as they must be: their
+# re-import per run was a third of a plan's CPU) the sandbox guarded none of our code, yet its
+# per-activation and per-payload `exec` cost a sixth of the worker's CPU. Determinism is guarded
+# where it can be: the workflow tests run ExportWorkflow in the SDK's strict default sandbox
+# (tests/support/standins.py), the replay tests replay recorded histories, and an architecture
+# test refuses a clock, randomness or I/O in workflows/ and domain/ (docs/decisions.md).
+RUNNER = UnsandboxedWorkflowRunner()
 
 
 def build_worker(
@@ -51,7 +48,7 @@ def build_worker(
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         activities=list(activities),
-        workflow_runner=SANDBOX,
+        workflow_runner=RUNNER,
         interceptors=[ActivityMetrics(), *interceptors],
         graceful_shutdown_timeout=timedelta(seconds=GRACEFUL_SHUTDOWN_SECONDS),
     )

@@ -3,6 +3,11 @@
 - workflows/ declares exactly the workflow classes of WORKFLOW_MODULES, one per module (the
   export and, for fleet control, the destination), and no class of workflows/ inherits from
   another: a workflow holds its state and its ledger, it is not assembled from base classes.
+- Workflow code is deterministic by construction: workflows/ and domain/ (which the workflows
+  import) never import a module of clocks, randomness, processes or I/O, and never call a clock,
+  `asyncio.sleep` or `open`. The worker runs workflows outside the SDK's sandbox
+  (`entrygo.worker.RUNNER`), so this rule, the strict sandbox of the workflow tests and the
+  replay tests are what keep a workflow replaying as it ran.
 - Activities are named once, in `domain.activities.ActivityName`: no string literal in
   workflows/ is an activity's name, and every `@activity.defn` in activities/ takes its name from
   the table, so a reader (or a tool) follows each call from the workflow to its activity.
@@ -160,3 +165,64 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
         ["plan_export"],
         ["activities/b.py:4: literal", "activities/b.py:6: implicit"],
     )
+
+
+# modules whose use makes a run differ from its replay (importlib.resources reads packaged data)
+NONDETERMINISTIC_MODULES = frozenset(
+    {
+        "os",
+        "uuid",
+        "random",
+        "secrets",
+        "time",
+        "socket",
+        "threading",
+        "subprocess",
+        "asyncpg",
+        "httpx",
+    }
+)
+NONDETERMINISTIC_CALLS = frozenset(
+    {"datetime.now", "datetime.utcnow", "datetime.today", "date.today", "asyncio.sleep", "open"}
+)
+
+
+def nondeterminism(root: Path = ROOT) -> list[str]:
+    """Imports of NONDETERMINISTIC_MODULES and calls of NONDETERMINISTIC_CALLS in workflows/ and
+    domain/."""
+    found = []
+    for package in ("workflows", "domain"):
+        for path, tree in trees(package, root):
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules = [node.module]
+                else:
+                    modules = []
+                found += [
+                    f"{path}:{node.lineno}: import {m}"
+                    for m in modules
+                    if m.split(".")[0] in NONDETERMINISTIC_MODULES
+                ]
+                if isinstance(node, ast.Call) and _named(node.func) in NONDETERMINISTIC_CALLS:
+                    found.append(f"{path}:{node.lineno}: {_named(node.func)}()")
+    return found
+
+
+def test_workflow_code_reads_no_clock_randomness_or_io() -> None:
+    assert nondeterminism() == []
+
+
+def test_the_determinism_rule_sees_a_clock_and_an_import(tmp_path: Path) -> None:
+    (tmp_path / "workflows").mkdir()
+    (tmp_path / "domain").mkdir()
+    (tmp_path / "workflows" / "w.py").write_text(
+        "from datetime import datetime\nimport uuid\n\ndef f():\n    return datetime.now()\n"
+    )
+    (tmp_path / "domain" / "d.py").write_text("from time import monotonic\n")
+    assert nondeterminism(tmp_path) == [
+        "workflows/w.py:2: import uuid",
+        "workflows/w.py:5: datetime.now()",
+        "domain/d.py:1: import time",
+    ]
