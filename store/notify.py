@@ -61,13 +61,15 @@ class Wakeup:
         lost = asyncio.Event()
         async with self.pool.acquire() as conn:
             conn.add_termination_listener(lambda *_: lost.set())
-            await conn.add_listener(self.channel, self._heard)
-            self.backend_pid = await conn.fetchval("SELECT pg_backend_pid()")
-            self.event.set()  # drain once: signals sent while no one listened are lost
-            if self.on_signal is not None:
-                self.on_signal(None)
             waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())]
+            # the pool does not reset a connection it takes back (store/pool.py): whatever
+            # happens once LISTEN may have run, the channel is unlistened before release
             try:
+                await conn.add_listener(self.channel, self._heard)
+                self.backend_pid = await conn.fetchval("SELECT pg_backend_pid()")
+                self.event.set()  # drain once: signals sent while no one listened are lost
+                if self.on_signal is not None:
+                    self.on_signal(None)
                 await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 for w in waits:

@@ -167,29 +167,29 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
     )
 
 
-# modules whose use makes a run differ from its replay (importlib.resources reads packaged data)
+# modules whose use makes a run differ from its replay: clocks, randomness, processes, I/O, and
+# our own packages that do I/O or read the environment (importlib.resources reads packaged data)
 NONDETERMINISTIC_MODULES = frozenset(
     {
-        "os",
-        "uuid",
-        "random",
-        "secrets",
-        "time",
-        "socket",
-        "threading",
-        "subprocess",
-        "asyncpg",
-        "httpx",
+        *("os", "uuid", "random", "secrets", "time", "socket", "threading", "subprocess"),
+        *("pathlib", "asyncpg", "httpx"),
+        *("store", "activities", "services", "api", "config", "entrygo", "observability"),
     }
 )
-NONDETERMINISTIC_CALLS = frozenset(
-    {"datetime.now", "datetime.utcnow", "datetime.today", "date.today", "asyncio.sleep", "open"}
-)
+CLOCKS = frozenset({"now", "utcnow", "today"})
+WAITS = frozenset({"sleep", "open"})
+
+
+def _forbidden_call(name: str) -> bool:
+    """A clock, a sleep or `open`, unless the workflow's own (`workflow.now`, `workflow.sleep`:
+    durable, replayed from history)."""
+    last = name.rsplit(".", maxsplit=1)[-1]
+    return (last in CLOCKS or last in WAITS) and not name.startswith("workflow.")
 
 
 def nondeterminism(root: Path = ROOT) -> list[str]:
-    """Imports of NONDETERMINISTIC_MODULES and calls of NONDETERMINISTIC_CALLS in workflows/ and
-    domain/."""
+    """Imports of NONDETERMINISTIC_MODULES (and of asyncio's sleep) and calls of a clock other
+    than `workflow.now`, of a sleep or of `open`, in workflows/ and domain/."""
     found = []
     for package in ("workflows", "domain"):
         for path, tree in trees(package, root):
@@ -198,14 +198,16 @@ def nondeterminism(root: Path = ROOT) -> list[str]:
                     modules = [alias.name for alias in node.names]
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                     modules = [node.module]
+                    if node.module == "asyncio":
+                        modules += [f"asyncio.{a.name}" for a in node.names if a.name in WAITS]
                 else:
                     modules = []
                 found += [
                     f"{path}:{node.lineno}: import {m}"
                     for m in modules
-                    if m.split(".")[0] in NONDETERMINISTIC_MODULES
+                    if m.split(".")[0] in NONDETERMINISTIC_MODULES or m == "asyncio.sleep"
                 ]
-                if isinstance(node, ast.Call) and _named(node.func) in NONDETERMINISTIC_CALLS:
+                if isinstance(node, ast.Call) and _forbidden_call(_named(node.func)):
                     found.append(f"{path}:{node.lineno}: {_named(node.func)}()")
     return found
 
@@ -218,11 +220,16 @@ def test_the_determinism_rule_sees_a_clock_and_an_import(tmp_path: Path) -> None
     (tmp_path / "workflows").mkdir()
     (tmp_path / "domain").mkdir()
     (tmp_path / "workflows" / "w.py").write_text(
-        "from datetime import datetime\nimport uuid\n\ndef f():\n    return datetime.now()\n"
+        "import datetime as dt\nimport uuid\nfrom temporalio import workflow\n\n"
+        "def f():\n    return dt.datetime.now(), workflow.now(), workflow.sleep(1)\n"
     )
-    (tmp_path / "domain" / "d.py").write_text("from time import monotonic\n")
+    (tmp_path / "domain" / "d.py").write_text(
+        "from time import monotonic\nfrom asyncio import sleep, gather\nfrom store import db\n"
+    )
     assert nondeterminism(tmp_path) == [
         "workflows/w.py:2: import uuid",
-        "workflows/w.py:5: datetime.now()",
+        "workflows/w.py:6: dt.datetime.now()",
         "domain/d.py:1: import time",
+        "domain/d.py:2: import asyncio.sleep",
+        "domain/d.py:3: import store",
     ]

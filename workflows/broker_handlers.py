@@ -44,7 +44,7 @@ async def record_message(
     export: ExportState, ledger: Ledger, message: RecordedMessage
 ) -> CallbackResult:
     return await apply_callback(
-        export, ledger, recorded(export, message.callback), actor=message.actor
+        export, ledger, recorded(export, message.callback), actor=message.actor, local=False
     )
 
 

@@ -72,17 +72,29 @@ def _data(cb: BrokerCallback) -> dict[str, Any]:
 
 
 async def apply_callback(
-    export: ExportState, ledger: Ledger, cb: BrokerCallback, actor: str = "broker"
+    export: ExportState,
+    ledger: Ledger,
+    cb: BrokerCallback,
+    actor: str = "broker",
+    *,
+    local: bool = True,
 ) -> CallbackResult:
     """Apply one callback to the broker's side and write what it changed; the broker is
-    answered with the result once it is written (a conflict is recorded, then refused)."""
+    answered with the result once it is written (a conflict is recorded, then refused).
+
+    Every event is keyed by the callback (`_key`), so a callback refused while the buffer
+    drained and again as a conflict is recorded once. `local`: a broker's callback is written
+    by a local activity; a message a person records is not, since its sequence is the next one
+    when it is applied, which a workflow task redone after a lost write may take in another
+    order (workflows/ledger.py `transition`)."""
     loop = export.broker
     # before the loop knows the broker's terms an ACCEPTED is not taken as final
     reports_release = loop.reports_release if loop.terms is not None else True
     received = receive(loop.side, cb, reports_release=reports_release)
     if received.result == "conflict":
         data = {**_data(cb), "reason": received.reason}
-        await ledger.transition(None, events=[event("BROKER_CALLBACK_REFUSED", actor, data)])
+        refused = once("BROKER_CALLBACK_REFUSED", f"{_key(cb)}-refused", actor, data)
+        await ledger.transition(None, events=[refused])
         return CallbackResult(result="conflict", status=export.status, reason=received.reason)
     loop.side = received.side
     if received.result != "applied":
@@ -92,14 +104,14 @@ async def apply_callback(
     events += [
         once(
             "BROKER_CALLBACK_REFUSED",
-            f"{_key(c)}-dropped",
+            f"{_key(c)}-refused",
             actor,
             {**_data(c), "reason": received.reason},
         )
         for c in received.dropped
     ]
     status = loop.status() if loop.running and export.status in BROKER_PHASE else None
-    await ledger.transition(status, broker_side=loop.side, events=events, local=True)
+    await ledger.transition(status, broker_side=loop.side, events=events, local=local)
     return CallbackResult(result="applied", status=export.status)
 
 

@@ -116,8 +116,8 @@ class Ledger:
         done, so the transitions decisions race (execute requested, EXECUTING, the review and
         attention states, a cancel) keep the activity: docs/decisions.md.
 
-        A local write's events keep the keys their callers gave them (`once`), never the
-        transition number: a local activity runs before its workflow task is recorded, so when
+        An event with a key of its own (`once`) keeps it; the others (`event`) are keyed by
+        the transition number. A local write's events must all have keys of their own: a local activity runs before its workflow task is recorded, so when
         the worker dies after the write and before the record, the task runs again and may take
         the updates it carries in another order; the same write then has another number, and
         only a key of its own keeps its events from being appended twice."""
@@ -129,14 +129,13 @@ class Ledger:
                 approval = export.approval
             self.transitions += 1
             number = self.transitions
-            keyed = (
-                list(events or [])
-                if local
-                else [
-                    e.model_copy(update={"dedupe_key": f"t{number}:{e.dedupe_key}"})
-                    for e in events or []
-                ]
-            )
+            # an event with a key of its own (`once`) keeps it; the others take the number
+            keyed = [
+                e
+                if e.dedupe_key != e.type
+                else e.model_copy(update={"dedupe_key": f"t{number}:{e.dedupe_key}"})
+                for e in events or []
+            ]
             written = TransitionInput(
                 export_id=export.inp.export_id,
                 status=status,
