@@ -19,6 +19,7 @@ from workflows.ledger import Ledger
 from workflows.policies import (
     LEDGER_RETRY,
     LEDGER_TIMEOUT,
+    LOCAL_RETRY_THRESHOLD,
 )
 from workflows.state import ExportState, event, once
 
@@ -118,13 +119,24 @@ async def apply_callback(
 async def broker_loop(export: ExportState, ledger: Ledger) -> None:
     """Follow the broker until its side is final: answers, timers, amendments."""
     loop = export.broker
-    loop.terms = await workflow.execute_activity(
-        ActivityName.LOAD_BROKER_TERMS,
-        export.inp.export_id,
-        result_type=BrokerTerms,
-        start_to_close_timeout=LEDGER_TIMEOUT,
-        retry_policy=LEDGER_RETRY,
-    )
+    if export.local_steps:
+        # a read: in the worker running the workflow task, no activity task of its own
+        loop.terms = await workflow.execute_local_activity(
+            ActivityName.LOAD_BROKER_TERMS,
+            export.inp.export_id,
+            result_type=BrokerTerms,
+            start_to_close_timeout=LEDGER_TIMEOUT,
+            retry_policy=LEDGER_RETRY,
+            local_retry_threshold=LOCAL_RETRY_THRESHOLD,
+        )
+    else:
+        loop.terms = await workflow.execute_activity(
+            ActivityName.LOAD_BROKER_TERMS,
+            export.inp.export_id,
+            result_type=BrokerTerms,
+            start_to_close_timeout=LEDGER_TIMEOUT,
+            retry_policy=LEDGER_RETRY,
+        )
     loop.running = True
     loop.sends = 1
     loop.last_send_at = workflow.now()

@@ -23,6 +23,7 @@ from workflows.ledger import Ledger
 from workflows.policies import (
     LEDGER_RETRY,
     LEDGER_TIMEOUT,
+    LOCAL_RETRY_THRESHOLD,
     SIDE_EFFECT_RETRY,
     STEP_HEARTBEAT_TIMEOUT,
     STEP_TIMEOUT,
@@ -54,6 +55,21 @@ def side_effect(export: ExportState, activity: str, arg: Any) -> Awaitable[Any]:
         heartbeat_timeout=STEP_HEARTBEAT_TIMEOUT,
         schedule_to_close_timeout=timedelta(seconds=export.inp.retry_budget_seconds),
         retry_policy=SIDE_EFFECT_RETRY,
+    )
+
+
+def local_step(export: ExportState, activity: str, arg: Any) -> Awaitable[Any]:
+    """One run of a step that writes only our database, as a local activity: it runs in the
+    worker running the workflow task, with the same retry budget. A worker that dies in it is
+    noticed by the workflow task's timeout, and the next worker runs it again (each such step is
+    idempotent: docs/decisions.md)."""
+    return workflow.execute_local_activity(
+        activity,
+        arg,
+        start_to_close_timeout=STEP_TIMEOUT,
+        schedule_to_close_timeout=timedelta(seconds=export.inp.retry_budget_seconds),
+        retry_policy=SIDE_EFFECT_RETRY,
+        local_retry_threshold=LOCAL_RETRY_THRESHOLD,
     )
 
 
@@ -127,4 +143,13 @@ def ready(export: ExportState, destination: str) -> None:
         export.destination_ready = True
 
 
-__all__ = ["RECHECK", "Closing", "admitted", "held_by", "ready", "side_effect", "wait_for"]
+__all__ = [
+    "RECHECK",
+    "Closing",
+    "admitted",
+    "held_by",
+    "local_step",
+    "ready",
+    "side_effect",
+    "wait_for",
+]

@@ -9,11 +9,13 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.destination_wait import Closing, admitted, side_effect
+from workflows.destination_wait import Closing, admitted, local_step, side_effect
 from workflows.ledger import Ledger
 from workflows.policies import (
+    LOCAL_STEPS,
     OUTCOME_EVENTS,
     STEPS,
+    STEPS_LOCAL_PATCH,
 )
 from workflows.state import ExportState, event, once
 
@@ -101,6 +103,10 @@ async def execute(export: ExportState, ledger: Ledger) -> bool:
     """Run the steps to EXECUTED (True); a step that fails for good waits for a retry. A cancel
     taken while a step is held (failed, or waiting for its destination) closes it (False)."""
     await ledger.transition(S.EXECUTING)
+    # asked here, where a workflow task begins (the EXECUTING activity's result): a patch asked
+    # after a local activity in the same task does not replay (the SDK finds its marker before
+    # the command)
+    export.local_steps = workflow.patched(STEPS_LOCAL_PATCH)
     while True:
         try:
             failure = await _run_steps(export, ledger)
@@ -141,15 +147,17 @@ async def execute(export: ExportState, ledger: Ledger) -> bool:
 
 async def _run_steps(export: ExportState, ledger: Ledger) -> tuple[str, str | None, str] | None:
     """Run the steps not yet done (a step its destination holds waits for it); the first that
-    fails for good is returned."""
+    fails for good is returned. The steps that write only our database run as local activities
+    (from STEPS_LOCAL_PATCH on; a history begun before runs them as it recorded them)."""
     assert export.summary is not None
     for step, activity in STEPS:
         if step in export.completed:
             continue
         export.current_step = step
         arg = StepInput(export_id=export.inp.export_id, plan_hash=export.summary.plan_hash)
+        run = local_step if export.local_steps and step in LOCAL_STEPS else side_effect
         try:
-            await admitted(export, ledger, functools.partial(side_effect, export, activity, arg))
+            await admitted(export, ledger, functools.partial(run, export, activity, arg))
         except ActivityError as err:
             export.current_step = None
             cause = err.cause

@@ -36,12 +36,17 @@ LEDGER_TIMEOUT = timedelta(seconds=30)
 # From this patch on, the transitions no decision waits on are written by a local activity
 # (workflows/ledger.py `transition(local=True)`).
 LEDGER_LOCAL_PATCH = "ledger-local-transitions"
+# From this patch on, the steps that only write our own database (package, artifacts, the
+# submission's record) run as local activities in the worker running the workflow task: no
+# activity task, no server round trip and no workflow task of their own; the broker loop reads
+# the broker's terms with one too (docs/decisions.md).
+STEPS_LOCAL_PATCH = "customs-steps-local"
 PLANNING_TIMEOUT = timedelta(seconds=60)
 STEP_TIMEOUT = timedelta(seconds=60)
 # steps heartbeat every second: a worker that dies mid-step is noticed after this long
 STEP_HEARTBEAT_TIMEOUT = timedelta(seconds=5)
 
-# (step, activity), in the order they run
+# (step, activity), in the order they run; LOCAL_STEPS write nothing outside our database
 STEPS: tuple[tuple[str, ActivityName], ...] = (
     ("package", ActivityName.CREATE_CUSTOMS_PACKAGE),
     ("artifacts", ActivityName.GENERATE_ARTIFACTS),
@@ -49,6 +54,7 @@ STEPS: tuple[tuple[str, ActivityName], ...] = (
     ("send", ActivityName.SEND_BROKER_SUBMISSION),
     ("notify", ActivityName.NOTIFY_WAREHOUSE),
 )
+LOCAL_STEPS = frozenset({"package", "artifacts", "submission"})
 OUTCOME_EVENTS = {
     "ACKNOWLEDGED": "BROKER_ACKNOWLEDGED",
     "ACCEPTED": "BROKER_ACCEPTED",
@@ -60,12 +66,14 @@ __all__ = [
     "LEDGER_RETRY",
     "LEDGER_TIMEOUT",
     "LOCAL_RETRY_THRESHOLD",
+    "LOCAL_STEPS",
     "OUTCOME_EVENTS",
     "PLANNING_BUDGET",
     "PLANNING_RETRY",
     "PLANNING_TIMEOUT",
     "SIDE_EFFECT_RETRY",
     "STEPS",
+    "STEPS_LOCAL_PATCH",
     "STEP_HEARTBEAT_TIMEOUT",
     "STEP_TIMEOUT",
 ]

@@ -64,6 +64,9 @@ class ExportState:
     current_step: str | None = None
     planning: bool = False
     execution_started: bool = False
+    # the steps that write only our database run as local activities, and the broker loop reads
+    # its terms with one (STEPS_LOCAL_PATCH, asked once as execution starts)
+    local_steps: bool = False
     final: bool = False  # a closing transition (expired, rejected, cancelled) has begun
     # the review clock (workflows/review_clock.py): plans made so far, the plan whose review was
     # reported overdue, and whether the review webhook is being told

@@ -27,6 +27,7 @@ EXECUTE = [
     "send_broker_submission",
     "notify_warehouse",
 ]
+LOCAL_MILESTONES = {"record_transition", *EXECUTE[:3], "load_broker_terms"}
 REQUEST = ["update:get_plan", "update:request_execution", "record_transition"]
 # the send fails for good, a retry comes (update or signal), the send is retried and the rest runs
 FAIL_SEND = [*REQUEST, "record_transition", *EXECUTE[:4], "record_transition"]
@@ -73,7 +74,8 @@ def replayer(workflow: type) -> Replayer:
 def milestones(history: WorkflowHistory) -> list[str]:
     """The activities scheduled, the updates accepted and the signals received, in order. A
     transition no decision waits on is written by a local activity in newer histories
-    (LEDGER_LOCAL_PATCH): its marker counts as the `record_transition` it was before."""
+    (LEDGER_LOCAL_PATCH), and so are the steps that write only our database
+    (STEPS_LOCAL_PATCH): their markers count as the activities they were before."""
     found = []
     for event in history.events:
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
@@ -82,8 +84,8 @@ def milestones(history: WorkflowHistory) -> list[str]:
             marker = event.marker_recorded_event_attributes
             if marker.marker_name == "core_local_activity":
                 data = json.loads(marker.details["data"].payloads[0].data)
-                if data["activity_type"] == "record_transition":
-                    found.append("record_transition")
+                if data["activity_type"] in LOCAL_MILESTONES:
+                    found.append(data["activity_type"])
         elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
             attrs = event.workflow_execution_update_accepted_event_attributes
             found.append(f"update:{attrs.accepted_request.input.name}")
