@@ -7,7 +7,6 @@ from typing import Any
 from domain.approval import Approval, Attention
 from domain.planning.document import PlanDocument
 from domain.status import PRE_EXECUTION
-from store import webhooks
 from store.db import Connection, Queries
 from store.errors import NotFound
 from store.ids import new_id
@@ -24,48 +23,65 @@ class NewEvent:
     data: dict[str, Any]
 
 
+# One statement, one round trip: the events not yet there take the next seqs in order, each is
+# queued for every live endpoint of the account that wants its type (an event is never without
+# its deliveries), and the feed's and the outbox's signals go out at commit (never for a
+# rollback; store/notify.py).
+_APPEND = """
+WITH given AS (
+    SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+        WITH ORDINALITY AS g(id, dedupe_key, type, actor, data, n)
+), fresh AS (
+    SELECT g.*, row_number() OVER (ORDER BY g.n) AS k
+    FROM given g
+    WHERE NOT EXISTS (SELECT 1 FROM export_events e
+                      WHERE e.export_id = $1 AND e.dedupe_key = g.dedupe_key)
+), appended AS (
+    INSERT INTO export_events (id, export_id, seq, dedupe_key, type, occurred_at, actor, data)
+    SELECT f.id, $1, last.seq + f.k, f.dedupe_key, f.type, $7, f.actor, f.data
+    FROM fresh f,
+         (SELECT coalesce(max(seq), 0) AS seq FROM export_events WHERE export_id = $1) last
+    RETURNING id, seq, type
+), queued AS (
+    INSERT INTO webhook_deliveries (endpoint_id, event_id, export_id, seq, event_type)
+    SELECT w.id, a.id, $1, a.seq, a.type
+    FROM appended a
+    JOIN exports x ON x.id = $1
+    JOIN webhook_endpoints w ON w.account_id = x.account_id AND w.deleted_at IS NULL
+         AND (w.event_types IS NULL OR a.type = any(w.event_types))
+    ON CONFLICT (endpoint_id, event_id) DO NOTHING
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM appended) AS appended,
+       (SELECT count(pg_notify('entrygo_events',
+                               x.account_id || ' ' || x.id || ' ' || pg_current_xact_id()))
+        FROM exports x WHERE x.id = $1 AND EXISTS (SELECT 1 FROM appended)) AS feed,
+       (SELECT count(pg_notify('entrygo_outbox', ''))
+        WHERE EXISTS (SELECT 1 FROM queued)) AS outbox
+"""
+
+
 async def append_events(
     conn: Connection, export_id: str, events: list[NewEvent], occurred_at: datetime
 ) -> int:
-    """Append events in order with the next seq; returns how many were new.
+    """Append events in order with the next seq, in one statement; returns how many were new.
 
     The caller holds the export row locked (FOR UPDATE), which serialises seq assignment.
     """
     if not events:
         return 0
-    existing = {
-        r["dedupe_key"]
-        for r in await conn.fetch(
-            "SELECT dedupe_key FROM export_events WHERE export_id = $1 AND dedupe_key = any($2)",
-            export_id,
-            [e.dedupe_key for e in events],
-        )
-    }
-    fresh = [e for e in events if e.dedupe_key not in existing]
-    if not fresh:
-        return 0
-    # the next seq, and the signal that this account's feed and this export moved (delivered
-    # at commit, never for a rollback; store/notify.py)
-    seq = await conn.fetchval(
-        """SELECT coalesce(max(e.seq), 0),
-                  (SELECT pg_notify('entrygo_events',
-                                    x.account_id || ' ' || x.id || ' ' || pg_current_xact_id())
-                   FROM exports x WHERE x.id = $1)
-           FROM export_events e WHERE e.export_id = $1""",
+    row = await conn.fetchrow(
+        _APPEND,
         export_id,
+        [new_id("evt") for _ in events],
+        [e.dedupe_key for e in events],
+        [e.type for e in events],
+        [e.actor for e in events],
+        [e.data for e in events],
+        occurred_at,
     )
-    rows = [
-        (new_id("evt"), export_id, seq + n, e.dedupe_key, e.type, occurred_at, e.actor, e.data)
-        for n, e in enumerate(fresh, start=1)
-    ]
-    await conn.executemany(
-        """INSERT INTO export_events (id, export_id, seq, dedupe_key, type, occurred_at, actor, data)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        rows,
-    )
-    # in the same transaction: an event is never without its webhook deliveries
-    await webhooks.enqueue(conn, [row[0] for row in rows])
-    return len(fresh)
+    assert row is not None
+    return int(row["appended"])
 
 
 async def lock_export(conn: Connection, export_id: str) -> ExportRecord | None:

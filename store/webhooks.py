@@ -182,25 +182,6 @@ async def delete_endpoint(conn: Connection, account_id: str, endpoint_id: str) -
 # (the channel is store/notify.py's CHANNEL, written out: statements are fixed text)
 
 
-async def enqueue(conn: Connection, event_ids: list[str]) -> None:
-    """Queue the given events for every live endpoint of their account that wants their type
-    (called in the transaction that appends them)."""
-    await conn.execute(
-        """WITH queued AS (
-               INSERT INTO webhook_deliveries (endpoint_id, event_id, export_id, seq, event_type)
-               SELECT w.id, e.id, e.export_id, e.seq, e.type
-               FROM export_events e
-               JOIN exports x ON x.id = e.export_id
-               JOIN webhook_endpoints w ON w.account_id = x.account_id AND w.deleted_at IS NULL
-                    AND (w.event_types IS NULL OR e.type = any(w.event_types))
-               WHERE e.id = any($1::text[])
-               ON CONFLICT (endpoint_id, event_id) DO NOTHING
-               RETURNING 1)
-           SELECT pg_notify('entrygo_outbox', '') WHERE EXISTS (SELECT 1 FROM queued)""",
-        event_ids,
-    )
-
-
 async def enqueue_destination_event(conn: Connection, event_id: str) -> None:
     """Queue a destination's event for every live endpoint of its account that wants its type
     (called in the transaction that appends it)."""
