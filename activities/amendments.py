@@ -11,7 +11,7 @@ from activities.heartbeat import heartbeating
 from domain.activities import ActivityName
 from store import amendments, packages
 from store.execution import submission_of
-from store.exports import NewEvent, append_events, get_export_by_id, lock_export
+from store.exports import NewEvent, append_events, get_export_by_id, hold_export, lock_export
 from store.reference import get_broker_by_id
 from workflows.broker_messages import AmendmentInput, BrokerTerms, ResendInput
 from workflows.messages import SubmissionResult
@@ -78,7 +78,7 @@ class AmendmentActivities(BrokerActivities):
                     await amendments.mark_amendment_sent(conn, sub.id, inp.number, err.message)
             raise
         async with self.pool.acquire() as conn, conn.transaction():
-            await lock_export(conn, inp.export_id)
+            await hold_export(conn, inp.export_id)
             sent = await amendments.mark_amendment_sent(conn, sub.id, inp.number)
             data = {
                 "submissionId": sub.id,

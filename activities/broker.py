@@ -16,7 +16,7 @@ from observability.metrics import BROKER_SUBMISSIONS
 from store import packages, submissions
 from store.db import Pool
 from store.execution import order_summaries, submission_of
-from store.exports import NewEvent, append_events, get_export_by_id, lock_export
+from store.exports import NewEvent, append_events, get_export_by_id, hold_export, lock_export
 from store.records import (
     ArtifactFile,
     BrokerRecord,
@@ -141,7 +141,7 @@ class BrokerActivities:
         """The submission went out: mark it sent, the package submitted, and append the events
         (keyed by the submission, so recording it twice writes them once)."""
         async with self.pool.acquire() as conn, conn.transaction():
-            await lock_export(conn, export_id)
+            await hold_export(conn, export_id)
             sent = await submissions.mark_sent(conn, sub.id, message_id, reference)
             assert sent.sent_at is not None  # marking it sent stamps the time
             await packages.set_package_state(conn, package_id, "SUBMITTED")

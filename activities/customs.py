@@ -12,7 +12,14 @@ from domain.documents.render import render_artifacts
 from domain.planning.plan_hash import data_plan_hash
 from store import packages
 from store.db import Pool
-from store.exports import NewEvent, append_events, database_now, get_export_by_id, lock_export
+from store.exports import (
+    NewEvent,
+    append_events,
+    database_now,
+    get_export_by_id,
+    hold_export,
+    lock_export,
+)
 from store.package_data import load_package_source
 from store.records import PackageRecord
 from store.snapshots import export_snapshot
@@ -105,7 +112,7 @@ class CustomsActivities:
         # rendering a large PDF takes seconds of CPU: keep the worker's event loop free
         rendered = await asyncio.to_thread(render_artifacts, data)
         async with self.pool.acquire() as conn, conn.transaction():
-            await lock_export(conn, inp.export_id)
+            await hold_export(conn, inp.export_id)
             now = await database_now(conn)
             events = []
             for art in rendered:

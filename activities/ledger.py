@@ -6,7 +6,7 @@ from domain.activities import ActivityName
 from domain.status import FINAL
 from store import destinations, exports, packages, submissions
 from store.db import Connection, Pool
-from store.exports import NewEvent, append_events, lock_export
+from store.exports import NewEvent, append_events, hold_export
 from workflows.messages import TransitionInput
 
 _SUBMISSION_STATUS = {
@@ -34,8 +34,7 @@ class LedgerActivities:
     async def record_transition(self, inp: TransitionInput) -> None:
         """Move the projection and append the transition's events in one transaction."""
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await lock_export(conn, inp.export_id)
-            if row is None:
+            if not await hold_export(conn, inp.export_id):
                 raise RuntimeError(f"export {inp.export_id} has no projection row")
             await self._update_projection(conn, inp)
             if inp.broker_outcome is not None:

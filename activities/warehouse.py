@@ -17,7 +17,7 @@ from domain.failures import ActivityFailure
 from observability.metrics import WAREHOUSE_NOTIFICATIONS
 from store import packages, submissions
 from store.db import Pool
-from store.exports import NewEvent, append_events, database_now, lock_export
+from store.exports import NewEvent, append_events, database_now, hold_export, lock_export
 from store.reference import get_warehouse_by_id
 from workflows.messages import StepInput
 
@@ -95,7 +95,7 @@ class WarehouseActivities:
                 raise
             WAREHOUSE_NOTIFICATIONS.labels(outcome="delivered").inc()
         async with self.pool.acquire() as conn, conn.transaction():
-            await lock_export(conn, inp.export_id)
+            await hold_export(conn, inp.export_id)
             if sending:
                 await submissions.record_notification(conn, note.id, delivered=True, error=None)
             now = await database_now(conn)

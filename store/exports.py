@@ -90,6 +90,13 @@ async def lock_export(conn: Connection, export_id: str) -> ExportRecord | None:
     return ExportRecord.from_row(row) if row is not None else None
 
 
+async def hold_export(conn: Connection, export_id: str) -> bool:
+    """Lock the export row for this transaction without reading it (its plan is the largest
+    value we store, and most writers need only the lock); False when there is no such row."""
+    held = await conn.fetchval("SELECT true FROM exports WHERE id = $1 FOR UPDATE", export_id)
+    return held is True
+
+
 async def save_plan(
     conn: Connection,
     *,
