@@ -47,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
         CallbackResult,
         ResendInput,
     )
-    from workflows.messages import Attention, StepInput
+    from workflows.messages import Attention, EventSpec, StepInput
 
 BROKER_LOOP_PATCH = "broker-loop-v2"
 HOLD_AGE = timedelta(days=1)
@@ -60,6 +60,13 @@ def recorded(export: ExportState, cb: BrokerCallback) -> BrokerCallback:
     next sequence number of the export's broker side."""
     side = export.broker.side
     return cb.model_copy(update={"sequence": side.applied_through + len(side.pending) + 1})
+
+
+def _refused(cb: BrokerCallback, actor: str, reason: str | None) -> EventSpec:
+    """A callback refused (as a conflict, or dropped as the buffer drained): one key either way."""
+    return once(
+        "BROKER_CALLBACK_REFUSED", f"{_key(cb)}-refused", actor, {**_data(cb), "reason": reason}
+    )
 
 
 def _key(cb: BrokerCallback) -> str:
@@ -93,24 +100,14 @@ async def apply_callback(
     reports_release = loop.reports_release if loop.terms is not None else True
     received = receive(loop.side, cb, reports_release=reports_release)
     if received.result == "conflict":
-        data = {**_data(cb), "reason": received.reason}
-        refused = once("BROKER_CALLBACK_REFUSED", f"{_key(cb)}-refused", actor, data)
-        await ledger.transition(None, events=[refused])
+        await ledger.transition(None, events=[_refused(cb, actor, received.reason)])
         return CallbackResult(result="conflict", status=export.status, reason=received.reason)
     loop.side = received.side
     if received.result != "applied":
         return CallbackResult(result=received.result, status=export.status)
     loop.acks += sum(1 for c in received.applied if c.type == "ACKNOWLEDGED")
     events = [once(EVENT_OF[c.type], _key(c), actor, _data(c)) for c in received.applied]
-    events += [
-        once(
-            "BROKER_CALLBACK_REFUSED",
-            f"{_key(c)}-refused",
-            actor,
-            {**_data(c), "reason": received.reason},
-        )
-        for c in received.dropped
-    ]
+    events += [_refused(c, actor, received.reason) for c in received.dropped]
     status = loop.status() if loop.running and export.status in BROKER_PHASE else None
     await ledger.transition(status, broker_side=loop.side, events=events, local=local)
     return CallbackResult(result="applied", status=export.status)

@@ -117,11 +117,12 @@ class Ledger:
         attention states, a cancel) keep the activity: docs/decisions.md.
 
         An event with a key of its own (`once`) keeps it; the others (`event`) are keyed by
-        the transition number. A local write's events must all have keys of their own: a local activity runs before its workflow task is recorded, so when
-        the worker dies after the write and before the record, the task runs again and may take
-        the updates it carries in another order; the same write then has another number, and
-        only a key of its own keeps its events from being appended twice."""
-        if local and any(e.dedupe_key == e.type for e in events or []):
+        the transition number. A local write's events must all have keys of their own: a local
+        activity runs before its workflow task is recorded, so when the worker dies after the
+        write and before the record, the task runs again and may take the updates it carries in
+        another order; the same write then has another number, and only a key of its own keeps
+        its events from being appended twice."""
+        if local and not all(_own_key(e) for e in events or []):
             raise ValueError("a local transition's events need keys of their own (once)")
         export = self.export
         async with self.lock:
@@ -132,7 +133,7 @@ class Ledger:
             # an event with a key of its own (`once`) keeps it; the others take the number
             keyed = [
                 e
-                if e.dedupe_key != e.type
+                if _own_key(e)
                 else e.model_copy(update={"dedupe_key": f"t{number}:{e.dedupe_key}"})
                 for e in events or []
             ]
@@ -167,6 +168,11 @@ class Ledger:
                 )
             if status is not None and export.status not in machine.FINAL:
                 export.status = status
+
+
+def _own_key(e: EventSpec) -> bool:
+    """Whether the event has a key of its own (`once`); `event` leaves its type as its key."""
+    return e.dedupe_key != e.type
 
 
 __all__ = ["Ledger"]

@@ -23,21 +23,17 @@ async def one(database_url: str) -> AsyncIterator[Pool]:
     await pool.close()
 
 
-async def _last_statement(database_url: str, pid: int) -> str:
-    """The last statement backend `pid` ran, as another connection sees it."""
-    other = await create_pool(database_url, min_size=1, max_size=1)
-    try:
-        query = await other.fetchval("SELECT query FROM pg_stat_activity WHERE pid = $1", pid)
-    finally:
-        await other.close()
+async def _last_statement(other: Pool, pid: int) -> str:
+    """The last statement backend `pid` ran, as a connection of another pool sees it."""
+    query = await other.fetchval("SELECT query FROM pg_stat_activity WHERE pid = $1", pid)
     assert isinstance(query, str)
     return query
 
 
-async def test_a_released_connection_runs_no_reset_statement(one: Pool, database_url: str) -> None:
+async def test_a_released_connection_runs_no_reset_statement(one: Pool, pool: Pool) -> None:
     async with one.acquire() as conn:
         pid = await conn.fetchval("SELECT pg_backend_pid() /* last before release */")
-    last = await _last_statement(database_url, pid)
+    last = await _last_statement(pool, pid)
     assert "last before release" in last
     assert RESET not in last
 
