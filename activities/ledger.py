@@ -6,7 +6,7 @@ from domain.activities import ActivityName
 from domain.status import FINAL
 from store import destinations, exports, packages, submissions
 from store.db import Connection, Pool
-from store.exports import NewEvent, append_events, hold_export
+from store.exports import NewEvent, append_events
 from workflows.messages import TransitionInput
 
 _SUBMISSION_STATUS = {
@@ -34,9 +34,9 @@ class LedgerActivities:
     async def record_transition(self, inp: TransitionInput) -> None:
         """Move the projection and append the transition's events in one transaction."""
         async with self.pool.acquire() as conn, conn.transaction():
-            if not await hold_export(conn, inp.export_id):
+            # the projection's UPDATE locks the export's row, which serialises the seqs below
+            if not await self._update_projection(conn, inp):
                 raise RuntimeError(f"export {inp.export_id} has no projection row")
-            await self._update_projection(conn, inp)
             if inp.broker_outcome is not None:
                 await self._record_outcome(conn, inp)
             if inp.broker_side is not None:
@@ -52,8 +52,8 @@ class LedgerActivities:
             )
 
     @staticmethod
-    async def _update_projection(conn: Connection, inp: TransitionInput) -> None:
-        await exports.update_projection(
+    async def _update_projection(conn: Connection, inp: TransitionInput) -> bool:
+        found = await exports.update_projection(
             conn,
             inp.export_id,
             status=inp.status,
@@ -64,9 +64,10 @@ class LedgerActivities:
             at=inp.occurred_at,
             final=sorted(FINAL),
         )
-        if inp.attention is not None and inp.attention.step == "send":
+        if found and inp.attention is not None and inp.attention.step == "send":
             # the send step failed for good: the submission shows it, not just the export
             await submissions.fail_prepared_submission(conn, inp.export_id, inp.occurred_at)
+        return found
 
     @staticmethod
     async def _record_side(conn: Connection, inp: TransitionInput) -> None:

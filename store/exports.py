@@ -238,9 +238,10 @@ async def update_projection(
     execution_requested: bool | None,
     at: Any,
     final: list[str],
-) -> None:
-    """Apply a workflow transition to the projection; a final status is never left."""
-    await conn.execute(
+) -> bool:
+    """Apply a workflow transition to the projection (which locks its row for the rest of the
+    transaction); a final status is never left. False when there is no such row."""
+    done = await conn.execute(
         """UPDATE exports SET
                status = CASE WHEN status = any($8::text[]) THEN status
                              ELSE coalesce($2, status) END,
@@ -259,6 +260,7 @@ async def update_projection(
         at,
         final,
     )
+    return done == "UPDATE 1"
 
 
 async def save_broker_side(conn: Connection, export_id: str, side: dict[str, Any]) -> None:
