@@ -92,14 +92,19 @@ def _lines(
     """Each evaluated order's lines with their MIDs, under a pack that builds them."""
     if pack.measures.manufacturer_id is None:
         return None
-    return {
-        e.order_id: [
-            DecisionLine(
-                product_id=line.product.id,
-                quantity=line.quantity,
-                manufacturer_id=line_manufacturer_id(line.product),
-            )
-            for line in e.lines
-        ]
-        for e in evaluations
-    }
+    # a line is its product and quantity: lines alike share one (immutable) decision line
+    made: dict[tuple[str, int], DecisionLine] = {}
+    lines: dict[str, list[DecisionLine]] = {}
+    for e in evaluations:
+        lines[e.order_id] = decided = []
+        for line in e.lines:
+            key = (line.product.id, line.quantity)
+            found = made.get(key)
+            if found is None:
+                found = made[key] = DecisionLine(
+                    product_id=line.product.id,
+                    quantity=line.quantity,
+                    manufacturer_id=line_manufacturer_id(line.product),
+                )
+            decided.append(found)
+    return lines

@@ -20,6 +20,7 @@ from domain.screening.similarity import name_similarity, token_similarity
 DEFAULT_MIN_SCORE = 0.8
 JOINED = "="
 _NEAR_KEEP = 50_000  # query tokens whose near keys an index keeps
+_MATCHES_KEEP = 20_000  # screened names whose matches an index keeps
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,9 @@ class ScreeningIndex:
         # the listed keys near a query token: the same tokens recur in many queries (a plan
         # screens every consignee and manufacturer), the index never changes
         self._near_keys: dict[str, frozenset[str]] = {}
+        # the matches of a screened name: the same consignees and manufacturers are screened
+        # again by every plan (and re-plan) of their orders
+        self._matches: dict[tuple[str, float], tuple[ScreeningMatch, ...]] = {}
 
     @classmethod
     def build(cls, entries: Iterable[CslEntry]) -> "ScreeningIndex":
@@ -156,6 +160,14 @@ class ScreeningIndex:
 
     def match(self, name: str, *, min_score: float = DEFAULT_MIN_SCORE) -> list[ScreeningMatch]:
         """The listed entries `name` matches with a score of at least `min_score`, best first."""
+        found = self._matches.get((name, min_score))
+        if found is None:
+            if len(self._matches) >= _MATCHES_KEEP:
+                self._matches.clear()
+            found = self._matches[name, min_score] = tuple(self._match_uncached(name, min_score))
+        return list(found)
+
+    def _match_uncached(self, name: str, min_score: float) -> list[ScreeningMatch]:
         keys = normalize(name)
         if not keys:
             return []

@@ -35,6 +35,10 @@ SPECIAL_LETTERS = {
     "ħ": "h",
     "&": " and ",
 }
+# one character's replacement when folding: its transliteration, else its spelling out
+_LETTERS = str.maketrans(
+    {**SPECIAL_LETTERS, **{char: latin.replace("_", "") for char, latin in CYRILLIC.items()}}
+)
 APOSTROPHES = re.compile(r"['’‘`ʼʻ´]")
 NON_ALNUM = re.compile(r"[^0-9a-z]+")
 # "and any successor, sub-unit, or subsidiary thereof" (Nonproliferation Sanctions entries)
@@ -180,13 +184,10 @@ FINAL_VOWEL_H = re.compile(r"(?<=[aeiou])h$")
 
 def fold(text: str) -> str:
     """Casefolded text with accents stripped and Cyrillic transliterated to Latin letters."""
-    out = []
-    for char in text.casefold():
-        if char in CYRILLIC:
-            out.append(CYRILLIC[char].replace("_", ""))
-        else:
-            out.append(SPECIAL_LETTERS.get(char, char))
-    decomposed = unicodedata.normalize("NFKD", "".join(out))
+    folded = text.casefold().translate(_LETTERS)
+    if folded.isascii():  # nothing to decompose, and already casefolded
+        return folded
+    decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
