@@ -1,6 +1,7 @@
 """Opaque, type-prefixed, time-sortable ids (`exp_01J...`): 48-bit ms time + 80 random bits."""
 
 import hashlib
+import os
 import secrets
 import time
 
@@ -33,6 +34,23 @@ def new_id(prefix: str, *, now_ms: int | None = None) -> str:
         raise ValueError(f"unknown id prefix {prefix!r}")
     ms = int(time.time() * 1000) if now_ms is None else now_ms
     return f"{prefix}_{_encode(ms, 10)}{_encode(secrets.randbits(80), 16)}"
+
+
+# a random byte → a random digit: its low five bits (256 values cover each digit eight times)
+_DIGIT_OF_BYTE = bytes(ord(_ALPHABET[b & 31]) for b in range(256))
+
+
+def new_ids(prefix: str, count: int) -> list[str]:
+    """Mint `count` ids of one type at once, as `new_id` would one by one (one clock reading and
+    one read of random bytes for all; a sync mints an id per row), in ascending order: rows
+    written in that order go to the right-hand end of their indexes, page after page, instead of
+    all over the millisecond's range."""
+    if prefix not in PREFIXES:
+        raise ValueError(f"unknown id prefix {prefix!r}")
+    head = f"{prefix}_{_encode(int(time.time() * 1000), 10)}"
+    # the 80 random bits of an id are its 16 random digits, drawn a byte each
+    digits = os.urandom(16 * count).translate(_DIGIT_OF_BYTE).decode()
+    return sorted([head + digits[i : i + 16] for i in range(0, 16 * count, 16)])
 
 
 def has_prefix(value: str, prefix: str) -> bool:

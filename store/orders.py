@@ -1,17 +1,22 @@
 """Orders: bulk upsert by externalId; lines replaced only when the order's content changed."""
 
+import asyncio
 import json
 from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter
 
-from domain.catalog import Order, OrderIn, OrderLine
-from domain.order_content import content_hash, order_value, resolve_lines
+from domain.catalog import ConsigneeIn, Order, OrderIn, OrderLine
+from domain.order_content import LineResolver, ResolvedOrder
 from store.db import Connection, Queries, Row
 from store.errors import NotFound
-from store.ids import new_id
+from store.ids import new_ids
 
+# The orders travel as one JSON array of rows (one encoding in Python's C encoder, one parse on
+# the server), each [id, externalId, country, region, postalCode, consignee, metadata, value,
+# content hash in hex]; a JSON null is SQL NULL. The consignee and metadata are parsed as jsonb
+# from the same text they would be on their own.
 # Returns what only the database knows of the orders it inserted or changed (the rest of an
 # answer is what was sent, as stored); jsonb may reorder the keys of metadata, so that is read
 # back too.
@@ -19,11 +24,9 @@ _UPSERT = """
 INSERT INTO orders AS o (id, account_id, external_id, destination_country, destination_region,
                          destination_postal_code, consignee, metadata, order_value_usd,
                          content_hash)
-SELECT i.id, $1, i.external_id, i.country, i.region, i.postal, i.consignee::jsonb,
-       i.metadata::jsonb, i.value, i.content_hash
-FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-            $9::text[]::numeric[], $10::bytea[])
-     AS i(id, external_id, country, region, postal, consignee, metadata, value, content_hash)
+SELECT r.v->>0, $1, r.v->>1, r.v->>2, r.v->>3, r.v->>4, nullif(r.v->5, 'null'),
+       nullif(r.v->6, 'null'), (r.v->>7)::numeric, decode(r.v->>8, 'hex')
+FROM jsonb_array_elements($2::text::jsonb) AS r(v)
 ON CONFLICT (account_id, external_id) DO UPDATE SET
     destination_country = EXCLUDED.destination_country,
     destination_region = EXCLUDED.destination_region,
@@ -58,12 +61,8 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-# what `json.dumps(value, separators=(",", ":"))` writes, without a new encoder per order
+# what `json.dumps(value, separators=(",", ":"))` writes, without a new encoder per call
 _COMPACT = json.JSONEncoder(separators=(",", ":"))
-
-
-def _dumps(value: Any) -> str | None:
-    return None if value is None else _COMPACT.encode(value)
 
 
 async def upsert_orders(
@@ -73,24 +72,24 @@ async def upsert_orders(
     product_values: dict[str, Decimal | None],
 ) -> list[Order]:
     """Upsert orders whose products were checked to be the account's; returns request order."""
-    resolved = [resolve_lines(o, product_values) for o in orders]
-    values = [order_value(lines) for lines in resolved]
-    written = await conn.fetch(
-        _UPSERT,
-        account_id,
-        [new_id("ord") for _ in orders],
-        [o.external_id for o in orders],
-        [o.destination_country for o in orders],
-        [o.destination_region for o in orders],
-        [o.destination_postal_code for o in orders],
-        [o.consignee.model_dump_json() if o.consignee else None for o in orders],
-        [_dumps(o.metadata) for o in orders],
-        [_text(v) for v in values],
-        [content_hash(o, lines) for o, lines in zip(orders, resolved, strict=True)],
-    )
+    resolver = LineResolver(product_values)
+    resolved = [resolver.resolve(o) for o in orders]
+    payload = [
+        [
+            order_id,
+            o.external_id,
+            o.destination_country,
+            o.destination_region,
+            o.destination_postal_code,
+            _consignee(o.consignee),
+            o.metadata,
+            _text(content.value),
+            content.content_hash.hex(),
+        ]
+        for order_id, o, content in zip(new_ids("ord", len(orders)), orders, resolved, strict=True)
+    ]
+    written = await conn.fetch(_UPSERT, account_id, _COMPACT.encode(payload))
     by_external = {r["external_id"]: r for r in written}
-    if written:
-        await _replace_lines(conn, orders, resolved, by_external)
     if len(by_external) < len(orders):
         rows = await conn.fetch(
             _UNCHANGED,
@@ -98,17 +97,26 @@ async def upsert_orders(
             [o.external_id for o in orders if o.external_id not in by_external],
         )
         by_external.update((r["external_id"], r) for r in rows)
-    return _ORDERS.validate_python(
-        [
-            _answer(account_id, o, lines, value, by_external[o.external_id])
-            for o, lines, value in zip(orders, resolved, values, strict=True)
-        ]
+    # the answer is built while the server writes the lines (the connection's one statement):
+    # the task sends them before this coroutine goes on
+    lines = (
+        asyncio.ensure_future(_replace_lines(conn, orders, resolved, written)) if written else None
     )
+    if lines is not None:
+        await asyncio.sleep(0)
+    try:
+        return _ORDERS.validate_python(
+            [
+                _answer(account_id, o, content, by_external[o.external_id])
+                for o, content in zip(orders, resolved, strict=True)
+            ]
+        )
+    finally:
+        if lines is not None:
+            await lines
 
 
-def _answer(
-    account_id: str, order: OrderIn, lines: list[OrderLine], value: Decimal, row: Row
-) -> dict[str, Any]:
+def _answer(account_id: str, order: OrderIn, content: ResolvedOrder, row: Row) -> dict[str, Any]:
     """An upserted order as `get_order` would read it back, from what was sent and its row."""
     return {
         "id": row["id"],
@@ -118,9 +126,9 @@ def _answer(
         "destination_region": order.destination_region,
         "destination_postal_code": order.destination_postal_code,
         # the keys of a consignee are stored in the order jsonb keeps them in (name, address)
-        "consignee": order.consignee.model_dump() if order.consignee else None,
-        "items": lines,
-        "order_value_usd": value,
+        "consignee": _consignee(order.consignee),
+        "items": content.lines,
+        "order_value_usd": content.value,
         "metadata": row["metadata"],
         "version": row["version"],
         "created_at": row["created_at"],
@@ -129,32 +137,43 @@ def _answer(
 
 
 async def _replace_lines(
-    conn: Connection,
-    orders: list[OrderIn],
-    resolved: list[list[OrderLine]],
-    written: dict[str, Row],
+    conn: Connection, orders: list[OrderIn], resolved: list[ResolvedOrder], written: list[Row]
 ) -> None:
+    """The lines of the orders the upsert inserted or changed, in place of their old ones."""
     # an order the statement inserted (version 1) has no lines yet: only updated ones lose theirs
-    updated = [r["id"] for r in written.values() if r["version"] > 1]
+    updated = [r["id"] for r in written if r["version"] > 1]
     if updated:
         await conn.execute("DELETE FROM order_lines WHERE order_id = any($1::text[])", updated)
-    ids = {external_id: _quoted(row["id"]) for external_id, row in written.items()}
-    products = {pid: _quoted(pid) for pid in {ln.product_id for lines in resolved for ln in lines}}
-    rows = [
-        (ids[order.external_id], str(n), line)
-        for order, lines in zip(orders, resolved, strict=True)
-        if order.external_id in ids
-        for n, line in enumerate(lines, start=1)
-    ]
-    await conn.execute(
-        _INSERT_LINES,
-        _array([order_id for order_id, _, _ in rows]),
-        _array([n for _, n, _ in rows]),
-        _array([products[line.product_id] for _, _, line in rows]),
-        _array([str(line.quantity) for _, _, line in rows]),
-        _array([_text(line.unit_value_usd) for _, _, line in rows]),
-        _array([_text(line.line_value_usd) for _, _, line in rows]),
-    )
+    ids = {r["external_id"]: _quoted(r["id"]) for r in written}
+    columns: tuple[list[str | None], ...] = ([], [], [], [], [], [])
+    order_ids, numbers, products, quantities, units, values = columns
+    # a line repeated across orders is one object (LineResolver): written out once
+    elements: dict[int, tuple[str, str, str | None, str | None]] = {}
+    for order, content in zip(orders, resolved, strict=True):
+        order_id = ids.get(order.external_id)
+        if order_id is None:
+            continue
+        for number, line in enumerate(content.lines, start=1):
+            known = elements.get(id(line))
+            if known is None:
+                known = elements[id(line)] = (
+                    _quoted(line.product_id),
+                    str(line.quantity),
+                    _text(line.unit_value_usd),
+                    _text(line.line_value_usd),
+                )
+            order_ids.append(order_id)
+            numbers.append(str(number))
+            products.append(known[0])
+            quantities.append(known[1])
+            units.append(known[2])
+            values.append(known[3])
+    await conn.execute(_INSERT_LINES, *[_array(column) for column in columns])
+
+
+def _consignee(consignee: ConsigneeIn | None) -> dict[str, str] | None:
+    # what `model_dump()` gives, without its per-call wrapping
+    return None if consignee is None else {"name": consignee.name, "address": consignee.address}
 
 
 def _quoted(value: str) -> str:

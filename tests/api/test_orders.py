@@ -313,3 +313,45 @@ async def test_list_pages_with_lines(http: httpx.AsyncClient, pool, tenant: Tena
     assert seen == sorted(created, key=lambda o: o["id"])
     r = await http.get("/api/orders", params={"externalId": "O-3"}, headers=tenant.auth())
     assert r.json()["data"] == [created[3]]
+
+
+async def test_text_the_database_cannot_store_writes_nothing(
+    http: httpx.AsyncClient, pool, tenant: Tenant
+) -> None:
+    p = await products_of(pool, tenant, A=10)
+    await sync(http, tenant, [order("EXISTING", line(p["A"]))])
+    before = await counts(pool, tenant)
+    for bad in (
+        order("NEW-\u0000", line(p["A"])),
+        order("NEW", line(p["A"]), metadata={"note": "a\u0000b"}),
+        order("NEW", line(p["A"]), consignee={"name": "A\u0000", "address": "B"}),
+        order("NEW", line(p["A"]), destinationRegion="N\u0000Y"),
+    ):
+        r = await sync(http, tenant, [order("EXISTING", line(p["A"], 2)), bad])
+        assert issues(r) == [("", "invalid_string")], bad
+        assert await counts(pool, tenant) == before
+
+
+async def test_a_thousand_orders_with_shared_lines_answer_as_read_back(
+    http: httpx.AsyncClient, pool, tenant: Tenant
+) -> None:
+    p = await products_of(pool, tenant, A=10, B="2.50", FREE=None)
+    orders = [
+        order(
+            f"O-{n:04d}",
+            line(p["A"], 1 + n % 3),
+            line(p["B"], 2, unitValueUsd="1.5" if n % 2 else "1.50"),
+            line(p["FREE"]),
+            metadata={"n": n, "channel": "web"},
+            consignee={"name": f"Buyer {n}", "address": "Main St"},
+        )
+        for n in range(1000)
+    ]
+    r = await sync(http, tenant, orders)
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    assert [o["externalId"] for o in data] == [o["externalId"] for o in orders]
+    assert await counts(pool, tenant) == (1000, 3000)
+    for answered in (data[0], data[1], data[999]):
+        stored = await http.get(f"/api/orders/{answered['id']}", headers=tenant.auth())
+        assert stored.json() == answered

@@ -6,7 +6,7 @@ import asyncpg
 import pytest
 
 from domain.catalog import OrderIn
-from domain.order_content import content_hash, resolve_lines
+from domain.order_content import LineResolver, content_hash, order_value, resolve_lines
 from store.accounts import create_account
 from store.errors import NotFound
 from store.orders import get_order, upsert_orders
@@ -74,6 +74,37 @@ def test_content_hash_follows_content_only() -> None:
     ):
         assert content_hash(other, resolve_lines(other, values)) != digest
     assert content_hash(base, resolve_lines(base, {"p": Decimal(13)})) != digest
+
+
+def test_line_resolver_gives_what_the_functions_give() -> None:
+    values = {"a": Decimal("19.99"), "b": Decimal(100), "c": None}
+    orders = [
+        order_in("O-1", ("a", 3), ("b", 1), ("c", 2)),
+        order_in("O-2", ("a", 3), ("c", 2), ("a", 1)),
+        # a unit value as sent is its own line, in its own notation (0 and -0 hash differently)
+        *[
+            OrderIn.model_validate(
+                {
+                    "externalId": f"P-{n}",
+                    "destinationCountry": "US",
+                    "items": [{"productId": "a", "quantity": 1, "unitValueUsd": unit}],
+                }
+            )
+            for n, unit in enumerate(["0", "-0", "0.00", "12.5", "12.50", 12.5, "19.99"])
+        ],
+    ]
+    resolver = LineResolver(values)
+    for o in orders:
+        lines = resolve_lines(o, values)
+        resolved = resolver.resolve(o)
+        assert resolved.lines == lines
+        assert [ln.unit_value_usd.as_tuple() for ln in resolved.lines if ln.unit_value_usd] == [
+            ln.unit_value_usd.as_tuple() for ln in lines if ln.unit_value_usd
+        ]
+        assert resolved.value == order_value(lines)
+        assert resolved.content_hash == content_hash(o, lines)
+    zero, minus_zero = (resolver.resolve(o).content_hash for o in orders[2:4])
+    assert zero != minus_zero
 
 
 async def test_metadata_changes_version_whatever_its_key_order(pool: asyncpg.Pool) -> None:
