@@ -535,6 +535,37 @@ async def test_a_broker_request_is_listed_and_answered_from_the_console(
     assert view["broker"]["requests"][0]["answer"]["message"] == "The street address is Gatan 1."
 
 
+async def test_a_filter_chosen_but_not_applied_survives_a_live_change(
+    stack: Stack, demo: dict[str, Any], visit: Visit
+) -> None:
+    first = await plan_products(stack, demo, [("SKU-WOODEN-TOY", 1)], tag="keep-filter")
+    second = await plan_products(stack, demo, [("SKU-WOODEN-TOY", 1)], tag="keep-filter")
+    reviewer = {"authorization": f"Bearer {demo['keys']['reviewer']}"}
+    page = await visit.page()
+    await sign_in(page, demo["keys"]["reviewer"])
+    await page.goto("/console")
+    await expect(page.locator(f"tr[data-export='{first['exportId']}']")).to_be_visible()
+    await expect(page.locator("body")).to_have_attribute("data-live-connected", "yes")
+    held_by = page.get_by_label("Held by")
+    await held_by.select_option("me")
+    await held_by.evaluate("list => list.blur()")  # only the choice says the reviewer is busy
+    refreshed = await page.locator("body").get_attribute("data-refreshed")
+    r = await stack.api.post(f"/api/exports/{first['exportId']}/claim", headers=reviewer)
+    assert r.status_code == 200, r.text
+    await asyncio.sleep(4.0)  # the signal comes at once; a page that swaps would have swapped
+    await expect(held_by).to_have_value("me")
+    assert await page.locator("body").get_attribute("data-refreshed") == refreshed
+    await page.get_by_role("button", name="Filter").click()
+    await expect(page).to_have_url(re.compile(r"holder=me"))
+    await expect(page.locator(f"#awaiting tr[data-export='{first['exportId']}']")).to_be_visible()
+    # the filter applied, the page follows changes again
+    r = await stack.api.post(f"/api/exports/{second['exportId']}/claim", headers=reviewer)
+    assert r.status_code == 200, r.text
+    await expect(page.locator(f"#awaiting tr[data-export='{second['exportId']}']")).to_be_visible(
+        timeout=LIVE
+    )
+
+
 async def test_the_live_page_is_told_of_changes_instead_of_asking(
     stack: Stack, demo: dict[str, Any], visit: Visit
 ) -> None:

@@ -2,7 +2,8 @@
 // events changed (/console/live, server-sent events); the page then asks for itself again with
 // the ETag it has, and the server answers 304 while nothing it shows changed. A new version
 // replaces <main> and the title, unless the reviewer is typing in a form of the page or has
-// selected something in it (a checked box): then it asks again every 2 s until it can. Without
+// chosen something in it (a checked box, another option of a list): then it asks again every
+// 2 s until it can. Without
 // the live signal (a browser without EventSource, the stream down) it asks every 2 s; with it,
 // every 30 s as well, for what changes without an event.
 (function () {
@@ -68,7 +69,41 @@
         return true;
       }
     }
-    return document.querySelector("main input[type=checkbox]:checked") !== null;
+    if (document.querySelector("main input[type=checkbox]:checked") !== null) {
+      return true;
+    }
+    // a choice made in a list (a filter not yet applied) is kept too: a new page would reset it
+    var lists = document.querySelectorAll("main select");
+    for (var j = 0; j < lists.length; j++) {
+      if (chosen(lists[j])) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Whether a list shows another choice than the page came with (the option marked selected,
+  // the last if several, else the first).
+  function chosen(list) {
+    var options = list.options;
+    if (list.multiple) {
+      for (var k = 0; k < options.length; k++) {
+        if (options[k].selected !== options[k].defaultSelected) {
+          return true;
+        }
+      }
+      return false;
+    }
+    if (options.length === 0) {
+      return false;
+    }
+    var initial = 0;
+    for (var m = 0; m < options.length; m++) {
+      if (options[m].defaultSelected) {
+        initial = m;
+      }
+    }
+    return list.selectedIndex !== initial;
   }
 
   function swap(html) {
