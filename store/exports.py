@@ -66,7 +66,8 @@ async def append_events(
 ) -> int:
     """Append events in order with the next seq, in one statement; returns how many were new.
 
-    The caller holds the export row locked (FOR UPDATE), which serialises seq assignment.
+    The caller holds the export row locked (`hold_export`, `lock_export`, or an UPDATE of it),
+    which serialises seq assignment.
     """
     if not events:
         return 0
@@ -90,11 +91,10 @@ async def lock_export(conn: Connection, export_id: str) -> ExportRecord | None:
     return ExportRecord.from_row(row) if row is not None else None
 
 
-async def hold_export(conn: Connection, export_id: str) -> bool:
+async def hold_export(conn: Connection, export_id: str) -> None:
     """Lock the export row for this transaction without reading it (its plan is the largest
-    value we store, and most writers need only the lock); False when there is no such row."""
-    held = await conn.fetchval("SELECT true FROM exports WHERE id = $1 FOR UPDATE", export_id)
-    return held is True
+    value we store, and these writers need only the lock)."""
+    await conn.execute("SELECT FROM exports WHERE id = $1 FOR UPDATE", export_id)
 
 
 async def save_plan(

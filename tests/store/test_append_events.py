@@ -9,46 +9,17 @@ from typing import Any
 
 import asyncpg
 
-from domain.approval import Approval
-from domain.planning.document import plan_document
-from domain.status import ApprovalState, ExportStatus
-from store import reference, webhooks
-from store.accounts import create_account
-from store.exports import NewEvent, append_events, lock_export, save_plan
-from tests.support.planning_builders import run, snapshot
+from store import webhooks
+from store.exports import NewEvent, append_events
+from tests.support.stored_exports import export_with_references
 
 AT = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
-ADDRESS = {"line1": "1 Dock", "city": "Riga", "country": "LV"}
 
 
 async def planned_export(conn: Any) -> tuple[str, str]:
     """(account, export): a planned export of a fresh account, locked in this transaction."""
-    account_id = await create_account(conn, f"append-{uuid.uuid4().hex[:8]}")
-    warehouse = await reference.create_warehouse(
-        conn,
-        account_id,
-        {"name": "Hub", "address": ADDRESS, "notificationUrl": "https://w.example/h"},
-    )
-    broker = await reference.create_broker(
-        conn,
-        account_id,
-        {"name": "B", "transport": {"type": "email", "recipientEmail": "in@b.example"}},
-    )
-    export_id = f"exp_{uuid.uuid4().hex}"
-    plan = plan_document(export_id, ExportStatus.PLANNED, run(snapshot()), "2026-12-07T00:00:00Z")
-    await save_plan(
-        conn,
-        export_id=export_id,
-        account_id=account_id,
-        warehouse_id=warehouse.id,
-        broker_id=broker.id,
-        destination="US",
-        order_ids=[],
-        plan=plan,
-        approval=Approval(state=ApprovalState.NOT_REQUIRED),
-    )
-    assert await lock_export(conn, export_id) is not None
-    return account_id, export_id
+    export = await export_with_references(conn, f"exp_{uuid.uuid4().hex}")
+    return export.account_id, export.id
 
 
 def ev(kind: str, key: str, data: dict[str, Any] | None = None) -> NewEvent:
