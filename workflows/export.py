@@ -21,7 +21,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows import broker_handlers, destination_wait, handlers, lifecycle
 from workflows.broker_loop import BROKER_LOOP_PATCH, broker_loop
 from workflows.ledger import Ledger
-from workflows.policies import SIDE_EFFECT_RETRY, STEPS
+from workflows.policies import EXECUTE_AT_ONCE_PATCH, SIDE_EFFECT_RETRY, STEPS
 from workflows.review_clock import review_clock
 from workflows.state import ExportState
 
@@ -68,6 +68,9 @@ class ExportWorkflow:
         export, ledger = self.export, self.ledger
         # histories recorded before the broker loop keep following the broker as they did
         export.broker.enabled = workflow.patched(BROKER_LOOP_PATCH)
+        # asked here, before any local activity of the task (a patch asked after one does not
+        # replay): an export begun before it requests execution as it did
+        export.execute_at_once = workflow.patched(EXECUTE_AT_ONCE_PATCH)
         async with ledger.plan_lock:
             try:
                 await ledger.plan(replan=False, actor=inp.actor)

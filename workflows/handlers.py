@@ -13,7 +13,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from workflows.ledger import Ledger
-from workflows.state import ExportState, event
+from workflows.state import ExportState, event, once
 
 with workflow.unsafe.imports_passed_through():
     from domain import status as machine
@@ -58,7 +58,19 @@ async def get_plan(export: ExportState) -> PlanSummary:
 async def request_execution(
     export: ExportState, ledger: Ledger, req: ExecutionRequest
 ) -> ExecutionAnswer:
-    if not export.execution_requested:
+    if not export.execution_requested and export.may_start_at_once():
+        # nothing stands between the request and the steps: EXECUTING is written at once, and
+        # the run loop goes on from it without a transition of its own (EXECUTE_AT_ONCE_PATCH)
+        export.execution_requested = True
+        export.execution_started = True
+        export.started_by_request = True
+        await ledger.transition(
+            S.EXECUTING,
+            events=[once("EXECUTION_REQUESTED", "execute", req.actor)],
+            execution_requested=True,
+            local=True,
+        )
+    elif not export.execution_requested:
         export.execution_requested = True
         events = [event("EXECUTION_REQUESTED", req.actor)]
         status: ExportStatus | None = None

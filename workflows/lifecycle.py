@@ -49,7 +49,8 @@ async def wait_for_execution(export: ExportState, ledger: Ledger) -> bool:
         assert export.summary is not None
         deadline = export.summary.planned_at + timedelta(seconds=export.inp.plan_ttl_seconds)
         remaining = (deadline - workflow.now()).total_seconds()
-        if remaining <= 0 and not export.planning:
+        # a request that wrote EXECUTING itself (EXECUTE_AT_ONCE_PATCH) is past the expiry
+        if remaining <= 0 and not export.planning and not export.started_by_request:
             export.final = True
             await ledger.transition(S.EXPIRED, events=[event("EXPORT_EXPIRED")])
             return False
@@ -102,11 +103,17 @@ async def _close(export: ExportState, ledger: Ledger) -> None:
 async def execute(export: ExportState, ledger: Ledger) -> bool:
     """Run the steps to EXECUTED (True); a step that fails for good waits for a retry. A cancel
     taken while a step is held (failed, or waiting for its destination) closes it (False)."""
-    await ledger.transition(S.EXECUTING)
-    # asked here, where a workflow task begins (the EXECUTING activity's result): a patch asked
-    # after a local activity in the same task does not replay (the SDK finds its marker before
-    # the command)
-    export.local_steps = workflow.patched(STEPS_LOCAL_PATCH)
+    if export.started_by_request:
+        # the request wrote EXECUTING itself (EXECUTE_AT_ONCE_PATCH): the steps follow its write
+        # in the same task, and the workflow began after STEPS_LOCAL_PATCH
+        await workflow.wait_condition(lambda: export.status == S.EXECUTING)
+        export.local_steps = True
+    else:
+        await ledger.transition(S.EXECUTING)
+        # asked here, where a workflow task begins (the EXECUTING activity's result): a patch
+        # asked after a local activity in the same task does not replay (the SDK finds its
+        # marker before the command)
+        export.local_steps = workflow.patched(STEPS_LOCAL_PATCH)
     while True:
         try:
             failure = await _run_steps(export, ledger)

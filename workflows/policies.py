@@ -41,6 +41,11 @@ LEDGER_LOCAL_PATCH = "ledger-local-transitions"
 # activity task, no server round trip and no workflow task of their own; the broker loop reads
 # the broker's terms with one too (docs/decisions.md).
 STEPS_LOCAL_PATCH = "customs-steps-local"
+# From this patch on (asked as the workflow starts), an execution request that nothing stands
+# between (no review, no close, no plan in flight) writes EXECUTING itself, by a local activity,
+# and the steps that write only our database follow in the same workflow task: one transition,
+# one activity and one workflow task fewer per export (docs/decisions.md).
+EXECUTE_AT_ONCE_PATCH = "execute-at-once"
 PLANNING_TIMEOUT = timedelta(seconds=60)
 STEP_TIMEOUT = timedelta(seconds=60)
 # steps heartbeat every second: a worker that dies mid-step is noticed after this long
@@ -62,6 +67,7 @@ OUTCOME_EVENTS = {
 }
 
 __all__ = [
+    "EXECUTE_AT_ONCE_PATCH",
     "LEDGER_LOCAL_PATCH",
     "LEDGER_RETRY",
     "LEDGER_TIMEOUT",

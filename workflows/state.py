@@ -67,6 +67,10 @@ class ExportState:
     # the steps that write only our database run as local activities, and the broker loop reads
     # its terms with one (STEPS_LOCAL_PATCH, asked once as execution starts)
     local_steps: bool = False
+    # the execution request writes EXECUTING itself when nothing stands between
+    # (EXECUTE_AT_ONCE_PATCH, asked as the workflow starts), and has done so for this export
+    execute_at_once: bool = False
+    started_by_request: bool = False
     final: bool = False  # a closing transition (expired, rejected, cancelled) has begun
     # the review clock (workflows/review_clock.py): plans made so far, the plan whose review was
     # reported overdue, and whether the review webhook is being told
@@ -108,6 +112,18 @@ class ExportState:
         self.status = summary.status
         self.approval = plan_approval(summary, self.inp.review_deadline_seconds)
         self.plan_round += 1
+
+    def may_start_at_once(self) -> bool:
+        """Whether an execution request may write EXECUTING itself: no review, close or plan
+        stands between it and the steps."""
+        return (
+            self.execute_at_once
+            and not self.needs_review()
+            and not self.planning
+            and self.closing is None
+            and not self.final
+            and machine.may_execute(self.readiness, self.approval.state)
+        )
 
     def needs_review(self) -> bool:
         return (

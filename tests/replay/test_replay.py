@@ -62,11 +62,27 @@ FRESH = {
     for name, path in MILESTONES.items()
 }
 
+
 # recorded with the workflow of the customs-steps-local patch (package, artifacts, the
 # submission's record and the broker's terms as local activities): the histories of exports
 # executing on that path, which every later change must keep replaying
 LOCAL_STEPS = {f"local_steps_{name}": FRESH[name] for name in ("plan_approve", "attention_retry")}
-EXPECTED = {**MILESTONES, **LOCAL_STEPS}
+
+
+def _at_once(path: list[str]) -> list[str]:
+    """The path under EXECUTE_AT_ONCE_PATCH: a request nothing stands between writes EXECUTING
+    itself, so the two transitions after it (EXECUTION_REQUESTED, EXECUTING) are one."""
+    if path[: len(REQUEST) + 1] == [*REQUEST, "record_transition"]:
+        return [*REQUEST, *path[len(REQUEST) + 1 :]]
+    return path
+
+
+FRESH = {name: _at_once(path) for name, path in FRESH.items()}
+
+# recorded with the workflow of the execute-at-once patch: the request, its EXECUTING and the
+# steps that write only our database in one workflow task
+AT_ONCE = {"at_once_attention_retry": FRESH["attention_retry"]}
+EXPECTED = {**MILESTONES, **LOCAL_STEPS, **AT_ONCE}
 
 
 def load(path: Path) -> WorkflowHistory:
@@ -119,6 +135,29 @@ def test_the_local_steps_histories_run_the_steps_locally(name: str) -> None:
     }
     assert not scheduled & {*EXECUTE[:3], TERMS}, scheduled
     assert {"send_broker_submission", "notify_warehouse"} <= scheduled
+
+
+@pytest.mark.parametrize("name", sorted(AT_ONCE))
+def test_the_at_once_histories_start_in_the_request_task(name: str) -> None:
+    """From the request's acceptance to the send's scheduling, no other workflow task ran."""
+    events = load(HISTORIES / f"{name}.json").events
+    accepted = next(
+        i
+        for i, e in enumerate(events)
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+        and e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        == "request_execution"
+    )
+    sent = next(
+        i
+        for i, e in enumerate(events)
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name
+        == "send_broker_submission"
+    )
+    between = {e.event_type for e in events[accepted:sent]}
+    assert EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED not in between
+    assert EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED not in between
 
 
 @pytest.mark.parametrize("path", GOLDEN, ids=[p.stem for p in GOLDEN])

@@ -274,12 +274,14 @@ async def test_replan_is_refused_once_execution_has_begun(
     temporal_env: WorkflowEnvironment,
 ) -> None:
     """Once the workflow has decided to execute, a re-plan no longer slips in (the ledger's
-    EXECUTING write is held open meanwhile)."""
+    EXECUTING write is held open meanwhile). A reviewed plan's run loop writes EXECUTING by an
+    activity, so the workflow takes the re-plan while the write is held."""
     standins = StandIns(hold_status="EXECUTING")
     async with standin_worker(temporal_env.client, standins) as tq:
-        handle, _ = await start_export(temporal_env.client, tq, ["o-1"])
+        handle, summary = await start_export(temporal_env.client, tq, ["review-1"])
         try:
             await request_execution(handle)
+            await handle.execute_update(ExportWorkflow.approve, approve_input(summary.plan_hash))
             async with asyncio.timeout(10):
                 await standins.entered.wait()  # the workflow has decided to execute
             with pytest.raises(WorkflowUpdateFailedError) as exc:

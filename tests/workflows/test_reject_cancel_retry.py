@@ -20,6 +20,7 @@ from tests.support.standins import (
     STEP_ACTIVITIES,
     StandIns,
     accepted_updates,
+    approve_input,
     export_input,
     refusal_type,
     request_execution,
@@ -170,19 +171,21 @@ async def test_reject_and_cancel_after_execution_starts_are_refused(
     temporal_env: WorkflowEnvironment,
 ) -> None:
     # the ledger's EXECUTING write is held: the workflow has decided to execute, nothing is
-    # written yet, and its status is still PLANNED
+    # written yet, and its status is still PLANNED. A reviewed plan's run loop writes EXECUTING
+    # by an activity, so the workflow takes the decisions while the write is held.
     standins = StandIns(hold_status="EXECUTING")
     async with standin_worker(temporal_env.client, standins) as tq:
-        handle, _ = await start_export(temporal_env.client, tq, ["o-1"])
+        handle, summary = await start_export(temporal_env.client, tq, ["review-1"])
         try:
             await request_execution(handle)
+            await handle.execute_update(ExportWorkflow.approve, approve_input(summary.plan_hash))
             async with asyncio.timeout(10):
                 await standins.entered.wait()
             for method in (ExportWorkflow.reject, ExportWorkflow.cancel):
                 with pytest.raises(WorkflowUpdateFailedError) as exc:
                     await update(handle, method, REVIEWER)
                 assert refusal_type(exc) == "INVALID_EXPORT_STATE"
-            assert await updates_of(handle) == ["get_plan", "request_execution"]
+            assert await updates_of(handle) == ["get_plan", "request_execution", "approve"]
         finally:
             standins.release.set()
         # the refused messages changed nothing: the export executes as it would have
@@ -192,7 +195,40 @@ async def test_reject_and_cancel_after_execution_starts_are_refused(
         assert refusal_type(exc) == "INVALID_EXPORT_STATE"
         await handle.terminate("test done")
     assert standins.step_calls() == STEP_ACTIVITIES
+    assert standins.statuses() == ["AWAITING_APPROVAL", "PLANNED", "EXECUTING", "EXECUTED"]
+    assert "EXPORT_REJECTED" not in standins.event_types()
+    assert "EXPORT_CANCELLED" not in standins.event_types()
+
+
+async def test_decisions_sent_while_a_request_writes_executing_are_refused(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    # a READY plan: the request itself writes EXECUTING (EXECUTE_AT_ONCE_PATCH) by a local
+    # activity, held here; the decisions sent meanwhile are taken once its task is done, and
+    # refused, since execution started with the request
+    standins = StandIns(hold_status="EXECUTING")
+    async with standin_worker(temporal_env.client, standins) as tq:
+        handle, _ = await start_export(temporal_env.client, tq, ["o-1"])
+        request = asyncio.create_task(request_execution(handle))
+        try:
+            async with asyncio.timeout(10):
+                await standins.entered.wait()
+            decisions = [
+                asyncio.create_task(update(handle, method, REVIEWER))
+                for method in (ExportWorkflow.reject, ExportWorkflow.cancel)
+            ]
+        finally:
+            standins.release.set()
+        await request
+        for decision in decisions:
+            with pytest.raises(WorkflowUpdateFailedError) as exc:
+                await decision
+            assert refusal_type(exc) == "INVALID_EXPORT_STATE"
+        await wait_state(handle, lambda s: s.status == "EXECUTED")
+        await handle.terminate("test done")
+    assert standins.step_calls() == STEP_ACTIVITIES
     assert standins.statuses() == ["EXECUTING", "EXECUTED"]
+    assert standins.event_types()[:1] == ["EXECUTION_REQUESTED"]
     assert "EXPORT_REJECTED" not in standins.event_types()
     assert "EXPORT_CANCELLED" not in standins.event_types()
 
