@@ -78,15 +78,22 @@ class Outbox:
         """Send until `stop` is set; a database outage pauses it, never ends it.
 
         Deliveries go out as they are claimed, up to `MAX_IN_FLIGHT` at once: a new one does
-        not wait for the slowest of the ones before it. Each that ends wakes the claim, since
-        the next delivery of its stream may go now. With nothing to claim it sleeps until a
-        delivery is queued (NOTIFY), one ends, the next one falls due, or the fallback."""
+        not wait for the slowest of the ones before it. A delivered one leases the next of its
+        stream as it is marked, and that one goes out at once from the same task
+        (`_deliver_stream`). A task that ends wakes the claim when it leaves room in a full
+        outbox, or when its last delivery was not delivered (its retry time may come before the
+        sleep's end); one whose stream was delivered to its end leaves nothing a claim would
+        find. With nothing to claim it sleeps until a delivery is queued (NOTIFY), such a task
+        ends, the next one falls due, or the fallback."""
         listening = asyncio.create_task(self.wakeup.run(stop))
-        sending: set[asyncio.Task[None]] = set()
+        sending: set[asyncio.Task[bool]] = set()
 
-        def ended(task: asyncio.Task[None]) -> None:
+        def ended(task: asyncio.Task[bool]) -> None:
+            full = len(sending) >= MAX_IN_FLIGHT
             sending.discard(task)
-            self.wakeup.event.set()
+            failed = task.cancelled() or task.exception() is not None
+            if full or failed or not task.result():
+                self.wakeup.event.set()
             if not task.cancelled() and task.exception() is not None:
                 log.warning("webhook delivery failed to finish", exc_info=task.exception())
 
@@ -100,7 +107,7 @@ class Outbox:
                 except Exception:
                     log.warning("webhook outbox could not claim", exc_info=True)
             for delivery in claimed:
-                task = asyncio.create_task(self._deliver(delivery))
+                task = asyncio.create_task(self._deliver_stream(delivery, stop))
                 sending.add(task)
                 task.add_done_callback(ended)
             if len(claimed) < max(room, 1):  # nothing more is due now (or no room)
@@ -140,12 +147,24 @@ class Outbox:
     async def claim(self, limit: int) -> list[DueDelivery]:
         """Lease the probes of endpoints whose breaker is due one, and up to `limit` due
         deliveries first in line for their stream."""
-        lease = self.settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS
+        lease = self._lease_seconds()
         await self._sweep_held()
-        sends = await self.breakers.claim_probes(lease)
-        async with self.pool.acquire() as conn:
-            sends += await webhook_claims.claim_due(conn, limit, lease)
+        # on two connections at once: a probe's endpoint is held, so the two never take the same
+        # delivery, and a queued delivery waits for one round trip rather than two
+        found = await asyncio.gather(
+            self.breakers.claim_probes(lease), self._claim_due(limit, lease), return_exceptions=True
+        )
+        sends = [d for part in found if not isinstance(part, BaseException) for d in part]
+        failed = [part for part in found if isinstance(part, BaseException)]
+        if failed and not sends:
+            raise failed[0]
+        for error in failed:  # what the other part leased goes out all the same
+            log.warning("webhook outbox could not claim", exc_info=error)
         return sends
+
+    async def _claim_due(self, limit: int, lease: float) -> list[DueDelivery]:
+        async with self.pool.acquire() as conn:
+            return await webhook_claims.claim_due(conn, limit, lease)
 
     async def _sweep_held(self) -> None:
         """Give up held deliveries as old as a delivery is retried for (now and then: they are
@@ -157,7 +176,20 @@ class Outbox:
         if given_up:
             WEBHOOK_DELIVERIES.labels(outcome="failed").inc(given_up)
 
-    async def _deliver(self, delivery: DueDelivery) -> None:
+    async def _deliver_stream(self, delivery: DueDelivery, stop: asyncio.Event) -> bool:
+        """Send a delivery, then each next one of its stream leased as the one before it was
+        marked delivered (once stopping, the next is left for the claim); whether the last one
+        sent was delivered."""
+        delivered, following = await self._deliver(delivery, chain=True)
+        while following is not None:
+            delivered, following = await self._deliver(following, chain=not stop.is_set())
+        return delivered
+
+    async def _deliver(
+        self, delivery: DueDelivery, chain: bool = False
+    ) -> tuple[bool, DueDelivery | None]:
+        """Send one delivery and record how it went: whether it was delivered, and when `chain`
+        the next delivery of its stream, leased with the success if it may go now."""
         body = json.dumps(delivery.event, separators=(",", ":"), default=wire_value).encode()
         status: int | None = None
         try:
@@ -170,11 +202,7 @@ class Outbox:
             response = await self.http.post(delivery.url, content=body, headers=headers)
             status = response.status_code
             if response.is_success:
-                async with self.pool.acquire() as conn:
-                    await webhooks.mark_delivered(conn, delivery.id, status)
-                WEBHOOK_DELIVERIES.labels(outcome="delivered").inc()
-                await self.breakers.succeeded(delivery)
-                return
+                return True, await self._delivered(delivery, status, chain)
             error = f"HTTP {status}"
             # a refusal (4xx) is retried as before, but says nothing of the endpoint's health
             transient = transient_status(status)
@@ -184,7 +212,7 @@ class Outbox:
                 await webhooks.mark_failed(conn, delivery.id, str(exc), None, None)
             WEBHOOK_DELIVERIES.labels(outcome="failed").inc()
             await self.breakers.failed(delivery, str(exc), transient=False)
-            return
+            return False, None
         except Unresolved as exc:  # a resolver failing for a moment: retried with backoff
             error = str(exc)[:300]
             transient = True
@@ -193,6 +221,26 @@ class Outbox:
             transient = True
         await self._failed(delivery, error, status)
         await self.breakers.failed(delivery, error, transient)
+        return False, None
+
+    async def _delivered(
+        self, delivery: DueDelivery, status: int, chain: bool
+    ) -> DueDelivery | None:
+        following: DueDelivery | None = None
+        async with self.pool.acquire() as conn:
+            if chain:
+                settled, following = await webhook_claims.delivered_then_next(
+                    conn, delivery.id, status, self._lease_seconds()
+                )
+            else:
+                await webhooks.mark_delivered(conn, delivery.id, status)
+                settled = None
+        WEBHOOK_DELIVERIES.labels(outcome="delivered").inc()
+        await self.breakers.succeeded(delivery, settled)
+        return following
+
+    def _lease_seconds(self) -> float:
+        return self.settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS
 
     async def _failed(self, delivery: DueDelivery, error: str, status: int | None) -> None:
         age = (datetime.now(UTC) - delivery.created_at).total_seconds()

@@ -71,12 +71,15 @@ class EndpointBreakers:
         async with self.pool.acquire() as conn:
             return await webhook_holds.give_up_held(conn, give_up_seconds)
 
-    async def succeeded(self, delivery: DueDelivery) -> None:
-        """The endpoint answered 2xx: its breaker closes (and forgets its failures)."""
+    async def succeeded(self, delivery: DueDelivery, settled: bool | None = None) -> None:
+        """The endpoint answered 2xx: its breaker closes (and forgets its failures). `settled`:
+        whether the breaker was read as settled with the delivery's mark (None: not read)."""
         owner = _owner(delivery)
         if owner is None:
             return
-        if not delivery.probe:
+        if settled and not delivery.probe:
+            return  # the common case: nothing to write
+        if settled is None and not delivery.probe:
             async with self.pool.acquire() as conn:
                 ident = destination_id(DestinationKind.WEBHOOK, owner[1])
                 if await destinations.settled(conn, ident):

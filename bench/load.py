@@ -7,26 +7,33 @@ broker loop (bench/answer_flow.py: the broker rejects correctably, the client an
 amendment goes out), timed from the answer to the amendment's arrival at the broker. After a warm-up it reads the
 API's and the worker's resident memory, runs the measured window, reads it again, then lets the
 flows in flight finish. Prints throughput, errors (any non-2xx, any exception, any export that
-fails or sticks), p50/p99 per endpoint and the memory figures against the targets.
+fails or sticks), p50/p99 per endpoint and the memory figures against the targets. The demo
+account's webhook receiver is a process of its own (bench/webhook_sink.py), as a client's would
+be: its arrivals wait on no client of this loop, whose own lag is printed beside them.
 """
 
 import argparse
 import asyncio
 import itertools
-import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 from bench.answer_flow import AnswerClient
 from bench.common import free_port
 from bench.flow import FlowError, Timings, percentile
 from bench.stack import BenchStack, running_stack
+from bench.webhook_sink import read_arrivals
+from entrygo.dev import wait_for_port
 from entrygo.seed import demo_products
 
 TARGET_MEMORY_GROWTH = 0.20
@@ -36,6 +43,7 @@ TARGET_INSPECT_P50_MS = 60.0
 TARGET_INSPECT_P99_MS = 250.0
 WATCHED = ("api", "worker")
 SAMPLE_EVERY_S = 10.0
+LOOP_TICK_S = 0.05  # how often the clients' event loop is checked for lag
 
 
 class Load:
@@ -46,32 +54,48 @@ class Load:
         self.flows: list[tuple[float, float, bool]] = []  # (finished at, seconds, review)
         self.stop = asyncio.Event()
         self.counter = itertools.count()
-        # webhook deliveries: (received at, seconds from the event's time to its arrival)
-        self.deliveries: list[tuple[float, float]] = []
-        self.delivered_ids: set[str] = set()
+        self.outbox_cpu_s = 0.0  # CPU seconds the outbox process used in the measured window
+        # the clients' event loop: (checked at, seconds a timer fired late)
+        self.loop_lags: list[tuple[float, float]] = []
         # answered broker requests: (amendment arrived at, seconds from the answer to it)
         self.answers: list[tuple[float, float]] = []
+        # what `report` prints besides: (measured flows, memory, RSS series, broker, drain s)
+        self.figures: tuple[
+            list[tuple[float, float, bool]],
+            tuple[dict[str, float], dict[str, float], dict[str, float]],
+            list[tuple[float, dict[str, float]]],
+            dict[str, Any],
+            float,
+        ] = ([], ({}, {}, {}), [], {}, 0.0)
 
 
 WEBHOOK_SECRET = "bench-webhook-secret-0123456789"  # noqa: S105  (a local receiver of the run)
 
 
-def webhook_receiver(load: Load) -> Any:
-    """A client's webhook receiver: records each first arrival's lag behind its event."""
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.routing import Route
+@contextmanager
+def webhook_receiver(out: Path) -> Iterator[int]:
+    """A client's webhook receiver in a process of its own (bench/webhook_sink.py), on a free
+    loopback port (yielded); its arrivals are in `out` once it has stopped."""
+    port = free_port()
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "bench.webhook_sink", "--port", str(port), "--out", str(out)]
+    )
+    try:
+        wait_for_port("127.0.0.1", port, 30)
+        yield port
+    finally:
+        sink.terminate()
+        sink.wait(timeout=30)
 
-    async def receive(request: Request) -> Response:
-        event = json.loads(await request.body())
-        if event["eventId"] not in load.delivered_ids:
-            load.delivered_ids.add(event["eventId"])
-            created = datetime.fromisoformat(event["createdAt"].replace("Z", "+00:00"))
-            load.deliveries.append((time.monotonic(), time.time() - created.timestamp()))
-        return Response(status_code=204)
 
-    return Starlette(routes=[Route("/hooks", receive, methods=["POST"])])
+async def watch_loop(load: Load) -> None:
+    """Record how late a short timer fires in the clients' loop until cancelled (the lag an
+    in-loop receiver would have added to every arrival)."""
+    while True:
+        started = time.monotonic()
+        await asyncio.sleep(LOOP_TICK_S)
+        now = time.monotonic()
+        load.loop_lags.append((now, now - started - LOOP_TICK_S))
 
 
 async def subscribe(http: httpx.AsyncClient, demo: dict[str, Any], url: str) -> None:
@@ -136,17 +160,47 @@ async def sample_memory(stack: BenchStack, series: list[tuple[float, dict[str, f
         series.append((time.monotonic() - started, rss(stack)))
 
 
-async def run_load(stack: BenchStack, args: argparse.Namespace) -> bool:
-    """Warm up, measure, drain; print the figures; True when the targets are met."""
+def run_with_receiver(stack: BenchStack, args: argparse.Namespace) -> bool:
+    """Run the load against a webhook receiver of its own; True when the targets are met."""
+    with tempfile.TemporaryDirectory(prefix="entrygo-load-") as tmp:
+        out = Path(tmp) / "arrivals"
+        with webhook_receiver(out) as port:
+            load, window = asyncio.run(run_load(stack, args, port))
+        deliveries = read_arrivals(out)
+    lags = [lag for at, lag in deliveries if window[0] <= at <= window[1]]
+    loop = [lag for at, lag in load.loop_lags if window[0] <= at <= window[1]]
+    print(
+        f"webhook deliveries in the window: {len(lags)}, lag from event to receiver "
+        f"p50 {percentile(lags, 50) * 1000:.0f} ms p99 {percentile(lags, 99) * 1000:.0f} ms "
+        f"(the outbox wakes on NOTIFY)"
+    )
+    print(
+        f"the outbox's CPU in the window: {load.outbox_cpu_s:.1f} s, "
+        f"{load.outbox_cpu_s * 1000 / max(len(lags), 1):.2f} ms per delivery"
+    )
+    print(
+        f"the receiver runs in a process of its own; the clients' event loop in the window: a "
+        f"{LOOP_TICK_S * 1000:.0f} ms timer late by p50 {percentile(loop, 50) * 1000:.0f} ms "
+        f"p99 {percentile(loop, 99) * 1000:.0f} ms (what a receiver in this loop would add)"
+    )
+    answered = [s for at, s in load.answers if window[0] <= at <= window[1]]
+    print(
+        f"broker requests answered in the window: {len(answered)}, answer to the amendment's "
+        f"arrival at the broker p50 {percentile(answered, 50) * 1000:.0f} ms "
+        f"p99 {percentile(answered, 99) * 1000:.0f} ms"
+    )
+    return report(args, load, *load.figures)
+
+
+async def run_load(
+    stack: BenchStack, args: argparse.Namespace, port: int
+) -> tuple[Load, tuple[float, float]]:
+    """Warm up, measure, drain; the clients' figures and the measured window (monotonic)."""
     run = uuid.uuid4().hex[:6]
     load = Load()
     limits = httpx.Limits(max_connections=args.clients * 2 + 10)
     every = tuple(round(1 / share) if share > 0 else 0 for share in shares(args))
-    port = free_port()
-    receiver = uvicorn.Server(
-        uvicorn.Config(webhook_receiver(load), host="127.0.0.1", port=port, log_level="warning")
-    )
-    receiving = asyncio.create_task(receiver.serve())
+    watching = asyncio.create_task(watch_loop(load))
     async with httpx.AsyncClient(base_url=stack.base_url, timeout=60, limits=limits) as http:
         await subscribe(http, stack.demo, f"http://127.0.0.1:{port}/hooks")
         products = (stack.demo["productIds"][0], await review_product(http, stack.demo))
@@ -166,9 +220,11 @@ async def run_load(stack: BenchStack, args: argparse.Namespace) -> bool:
         after_warmup = rss(stack)
         series: list[tuple[float, dict[str, float]]] = [(0.0, after_warmup)]
         sampler = asyncio.create_task(sample_memory(stack, series))
+        outbox_cpu = stack.cpu_seconds()["outbox"]
         window_start = time.monotonic()
         await asyncio.sleep(args.seconds)
         window_end = time.monotonic()
+        load.outbox_cpu_s = stack.cpu_seconds()["outbox"] - outbox_cpu
         at_end = rss(stack)
         sampler.cancel()
         load.stop.set()
@@ -178,22 +234,10 @@ async def run_load(stack: BenchStack, args: argparse.Namespace) -> bool:
         await asyncio.sleep(2)  # broker callbacks of the last flows, their webhooks
         idle = rss(stack)
         broker = (await http.get(f"{stack.broker_url}/_sandbox/stats")).json()
-    receiver.should_exit = True
-    await receiving
+    watching.cancel()
     measured = [f for f in load.flows if window_start <= f[0] <= window_end]
-    lags = [lag for at, lag in load.deliveries if window_start <= at <= window_end]
-    print(
-        f"webhook deliveries in the window: {len(lags)}, lag from event to receiver "
-        f"p50 {percentile(lags, 50) * 1000:.0f} ms p99 {percentile(lags, 99) * 1000:.0f} ms "
-        f"(the outbox wakes on NOTIFY)"
-    )
-    answered = [s for at, s in load.answers if window_start <= at <= window_end]
-    print(
-        f"broker requests answered in the window: {len(answered)}, answer to the amendment's "
-        f"arrival at the broker p50 {percentile(answered, 50) * 1000:.0f} ms "
-        f"p99 {percentile(answered, 99) * 1000:.0f} ms"
-    )
-    return report(args, load, measured, (after_warmup, at_end, idle), series, broker, drain_s)
+    load.figures = (measured, (after_warmup, at_end, idle), series, broker, drain_s)
+    return load, (window_start, window_end)
 
 
 def report(
@@ -303,7 +347,7 @@ def main() -> None:
         )
         print(f"Temporal: {stack.persistence}; database: {stack.database}", flush=True)
         print(f"pids: {stack.pids()}", flush=True)
-        ok = asyncio.run(run_load(stack, args))
+        ok = run_with_receiver(stack, args)
     print(
         f"(load average after {os.getloadavg()[0]:.2f}; whole run "
         f"{time.monotonic() - started:.0f} s)",

@@ -230,24 +230,38 @@ async def lease(conn: Connection, delivery_id: int, lease_seconds: float) -> Non
     )
 
 
+# What sending a delivery needs, read from `d`: a `webhook_deliveries` row, or the rows a
+# statement leased and returned (with the columns read here); fixed text joined to the statement.
+SENDING = """
+SELECT d.id, d.attempts, d.created_at, d.endpoint_id, w.account_id, w.url, w.secret,
+       coalesce(e.id, de.id) AS event_id, coalesce(e.type, de.type) AS type,
+       e.export_id, de.destination_id, coalesce(e.seq, de.seq) AS seq,
+       coalesce(e.occurred_at, de.occurred_at) AS occurred_at,
+       coalesce(e.data, de.data) AS data
+"""
+SENDING_JOINS = """
+JOIN webhook_endpoints w ON w.id = d.endpoint_id
+LEFT JOIN export_events e ON e.id = d.event_id
+LEFT JOIN destination_events de ON de.id = d.destination_event_id
+"""
+
+
 async def leased(conn: Queries, ids: list[int], probe: bool = False) -> list[DueDelivery]:
     """What sending the given leased deliveries needs, their event in the webhook's shape."""
     if not ids:
         return []
     rows = await conn.fetch(
-        """SELECT d.id, d.attempts, d.created_at, d.endpoint_id, w.account_id, w.url, w.secret,
-                  coalesce(e.id, de.id) AS event_id, coalesce(e.type, de.type) AS type,
-                  e.export_id, de.destination_id, coalesce(e.seq, de.seq) AS seq,
-                  coalesce(e.occurred_at, de.occurred_at) AS occurred_at,
-                  coalesce(e.data, de.data) AS data
-           FROM webhook_deliveries d
-           JOIN webhook_endpoints w ON w.id = d.endpoint_id
-           LEFT JOIN export_events e ON e.id = d.event_id
-           LEFT JOIN destination_events de ON de.id = d.destination_event_id
-           WHERE d.id = any($1::bigint[])
-           ORDER BY d.id""",
+        SENDING
+        + "FROM webhook_deliveries d"
+        + SENDING_JOINS
+        + "WHERE d.id = any($1::bigint[]) ORDER BY d.id",
         ids,
     )
+    return sending(rows, probe)
+
+
+def sending(rows: list[Row], probe: bool = False) -> list[DueDelivery]:
+    """Deliveries to send from rows read by `SENDING`, in the order given."""
     return [
         DueDelivery(
             id=r["id"],

@@ -23,7 +23,7 @@ from activities.outbox import Outbox
 from config.settings import Settings
 from domain import destinations as breaker
 from domain.destinations import DestinationKind
-from store import destinations, exports
+from store import destinations, exports, webhook_claims, webhooks
 from store.exports import NewEvent
 from store.webhook_holds import HELD_GIVE_UP_ERROR
 from tests.support.exports_api import planned
@@ -477,3 +477,45 @@ async def test_destination_events_reach_the_feed_and_subscribed_endpoints(
     finally:
         await subscribed.stop()
         await others.stop()
+
+
+async def test_a_delivered_one_leases_the_next_of_its_stream_only_while_its_endpoint_is_closed(
+    http: httpx.AsyncClient, pool: asyncpg.Pool, worker: Any, world: World
+) -> None:
+    receiver = await receiver_on()
+    try:
+        endpoint = await subscribe(http, world, receiver.url)
+        account = world.tenant.account_id
+        export_id = await export_with_events(http, pool, world)
+        pending = [d for d in await deliveries(pool, endpoint) if d["export_id"] == export_id]
+        first, second, third = sorted(pending, key=lambda d: d["seq"])[:3]
+        async with pool.acquire() as conn:
+            await webhooks.lease(conn, first["id"], 30.0)
+        await set_paused(pool, account, DestinationKind.WEBHOOK, endpoint)
+        async with pool.acquire() as conn:
+            settled, following = await webhook_claims.delivered_then_next(
+                conn, first["id"], 200, 30.0
+            )
+        assert (settled, following) == (False, None)  # a held endpoint's next waits
+        assert (await attempts(pool, endpoint))[second["id"]] == 0
+
+        await set_resumed(pool, account, DestinationKind.WEBHOOK, endpoint)
+        async with pool.acquire() as conn:
+            await webhooks.lease(conn, second["id"], 30.0)
+            settled, following = await webhook_claims.delivered_then_next(
+                conn, second["id"], 200, 30.0
+            )
+            # the next is leased, once; the one after it is not yet first in line
+            assert await webhook_claims.delivered_then_next(conn, second["id"], 200, 30.0) == (
+                True,
+                None,
+            )
+        assert settled
+        assert following is not None
+        assert (following.id, following.event["seq"]) == (third["id"], third["seq"])
+        states = {d["id"]: (d["status"], d["attempts"]) for d in await deliveries(pool, endpoint)}
+        assert states[first["id"]] == ("DELIVERED", 1)
+        assert states[second["id"]] == ("DELIVERED", 1)
+        assert states[third["id"]] == ("PENDING", 1)
+    finally:
+        await receiver.stop()

@@ -16,6 +16,7 @@ from activities.outbox import Outbox
 from config.settings import Settings
 from store import exports
 from store.exports import NewEvent
+from store.webhooks import DueDelivery
 from tests.support.exports_api import planned
 from tests.support.polling import eventually
 from tests.support.tenants import World
@@ -111,4 +112,42 @@ async def test_a_failed_delivery_is_retried_when_it_falls_due(
             "SELECT max(attempts) FROM webhook_deliveries WHERE endpoint_id = $1", endpoint
         )
     assert retried >= 2
+    await receiver.stop()
+
+
+async def test_the_events_of_one_append_follow_each_other_without_a_claim_between(
+    http: httpx.AsyncClient, pool: asyncpg.Pool, worker: Any, world: World, running: Outbox
+) -> None:
+    receiver = WebhookReceiver(SECRET)
+    await receiver.start()
+    endpoint = await subscribe(http, world, receiver.url)
+    export_id = str((await planned(http, world, "SKU-SCARF"))["exportId"])
+
+    async def planning_delivered() -> bool:
+        async with pool.acquire() as conn:
+            pending = await conn.fetchval(
+                """SELECT count(*) FROM webhook_deliveries
+                   WHERE endpoint_id = $1 AND status <> 'DELIVERED'""",
+                endpoint,
+            )
+        return bool(receiver.of_export(export_id)) and pending == 0
+
+    await eventually(planning_delivered)
+    claimed: list[str] = []
+    claim = running.claim
+
+    async def claim_noting(limit: int) -> list[DueDelivery]:
+        found = await claim(limit)
+        claimed.extend(d.event["data"]["text"] for d in found if d.event["exportId"] == export_id)
+        return found
+
+    running.claim = claim_noting  # type: ignore[method-assign]
+    texts = ["one", "two", "three"]
+    async with pool.acquire() as conn, conn.transaction():
+        assert await exports.lock_export(conn, export_id) is not None
+        events = [NewEvent("PUSH_TEST_NOTE", t, "test", {"text": t}) for t in texts]
+        await exports.append_events(conn, export_id, events, await exports.database_now(conn))
+    await eventually(lambda: _true(notes(receiver, export_id) == texts))
+    # the first is claimed; each next one is leased as the one before it is marked delivered
+    assert claimed == ["one"]
     await receiver.stop()
