@@ -10,7 +10,7 @@ a valid key (401), within its rate (429) and role (403) learns nothing about the
 come earlier, from FastAPI itself: routing (404, 405) and a body that is not JSON at all (400).
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -93,10 +93,12 @@ PrincipalDep = Annotated[Principal, Depends(_principal)]
 OptionalPrincipalDep = Annotated[Principal | None, Depends(_optional_principal)]
 
 
-def require_role(*roles: str) -> Callable[..., Principal]:
+def require_role(*roles: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets through a caller holding any of `roles`."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    # async, as the context and unit-of-work builders below: FastAPI runs a plain `def`
+    # dependency in a worker thread, two thread hand-overs per request for checks without I/O
+    async def check(principal: PrincipalDep) -> Principal:
         if not principal.roles.intersection(roles):
             raise ApiError(
                 403,
@@ -122,15 +124,17 @@ Admin = Annotated[Principal, Depends(_ADMIN)]
 AnyRole = Annotated[Principal, Depends(_ANY_ROLE)]
 
 
-def _context_of(role: Callable[..., Principal]) -> Callable[..., Context]:
-    def build(request: Request, principal: Annotated[Principal, Depends(role)]) -> Context:
+def _context_of(role: Callable[..., Awaitable[Principal]]) -> Callable[..., Awaitable[Context]]:
+    async def build(request: Request, principal: Annotated[Principal, Depends(role)]) -> Context:
         return Context(_runtime(request), Intent(principal))
 
     return build
 
 
-def _unit_of_work_of(role: Callable[..., Principal]) -> Callable[..., UnitOfWork]:
-    def build(request: Request, principal: Annotated[Principal, Depends(role)]) -> UnitOfWork:
+def _unit_of_work_of(
+    role: Callable[..., Awaitable[Principal]],
+) -> Callable[..., Awaitable[UnitOfWork]]:
+    async def build(request: Request, principal: Annotated[Principal, Depends(role)]) -> UnitOfWork:
         return UnitOfWork(request, _runtime(request), principal)
 
     return build

@@ -3,7 +3,7 @@
 Against a fresh migrated database seeded as `make bench-plan` seeds it, the planning activity's
 code, `PlanningActivities.plan_export`, is called in this process for a new export each time
 (load the snapshot, plan, persist), followed by what the API does with the plan afterwards
-(`get_export` and the answer's JSON), under cProfile. No Temporal: the workflow and the HTTP
+(`get_plan` and the answer's JSON), under cProfile. No Temporal: the workflow and the HTTP
 hops are `make bench-plan`'s. Prints the top entries by cumulative and by total (own) time and
 the CPU per plan (profiled, so higher than without the profiler).
 """
@@ -25,7 +25,7 @@ from bench.common import fresh_database, server_url
 from bench.plan import ROOT, seed
 from config.settings import Settings
 from services.exports.views import as_plan
-from store.exports import get_export
+from store.exports import get_plan
 from store.pool import create_pool
 from workflows.messages import PlanExportInput
 
@@ -70,8 +70,8 @@ async def activity_mode(args: argparse.Namespace, db_url: str) -> None:
             if args.show and summary.readiness_state != "READY":
                 print("readiness:", summary.readiness_state)
             async with pool.acquire() as conn:  # what the API does with the plan
-                export = await get_export(conn, seeded["accountId"], export_id)
-            as_plan(export.plan).model_dump_json(by_alias=True)
+                document = await get_plan(conn, seeded["accountId"], export_id)
+            as_plan(document).model_dump_json(by_alias=True)
 
         for _ in range(args.warmup):
             await once()

@@ -145,6 +145,17 @@ async def get_export(conn: Queries, account_id: str, export_id: str) -> ExportRe
     return ExportRecord.from_row(row)
 
 
+async def get_plan(conn: Queries, account_id: str, export_id: str) -> PlanDocument:
+    """The export's stored plan in the account, validated from the column's JSON text (no Python
+    dict in between, and none of the row's other columns read)."""
+    text = await conn.fetchval(
+        "SELECT plan::text FROM exports WHERE id = $1 AND account_id = $2", export_id, account_id
+    )
+    if text is None:
+        raise NotFound("export")
+    return PlanDocument.model_validate_json(text)
+
+
 async def created_before(conn: Queries, export_id: str, moment: datetime) -> bool:
     """True when the export exists and was created before `moment`."""
     created = await conn.fetchval("SELECT created_at FROM exports WHERE id = $1", export_id)

@@ -224,6 +224,21 @@ async def get_broker_row(conn: Queries, account_id: str, broker_id: str) -> Brok
     )
 
 
+async def references_in_account(
+    conn: Queries, account_id: str, warehouse_id: str, broker_id: str
+) -> tuple[bool, bool]:
+    """Whether the warehouse and the broker are the account's, in one round trip."""
+    row = await conn.fetchrow(
+        """SELECT EXISTS (SELECT 1 FROM warehouses WHERE id = $2 AND account_id = $1) AS warehouse,
+                  EXISTS (SELECT 1 FROM brokers WHERE id = $3 AND account_id = $1) AS broker""",
+        account_id,
+        warehouse_id,
+        broker_id,
+    )
+    assert row is not None
+    return bool(row["warehouse"]), bool(row["broker"])
+
+
 async def get_warehouse(conn: Queries, account_id: str, warehouse_id: str) -> Warehouse:
     """One warehouse of the account."""
     record = await get_warehouse_row(conn, account_id, warehouse_id)

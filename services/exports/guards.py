@@ -9,7 +9,7 @@ from services.context import Context
 from services.errors import Conflict, OutOfScope
 from store import exports
 from store.records import ExportRecord
-from store.reference import get_broker_row, get_warehouse_row
+from store.reference import references_in_account
 from store.snapshots import export_snapshot
 
 
@@ -21,12 +21,14 @@ async def load(ctx: Context, export_id: str) -> ExportRecord:
 
 async def check_references(ctx: Context, warehouse_id: str, broker_id: str) -> None:
     """OutOfScope for a warehouse or broker outside the caller's account."""
-    account_id = ctx.account_id
     async with ctx.connect() as conn:
-        if await get_warehouse_row(conn, account_id, warehouse_id) is None:
-            raise OutOfScope("warehouseId is not a warehouse of this account.", field="warehouseId")
-        if await get_broker_row(conn, account_id, broker_id) is None:
-            raise OutOfScope("brokerId is not a broker of this account.", field="brokerId")
+        warehouse, broker = await references_in_account(
+            conn, ctx.account_id, warehouse_id, broker_id
+        )
+    if not warehouse:
+        raise OutOfScope("warehouseId is not a warehouse of this account.", field="warehouseId")
+    if not broker:
+        raise OutOfScope("brokerId is not a broker of this account.", field="brokerId")
 
 
 def refused(refusal: machine.Refusal, export: ExportRecord) -> Conflict:

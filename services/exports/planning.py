@@ -143,8 +143,10 @@ async def _start(ctx: Context, change: NewPlan) -> Planned:
                 await operation.workflow_handle()
         await abandon(ctx.pool, client, export_id, started)
         raise
-    export = await guards.load(ctx, export_id)
-    return Planned(as_plan(export.plan), created)
+    # the plan as stored, read alone: the answer needs none of the row's other columns
+    async with ctx.connect() as conn:
+        document = await exports.get_plan(conn, ctx.account_id, export_id)
+    return Planned(as_plan(document), created)
 
 
 async def replan(ctx: Context, export_id: str, body: ReplanRequest) -> Planned:

@@ -1,7 +1,12 @@
 """Roles and account scope (CONTRACT §2) across the routes of this service."""
 
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 
 from tests.support.tenants import Tenant
 
@@ -121,3 +126,38 @@ async def test_sync_requires_account_id(http: httpx.AsyncClient, tenant: Tenant)
         "message": "Field required",
         "code": "required",
     }
+
+
+def _api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):  # an included router
+            yield from _api_routes(route.original_router.routes)
+
+
+def _calls(dependant: Any) -> Iterator[Any]:
+    for sub in dependant.dependencies:
+        yield sub.call
+        yield from _calls(sub)
+
+
+async def test_the_callers_dependencies_run_on_the_event_loop(app: Any) -> None:
+    # FastAPI runs a plain `def` dependency in a worker thread: two thread hand-overs per request
+    # for the role check and the context or unit of work built from it
+    routes = list(_api_routes(app.routes))
+    checked = 0
+    for route in routes:
+        for call in _calls(route.dependant):
+            if getattr(call, "__module__", None) == "api.deps" and call.__name__ in (
+                "check",
+                "build",
+            ):
+                assert inspect.iscoroutinefunction(call), (route.path, call.__qualname__)
+                checked += 1
+    plan = next(r for r in routes if r.path == "/api/exports/plan")
+    assert all(
+        inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(type(call).__call__)
+        for call in _calls(plan.dependant)
+    )
+    assert checked > 50

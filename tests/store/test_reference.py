@@ -80,3 +80,24 @@ async def test_lists_page_and_stay_in_the_account(pool: asyncpg.Pool) -> None:
         with pytest.raises(NotFound):
             await reference.patch_broker(conn, mine, broker.id, {"name": "taken"})
         assert (await reference.get_warehouse(conn, theirs, foreign.id)).name == "X"
+
+
+async def test_references_in_account_in_one_statement(pool: asyncpg.Pool) -> None:
+    account_id, other_id = await account(pool), await account(pool)
+    async with pool.acquire() as conn:
+        warehouse = await reference.create_warehouse(
+            conn, account_id, {"name": "Hub", "address": ADDRESS}
+        )
+        broker = await reference.create_broker(
+            conn, account_id, {"name": "B", "transport": WEBHOOK}
+        )
+        found = await reference.references_in_account(conn, account_id, warehouse.id, broker.id)
+        elsewhere = await reference.references_in_account(conn, other_id, warehouse.id, broker.id)
+        crossed = await reference.references_in_account(conn, account_id, broker.id, warehouse.id)
+        half = await reference.references_in_account(conn, account_id, warehouse.id, "br_none")
+    assert (found, elsewhere, crossed, half) == (
+        (True, True),
+        (False, False),
+        (False, False),
+        (True, False),
+    )
