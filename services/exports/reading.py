@@ -6,22 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.destinations import WaitingFor
-from domain.review_work import ChangeRequest, ReviewHolder
 from services.context import Context
-from services.exports.live import live_state, projected_state
+from services.exports.live import Live, live_state, projected_state
 from services.exports.views import event_view, export_view, summary_view
 from services.models.broker import AmendmentView, BrokerView
 from services.models.exports import EventPage, ExportSummary, ExportView
-from store import amendments, destinations, execution, exports, review_work
-from store.db import Connection
-from store.records import (
-    ArtifactRecord,
-    EventRecord,
-    ExportRecord,
-    NotificationRecord,
-    PackageRecord,
-    SubmissionRecord,
-)
+from store import exports, inspection
+from store.amendments import AmendmentRecord
+from store.records import ExportRecord
 
 
 @dataclass(frozen=True)
@@ -51,92 +43,70 @@ class ExportList:
     last: ExportRecord | None
 
 
-@dataclass(frozen=True)
-class _Stored:
-    """What execution produced, as the database holds it."""
-
-    package: PackageRecord | None
-    artifacts: list[ArtifactRecord]
-    submission: SubmissionRecord | None
-    notifications: list[NotificationRecord]
-    events: list[EventRecord]
-    broker: BrokerView | None = None
-    waiting_for: WaitingFor | None = None
-    holder: ReviewHolder | None = None
-    changes_requested: ChangeRequest | None = None
-
-
 async def inspect(ctx: Context, export_id: str, *, live: bool = False) -> ExportView:
     """The export as it stands: plan, approval, package, artifacts, submission, events, workflow;
     from the projection and the event log, and with `live` the workflow's own state as well."""
     async with ctx.connect() as conn:
-        export = await exports.get_export(conn, ctx.account_id, export_id)
-    return await view_of(ctx, export, live=live)
+        found = await inspection.inspected(conn, ctx.account_id, export_id)
+    if live:
+        return _view(found, await live_state(await ctx.temporal.client_or_none(), found.export))
+    return _view(found, projected_state(found.export))
 
 
 async def view_of(ctx: Context, export: ExportRecord, *, live: bool = True) -> ExportView:
-    """Inspect of a loaded export; with `live`, the database reads and the workflow's bounded
+    """Inspect of a loaded export; with `live`, the database read and the workflow's bounded
     `state` query run together, else the projection alone answers (no call to Temporal)."""
     if live:
         client = await ctx.temporal.client_or_none()
-        stored, state = await asyncio.gather(_stored(ctx, export), live_state(client, export))
+        found, state = await asyncio.gather(_parts(ctx, export), live_state(client, export))
     else:
-        stored, state = await _stored(ctx, export), projected_state(export)
+        found, state = await _parts(ctx, export), projected_state(export)
+    return _view(found, state)
+
+
+async def _parts(ctx: Context, export: ExportRecord) -> inspection.Inspected:
+    # its own pooled connection: it may run beside the workflow query
+    async with ctx.runtime.pool.acquire() as conn:
+        return await inspection.beside(conn, export)
+
+
+def _view(found: inspection.Inspected, state: Live) -> ExportView:
+    export = found.export
     return export_view(
         export,
-        package=stored.package,
-        artifacts=stored.artifacts,
-        submission=stored.submission,
-        notifications=stored.notifications,
-        events=stored.events,
+        package=found.package,
+        artifacts=found.artifacts,
+        submission=found.submission,
+        notifications=found.notifications,
+        events=found.events,
         workflow=state.workflow,
         approval=state.approval,
         attention=state.attention,
         live=state.live,
-        broker=stored.broker,
-        waiting_for=stored.waiting_for,
-        holder=stored.holder,
-        changes_requested=stored.changes_requested,
+        broker=_broker(export, found.amendments),
+        waiting_for=_waiting_for(export, found.destination),
+        holder=found.holder,
+        changes_requested=found.changes_requested,
     )
 
 
-async def _stored(ctx: Context, export: ExportRecord) -> _Stored:
-    export_id = export.id
-    # its own pooled connection: it may run beside the workflow query
-    async with ctx.runtime.pool.acquire() as conn:
-        package = await execution.package_of_export(conn, export_id)
-        return _Stored(
-            package=package,
-            artifacts=await execution.artifacts_of(conn, package.id) if package else [],
-            submission=await execution.submission_of(conn, export_id),
-            notifications=await execution.notifications_of(conn, export_id),
-            events=await exports.latest_events(conn, export_id),
-            broker=await _broker(conn, export),
-            waiting_for=await _waiting_for(conn, export),
-            holder=await review_work.holder_of(conn, export_id),
-            changes_requested=await review_work.last_change_request(conn, export_id),
-        )
-
-
-async def _waiting_for(conn: Connection, export: ExportRecord) -> WaitingFor | None:
+def _waiting_for(
+    export: ExportRecord, destination: inspection.DestinationNow | None
+) -> WaitingFor | None:
     """What the export waits for, with the destination's state as it is now (the export wrote
     the state it met when it began to wait)."""
     waiting = export.waiting_for
-    if waiting is None:
-        return None
-    record = await destinations.get(conn, export.account_id, waiting.destination)
-    if record is None:
+    if waiting is None or destination is None:
         return waiting
     return waiting.model_copy(
-        update={"state": record.breaker.state, "since": record.breaker.since or waiting.since}
+        update={"state": destination.state, "since": destination.since or waiting.since}
     )
 
 
-async def _broker(conn: Connection, export: ExportRecord) -> BrokerView | None:
+def _broker(export: ExportRecord, amendments: list[AmendmentRecord]) -> BrokerView | None:
     """The broker's side as the workflow last wrote it, with the submission's amendments."""
     if export.broker_side is None:
         return None
-    rows = await amendments.amendments_of(conn, export.id)
     return BrokerView.of(
         export.broker_side,
         [
@@ -149,7 +119,7 @@ async def _broker(conn: Connection, export: ExportRecord) -> BrokerView | None:
                 attempts=a.attempts,
                 sent_at=a.sent_at,
             )
-            for a in rows
+            for a in amendments
         ],
     )
 
