@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from api.canonical_body import canonical_body
 from api.errors import ApiError
 from domain.canonical import canonical_json
 from services.context import Context, Intent, Runtime
@@ -60,14 +61,18 @@ def _valid_key(key: str) -> bool:
 def fingerprint(request: Request, body: BaseModel | None) -> bytes:
     """SHA-256 of method, route template, path parameters and the validated body (sans key)."""
     route = request.scope.get("route")
-    payload = body.model_dump(mode="json", exclude={_key_field(body)}) if body else None
-    material = {
+    request_part = {
         "method": request.method,
         "route": getattr(route, "path", request.url.path),
         "params": dict(request.path_params),
-        "body": payload,
     }
-    return hashlib.sha256(canonical_json(material)).digest()
+    exclude = {_key_field(body)} if body else set()
+    written = canonical_body(body, exclude) if body else None
+    if written is None:
+        payload = body.model_dump(mode="json", exclude=exclude) if body else None
+        return hashlib.sha256(canonical_json({**request_part, "body": payload})).digest()
+    # the same bytes: "body" sorts before the request's keys
+    return hashlib.sha256(b'{"body":%s,%s' % (written, canonical_json(request_part)[1:])).digest()
 
 
 M = TypeVar("M", bound=BaseModel)

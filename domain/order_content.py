@@ -46,24 +46,31 @@ class LineResolver:
 
     def __init__(self, product_values: dict[str, Decimal | None]) -> None:
         self.product_values = product_values
-        # keyed by the unit value as sent, in its own notation: 0 and -0 hash differently
-        self._lines: dict[tuple[str, int, str | None], tuple[OrderLine, str]] = {}
+        # keyed by the unit value as sent, in its own notation: 0 and -0 hash differently; each
+        # line with its part of the content hash and what it adds to the order's value
+        self._lines: dict[tuple[str, int, str | None], tuple[OrderLine, str, Decimal]] = {}
 
     def resolve(self, order: OrderIn) -> ResolvedOrder:
         """The order's lines, value and content hash, as `resolve_lines`, `order_value` and
         `content_hash` give them."""
         lines = []
         parts = []
+        total = Decimal(0)  # `order_value`'s sum, added in the same order
         for item in order.items:
             sent = item.unit_value_usd
             key = (item.product_id, item.quantity, None if sent is None else str(sent))
             known = self._lines.get(key)
             if known is None:
                 line = _resolve_line(item, self.product_values)
-                known = self._lines[key] = (line, _line_part(line))
+                known = self._lines[key] = (
+                    line,
+                    _line_part(line),
+                    line.line_value_usd or Decimal(0),
+                )
             lines.append(known[0])
             parts.append(known[1])
-        return ResolvedOrder(lines, order_value(lines), _digest(order, parts))
+            total += known[2]
+        return ResolvedOrder(lines, round_usd(total), _digest(order, parts))
 
 
 @lru_cache(maxsize=4096)

@@ -74,6 +74,8 @@ async def upsert_orders(
     """Upsert orders whose products were checked to be the account's; returns request order."""
     resolver = LineResolver(product_values)
     resolved = [resolver.resolve(o) for o in orders]
+    # written and answered alike (the answer validates its own copy)
+    consignees = [_consignee(o.consignee) for o in orders]
     payload = [
         [
             order_id,
@@ -81,12 +83,14 @@ async def upsert_orders(
             o.destination_country,
             o.destination_region,
             o.destination_postal_code,
-            _consignee(o.consignee),
+            consignee,
             o.metadata,
             _text(content.value),
             content.content_hash.hex(),
         ]
-        for order_id, o, content in zip(new_ids("ord", len(orders)), orders, resolved, strict=True)
+        for order_id, o, content, consignee in zip(
+            new_ids("ord", len(orders)), orders, resolved, consignees, strict=True
+        )
     ]
     written = await conn.fetch(_UPSERT, account_id, _COMPACT.encode(payload))
     by_external = {r["external_id"]: r for r in written}
@@ -107,8 +111,8 @@ async def upsert_orders(
     try:
         return _ORDERS.validate_python(
             [
-                _answer(account_id, o, content, by_external[o.external_id])
-                for o, content in zip(orders, resolved, strict=True)
+                _answer(account_id, o, content, consignee, by_external[o.external_id])
+                for o, content, consignee in zip(orders, resolved, consignees, strict=True)
             ]
         )
     finally:
@@ -116,7 +120,13 @@ async def upsert_orders(
             await lines
 
 
-def _answer(account_id: str, order: OrderIn, content: ResolvedOrder, row: Row) -> dict[str, Any]:
+def _answer(
+    account_id: str,
+    order: OrderIn,
+    content: ResolvedOrder,
+    consignee: dict[str, str] | None,
+    row: Row,
+) -> dict[str, Any]:
     """An upserted order as `get_order` would read it back, from what was sent and its row."""
     return {
         "id": row["id"],
@@ -126,7 +136,7 @@ def _answer(account_id: str, order: OrderIn, content: ResolvedOrder, row: Row) -
         "destination_region": order.destination_region,
         "destination_postal_code": order.destination_postal_code,
         # the keys of a consignee are stored in the order jsonb keeps them in (name, address)
-        "consignee": _consignee(order.consignee),
+        "consignee": consignee,
         "items": content.lines,
         "order_value_usd": content.value,
         "metadata": row["metadata"],
