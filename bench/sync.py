@@ -33,7 +33,7 @@ from store.ids import new_id
 from store.migrate import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET_RATIO = 0.2
+TARGET_RATIO = 0.6  # issue 25's target
 PRODUCTS = 200
 LINES = 3
 ORDER_COLUMNS = [
