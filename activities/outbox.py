@@ -80,20 +80,19 @@ class Outbox:
         Deliveries go out as they are claimed, up to `MAX_IN_FLIGHT` at once: a new one does
         not wait for the slowest of the ones before it. A delivered one leases the next of its
         stream as it is marked, and that one goes out at once from the same task
-        (`_deliver_stream`). A task that ends wakes the claim when it leaves room in a full
-        outbox, or when its last delivery was not delivered (its retry time may come before the
-        sleep's end); one whose stream was delivered to its end leaves nothing a claim would
-        find. With nothing to claim it sleeps until a delivery is queued (NOTIFY), such a task
-        ends, the next one falls due, or the fallback."""
+        (`_deliver_stream`). A task that ends wakes the claim (room was made, a retry time may
+        come before the sleep's end, or the stream's next delivery was committed while its last
+        one was being marked). With nothing to claim it sleeps until a delivery is queued
+        (NOTIFY), a task ends, the next one falls due, or the fallback."""
         listening = asyncio.create_task(self.wakeup.run(stop))
         sending: set[asyncio.Task[bool]] = set()
 
         def ended(task: asyncio.Task[bool]) -> None:
-            full = len(sending) >= MAX_IN_FLIGHT
             sending.discard(task)
-            failed = task.cancelled() or task.exception() is not None
-            if full or failed or not task.result():
-                self.wakeup.event.set()
+            # once per stream's run, not per delivery: a delivery of the stream committed while
+            # the last one was being marked was seen neither by that statement nor, while the
+            # one before it was still leased, by a claim
+            self.wakeup.event.set()
             if not task.cancelled() and task.exception() is not None:
                 log.warning("webhook delivery failed to finish", exc_info=task.exception())
 

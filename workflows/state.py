@@ -3,6 +3,7 @@ run loop, the message handlers and the review clock, and written to the database
 the ledger (workflows/ledger.py). Its methods are pure: they answer from the state alone."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -118,6 +119,11 @@ class ExportState:
         stands between it and the steps."""
         return (
             self.execute_at_once
+            and self.summary is not None
+            # past the plan's time to live the request takes the old path, and the run loop
+            # expires the plan
+            and workflow.now()
+            < self.summary.planned_at + timedelta(seconds=self.inp.plan_ttl_seconds)
             and not self.needs_review()
             and not self.planning
             and self.closing is None
