@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
+import uvloop
 from pydantic import BaseModel, ValidationError
 
 from config.settings import Settings, load_settings
@@ -73,6 +74,8 @@ def api() -> None:
             host=settings.host,
             port=settings.port,
             log_level="warning",
+            loop="uvloop",
+            http="httptools",
             log_config=None,  # our handlers (JSON lines) format uvicorn's records too
             access_log=False,  # the gateway writes one access line per request
         )
@@ -87,7 +90,8 @@ def worker() -> None:
     from entrygo.worker import run_worker  # noqa: PLC0415
 
     _logging("worker")
-    asyncio.run(run_worker(load_settings()))
+    # the server processes run on uvloop (docs/decisions.md)
+    uvloop.run(run_worker(load_settings()))
 
 
 @app.command()
@@ -96,7 +100,7 @@ def outbox() -> None:
     from entrygo.outbox_process import run_outbox  # noqa: PLC0415
 
     _logging("outbox")
-    asyncio.run(run_outbox(load_settings()))
+    uvloop.run(run_outbox(load_settings()))
 
 
 @app.command()
