@@ -85,9 +85,9 @@ class Outbox:
         one was being marked). With nothing to claim it sleeps until a delivery is queued
         (NOTIFY), a task ends, the next one falls due, or the fallback."""
         listening = asyncio.create_task(self.wakeup.run(stop))
-        sending: set[asyncio.Task[bool]] = set()
+        sending: set[asyncio.Task[None]] = set()
 
-        def ended(task: asyncio.Task[bool]) -> None:
+        def ended(task: asyncio.Task[None]) -> None:
             sending.discard(task)
             # once per stream's run, not per delivery: a delivery of the stream committed while
             # the last one was being marked was seen neither by that statement nor, while the
@@ -175,20 +175,16 @@ class Outbox:
         if given_up:
             WEBHOOK_DELIVERIES.labels(outcome="failed").inc(given_up)
 
-    async def _deliver_stream(self, delivery: DueDelivery, stop: asyncio.Event) -> bool:
+    async def _deliver_stream(self, delivery: DueDelivery, stop: asyncio.Event) -> None:
         """Send a delivery, then each next one of its stream leased as the one before it was
-        marked delivered (once stopping, the next is left for the claim); whether the last one
-        sent was delivered."""
-        delivered, following = await self._deliver(delivery, chain=True)
+        marked delivered (once stopping, the next is left for the claim)."""
+        following = await self._deliver(delivery, chain=True)
         while following is not None:
-            delivered, following = await self._deliver(following, chain=not stop.is_set())
-        return delivered
+            following = await self._deliver(following, chain=not stop.is_set())
 
-    async def _deliver(
-        self, delivery: DueDelivery, chain: bool = False
-    ) -> tuple[bool, DueDelivery | None]:
-        """Send one delivery and record how it went: whether it was delivered, and when `chain`
-        the next delivery of its stream, leased with the success if it may go now."""
+    async def _deliver(self, delivery: DueDelivery, chain: bool = False) -> DueDelivery | None:
+        """Send one delivery and record how it went; when `chain`, the next delivery of its
+        stream, leased with the success if it may go now."""
         body = json.dumps(delivery.event, separators=(",", ":"), default=wire_value).encode()
         status: int | None = None
         try:
@@ -201,7 +197,7 @@ class Outbox:
             response = await self.http.post(delivery.url, content=body, headers=headers)
             status = response.status_code
             if response.is_success:
-                return True, await self._delivered(delivery, status, chain)
+                return await self._delivered(delivery, status, chain)
             error = f"HTTP {status}"
             # a refusal (4xx) is retried as before, but says nothing of the endpoint's health
             transient = transient_status(status)
@@ -211,7 +207,7 @@ class Outbox:
                 await webhooks.mark_failed(conn, delivery.id, str(exc), None, None)
             WEBHOOK_DELIVERIES.labels(outcome="failed").inc()
             await self.breakers.failed(delivery, str(exc), transient=False)
-            return False, None
+            return None
         except Unresolved as exc:  # a resolver failing for a moment: retried with backoff
             error = str(exc)[:300]
             transient = True
@@ -220,7 +216,7 @@ class Outbox:
             transient = True
         await self._failed(delivery, error, status)
         await self.breakers.failed(delivery, error, transient)
-        return False, None
+        return None
 
     async def _delivered(
         self, delivery: DueDelivery, status: int, chain: bool
