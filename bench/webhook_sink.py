@@ -49,12 +49,12 @@ def write_arrivals(out: Path, arrivals: dict[str, tuple[float, float]]) -> None:
     out.write_text("".join(f"{key} {at:.6f} {lag:.6f}\n" for key, (at, lag) in arrivals.items()))
 
 
-def read_arrivals(path: Path) -> list[tuple[float, float]]:
-    """The sink's file: (arrival, lag) per first arrival."""
-    found = []
+def read_arrivals(path: Path) -> dict[str, tuple[float, float]]:
+    """The sink's file: (arrival, lag) per first arrival, by event id."""
+    found = {}
     for line in path.read_text().splitlines():
-        _, at, lag = line.split()
-        found.append((float(at), float(lag)))
+        key, at, lag = line.split()
+        found[key] = (float(at), float(lag))
     return found
 
 
