@@ -55,14 +55,19 @@ async def _authenticate(
     if credentials is None:  # no header, another scheme, or an empty key
         raise ApiError(401, "INVALID_API_KEY", "Missing API key.")
     limiter = _limiter(request)
+    counted = None
     async with _pool(request).acquire() as conn:
-        principal = await authenticate(conn, credentials.credentials)
-        if principal is None:  # unknown or revoked
-            raise ApiError(401, "INVALID_API_KEY", "Invalid API key.")
-        # every later log line of the request says whose it is and which export it is about
-        bind(account_id=principal.account_id, export_id=request.path_params.get("export_id"))
-        if limiter is not None:  # counted on the connection that read the key: one acquire
-            await limiter.check(conn, principal.account_id)
+        if limiter is None:
+            principal = await authenticate(conn, credentials.credentials)
+        else:  # the request is counted by the statement that reads its key
+            found = await limiter.read_key(conn, credentials.credentials)
+            principal, counted = found if found is not None else (None, None)
+    if principal is None:  # unknown or revoked
+        raise ApiError(401, "INVALID_API_KEY", "Invalid API key.")
+    # every later log line of the request says whose it is and which export it is about
+    bind(account_id=principal.account_id, export_id=request.path_params.get("export_id"))
+    if limiter is not None and counted is not None:
+        limiter.admit(counted)
     return principal
 
 

@@ -2,8 +2,9 @@
 
 Each authenticated request is counted by one statement on the `rate_limit_windows` row of its
 account and the current one-minute window (store/ratelimit.py), on the database's clock, so N
-replicas together admit the limit, not N times it. The statement runs in autocommit on the
-connection that just read the key, before the route runs: a refused request writes nothing else.
+replicas together admit the limit, not N times it. The count is taken in the
+statement that reads the request's key (`authenticate_and_hit`: one round trip), in autocommit,
+before the route runs: a refused request writes nothing else.
 
 When the database cannot be reached the check raises the driver's error, and the request fails
 like any other database failure (503 SERVICE_UNAVAILABLE with Retry-After, api/gateway.py) instead
@@ -16,8 +17,9 @@ from datetime import datetime
 
 from api.errors import ApiError
 from observability.metrics import RATE_LIMITED
+from store.accounts import Principal
 from store.db import Queries
-from store.ratelimit import hit
+from store.ratelimit import Hit, authenticate_and_hit
 
 
 class RateLimiter:
@@ -28,12 +30,17 @@ class RateLimiter:
         # None: the database's clock (shared by every process); tests pin a window with a clock
         self.clock = clock
 
-    async def check(self, conn: Queries, account_id: str) -> None:
-        """Count one request on `conn` (a pooled connection outside any transaction, or the
-        pool); raise 429 RATE_LIMITED when the account is over its limit."""
-        counted = await hit(
-            conn, account_id, self.per_minute, self.clock() if self.clock is not None else None
-        )
+    async def read_key(self, conn: Queries, secret: str) -> tuple[Principal, Hit] | None:
+        """The key's principal and its request's count, taken in one statement on `conn` (a
+        pooled connection outside any transaction); None for a key that is unknown or revoked,
+        which counts nothing. `admit` the count."""
+        return await authenticate_and_hit(conn, secret, self.per_minute, self._at())
+
+    def _at(self) -> datetime | None:
+        return self.clock() if self.clock is not None else None
+
+    def admit(self, counted: Hit) -> None:
+        """Raise 429 RATE_LIMITED when the count was over the account's limit."""
         if counted.admitted:
             return
         RATE_LIMITED.inc()
