@@ -19,22 +19,6 @@ from entrygo.seed import DEMO_BROKER_SECRET, READY_PRODUCTS, seed_demo, seed_scr
 from store.migrate import migrate
 from store.pool import create_pool
 
-# The dev server's SQLite file keeps a write-ahead log, still synced at every commit: as durable
-# as SQLite's default rollback journal, with one sync per commit where that took several and
-# rewrote the journal each time (docs/decisions.md, "The dev server's SQLite file").
-SQLITE_PRAGMAS = ("--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=full")
-
-
-def temporal_dev_command(data_dir: Path, port: int, ui_port: int) -> list[str]:
-    """The Temporal dev server of `make run`, persisting to `data_dir`/temporal.db."""
-    return [
-        str(temporal_binary()), "server", "start-dev",
-        "--db-filename", str(data_dir / "temporal.db"), *SQLITE_PRAGMAS,
-        "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port),
-        "--log-level", "warn",
-    ]  # fmt: skip
-
-
 DEMO_MAIL_TO = "entries@sandbox-broker.local"
 
 
@@ -144,8 +128,14 @@ class DevStack:
         if s.temporal_address is None:
             s.temporal_address = f"127.0.0.1:{s.temporal_port}"
             self.spawn(
-                "temporal", temporal_dev_command(self.data_dir, s.temporal_port, s.temporal_ui_port)
-            )
+                "temporal",
+                [
+                    str(temporal_binary()), "server", "start-dev",
+                    "--db-filename", str(self.data_dir / "temporal.db"),
+                    "--ip", "127.0.0.1", "--port", str(s.temporal_port),
+                    "--ui-port", str(s.temporal_ui_port), "--log-level", "warn",
+                ],
+            )  # fmt: skip
             wait_for_port("127.0.0.1", s.temporal_port, 60)
         self.env.update(
             DATABASE_URL=s.database_url,
