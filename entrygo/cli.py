@@ -35,6 +35,8 @@ app.add_typer(operations_app, name="operations")
 app.add_typer(evidence_app, name="evidence")
 
 T = TypeVar("T")
+# seconds the API keeps an idle HTTP connection open (uvicorn's default is 5)
+KEEP_ALIVE_SECONDS = 65
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -76,6 +78,10 @@ def api() -> None:
             log_level="warning",
             loop="uvloop",
             http="httptools",
+            # an idle connection outlives a client's pool (httpx drops its own after 5 s, the
+            # server's old default: one closing as the other sent gave the client a ReadError)
+            # and a load balancer's idle timeout (commonly 60 s) in front of the API
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
             log_config=None,  # our handlers (JSON lines) format uvicorn's records too
             access_log=False,  # the gateway writes one access line per request
         )
