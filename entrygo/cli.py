@@ -35,8 +35,6 @@ app.add_typer(operations_app, name="operations")
 app.add_typer(evidence_app, name="evidence")
 
 T = TypeVar("T")
-# seconds the API keeps an idle HTTP connection open (uvicorn's default is 5)
-KEEP_ALIVE_SECONDS = 65
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -60,34 +58,10 @@ def dev() -> None:
 @app.command()
 def api() -> None:
     """Serve the HTTP API."""
-    import uvicorn  # noqa: PLC0415
-
-    from api.app import create_app  # noqa: PLC0415
-    from entrygo.gc_tuning import tune_gc  # noqa: PLC0415
-    from observability.tracing import tracing_from_settings  # noqa: PLC0415
+    from entrygo.api_process import serve_api  # noqa: PLC0415
 
     _logging("api")
-    settings = load_settings()
-    tracing = tracing_from_settings(settings, "entrygo-api")
-    tune_gc()
-    try:
-        uvicorn.run(
-            create_app(settings, tracing),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            loop="uvloop",
-            http="httptools",
-            # an idle connection outlives a client's pool (httpx drops its own after 5 s, the
-            # server's old default: one closing as the other sent gave the client a ReadError)
-            # and a load balancer's idle timeout (commonly 60 s) in front of the API
-            timeout_keep_alive=KEEP_ALIVE_SECONDS,
-            log_config=None,  # our handlers (JSON lines) format uvicorn's records too
-            access_log=False,  # the gateway writes one access line per request
-        )
-    finally:
-        if tracing is not None:
-            tracing.shutdown()
+    serve_api(load_settings())
 
 
 @app.command()
