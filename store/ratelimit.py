@@ -10,32 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from store.accounts import Principal, principal_of
-from store.db import Pool, Queries, Row, one
+from store.db import Pool, Queries
 from store.keys import hash_key
 
 WINDOW_SECONDS = 60
 
-# `$3` stands in for the database's clock when given (tests pin a window with it). The first
-# request of a window inserts its row; later ones add one while the window has room. RETURNING
-# yields no row when the window was already full, hence the outer SELECT.
-_HIT = """
-WITH clock AS (SELECT coalesce($3::timestamptz, now()) AS at),
-hit AS (
-    INSERT INTO rate_limit_windows AS w (account_id, window_start, count)
-    SELECT $1, date_trunc('minute', clock.at), 1 FROM clock
-    ON CONFLICT (account_id, window_start)
-        DO UPDATE SET count = w.count + 1 WHERE w.count < $2
-    RETURNING w.count
-)
-SELECT (SELECT count FROM hit) AS count,
-       ceil(extract(epoch FROM date_trunc('minute', clock.at) + interval '1 minute' - clock.at))
-           ::integer AS retry_after
-FROM clock
-"""
-
-# A request's key read (store/accounts.py `KEY_BY_HASH`, $1 the key's hash) and its count as
-# `_HIT` takes it, in one statement: one round trip per request instead of two. A key that is
-# unknown or revoked reads no row and counts nothing.
+# A request's key read (as store/accounts.py `authenticate` reads it, $1 the key's hash) and its
+# count, in one statement: one round trip per request. A key that is unknown or revoked reads no
+# row and counts nothing. `$3` stands in for the database's clock when given (tests pin a window
+# with it). The first request of a window inserts its row; later ones add one while the window has
+# room. RETURNING yields no row when the window was already full, hence `(SELECT count FROM hit)`.
 _KEY_HIT = """
 WITH caller AS (
     SELECT k.id, k.account_id, k.roles, coalesce(k.label, k.name) AS label,
@@ -67,25 +51,19 @@ class Hit:
     retry_after_seconds: int  # whole seconds until the next window starts (1..60)
 
 
-async def hit(conn: Queries, account_id: str, limit: int, at: datetime | None = None) -> Hit:
-    """Count one request of `account_id` in the current window (of `at`, default the database's
-    clock); admitted while the window holds at most `limit` requests."""
-    return _hit_of(one(await conn.fetchrow(_HIT, account_id, limit, at)), limit)
-
-
 async def authenticate_and_hit(
     conn: Queries, secret: str, limit: int, at: datetime | None = None
 ) -> tuple[Principal, Hit] | None:
-    """`authenticate` and, for a valid key, `hit` for its account, in one statement; None (and
-    nothing counted) for a key that is unknown or revoked."""
+    """`authenticate` and, for a valid key, one request of its account counted in the current
+    window (of `at`, default the database's clock), in one statement; admitted while the window
+    holds at most `limit` requests. None (and nothing counted) for a key that is unknown or
+    revoked."""
     row = await conn.fetchrow(_KEY_HIT, hash_key(secret), limit, at)
-    return None if row is None else (principal_of(row), _hit_of(row, limit))
-
-
-def _hit_of(row: Row, limit: int) -> Hit:
+    if row is None:
+        return None
     count = row["count"]
     admitted = count is not None and count <= limit
-    return Hit(admitted, count, max(1, int(row["retry_after"])))
+    return principal_of(row), Hit(admitted, count, max(1, int(row["retry_after"])))
 
 
 async def purge_past_windows(pool: Pool) -> int:

@@ -29,10 +29,10 @@ from api.app import create_app
 from api.ratelimit import RateLimiter
 from config.settings import Settings
 from observability.metrics import REGISTRY
-from store.ratelimit import hit, purge_past_windows
+from store.ratelimit import authenticate_and_hit, purge_past_windows
 from tests.support.paths import ROOT
 from tests.support.polling import eventually
-from tests.support.stack import free_port
+from tests.support.stack import free_port, stop_processes
 from tests.support.tenants import GOOD_PRODUCT, Tenant, make_tenant
 
 LIMIT = 5
@@ -142,12 +142,19 @@ async def test_the_sixth_request_of_a_window_is_refused_and_writes_nothing(
     )
 
 
+async def counted(pool: asyncpg.Pool, tenant: Tenant, at: datetime | None = None) -> bool:
+    """One request of the tenant's key counted (in the window of `at`); whether it was admitted."""
+    found = await authenticate_and_hit(pool, tenant.keys["all"], LIMIT, at)
+    assert found is not None
+    return found[1].admitted
+
+
 async def test_past_windows_are_purged_and_the_current_one_kept(
     pool: asyncpg.Pool, tenant: Tenant
 ) -> None:
     now = await pool.fetchval("SELECT now()")
-    assert (await hit(pool, tenant.account_id, LIMIT, now - timedelta(minutes=2))).admitted
-    assert (await hit(pool, tenant.account_id, LIMIT)).admitted  # the database's clock
+    assert await counted(pool, tenant, now - timedelta(minutes=2))
+    assert await counted(pool, tenant)  # the database's clock
     await purge_past_windows(pool)
     # the window of two minutes ago is gone; the current one (at or after `now`'s) is kept
     [(start, count)] = await windows_of(pool, tenant.account_id)
@@ -160,7 +167,7 @@ async def test_when_the_counter_cannot_be_reached_the_request_fails_like_any_dat
 ) -> None:
     # the window's row is held by another transaction; the request's count waits on it, and
     # PostgreSQL cancels that statement (as an operator or a failover would)
-    assert (await hit(pool, tenant.account_id, LIMIT, limited.clock())).admitted
+    assert await counted(pool, tenant, limited.clock())
     async with pool.acquire() as holder, holder.transaction():
         await holder.execute(
             "SELECT 1 FROM rate_limit_windows WHERE account_id = $1 FOR UPDATE", tenant.account_id
@@ -256,14 +263,7 @@ def two_apis(
             urls.append(f"http://127.0.0.1:{port}")
         yield Apis(urls, processes, tmp_path)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_processes(processes)
 
 
 async def database_minute(pool: asyncpg.Pool) -> datetime:

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.paths import ROOT
 from tests.support.polling import eventually
-from tests.support.stack import free_port
+from tests.support.stack import free_port, stop_processes
 
 IDLE_SECONDS = 6.0  # past httpx's keep-alive expiry (5 s) and the server's old limit (5 s)
 REQUEST = b"GET /api/system/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
@@ -42,12 +42,7 @@ def api(database_url: str, tmp_path: Path) -> Iterator[int]:
     try:
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_processes([process])
 
 
 async def answer(reader: asyncio.StreamReader) -> bytes:

@@ -1,6 +1,6 @@
 """store.ratelimit `authenticate_and_hit`: a request's key read and its count in one statement,
-the same principal as `authenticate` and the same count as `hit`; a key that is unknown or
-revoked reads nothing and counts nothing."""
+the same principal as `authenticate`, counted up to the limit; a key that is unknown or revoked
+reads nothing and counts nothing."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from store.accounts import authenticate, create_account, create_key, revoke_key
-from store.ratelimit import authenticate_and_hit, hit
+from store.ratelimit import authenticate_and_hit
 from tests.support.statements import CountingPool
 
 LIMIT = 3
@@ -51,8 +51,11 @@ async def test_the_key_and_its_count_in_one_statement(pool: asyncpg.Pool) -> Non
         assert not over[1].admitted
         assert over[1].count is None
         assert await windows(conn, account_id) == [LIMIT]  # the refused one wrote nothing
-        # `hit` counts into the same window
-        assert not (await hit(conn, account_id, LIMIT, at)).admitted
+        # the next window starts over
+        later = await authenticate_and_hit(conn, secret, LIMIT, at + timedelta(minutes=1))
+        assert later is not None
+        assert (later[1].admitted, later[1].count) == (True, 1)
+        assert await windows(conn, account_id) == [LIMIT, 1]
 
 
 async def test_an_unknown_or_revoked_key_counts_nothing(pool: asyncpg.Pool) -> None:

@@ -78,6 +78,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def stop_processes(processes: list[subprocess.Popen[bytes]], seconds: float = 10) -> None:
+    """SIGTERM every child process, then wait for each; one still running after `seconds` is
+    killed."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 async def serve(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
     """Run an ASGI app with uvicorn on loopback in this event loop."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
