@@ -27,7 +27,7 @@ from temporalio.worker import Worker
 from bench.baseline import BareExport, noop
 from bench.flow import ExportClient, FlowError, Timings, percentile
 from bench.otlp_sink import OtlpSink
-from bench.stack import BenchStack, running_stack
+from bench.stack import BenchStack, add_stack_options, running_stack, stack_env
 from config.temporal import connect_temporal
 from workflows.export import STEPS
 
@@ -246,7 +246,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=40, help="exports (and bare workflows) per level")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--poll", type=float, default=0.1, help="seconds between inspect polls")
-    parser.add_argument("--temporal", choices=["file", "memory"], default="file")
+    add_stack_options(parser)
     parser.add_argument(
         "--tracing", action="store_true", help="API and worker export traces to a loopback sink"
     )
@@ -255,12 +255,13 @@ def main() -> None:
     started = time.monotonic()
     load_before = os.getloadavg()
     sink = OtlpSink().__enter__() if args.tracing else None
-    extra = {"ENTRYGO_RATE_LIMIT_PER_MINUTE": "1000000"}
+    extra = stack_env(args)
     if sink is not None:
         extra["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.endpoint
     with running_stack(args.temporal, extra) as stack:
         print(
-            f"EntryGo lifecycle benchmark: {os.cpu_count()} CPUs, load average {load_before[0]:.2f}"
+            f"EntryGo lifecycle benchmark: {os.cpu_count()} CPUs, load average "
+            f"{load_before[0]:.2f}; API processes: {args.api_processes}"
         )
         print(f"Temporal: {stack.persistence}; database: {stack.database}")
         print(

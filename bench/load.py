@@ -32,7 +32,7 @@ import httpx
 from bench.answer_flow import AnswerClient
 from bench.common import free_port
 from bench.flow import FlowError, Timings, percentile
-from bench.stack import BenchStack, running_stack
+from bench.stack import BenchStack, add_stack_options, running_stack, stack_env
 from bench.webhook_sink import read_arrivals
 from entrygo.dev import wait_for_port
 from entrygo.seed import demo_products
@@ -372,16 +372,17 @@ def main() -> None:
         "--answer-share", type=float, default=0.1, help="share of broker-loop flows"
     )
     parser.add_argument("--poll", type=float, default=0.2, help="seconds between inspect polls")
-    parser.add_argument("--temporal", choices=["file", "memory"], default="file")
+    add_stack_options(parser)
     args = parser.parse_args()
     started = time.monotonic()
     load_before = os.getloadavg()[0]
-    with running_stack(args.temporal, {"ENTRYGO_RATE_LIMIT_PER_MINUTE": "1000000"}) as stack:
+    with running_stack(args.temporal, stack_env(args)) as stack:
         print(
             f"EntryGo load: {args.clients} clients, {args.seconds:.0f} s measured after "
             f"{args.warmup:.0f} s warm-up, {args.review_share:.0%} review flows, "
             f"{args.answer_share:.0%} broker-loop flows, inspect polled "
-            f"every {args.poll:.2f} s; {os.cpu_count()} CPUs, load average {load_before:.2f}"
+            f"every {args.poll:.2f} s; {os.cpu_count()} CPUs, load average {load_before:.2f}; "
+            f"API processes: {args.api_processes}"
         )
         print(f"Temporal: {stack.persistence}; database: {stack.database}", flush=True)
         print(f"pids: {stack.pids()}", flush=True)

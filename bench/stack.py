@@ -6,6 +6,7 @@ in-memory one) and says which persistence it used. `BenchStack` reads RSS and CP
 children from /proc.
 """
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -51,22 +52,32 @@ class BenchStack:
         return found
 
     def rss_mb(self, name: str) -> float:
-        """Resident memory of a child (VmRSS), in MB."""
-        status = Path(f"/proc/{self.pids()[name]}/status").read_text()
-        line = next(x for x in status.splitlines() if x.startswith("VmRSS:"))
-        return int(line.split()[1]) / 1024
+        """Resident memory of a child (VmRSS), in MB; the API's with its processes."""
+        pid = self.pids()[name]
+        return sum(_rss_mb(p) for p in [pid, *(children_of(pid) if name == "api" else [])])
 
     def cpu_seconds(self) -> dict[str, float]:
-        """CPU seconds used so far by each child and by this process; PostgreSQL with backends."""
+        """CPU seconds used so far by each child and by this process; PostgreSQL with backends,
+        the API with its processes (ENTRYGO_API_PROCESSES)."""
+        pids = self.pids()
         used = {
-            name: process_cpu(pid, with_children=name == "postgres")
-            for name, pid in self.pids().items()
+            name: process_cpu(pid, with_children=name == "postgres") for name, pid in pids.items()
         }
-        if "postgres" in used:
-            used["postgres"] += sum(process_cpu(p) for p in children_of(self.pids()["postgres"]))
+        for name in ("postgres", "api"):
+            if name in used:
+                used[name] += sum(process_cpu(p) for p in children_of(pids[name]))
         used["bench"] = process_cpu(os.getpid())
         used["machine"] = machine_busy_seconds()
         return used
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    line = next((x for x in status.splitlines() if x.startswith("VmRSS:")), "VmRSS: 0 kB")
+    return int(line.split()[1]) / 1024
 
 
 def process_cpu(pid: int, *, with_children: bool = False) -> float:
@@ -102,6 +113,22 @@ def children_of(parent: int) -> list[int]:
         if int(raw[raw.rindex(")") + 2 :].split()[1]) == parent:
             found.append(int(entry.name))
     return found
+
+
+def add_stack_options(parser: argparse.ArgumentParser) -> None:
+    """`--temporal` (the dev server's persistence) and `--api-processes` (default 1, as `make
+    run`: with every service on this machine's cores a second one only added memory, see
+    docs/benchmarks.md)."""
+    parser.add_argument("--temporal", choices=["file", "memory"], default="file")
+    parser.add_argument("--api-processes", type=int, default=1, help="ENTRYGO_API_PROCESSES")
+
+
+def stack_env(args: argparse.Namespace) -> dict[str, str]:
+    """The settings those options give (and the rate limit raised out of a benchmark's way)."""
+    return {
+        "ENTRYGO_RATE_LIMIT_PER_MINUTE": "1000000",
+        "ENTRYGO_API_PROCESSES": str(args.api_processes),
+    }
 
 
 @contextmanager

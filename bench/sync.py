@@ -2,7 +2,8 @@
 
 Starts what it needs: PostgreSQL (DATABASE_URL, else the embedded server), two fresh databases
 with the project's schema (one for the API, one for the COPY baseline), and `entrygo api` on a
-free loopback port in a child process (Temporal is not needed for sync). Each round syncs
+free loopback port in a child process (Temporal is not needed for sync), serving from one process
+per core as it would be deployed on this machine (`--api-processes`). Each round syncs
 `--orders` new orders of 3 lines in requests of `--batch` (`--concurrency` in flight, each with
 its own Idempotency-Key), then COPYs the same rows (orders and order_lines, values resolved, ids
 minted) in one transaction; the rounds alternate so that both sides see the same background
@@ -27,6 +28,7 @@ import asyncpg
 import httpx
 
 from bench.common import free_port, server_url, with_database
+from bench.stack import children_of, process_cpu
 from domain.canonical import sha256_of
 from store.accounts import create_account, create_key
 from store.ids import new_id
@@ -84,13 +86,16 @@ def order_items(product_ids: list[str], start: int, count: int) -> list[dict[str
 
 
 @asynccontextmanager
-async def api_server(db_url: str) -> AsyncIterator[str]:
-    """`entrygo api` in a child process on a free port; yields its base URL."""
+async def api_server(db_url: str, processes: int, cpu: list[float]) -> AsyncIterator[str]:
+    """`entrygo api` in a child process on a free port; yields its base URL. At the end `cpu`
+    gets the CPU seconds of each serving process (with several: which one took the connections
+    shows here, since the processes share the work by connection, not by request)."""
     port = free_port()
     env = {
         **os.environ,
         "ENTRYGO_DATABASE_URL": db_url,
         "ENTRYGO_PORT": str(port),
+        "ENTRYGO_API_PROCESSES": str(processes),
         "ENTRYGO_RATE_LIMIT_ENABLED": "false",
         "ENTRYGO_LOG_LEVEL": "WARNING",
         "ENTRYGO_WORKER_METRICS_PORT": "0",  # several workers on one machine
@@ -114,8 +119,17 @@ async def api_server(db_url: str) -> AsyncIterator[str]:
                 raise RuntimeError("the API did not come up")
         yield base
     finally:
+        serving = [proc.pid, *(p for p in children_of(proc.pid) if _spawned(p))]
+        cpu.extend(sorted((process_cpu(p) for p in serving[processes > 1 :]), reverse=True))
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 30)
+
+
+def _spawned(pid: int) -> bool:
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 class ApiRun:
@@ -240,13 +254,20 @@ async def check_written(db_url: str, orders: int) -> None:
 
 
 async def run(
-    api_url: str, copy_url: str, rounds: int, orders: int, batch: int, concurrency: int
+    api_url: str,
+    copy_url: str,
+    rounds: int,
+    orders: int,
+    batch: int,
+    concurrency: int,
+    processes: int,
+    cpu: list[float],
 ) -> tuple[list[float], list[float]]:
     """Seconds per round for the API and for COPY, rounds alternating so both see the same load."""
     account_id, secret = await new_account(api_url)
     api_s: list[float] = []
     copy_s: list[float] = []
-    async with api_server(api_url) as base:
+    async with api_server(api_url, processes, cpu) as base:
         limits = httpx.Limits(max_connections=concurrency)
         headers = {"authorization": f"Bearer {secret}"}
         async with httpx.AsyncClient(
@@ -268,11 +289,12 @@ async def run(
     return api_s, copy_s
 
 
-async def main(rounds: int, orders: int, batch: int, concurrency: int) -> float:
+async def main(rounds: int, orders: int, batch: int, concurrency: int, processes: int) -> float:
     url, server = server_url()
     suffix = uuid.uuid4().hex[:8]
     api_db, copy_db = f"entrygo_bench_api_{suffix}", f"entrygo_bench_copy_{suffix}"
     admin = await asyncpg.connect(url)
+    cpu: list[float] = []
     try:
         for name in (api_db, copy_db):
             await admin.execute(f'CREATE DATABASE "{name}"')
@@ -283,6 +305,8 @@ async def main(rounds: int, orders: int, batch: int, concurrency: int) -> float:
             orders,
             batch,
             concurrency,
+            processes,
+            cpu,
         )
     finally:
         for name in (api_db, copy_db):
@@ -300,6 +324,8 @@ async def main(rounds: int, orders: int, batch: int, concurrency: int) -> float:
     print(
         f"orders per round: {orders} x {LINES} lines; requests of {batch}, {concurrency} in flight"
     )
+    shares = ", ".join(f"{c:.1f}" for c in cpu)
+    print(f"API processes: {processes} (ENTRYGO_API_PROCESSES); CPU seconds of each: {shares}")
     print(f"API (HTTP sync): {orders / api_rate:7.3f} s {api_rate:9.0f} orders/s")
     print(f"COPY baseline:   {orders / copy_rate:7.3f} s {copy_rate:9.0f} orders/s")
     print(f"ratio API/COPY:  {ratio:.3f} (median of the rounds' ratios; target >= {TARGET_RATIO})")
@@ -314,5 +340,6 @@ if __name__ == "__main__":
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=1_000)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--api-processes", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.orders, args.batch, args.concurrency))
+    asyncio.run(main(args.rounds, args.orders, args.batch, args.concurrency, args.api_processes))

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 3000
+    # `entrygo api` serves from this many processes sharing the port (one per core is the usual
+    # choice); /metrics sums them (docs/decisions.md, "The API in several processes")
+    api_processes: int = Field(default=1, ge=1, le=64)
     public_base_url: str = "http://localhost:3000"
     data_dir: Path = Path(".entrygo")
 

@@ -13,7 +13,7 @@ from entrygo.evidence_cli import evidence_app
 from entrygo.fleet_cli import destinations_app, operations_app
 from entrygo.runner import as_operator, print_json, with_pool
 from entrygo.screening_cli import screening_app
-from observability.logs import setup_logging
+from observability.logs import logging_from_settings
 from store.db import Pool
 from store.keys import ROLES
 
@@ -40,10 +40,7 @@ M = TypeVar("M", bound=BaseModel)
 
 def _logging(process: str = "entrygo") -> None:
     """JSON lines on stderr (and in ENTRYGO_LOG_FILE), or text with ENTRYGO_LOG_FORMAT=text."""
-    settings = load_settings()
-    setup_logging(
-        process, level=settings.log_level, fmt=settings.log_format, file=settings.log_file
-    )
+    logging_from_settings(process, load_settings())
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""The Prometheus text of a process, and the worker's small `/metrics` server.
+"""The Prometheus text of a process (or of all the API's processes), and the worker's small
+`/metrics` server.
 
 The worker's page is the service's registry followed by the Temporal SDK's own worker metrics,
 which the SDK's runtime serves on a loopback port of its own (`PrometheusConfig`); one port per
@@ -8,10 +9,12 @@ process is what the deploy files scrape.
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 import urllib.request
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from observability.metrics import REGISTRY
 
@@ -20,8 +23,18 @@ log = logging.getLogger("entrygo.metrics")
 READ_LIMIT_SECONDS = 5.0
 
 
+# prometheus_client's own switch: set before it is imported, each process of the API writes its
+# values to files in this directory (entrygo/api_process.py), and any one of them reads them all
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
 def service_text() -> bytes:
-    """The service's metrics in the Prometheus text format."""
+    """The service's metrics in the Prometheus text format: this process's, or, when the API
+    runs in several processes, the sum of them all (whichever one the scrape reached)."""
+    if os.environ.get(MULTIPROCESS_DIR_ENV):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
     return generate_latest(REGISTRY)
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 from opentelemetry import trace
 
+from config.settings import Settings
+
 # one mutable dict per request or activity: a field bound deep in a call (the account, once the
 # key is known) is seen by the access log line written at the end
 _CONTEXT: ContextVar[dict[str, Any] | None] = ContextVar("entrygo_log_context", default=None)
@@ -91,6 +93,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "process": self.process,
+            "pid": record.process,  # which of several processes of one kind (the API's, say)
             "msg": record.getMessage(),
         }
         entry.update(_CONTEXT.get() or {})
@@ -114,12 +117,20 @@ class TextFormatter(JsonFormatter):
         head = f"{entry.pop('ts')[11:23]} {entry.pop('level').upper():7} {entry.pop('logger')}"
         message, exc = entry.pop("msg"), entry.pop("exc", None)
         entry.pop("process", None)
+        entry.pop("pid", None)
         tail = " ".join(f"{k}={v}" for k, v in entry.items())
         return f"{head} {message}" + (f"  [{tail}]" if tail else "") + (f"\n{exc}" if exc else "")
 
 
 # libraries that speak too much at INFO
 QUIET = ("pgserver", "httpx", "httpcore", "temporalio.worker._workflow_instance", "uvicorn.access")
+
+
+def logging_from_settings(process: str, settings: Settings) -> None:
+    """`setup_logging` as the settings ask (ENTRYGO_LOG_LEVEL, _FORMAT and _FILE)."""
+    setup_logging(
+        process, level=settings.log_level, fmt=settings.log_format, file=settings.log_file
+    )
 
 
 def setup_logging(process: str, *, level: str, fmt: str, file: Path | None = None) -> None:

@@ -1,7 +1,9 @@
 """The service's Prometheus metrics: one registry, every name defined here and only here.
 
 Counters are process-local and summed by Prometheus across processes; the gauges read from the
-database are set by a collector when scraped (see `observability.gauges`).
+database are set when scraped (see `services.metrics`). When the API runs in
+several processes, one scrape sums their counters and takes each database gauge's latest value
+(`multiprocess_mode="mostrecent"`; see `observability.exposition`).
 """
 
 from prometheus_client import (
@@ -33,21 +35,25 @@ EXPORTS = Gauge(
     "Exports by current status (read from the database, cached briefly).",
     ["status"],
     registry=REGISTRY,
+    multiprocess_mode="mostrecent",
 )
 REVIEW_QUEUE_OLDEST_AGE = Gauge(
     "entrygo_review_queue_oldest_age_seconds",
     "Age of the oldest plan awaiting review (0 when none waits).",
     registry=REGISTRY,
+    multiprocess_mode="mostrecent",
 )
 BROKER_REQUESTS_OPEN = Gauge(
     "entrygo_broker_requests_open",
     "Broker information requests and correctable rejections waiting for an answer.",
     registry=REGISTRY,
+    multiprocess_mode="mostrecent",
 )
 CUSTOMS_HOLD_OLDEST_AGE = Gauge(
     "entrygo_customs_hold_oldest_age_seconds",
     "Age of the oldest customs hold still open (0 when none is).",
     registry=REGISTRY,
+    multiprocess_mode="mostrecent",
 )
 BROKER_ANSWER_LATENCY = Histogram(
     "entrygo_broker_answer_latency_seconds",
@@ -87,12 +93,14 @@ DESTINATIONS = Gauge(
     "state (CLOSED, OPEN, HALF_OPEN, PAUSED), read from the database.",
     ["kind", "state"],
     registry=REGISTRY,
+    multiprocess_mode="mostrecent",
 )
 EXPORTS_WAITING = Gauge(
     "entrygo_exports_waiting_for_destination",
     "Exports whose send waits for an open or paused destination, by destination kind.",
     ["kind"],
     registry=REGISTRY,
+    multiprocess_mode="mostrecent",
 )
 DESTINATION_TRANSITIONS = Counter(
     "entrygo_destination_transitions_total",

@@ -3,17 +3,13 @@ pooled connection after 5 s idle, which was also the server's limit, so a client
 connection the server was closing and get a ReadError with no answer."""
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.paths import ROOT
 from tests.support.polling import eventually
-from tests.support.stack import free_port, stop_processes
+from tests.support.stack import start_api, stop_processes
 
 IDLE_SECONDS = 6.0  # past httpx's keep-alive expiry (5 s) and the server's old limit (5 s)
 REQUEST = b"GET /api/system/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
@@ -22,23 +18,7 @@ REQUEST = b"GET /api/system/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 @pytest.fixture
 def api(database_url: str, tmp_path: Path) -> Iterator[int]:
     """One `entrygo api` process on the session database; yields its port."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ENTRYGO_", "OTEL_"))}
-    port = free_port()
-    env |= {
-        "DATABASE_URL": database_url,
-        "ENTRYGO_PORT": str(port),
-        "ENTRYGO_DATA_DIR": str(ROOT / ".entrygo" / "test"),
-        "ENTRYGO_DB_POOL_MIN": "1",
-        "ENTRYGO_DB_POOL_MAX": "2",
-    }
-    with (tmp_path / "api.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "entrygo", "api"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process, port = start_api(database_url, tmp_path / "api.log")
     try:
         yield port
     finally:

@@ -78,6 +78,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def start_api(database_url: str, log: Path, **settings: str) -> tuple[subprocess.Popen[bytes], int]:
+    """`entrygo api` in a child process on a free port, on `database_url` with a small pool and
+    the given ENTRYGO_ settings (none from this process's environment), its output in `log`;
+    returns the process and its port (poll it until it answers)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ENTRYGO_", "OTEL_"))}
+    port = free_port()
+    env |= {
+        "DATABASE_URL": database_url,
+        "ENTRYGO_PORT": str(port),
+        "ENTRYGO_DATA_DIR": str(ROOT / ".entrygo" / "test"),
+        "ENTRYGO_DB_POOL_MIN": "1",
+        "ENTRYGO_DB_POOL_MAX": "2",
+    }
+    env |= {f"ENTRYGO_{name.upper()}": value for name, value in settings.items()}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "entrygo", "api"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return process, port
+
+
 def stop_processes(processes: list[subprocess.Popen[bytes]], seconds: float = 10) -> None:
     """SIGTERM every child process, then wait for each; one still running after `seconds` is
     killed."""

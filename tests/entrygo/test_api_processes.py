@@ -1,0 +1,145 @@
+"""`entrygo api` with ENTRYGO_API_PROCESSES=2: two real processes answer on one port, /metrics
+sums what both counted whichever of them answers the scrape, and the processes stop with their
+supervisor, whether it is asked to (SIGTERM) or killed."""
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.polling import eventually
+from tests.support.stack import start_api, stop_processes
+
+PROCESSES = 2
+BATCH = 24  # requests at once, each on its own connection
+
+
+class Api:
+    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+        self.process, self.port, self.log = process, port, log
+        self.url = f"http://127.0.0.1:{port}"
+
+    def serving_pids(self, route: str) -> set[int]:
+        """The processes that wrote an access line for `route`."""
+        pids = set()
+        for line in self.log.read_text().splitlines():
+            if line.startswith("{"):
+                entry = json.loads(line)
+                if entry.get("logger") == "entrygo.access" and entry.get("route") == route:
+                    pids.add(int(entry["pid"]))
+        return pids
+
+    def children(self) -> set[int]:
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return {int(p) for p in path.read_text().split()} if path.exists() else set()
+
+    async def get(self, path: str) -> httpx.Response:
+        """One request on a connection of its own (so the kernel may hand it to either)."""
+        async with httpx.AsyncClient(base_url=self.url) as client:
+            return await client.get(path)
+
+
+@pytest.fixture
+def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
+    log = tmp_path / "api.log"
+    process, port = start_api(database_url, log, api_processes=str(PROCESSES))
+    try:
+        yield Api(process, port, log)
+    finally:
+        stop_processes([process])
+
+
+async def up(api: Api) -> None:
+    async def accepts() -> bool:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", api.port)
+        except OSError:
+            return False
+        writer.close()
+        return True
+
+    await eventually(accepts, attempts=600)
+
+
+def counted(page: str, route: str) -> float:
+    """The sum of `entrygo_http_requests_total` for GET `route` answered 200."""
+    pattern = re.compile(
+        r'^entrygo_http_requests_total\{(?=[^}]*method="GET")(?=[^}]*route="'
+        + re.escape(route)
+        + r'")(?=[^}]*status="200")[^}]*\} (\S+)$',
+        re.M,
+    )
+    return sum(float(m.group(1)) for m in pattern.finditer(page))
+
+
+async def test_two_processes_answer_on_one_port_and_metrics_sum_both(api: Api) -> None:
+    await up(api)
+    sent = 0
+
+    async def both_served() -> bool:
+        nonlocal sent
+        answers = await asyncio.gather(*(api.get("/api/system/live") for _ in range(BATCH)))
+        assert [a.status_code for a in answers] == [200] * BATCH
+        sent += BATCH
+        return len(api.serving_pids("/api/system/live")) == PROCESSES
+
+    await eventually(both_served, attempts=40)
+    served = api.serving_pids("/api/system/live")
+    assert served <= api.children()  # the supervisor's own processes, not strays
+    for _ in range(6):  # whichever process takes the scrape, it counts every process's requests
+        page = (await api.get("/metrics")).text
+        assert counted(page, "/api/system/live") == sent
+
+
+def metrics_dir(pid: int) -> Path:
+    """Where a process of the API writes its metrics (the supervisor set it before their start)."""
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    value = next(e for e in environ if e.startswith(b"PROMETHEUS_MULTIPROC_DIR="))
+    return Path(value.split(b"=", 1)[1].decode())
+
+
+async def test_sigterm_stops_every_process_and_removes_their_metrics(api: Api) -> None:
+    await up(api)
+    await eventually(lambda: _true(len(api.children()) >= PROCESSES))
+    children = api.children()
+    directory = metrics_dir(min(children))
+    assert directory.is_dir()
+    api.process.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(api.process.wait, 30) == 0
+    assert not directory.exists()
+    # the serving processes were joined; multiprocessing's resource tracker ends on its own
+    await eventually(lambda: _true(not any(_alive(pid) for pid in children)), attempts=400)
+
+
+async def test_a_killed_supervisor_takes_its_processes_with_it(api: Api) -> None:
+    await up(api)
+    await eventually(lambda: _true(len(api.children()) >= PROCESSES))
+    children = api.children()
+    api.process.kill()
+    api.process.wait()
+    await eventually(lambda: _true(not any(_alive(pid) for pid in children)), attempts=400)
+    with pytest.raises(httpx.ConnectError):  # nothing is left holding the port
+        await api.get("/api/system/live")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (exited, not yet reaped now that its supervisor is gone) counts as gone
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
+async def _true(value: bool) -> bool:
+    return value
