@@ -340,6 +340,6 @@ if __name__ == "__main__":
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=1_000)
     parser.add_argument("--concurrency", type=int, default=2)
-    parser.add_argument("--api-processes", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--api-processes", type=int, default=len(os.sched_getaffinity(0)))
     args = parser.parse_args()
     asyncio.run(main(args.rounds, args.orders, args.batch, args.concurrency, args.api_processes))

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     # `entrygo api` serves from this many processes sharing the port (one per core is the usual
     # choice); /metrics sums them (docs/decisions.md, "The API in several processes")
     api_processes: int = Field(default=1, ge=1, le=64)
+    # on SIGTERM the API stops taking connections, and closes what is still open (event
+    # streams never end by themselves) after this long
+    api_shutdown_grace_seconds: float = Field(default=20.0, ge=0)
     public_base_url: str = "http://localhost:3000"
     data_dir: Path = Path(".entrygo")
 

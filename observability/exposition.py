@@ -26,12 +26,15 @@ READ_LIMIT_SECONDS = 5.0
 # prometheus_client's own switch: set before it is imported, each process of the API writes its
 # values to files in this directory (entrygo/api_process.py), and any one of them reads them all
 MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# the pid of the supervisor of the API's processes, set by it for them: only then are the files
+# the processes' of this run (a directory given from outside may hold an earlier run's)
+SUPERVISOR_ENV = "ENTRYGO_API_SUPERVISOR_PID"
 
 
 def service_text() -> bytes:
     """The service's metrics in the Prometheus text format: this process's, or, when the API
     runs in several processes, the sum of them all (whichever one the scrape reached)."""
-    if os.environ.get(MULTIPROCESS_DIR_ENV):
+    if os.environ.get(SUPERVISOR_ENV) and os.environ.get(MULTIPROCESS_DIR_ENV):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)

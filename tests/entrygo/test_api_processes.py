@@ -1,6 +1,7 @@
 """`entrygo api` with ENTRYGO_API_PROCESSES=2: two real processes answer on one port, /metrics
-sums what both counted whichever of them answers the scrape, and the processes stop with their
-supervisor, whether it is asked to (SIGTERM) or killed."""
+sums what both counted whichever of them answers the scrape, the processes stop with their
+supervisor, whether it is asked to (SIGTERM, an event stream open) or killed, each flushes its
+traces as it stops, and a process that cannot start stops the API with an error."""
 
 import asyncio
 import json
@@ -14,8 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.topology_outside import Collector
 from tests.support.polling import eventually
-from tests.support.stack import start_api, stop_processes
+from tests.support.stack import free_port, serve, start_api, stop_processes
+from tests.support.tenants import Tenant
+
+STARTUP_FAILURE = 3  # uvicorn's exit status for a server that could not start
 
 PROCESSES = 2
 BATCH = 24  # requests at once, each on its own connection
@@ -37,8 +42,10 @@ class Api:
         return pids
 
     def children(self) -> set[int]:
+        """The supervisor's serving processes (not multiprocessing's resource tracker)."""
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return {int(p) for p in path.read_text().split()} if path.exists() else set()
+        pids = {int(p) for p in path.read_text().split()} if path.exists() else set()
+        return {p for p in pids if _serving(p)}
 
     async def get(self, path: str) -> httpx.Response:
         """One request on a connection of its own (so the kernel may hand it to either)."""
@@ -49,7 +56,8 @@ class Api:
 @pytest.fixture
 def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
     log = tmp_path / "api.log"
-    process, port = start_api(database_url, log, api_processes=str(PROCESSES))
+    grace = {"api_shutdown_grace_seconds": "1"}
+    process, port = start_api(database_url, log, api_processes=str(PROCESSES), **grace)
     try:
         yield Api(process, port, log)
     finally:
@@ -57,15 +65,16 @@ def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
 
 
 async def up(api: Api) -> None:
-    async def accepts() -> bool:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", api.port)
-        except OSError:
-            return False
-        writer.close()
-        return True
+    """Until both processes answer (the supervisor listens before either has its app)."""
 
-    await eventually(accepts, attempts=600)
+    async def live() -> bool:
+        try:
+            return (await api.get("/api/system/live")).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    await eventually(live, attempts=600)
+    await eventually(lambda: _true(len(api.children()) == PROCESSES))
 
 
 def counted(page: str, route: str) -> float:
@@ -81,7 +90,7 @@ def counted(page: str, route: str) -> float:
 
 async def test_two_processes_answer_on_one_port_and_metrics_sum_both(api: Api) -> None:
     await up(api)
-    sent = 0
+    sent = 1  # the one `up` sent
 
     async def both_served() -> bool:
         nonlocal sent
@@ -105,28 +114,77 @@ def metrics_dir(pid: int) -> Path:
     return Path(value.split(b"=", 1)[1].decode())
 
 
-async def test_sigterm_stops_every_process_and_removes_their_metrics(api: Api) -> None:
+async def test_sigterm_stops_every_process_and_removes_their_metrics(
+    api: Api, tenant: Tenant
+) -> None:
     await up(api)
-    await eventually(lambda: _true(len(api.children()) >= PROCESSES))
     children = api.children()
     directory = metrics_dir(min(children))
-    assert directory.is_dir()
-    api.process.send_signal(signal.SIGTERM)
-    assert await asyncio.to_thread(api.process.wait, 30) == 0
+    assert any(directory.iterdir())  # the processes' values
+    async with (
+        httpx.AsyncClient(base_url=api.url, timeout=120) as client,
+        client.stream("GET", "/api/events/stream", headers=tenant.auth("integration")) as stream,
+    ):
+        assert stream.status_code == 200  # open, and it never ends by itself
+        api.process.send_signal(signal.SIGTERM)
+        # still open here: the processes close it after their grace, and are joined
+        assert await asyncio.to_thread(api.process.wait, 60) == 0
     assert not directory.exists()
-    # the serving processes were joined; multiprocessing's resource tracker ends on its own
-    await eventually(lambda: _true(not any(_alive(pid) for pid in children)), attempts=400)
+    assert not any(_alive(pid) for pid in children)
 
 
 async def test_a_killed_supervisor_takes_its_processes_with_it(api: Api) -> None:
     await up(api)
-    await eventually(lambda: _true(len(api.children()) >= PROCESSES))
     children = api.children()
     api.process.kill()
     api.process.wait()
     await eventually(lambda: _true(not any(_alive(pid) for pid in children)), attempts=400)
     with pytest.raises(httpx.ConnectError):  # nothing is left holding the port
         await api.get("/api/system/live")
+
+
+async def test_a_process_that_cannot_start_stops_the_api_with_an_error(tmp_path: Path) -> None:
+    # a database that is not there: each process's start fails, and the supervisor gives up
+    nowhere = "postgresql://postgres@127.0.0.1:5432/entrygo_no_such_database"
+    process, _ = start_api(nowhere, tmp_path / "api.log", api_processes=str(PROCESSES))
+    try:
+        assert await asyncio.to_thread(process.wait, 120) == STARTUP_FAILURE
+    finally:
+        stop_processes([process])
+
+
+async def test_each_process_sends_its_last_spans_as_it_stops(
+    database_url: str, tmp_path: Path
+) -> None:
+    collector = Collector()
+    server, task = await serve(collector.app(), free_port())
+    otlp = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.config.port}",
+        "OTEL_BSP_SCHEDULE_DELAY": "600000",  # no batch goes out on its own within the test
+    }
+    log = tmp_path / "api.log"
+    process, port = start_api(database_url, log, otlp, api_processes=str(PROCESSES))
+    api = Api(process, port, log)
+    try:
+        await up(api)
+        children = api.children()
+        await api.get("/api/system/live")
+        assert collector.snapshot() == []  # each process's spans so far wait in its batch
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(process.wait, 60) == 0
+        # the spans of each process's start (its database calls), sent as it stopped
+        assert {s.pid for s in collector.snapshot()} == children
+    finally:
+        stop_processes([process])
+        server.should_exit = True
+        await task
+
+
+def _serving(pid: int) -> bool:
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def _alive(pid: int) -> bool:

@@ -78,10 +78,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_api(database_url: str, log: Path, **settings: str) -> tuple[subprocess.Popen[bytes], int]:
+def start_api(
+    database_url: str, log: Path, environment: dict[str, str] | None = None, **settings: str
+) -> tuple[subprocess.Popen[bytes], int]:
     """`entrygo api` in a child process on a free port, on `database_url` with a small pool and
-    the given ENTRYGO_ settings (none from this process's environment), its output in `log`;
-    returns the process and its port (poll it until it answers)."""
+    the given ENTRYGO_ settings (none from this process's environment) and other `environment`,
+    its output in `log`; returns the process and its port (poll it until it answers)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ENTRYGO_", "OTEL_"))}
     port = free_port()
     env |= {
@@ -92,6 +94,7 @@ def start_api(database_url: str, log: Path, **settings: str) -> tuple[subprocess
         "ENTRYGO_DB_POOL_MAX": "2",
     }
     env |= {f"ENTRYGO_{name.upper()}": value for name, value in settings.items()}
+    env |= environment or {}
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "entrygo", "api"],
