@@ -54,7 +54,7 @@ class BenchStack:
     def rss_mb(self, name: str) -> float:
         """Resident memory of a child (VmRSS), in MB; the API's with its processes."""
         pid = self.pids()[name]
-        return sum(_rss_mb(p) for p in [pid, *(children_of(pid) if name == "api" else [])])
+        return sum(_rss_mb(p) for p in [pid, *(api_processes(pid) if name == "api" else [])])
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU seconds used so far by each child and by this process; PostgreSQL with backends,
@@ -63,9 +63,10 @@ class BenchStack:
         used = {
             name: process_cpu(pid, with_children=name == "postgres") for name, pid in pids.items()
         }
-        for name in ("postgres", "api"):
-            if name in used:
-                used[name] += sum(process_cpu(p) for p in children_of(pids[name]))
+        if "postgres" in used:
+            used["postgres"] += sum(process_cpu(p) for p in children_of(pids["postgres"]))
+        if "api" in used:
+            used["api"] += sum(process_cpu(p) for p in api_processes(pids["api"]))
         used["bench"] = process_cpu(os.getpid())
         used["machine"] = machine_busy_seconds()
         return used
@@ -113,6 +114,19 @@ def children_of(parent: int) -> list[int]:
         if int(raw[raw.rindex(")") + 2 :].split()[1]) == parent:
             found.append(int(entry.name))
     return found
+
+
+def api_processes(supervisor: int) -> list[int]:
+    """The serving processes of an `entrygo api` with ENTRYGO_API_PROCESSES above 1 (started by
+    multiprocessing's spawn; not its resource tracker); none for a single process."""
+    return [p for p in children_of(supervisor) if _spawned(p)]
+
+
+def _spawned(pid: int) -> bool:
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def add_stack_options(parser: argparse.ArgumentParser) -> None:

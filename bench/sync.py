@@ -28,7 +28,7 @@ import asyncpg
 import httpx
 
 from bench.common import free_port, server_url, with_database
-from bench.stack import children_of, process_cpu
+from bench.stack import api_processes, process_cpu
 from domain.canonical import sha256_of
 from store.accounts import create_account, create_key
 from store.ids import new_id
@@ -119,17 +119,10 @@ async def api_server(db_url: str, processes: int, cpu: list[float]) -> AsyncIter
                 raise RuntimeError("the API did not come up")
         yield base
     finally:
-        serving = [proc.pid, *(p for p in children_of(proc.pid) if _spawned(p))]
-        cpu.extend(sorted((process_cpu(p) for p in serving[processes > 1 :]), reverse=True))
+        serving = api_processes(proc.pid) or [proc.pid]
+        cpu.extend(sorted((process_cpu(p) for p in serving), reverse=True))
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 30)
-
-
-def _spawned(pid: int) -> bool:
-    try:
-        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
 
 
 class ApiRun:

@@ -125,8 +125,8 @@ async def revoke_key(conn: Connection, key_id: str, account_id: str | None = Non
 
 
 # the valid, unrevoked key whose hash is $1, with what its principal needs (store/ratelimit.py
-# reads it the same way in the statement that also counts the request)
-_KEY_BY_HASH = """SELECT k.id, k.account_id, k.roles, coalesce(k.label, k.name) AS label,
+# reads it with this text in the statement that also counts the request)
+KEY_BY_HASH = """SELECT k.id, k.account_id, k.roles, coalesce(k.label, k.name) AS label,
        a.name AS account_name
 FROM api_keys k JOIN accounts a ON a.id = k.account_id
 WHERE k.key_hash = $1 AND k.revoked_at IS NULL"""
@@ -134,7 +134,7 @@ WHERE k.key_hash = $1 AND k.revoked_at IS NULL"""
 
 async def authenticate(conn: Queries, secret: str) -> Principal | None:
     """The principal of a valid, unrevoked key, else None."""
-    row = await conn.fetchrow(_KEY_BY_HASH, hash_key(secret))
+    row = await conn.fetchrow(KEY_BY_HASH, hash_key(secret))
     return None if row is None else principal_of(row)
 
 

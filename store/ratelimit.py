@@ -9,24 +9,21 @@ requests lock the row but write nothing, so a client hammering past its limit ad
 from dataclasses import dataclass
 from datetime import datetime
 
-from store.accounts import Principal, principal_of
+from store.accounts import KEY_BY_HASH, Principal, principal_of
 from store.db import Pool, Queries
 from store.keys import hash_key
 
 WINDOW_SECONDS = 60
 
-# A request's key read (as store/accounts.py `authenticate` reads it, $1 the key's hash) and its
-# count, in one statement: one round trip per request. A key that is unknown or revoked reads no
+# A request's key read (store/accounts.py `authenticate`'s own statement, $1 the key's hash) and
+# its count, in one statement: one round trip per request. A key that is unknown or revoked reads no
 # row and counts nothing. `$3` stands in for the database's clock when given (tests pin a window
 # with it). The first request of a window inserts its row; later ones add one while the window has
 # room. RETURNING yields no row when the window was already full, hence `(SELECT count FROM hit)`.
-_KEY_HIT = """
-WITH caller AS (
-    SELECT k.id, k.account_id, k.roles, coalesce(k.label, k.name) AS label,
-           a.name AS account_name
-    FROM api_keys k JOIN accounts a ON a.id = k.account_id
-    WHERE k.key_hash = $1 AND k.revoked_at IS NULL
-),
+_KEY_HIT = (
+    "WITH caller AS ("
+    + KEY_BY_HASH
+    + """),
 clock AS (SELECT coalesce($3::timestamptz, now()) AS at),
 hit AS (
     INSERT INTO rate_limit_windows AS w (account_id, window_start, count)
@@ -40,6 +37,7 @@ SELECT caller.*, (SELECT count FROM hit) AS count,
            ::integer AS retry_after
 FROM caller, clock
 """
+)
 
 
 @dataclass(frozen=True)

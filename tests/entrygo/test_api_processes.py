@@ -15,7 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.stack import api_processes
 from bench.topology_outside import Collector
+from tests.support.database import with_database
 from tests.support.polling import eventually
 from tests.support.stack import free_port, serve, start_api, stop_processes
 from tests.support.tenants import Tenant
@@ -43,9 +45,7 @@ class Api:
 
     def children(self) -> set[int]:
         """The supervisor's serving processes (not multiprocessing's resource tracker)."""
-        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        pids = {int(p) for p in path.read_text().split()} if path.exists() else set()
-        return {p for p in pids if _serving(p)}
+        return set(api_processes(self.process.pid))
 
     async def get(self, path: str) -> httpx.Response:
         """One request on a connection of its own (so the kernel may hand it to either)."""
@@ -143,9 +143,12 @@ async def test_a_killed_supervisor_takes_its_processes_with_it(api: Api) -> None
         await api.get("/api/system/live")
 
 
-async def test_a_process_that_cannot_start_stops_the_api_with_an_error(tmp_path: Path) -> None:
-    # a database that is not there: each process's start fails, and the supervisor gives up
-    nowhere = "postgresql://postgres@127.0.0.1:5432/entrygo_no_such_database"
+async def test_a_process_that_cannot_start_stops_the_api_with_an_error(
+    database_url: str, tmp_path: Path
+) -> None:
+    # a database that is not there on the session's server: each process's start fails, and the
+    # supervisor gives up
+    nowhere = with_database(database_url, "entrygo_no_such_database")
     process, _ = start_api(nowhere, tmp_path / "api.log", api_processes=str(PROCESSES))
     try:
         assert await asyncio.to_thread(process.wait, 120) == STARTUP_FAILURE
@@ -178,13 +181,6 @@ async def test_each_process_sends_its_last_spans_as_it_stops(
         stop_processes([process])
         server.should_exit = True
         await task
-
-
-def _serving(pid: int) -> bool:
-    try:
-        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
 
 
 def _alive(pid: int) -> bool:
